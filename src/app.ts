@@ -1,0 +1,30 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.js'
+import type { DatabaseHandle } from './db/database.js'
+import errorHandler from './plugins/error-handler.js'
+import services from './plugins/services.js'
+import openapi from './plugins/swagger.js'
+import healthRoutes from './routes/health.js'
+import metricsRoutes from './routes/metrics.js'
+
+export interface AppDeps {
+  config: Config
+  database: DatabaseHandle
+  logger: FastifyBaseLogger
+}
+
+export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    trustProxy: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  await app.register(services, { config: deps.config, database: deps.database })
+  await app.register(errorHandler)
+  await app.register(openapi)
+  await app.register(healthRoutes)
+  await app.register(metricsRoutes)
+  return app
+}

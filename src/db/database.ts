@@ -1,0 +1,91 @@
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { Kysely, PostgresDialect } from 'kysely'
+import pg from 'pg'
+import { PGliteDialect } from './pglite-dialect.js'
+import type { Database } from './schema.js'
+import type { Config } from '../config.js'
+
+export type DatabaseKind = 'pglite' | 'postgres'
+
+export interface DatabaseHandle {
+  db: Kysely<Database>
+  kind: DatabaseKind
+  /** Where the data lives, without credentials: safe to log. */
+  location: string
+  close: () => Promise<void>
+}
+
+export type DatabaseTarget =
+  | { kind: 'postgres', url: string }
+  | { kind: 'pglite', dataDir: string }
+  | { kind: 'pglite', memory: true }
+
+const INT8_OID = 20
+
+// pg returns int8 as a string; PGlite returns a number when it fits. mailrun's int8 columns
+// (job ids, IMAP UIDs, counts) fit, so both drivers hand out numbers.
+function parseInt8 (value: string): number | string {
+  const n = Number(value)
+  return Number.isSafeInteger(n) ? n : value
+}
+
+export function describePostgresUrl (url: string): string {
+  try {
+    const u = new URL(url)
+    return `PostgreSQL at ${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`
+  } catch {
+    return 'PostgreSQL'
+  }
+}
+
+async function openPostgres (url: string): Promise<DatabaseHandle> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30000,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser
+    }
+  })
+  // An idle client losing its server must not crash the process; the next query reconnects.
+  pool.on('error', () => {})
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  return { db, kind: 'postgres', location: describePostgresUrl(url), close: async () => { await db.destroy() } }
+}
+
+async function openPGlite (dataDir: string | undefined): Promise<DatabaseHandle> {
+  let location = 'PGlite in memory'
+  let pglite: PGlite
+  if (dataDir === undefined) {
+    pglite = new PGlite()
+  } else {
+    const dir = path.resolve(dataDir, 'pgdata')
+    await mkdir(dir, { recursive: true })
+    pglite = new PGlite(dir)
+    location = `PGlite in ${dir}`
+  }
+  await pglite.waitReady
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) })
+  // Kysely only destroys a driver it has used; the PGlite instance is closed either way.
+  const close = async (): Promise<void> => {
+    await db.destroy()
+    if (!pglite.closed) await pglite.close()
+  }
+  return { db, kind: 'pglite', location, close }
+}
+
+export async function openDatabase (target: DatabaseTarget): Promise<DatabaseHandle> {
+  if (target.kind === 'postgres') return await openPostgres(target.url)
+  return await openPGlite('dataDir' in target ? target.dataDir : undefined)
+}
+
+/** The database the configuration names: PostgreSQL when DATABASE_URL is set, else PGlite. */
+export async function openConfiguredDatabase (config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<DatabaseHandle> {
+  return config.databaseUrl !== undefined
+    ? await openDatabase({ kind: 'postgres', url: config.databaseUrl })
+    : await openDatabase({ kind: 'pglite', dataDir: config.dataDir })
+}

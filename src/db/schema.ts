@@ -1,0 +1,254 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+
+// Row types of the tables created in migrations/. Timestamps with a database default are
+// optional on insert; jsonb columns are typed by what mailrun writes into them.
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>
+type Timestamp = ColumnType<Date, Date | string, Date | string>
+type Json<T> = ColumnType<T, string | T, string | T>
+
+export interface TenantsTable {
+  id: Generated<string>
+  name: string
+  max_mailboxes: number
+  locale: Generated<'en' | 'ru'>
+  contact_email: string | null
+  created_at: CreatedAt
+  updated_at: UpdatedAt
+}
+
+export interface ApiKeysTable {
+  id: Generated<string>
+  scope: 'admin' | 'tenant'
+  tenant_id: string | null
+  name: Generated<string>
+  prefix: string
+  key_hash: string
+  created_at: CreatedAt
+  last_used_at: Timestamp | null
+  revoked_at: Timestamp | null
+}
+
+export interface OrchestratorConnectionsTable {
+  id: Generated<string>
+  tenant_id: string
+  kind: 'cloud' | 'onprem'
+  url: string
+  organization: string | null
+  tenant_name: string | null
+  auth_mode: 'client_credentials' | 'password' | 'refresh_token' | 'token'
+  client_id: string | null
+  scopes: string | null
+  username: string | null
+  secret_enc: string | null
+  default_folder: string | null
+  webhook_secret_enc: string | null
+  supports_job_reference: boolean | null
+  created_at: CreatedAt
+  updated_at: UpdatedAt
+}
+
+export interface ImapSettings {
+  host: string
+  port: number
+  tls: boolean
+  user: string
+  folders: string[]
+}
+
+export interface SmtpSettings {
+  host: string
+  port: number
+  tls: boolean
+  user: string | null
+  fromName: string | null
+}
+
+export interface MailboxesTable {
+  id: Generated<string>
+  tenant_id: string
+  address: string
+  active: Generated<boolean>
+  sender_auth: Generated<'dmarc' | 'provider' | 'off'>
+  trusted_authserv_id: string | null
+  ingress_token_hash: string
+  mailgun_signing_key_enc: string | null
+  sendgrid_username: string | null
+  sendgrid_password_enc: string | null
+  imap: Json<ImapSettings> | null
+  imap_password_enc: string | null
+  imap_configured_at: Timestamp | null
+  imap_last_error: string | null
+  imap_last_error_at: Timestamp | null
+  imap_last_swept_at: Timestamp | null
+  smtp: Json<SmtpSettings> | null
+  smtp_password_enc: string | null
+  created_at: CreatedAt
+  updated_at: UpdatedAt
+}
+
+export interface SendersTable {
+  id: Generated<string>
+  tenant_id: string
+  full_name: string
+  email: string
+  active: Generated<boolean>
+  created_at: CreatedAt
+  updated_at: UpdatedAt
+}
+
+export interface ParameterDeclaration {
+  name: string
+  type: 'string' | 'number' | 'boolean' | 'date'
+  required: boolean
+  description?: string
+}
+
+export interface FunctionDeclaration {
+  name: string
+  description?: string
+  parameters: ParameterDeclaration[]
+}
+
+export interface RobotsTable {
+  id: Generated<string>
+  tenant_id: string
+  name: string
+  name_key: string
+  process_name: string
+  folder: string | null
+  launch_mode: Generated<'job' | 'queue'>
+  queue_name: string | null
+  functions_argument: Generated<string>
+  allow_all_senders: Generated<boolean>
+  description: Generated<string>
+  parameters: ColumnType<ParameterDeclaration[], string | undefined, string>
+  functions: ColumnType<FunctionDeclaration[], string | undefined, string>
+  cached_folder_id: number | null
+  cached_release_key: string | null
+  created_at: CreatedAt
+  updated_at: UpdatedAt
+}
+
+export interface RobotSendersTable {
+  tenant_id: string
+  robot_id: string
+  sender_id: string
+}
+
+export type MessageStatus = 'received' | 'accepted' | 'rejected' | 'ignored' | 'failed'
+export type Door = 'mime' | 'mailgun' | 'sendgrid' | 'imap'
+
+export interface MessagesTable {
+  id: Generated<string>
+  tenant_id: string
+  mailbox_id: string
+  door: Door
+  dedupe_key: string
+  message_id_header: string | null
+  from_address: string | null
+  sender_id: string | null
+  robot_id: string | null
+  subject: string | null
+  body: string | null
+  raw: Uint8Array | null
+  raw_sha256: string
+  size_bytes: number
+  auth_verdict: Json<Record<string, unknown>> | null
+  status: Generated<MessageStatus>
+  reason: string | null
+  imap_folder: string | null
+  internal_date: Timestamp | null
+  detection_latency_ms: number | null
+  received_at: CreatedAt
+  processed_at: Timestamp | null
+}
+
+export type LaunchState = 'pending' | 'launching' | 'launched' | 'completed' | 'faulted' | 'stopped' | 'failed'
+
+export interface LaunchesTable {
+  id: Generated<string>
+  tenant_id: string
+  message_id: string
+  robot_id: string | null
+  sender_id: string | null
+  plan: Json<Record<string, unknown>>
+  input_arguments: Json<Record<string, unknown>> | null
+  state: Generated<LaunchState>
+  attempts: Generated<number>
+  next_attempt_at: Timestamp | null
+  locked_until: Timestamp | null
+  last_error: string | null
+  error_code: string | null
+  trace_id: string | null
+  job_id: number | null
+  job_key: string | null
+  job_info: string | null
+  output_arguments: Json<Record<string, unknown>> | null
+  launched_at: Timestamp | null
+  finished_at: Timestamp | null
+  created_at: CreatedAt
+  updated_at: UpdatedAt
+}
+
+export interface LaunchEventsTable {
+  id: Generated<number>
+  launch_id: string
+  at: CreatedAt
+  state: string
+  detail: string | null
+}
+
+export interface NotificationsTable {
+  id: Generated<string>
+  tenant_id: string
+  mailbox_id: string | null
+  message_id: string | null
+  launch_id: string | null
+  kind: string
+  recipient: string
+  subject: string
+  text_body: string
+  html_body: string | null
+  headers: Json<Record<string, string>>
+  state: Generated<'pending' | 'sent' | 'failed' | 'suppressed'>
+  attempts: Generated<number>
+  next_attempt_at: CreatedAt
+  last_error: string | null
+  sent_at: Timestamp | null
+  created_at: CreatedAt
+}
+
+export interface ImapCursorsTable {
+  mailbox_id: string
+  folder: string
+  uidvalidity: number
+  last_uid: Generated<number>
+  last_swept_at: Timestamp | null
+}
+
+export interface MailgunTokensTable {
+  token: string
+  expires_at: Timestamp
+}
+
+export interface Database {
+  tenants: TenantsTable
+  api_keys: ApiKeysTable
+  orchestrator_connections: OrchestratorConnectionsTable
+  mailboxes: MailboxesTable
+  senders: SendersTable
+  robots: RobotsTable
+  robot_senders: RobotSendersTable
+  messages: MessagesTable
+  launches: LaunchesTable
+  launch_events: LaunchEventsTable
+  notifications: NotificationsTable
+  imap_cursors: ImapCursorsTable
+  mailgun_tokens: MailgunTokensTable
+}
+
+export type Tenant = Selectable<TenantsTable>
+export type NewTenant = Insertable<TenantsTable>
+export type TenantUpdate = Updateable<TenantsTable>

@@ -1,0 +1,13 @@
+import createError from '@fastify/error'
+
+// The catalogue of errors a caller can cause. Each maps to an HTTP status at the edge, and each
+// message says what to do about it.
+export const errors = {
+  NotFound: createError('MAILRUN_ERR_NOT_FOUND', '%s', 404),
+  Unauthorized: createError('MAILRUN_ERR_UNAUTHORIZED', '%s', 401),
+  Forbidden: createError('MAILRUN_ERR_FORBIDDEN', '%s', 403),
+  Conflict: createError('MAILRUN_ERR_CONFLICT', '%s', 409),
+  BadRequest: createError('MAILRUN_ERR_BAD_REQUEST', '%s', 400),
+  PayloadTooLarge: createError('MAILRUN_ERR_PAYLOAD_TOO_LARGE', '%s', 413),
+  Unavailable: createError('MAILRUN_ERR_UNAVAILABLE', '%s', 503)
+} as const

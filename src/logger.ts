@@ -1,0 +1,39 @@
+import pino, { type Logger, type LoggerOptions } from 'pino'
+
+// Secrets are redacted by path wherever they may appear: request headers, admin API bodies,
+// and the settings objects that later modules log. Values are replaced, keys are kept so an
+// operator still sees that a secret was present.
+export const redactPaths = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-uipath-signature"]',
+  'headers.authorization',
+  '*.password',
+  '*.*.password',
+  '*.clientSecret',
+  '*.userKey',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.webhookSecret',
+  '*.mailgunSigningKey',
+  '*.ingressToken',
+  '*.apiKey',
+  '*.key',
+  '*.secret',
+  'password',
+  'clientSecret',
+  'accessToken',
+  'apiKey'
+]
+
+export function loggerOptions (level: string, pretty: boolean): LoggerOptions {
+  return {
+    level,
+    redact: { paths: redactPaths, censor: '[redacted]' },
+    ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
+  }
+}
+
+export function createLogger (level: string, pretty = Boolean(process.stdout.isTTY)): Logger {
+  return pino(loggerOptions(level, pretty))
+}

@@ -1,0 +1,57 @@
+import type { FastifyError, FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+
+export interface ErrorBody {
+  statusCode: number
+  code: string
+  message: string
+  details?: unknown
+  requestId?: string
+}
+
+function validationDetails (error: FastifyError): Array<{ field: string, message: string }> {
+  return (error.validation ?? []).map((v) => {
+    const missing = v.params as { missingProperty?: string, additionalProperty?: string } | undefined
+    const base = v.instancePath.replace(/^\//, '').replace(/\//g, '.')
+    if (missing?.missingProperty) return { field: [base, missing.missingProperty].filter(Boolean).join('.'), message: 'is required' }
+    if (missing?.additionalProperty) return { field: [base, missing.additionalProperty].filter(Boolean).join('.'), message: 'is not a known field; remove it' }
+    return { field: base || (error.validationContext ?? 'body'), message: v.message ?? 'is invalid' }
+  })
+}
+
+// One shape for every error. 5xx bodies never carry internals: the request id lets an
+// operator find the logged cause.
+export default fp(async function errorHandler (app: FastifyInstance) {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation) {
+      const details = validationDetails(error)
+      const body: ErrorBody = {
+        statusCode: 400,
+        code: 'MAILRUN_ERR_VALIDATION',
+        message: `Invalid ${error.validationContext ?? 'request'}: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
+        details
+      }
+      return reply.status(400).send(body)
+    }
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed')
+      const body: ErrorBody = {
+        statusCode: status,
+        code: status === 503 && error.code?.startsWith('MAILRUN_') ? error.code : 'MAILRUN_ERR_INTERNAL',
+        message: status === 503 && error.code?.startsWith('MAILRUN_') ? error.message : 'Internal error. Quote the request id to the operator.',
+        requestId: request.id
+      }
+      return reply.status(status).send(body)
+    }
+    const body: ErrorBody = { statusCode: status, code: error.code ?? 'MAILRUN_ERR_BAD_REQUEST', message: error.message }
+    const details = (error as { details?: unknown }).details
+    if (details !== undefined) body.details = details
+    return reply.status(status).send(body)
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    const body: ErrorBody = { statusCode: 404, code: 'MAILRUN_ERR_NOT_FOUND', message: `No route for ${request.method} ${request.url.split('?')[0] ?? ''}` }
+    return reply.status(404).send(body)
+  })
+}, { name: 'error-handler' })

@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Kysely } from 'kysely'
+import { collectDefaultMetrics, Registry } from 'prom-client'
+import type { Config } from '../config.js'
+import type { DatabaseHandle } from '../db/database.js'
+import type { Database } from '../db/schema.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    db: Kysely<Database>
+    database: DatabaseHandle
+    metrics: Registry
+  }
+}
+
+export interface ServiceDeps {
+  config: Config
+  database: DatabaseHandle
+}
+
+// A registry per app rather than prom-client's global one, so several apps (tests, replicas
+// in one process) never register the same metric twice.
+export default fp(async function services (app: FastifyInstance, deps: ServiceDeps) {
+  const metrics = new Registry()
+  collectDefaultMetrics({ register: metrics, prefix: 'mailrun_' })
+  app.decorate('config', deps.config)
+  app.decorate('database', deps.database)
+  app.decorate('db', deps.database.db)
+  app.decorate('metrics', metrics)
+}, { name: 'services' })

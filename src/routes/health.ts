@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { checkDatabase } from '../db/health.js'
+
+const Health = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+  reason: Type.Optional(Type.String())
+}, { $id: 'Health' })
+
+export default async function healthRoutes (app: FastifyInstance): Promise<void> {
+  app.get('/healthz', {
+    schema: { tags: ['operations'], summary: 'The process is alive', response: { 200: Health } }
+  }, async () => ({ status: 'ok' as const }))
+
+  app.get('/readyz', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Ready to take traffic: the database answers and its migrations are current',
+      response: { 200: Health, 503: Health }
+    }
+  }, async (_request, reply) => {
+    const health = await checkDatabase(app.db)
+    if (health.ok) return { status: 'ok' as const }
+    return await reply.status(503).send({ status: 'unavailable' as const, reason: health.reason })
+  })
+}

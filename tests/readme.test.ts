@@ -1,0 +1,20 @@
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import t from 'tap'
+import { EnvSchema } from '../src/config.js'
+import { repoRoot } from './support/process.js'
+
+t.test('the README starts with the two commands', async (t) => {
+  const readme = await readFile(path.join(repoRoot, 'README.md'), 'utf8')
+  t.match(readme, /^# mailrun\n\n```sh\nnpm install && npm start\nnpm test\n```\n/)
+})
+
+t.test('the README configuration table lists every variable with its default', async (t) => {
+  const readme = await readFile(path.join(repoRoot, 'README.md'), 'utf8')
+  for (const [name, schema] of Object.entries(EnvSchema.properties)) {
+    const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\` |`))
+    t.ok(row, `${name} has a row`)
+    const fallback = (schema as { default?: unknown }).default
+    if (fallback !== undefined) t.match(row ?? '', `| \`${String(fallback)}\` |`, `${name} shows its default`)
+  }
+})
