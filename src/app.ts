@@ -1,30 +1,36 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
+import type { SecretBox } from './crypto/secret-box.js'
 import type { DatabaseHandle } from './db/database.js'
 import errorHandler from './plugins/error-handler.js'
 import services from './plugins/services.js'
 import openapi from './plugins/swagger.js'
 import healthRoutes from './routes/health.js'
 import metricsRoutes from './routes/metrics.js'
+import adminApi from './routes/admin/index.js'
+import auth from './plugins/auth.js'
 
 export interface AppDeps {
   config: Config
   database: DatabaseHandle
   logger: FastifyBaseLogger
+  secrets: SecretBox
 }
 
 export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
     trustProxy: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } }
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  await app.register(services, { config: deps.config, database: deps.database })
+  await app.register(services, { config: deps.config, database: deps.database, secrets: deps.secrets })
   await app.register(errorHandler)
   await app.register(openapi)
   await app.register(healthRoutes)
   await app.register(metricsRoutes)
+  await app.register(auth)
+  await app.register(adminApi)
   return app
 }

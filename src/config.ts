@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { parseDenyList, type OutboundDeny } from './net/outbound-guard.js'
 
 // Each variable carries `expected`: the words used when its value is wrong, so the
 // operator reads what to write instead of a JSON-schema path.
@@ -18,6 +19,16 @@ export const EnvSchema = Type.Object({
     'a directory path'),
   LOG_LEVEL: variable(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level.' }),
     'one of fatal, error, warn, info, debug, trace, silent'),
+  MAILRUN_PUBLIC_URL: variable(Type.Optional(Type.String({ pattern: '^https?://[^/]+', description: 'The URL mail providers reach mailrun at; used to build ingress URLs. Default: http://localhost:PORT.' })),
+    'an http:// or https:// URL'),
+  MAILRUN_ADMIN_KEY: variable(Type.Optional(Type.String({ minLength: 24, description: 'The instance-admin API key. Unset: one is generated at first start, stored hashed and printed once.' })),
+    'a key of at least 24 characters'),
+  MAILRUN_SECRET_KEY: variable(Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: 'AES-256-GCM key for secrets at rest: 32 bytes in base64 (openssl rand -base64 32). Required with DATABASE_URL; unset on the embedded database: generated into MAILRUN_DATA_DIR/secret.key.' })),
+    '32 bytes in base64, 44 characters (generate with: openssl rand -base64 32)'),
+  MAILRUN_OUTBOUND_DENY: variable(Type.String({ minLength: 1, default: '127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8', description: 'Address ranges (CIDRs, comma-separated) that tenant-supplied hosts (Orchestrator, IMAP, SMTP) may not reach. "none" allows all.' }),
+    'comma-separated CIDRs such as 127.0.0.0/8,::1/128, or none'),
+  MAILRUN_ADMIN_RATE_LIMIT: variable(Type.Integer({ minimum: 1, maximum: 1000000, default: 600, description: 'Admin API requests allowed per key (or per client address without one) per minute.' }),
+    'a whole number of requests per minute, at least 1'),
   MAILRUN_SHUTDOWN_TIMEOUT_MS: variable(Type.Integer({ minimum: 100, maximum: 600000, default: 10000, description: 'How long a graceful shutdown waits for in-flight requests before exiting.' }),
     'a number of milliseconds from 100 to 600000')
 })
@@ -31,6 +42,11 @@ export interface Config {
   dataDir: string
   logLevel: Env['LOG_LEVEL']
   shutdownTimeoutMs: number
+  publicUrl: string
+  adminKey: string | undefined
+  secretKey: Buffer | undefined
+  outboundDeny: OutboundDeny
+  adminRateLimitPerMinute: number
 }
 
 export class ConfigError extends Error {
@@ -70,6 +86,14 @@ export function loadConfig (source: EnvSource): Config {
     const given = raw[name]
     problems.push(`${name}: expected ${schema?.expected ?? 'a valid value'}, got ${given === undefined ? 'nothing' : JSON.stringify(given)}`)
   }
+  let outboundDeny: OutboundDeny = 'none'
+  if (!seen.has('MAILRUN_OUTBOUND_DENY')) {
+    try {
+      outboundDeny = parseDenyList((converted as Env).MAILRUN_OUTBOUND_DENY)
+    } catch (error) {
+      problems.push(`MAILRUN_OUTBOUND_DENY: expected ${String((EnvSchema.properties.MAILRUN_OUTBOUND_DENY as { expected?: string }).expected)}; ${(error as Error).message}`)
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems)
   const env = converted as Env
   return {
@@ -78,6 +102,11 @@ export function loadConfig (source: EnvSource): Config {
     databaseUrl: env.DATABASE_URL,
     dataDir: env.MAILRUN_DATA_DIR,
     logLevel: env.LOG_LEVEL,
-    shutdownTimeoutMs: env.MAILRUN_SHUTDOWN_TIMEOUT_MS
+    shutdownTimeoutMs: env.MAILRUN_SHUTDOWN_TIMEOUT_MS,
+    publicUrl: (env.MAILRUN_PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    adminKey: env.MAILRUN_ADMIN_KEY,
+    secretKey: env.MAILRUN_SECRET_KEY !== undefined ? Buffer.from(env.MAILRUN_SECRET_KEY, 'base64') : undefined,
+    outboundDeny,
+    adminRateLimitPerMinute: env.MAILRUN_ADMIN_RATE_LIMIT
   }
 }

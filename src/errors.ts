@@ -11,3 +11,9 @@ export const errors = {
   PayloadTooLarge: createError('MAILRUN_ERR_PAYLOAD_TOO_LARGE', '%s', 413),
   Unavailable: createError('MAILRUN_ERR_UNAVAILABLE', '%s', 503)
 } as const
+
+/** A 400 naming one offending field, shaped like the validation errors. */
+export function fieldError (field: string, message: string): Error {
+  const error = new errors.BadRequest(`Invalid body: ${field} ${message}`)
+  return Object.assign(error, { details: [{ field, message }] })
+}

@@ -1,5 +1,8 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
+import { ensureAdminKey } from './auth/api-keys.js'
+import { createSecretBox, type SecretBox } from './crypto/secret-box.js'
+import { loadSecretKey } from './crypto/secret-key.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { openConfiguredDatabase, type DatabaseHandle } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
@@ -14,6 +17,22 @@ function describe (error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) return describe(error.errors[0])
   if (error instanceof Error) return (error as { code?: string }).code ? `${error.message} (${(error as { code?: string }).code})` : error.message
   return String(error)
+}
+
+// Printed, not logged: the key is shown once to whoever started mailrun and never enters the logs.
+function printAdminKey (key: string, publicUrl: string): void {
+  process.stdout.write([
+    '',
+    'mailrun generated the instance-admin API key (shown only this once; only its hash is stored):',
+    '',
+    `    ${key}`,
+    '',
+    'Use it to create tenants and their keys, for example:',
+    `    curl -H "Authorization: Bearer ${key}" ${publicUrl}/api/v1/tenants`,
+    'To choose the key yourself instead, set MAILRUN_ADMIN_KEY.',
+    '',
+    ''
+  ].join('\n'))
 }
 
 async function main (): Promise<void> {
@@ -35,7 +54,20 @@ async function main (): Promise<void> {
     fail(`cannot open the database: ${describe(error)}.${config.databaseUrl !== undefined ? ' Check DATABASE_URL and that the server is running.' : ` Check that ${config.dataDir} is writable.`}`)
   }
 
-  const app = await buildApp({ config, database, logger })
+  let secrets: SecretBox
+  try {
+    const loaded = await loadSecretKey(config)
+    if (loaded.generatedAt !== undefined) logger.warn(`generated the secret key for stored credentials at ${loaded.generatedAt}; back it up with the data directory (without it, stored passwords cannot be read)`)
+    secrets = createSecretBox(loaded.key)
+  } catch (error) {
+    await database.close()
+    fail(describe(error))
+  }
+
+  const generatedAdminKey = await ensureAdminKey(database.db, config.adminKey)
+  if (generatedAdminKey !== null) printAdminKey(generatedAdminKey, config.publicUrl)
+
+  const app = await buildApp({ config, database, logger, secrets })
   try {
     await app.listen({
       port: config.port,

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import type { Config } from '../config.js'
+import type { SecretBox } from '../crypto/secret-box.js'
 import type { DatabaseHandle } from '../db/database.js'
 import type { Database } from '../db/schema.js'
 
@@ -12,12 +13,14 @@ declare module 'fastify' {
     db: Kysely<Database>
     database: DatabaseHandle
     metrics: Registry
+    secrets: SecretBox
   }
 }
 
 export interface ServiceDeps {
   config: Config
   database: DatabaseHandle
+  secrets: SecretBox
 }
 
 // A registry per app rather than prom-client's global one, so several apps (tests, replicas
@@ -29,4 +32,5 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('database', deps.database)
   app.decorate('db', deps.database.db)
   app.decorate('metrics', metrics)
+  app.decorate('secrets', deps.secrets)
 }, { name: 'services' })

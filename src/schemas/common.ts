@@ -1,0 +1,44 @@
+import { Type, type TSchema } from '@sinclair/typebox'
+
+export const Uuid = Type.String({ format: 'uuid' })
+export const Timestamp = Type.String({ format: 'date-time' })
+
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+
+/** What the API says about a write-only secret: whether one is stored, never its value. */
+export const SecretMarker = Type.Object({ set: Type.Boolean() }, { description: 'Write-only secret: only whether it is set is ever returned.' })
+export const marker = (value: string | null | undefined): { set: boolean } => ({ set: value !== null && value !== undefined })
+
+export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
+
+export const ErrorBody = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.String(),
+  message: Type.String(),
+  details: Type.Optional(Type.Unknown()),
+  requestId: Type.Optional(Type.String())
+}, { $id: 'ErrorBody', description: 'Every error has this shape.' })
+
+const errorRef = Type.Ref('ErrorBody')
+
+/** The error answers an authenticated admin operation can give, for OpenAPI. */
+export const errorResponses = {
+  400: errorRef,
+  401: errorRef,
+  403: errorRef,
+  404: errorRef,
+  409: errorRef,
+  429: errorRef
+}
+
+export const ListQuery = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Items per page.' })),
+  cursor: Type.Optional(Type.String({ description: 'The nextCursor of the previous page.' }))
+}
+
+export const Page = <T extends TSchema>(item: T, examples?: unknown[]) => Type.Object({
+  items: Type.Array(item),
+  nextCursor: Nullable(Type.String({ description: 'Pass as cursor to get the next page; null on the last page.' }))
+}, examples !== undefined ? { examples } : {})
+
+export const Word = Type.String({ pattern: '^[\\p{L}\\p{N}_.]+$', maxLength: 100, description: 'Letters of any alphabet, digits, _ and . — no spaces.' })
