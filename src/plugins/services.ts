@@ -4,6 +4,8 @@ import type { Kysely } from 'kysely'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import type { Config } from '../config.js'
 import type { SecretBox } from '../crypto/secret-box.js'
+import { outboundDispatcher } from '../net/outbound-dispatcher.js'
+import { createOrchestratorRegistry, type OrchestratorRegistry } from '../orchestrator/registry.js'
 import type { DatabaseHandle } from '../db/database.js'
 import type { Database } from '../db/schema.js'
 
@@ -14,6 +16,7 @@ declare module 'fastify' {
     database: DatabaseHandle
     metrics: Registry
     secrets: SecretBox
+    orchestrator: OrchestratorRegistry
   }
 }
 
@@ -33,4 +36,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('db', deps.database.db)
   app.decorate('metrics', metrics)
   app.decorate('secrets', deps.secrets)
+  const dispatcher = outboundDispatcher(deps.config.outboundDeny)
+  app.decorate('orchestrator', createOrchestratorRegistry({ dispatcher, deny: deps.config.outboundDeny }))
+  app.addHook('onClose', async () => { await dispatcher.close() })
 }, { name: 'services' })

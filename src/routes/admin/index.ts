@@ -6,6 +6,7 @@ import activityRoutes from './activity.js'
 import mailboxRoutes from './mailboxes.js'
 import robotRoutes from './robots.js'
 import senderRoutes from './senders.js'
+import orchestratorRoutes from './orchestrator.js'
 import tenantRoutes from './tenants.js'
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i
@@ -28,6 +29,7 @@ export default async function adminApi (app: FastifyInstance): Promise<void> {
     })
   })
   await app.register(tenantRoutes)
+  await app.register(orchestratorRoutes)
   await app.register(mailboxRoutes)
   await app.register(senderRoutes)
   await app.register(robotRoutes)

@@ -1,0 +1,43 @@
+import type { Kysely } from 'kysely'
+import type { SecretBox } from '../crypto/secret-box.js'
+import type { Database } from '../db/schema.js'
+
+export type AuthMode = 'client_credentials' | 'password' | 'refresh_token' | 'token'
+
+/** A tenant's Orchestrator connection with its secret opened, ready for the client. */
+export interface OrchestratorConnection {
+  id: string
+  tenantId: string
+  kind: 'cloud' | 'onprem'
+  url: string
+  organization: string | null
+  tenantName: string | null
+  authMode: AuthMode
+  clientId: string | null
+  scopes: string | null
+  username: string | null
+  /** clientSecret, password, userKey or accessToken, depending on authMode. */
+  secret: string | null
+  defaultFolder: string | null
+}
+
+export const DEFAULT_SCOPES = 'OR.Jobs OR.Folders.Read OR.Execution.Read OR.Queues'
+
+export async function loadConnection (db: Kysely<Database>, secrets: SecretBox, tenantId: string): Promise<OrchestratorConnection | null> {
+  const row = await db.selectFrom('orchestrator_connections').selectAll().where('tenant_id', '=', tenantId).executeTakeFirst()
+  if (row === undefined) return null
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    kind: row.kind,
+    url: row.url,
+    organization: row.organization,
+    tenantName: row.tenant_name,
+    authMode: row.auth_mode,
+    clientId: row.client_id,
+    scopes: row.scopes,
+    username: row.username,
+    secret: row.secret_enc === null ? null : secrets.open(row.secret_enc),
+    defaultFolder: row.default_folder
+  }
+}

@@ -1,0 +1,79 @@
+import { request, type Dispatcher } from 'undici'
+import { assertLiteralAllowed } from '../net/outbound-dispatcher.js'
+import { OutboundDenied, type OutboundDeny } from '../net/outbound-guard.js'
+import { explain, OrchestratorError } from './errors.js'
+
+export interface HttpDeps {
+  dispatcher: Dispatcher
+  deny: OutboundDeny
+  /** Per-request time limit for headers and body. */
+  timeoutMs?: number
+}
+
+export interface HttpAnswer<T> {
+  status: number
+  body: T
+  headers: Record<string, string | string[] | undefined>
+}
+
+export function retryAfterMs (value: string | string[] | undefined, now = Date.now()): number | null {
+  const text = Array.isArray(value) ? value[0] : value
+  if (text === undefined || text.trim() === '') return null
+  if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000
+  const at = Date.parse(text)
+  return Number.isNaN(at) ? null : Math.max(0, at - now)
+}
+
+function describeNetworkError (error: unknown): { message: string, code: string } {
+  const e = error as { code?: string, message?: string }
+  const code = e.code ?? 'ERROR'
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return { message: 'Orchestrator did not answer in time', code }
+  return { message: `could not reach Orchestrator (${code})`, code }
+}
+
+/**
+ * One HTTP exchange with Orchestrator or its identity server. Answers 2xx bodies parsed; turns
+ * anything else into an OrchestratorError carrying status, errorCode, traceId and Retry-After.
+ */
+export async function call<T> (deps: HttpDeps, method: Dispatcher.HttpMethod, url: string, init: { headers?: Record<string, string>, body?: string, context?: { folder?: string, process?: string } } = {}): Promise<HttpAnswer<T>> {
+  const target = new URL(url)
+  try {
+    assertLiteralAllowed(deps.deny, target)
+  } catch (error) {
+    if (error instanceof OutboundDenied) throw new OrchestratorError({ status: 0, message: error.message, transient: false })
+    throw error
+  }
+  let answer: Dispatcher.ResponseData
+  try {
+    answer = await request(target, {
+      method,
+      dispatcher: deps.dispatcher,
+      headers: { accept: 'application/json', ...init.headers },
+      ...(init.body !== undefined ? { body: init.body } : {}),
+      headersTimeout: deps.timeoutMs ?? 10_000,
+      bodyTimeout: deps.timeoutMs ?? 10_000
+    })
+  } catch (error) {
+    if (error instanceof OutboundDenied || (error as { cause?: unknown }).cause instanceof OutboundDenied) {
+      throw new OrchestratorError({ status: 0, message: (error instanceof OutboundDenied ? error : (error as { cause: Error }).cause).message, transient: false })
+    }
+    const { message, code } = describeNetworkError(error)
+    throw new OrchestratorError({ status: 0, message, errorCode: code, transient: true })
+  }
+  const text = await answer.body.text()
+  let body: unknown = text
+  if (text !== '' && /json/i.test(String(answer.headers['content-type'] ?? ''))) {
+    try { body = JSON.parse(text) } catch { body = text }
+  }
+  if (answer.statusCode >= 200 && answer.statusCode < 300) return { status: answer.statusCode, body: body as T, headers: answer.headers }
+
+  const b = (typeof body === 'object' && body !== null ? body : {}) as { message?: string, errorCode?: number | string, traceId?: string, error?: string, error_description?: string }
+  const serverMessage = b.message ?? b.error_description ?? b.error ?? (typeof body === 'string' ? body.slice(0, 200) : '')
+  throw new OrchestratorError({
+    status: answer.statusCode,
+    message: explain(answer.statusCode, b.errorCode ?? null, serverMessage, init.context),
+    errorCode: b.errorCode ?? b.error ?? null,
+    traceId: b.traceId ?? null,
+    retryAfterMs: retryAfterMs(answer.headers['retry-after'])
+  })
+}
