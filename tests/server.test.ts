@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t, { type Test } from 'tap'
@@ -16,10 +17,15 @@ function stopOnTeardown (t: Test, server: RunningProcess): void {
   t.teardown(() => { if (server.child.exitCode === null) server.child.kill('SIGKILL') })
 }
 
-async function servesAndStops (t: Test, env: Record<string, string>, database: RegExp): Promise<void> {
+async function servesAndStops (t: Test, env: Record<string, string>, database: RegExp): Promise<RunningProcess> {
   const server = startServer({ HOST: '127.0.0.1', PORT: '0', ...env })
   stopOnTeardown(t, server)
   const [line, url] = await server.waitFor(/mailrun listening on (http:\/\/127\.0\.0\.1:\d+), database: ([^"\n]+)/, 90000)
+  const adminKey = /^ {4}(mra_\S+)$/m.exec(server.output())?.[1]
+  if (adminKey !== undefined) {
+    const tenants = await fetch(`${url}/api/v1/tenants`, { headers: { authorization: `Bearer ${adminKey}` } })
+    t.equal(tenants.status, 200, 'the printed admin key works')
+  }
   t.match(line, database, 'the start-up line names the database')
   const health = await fetch(`${url}/healthz`)
   t.equal(health.status, 200)
@@ -32,16 +38,33 @@ async function servesAndStops (t: Test, env: Record<string, string>, database: R
   t.equal(code, 0, 'exits cleanly on SIGTERM')
   t.match(server.output(), /received SIGTERM, shutting down/)
   t.notMatch(server.output(), /^\s+at /m, 'no stack trace')
+  return server
 }
 
 t.test('started as npm start does, on PGlite in an empty directory, it serves and exits cleanly on SIGTERM', async (t) => {
   const dataDir = await tempDir(t)
-  await servesAndStops(t, { MAILRUN_DATA_DIR: dataDir }, new RegExp(`database: PGlite in ${dataDir}/pgdata`))
+  const first = await servesAndStops(t, { MAILRUN_DATA_DIR: dataDir }, new RegExp(`database: PGlite in ${dataDir}/pgdata`))
+  t.match(first.output(), /generated the instance-admin API key \(shown only this once; only its hash is stored\)/)
+  t.match(first.output(), /generated the secret key for stored credentials at /)
+  t.equal((await stat(path.join(dataDir, 'secret.key'))).mode & 0o777, 0o600, 'the key file is readable by its owner only')
+  t.notMatch(first.output().split('\n').filter((l) => l.startsWith('{')).join('\n'), /mra_/, 'the admin key never enters the JSON log')
+
+  const second = await servesAndStops(t, { MAILRUN_DATA_DIR: dataDir }, /database: PGlite in /)
+  t.notMatch(second.output(), /mra_/, 'a second start prints no key')
+  t.notMatch(second.output(), /generated/, 'and generates nothing')
 })
 
 t.test('with DATABASE_URL it uses that PostgreSQL server', { skip: testDatabaseKind !== 'postgres' && 'needs TEST_DATABASE_URL' }, async (t) => {
   const database = await createTestDatabase(t, { migrate: false })
-  await servesAndStops(t, { DATABASE_URL: database.url ?? '' }, /database: PostgreSQL at 127\.0\.0\.1:5432\/mailrun_test_/)
+  await servesAndStops(t, { DATABASE_URL: database.url ?? '', MAILRUN_SECRET_KEY: randomBytes(32).toString('base64'), MAILRUN_ADMIN_KEY: 'mra_an-admin-key-chosen-by-the-operator' }, /database: PostgreSQL at 127\.0\.0\.1:5432\/mailrun_test_/)
+})
+
+t.test('with DATABASE_URL but no MAILRUN_SECRET_KEY it refuses to start and says how to make one', { skip: testDatabaseKind !== 'postgres' && 'needs TEST_DATABASE_URL' }, async (t) => {
+  const database = await createTestDatabase(t, { migrate: false })
+  const server = startServer({ DATABASE_URL: database.url ?? '', PORT: '0' })
+  stopOnTeardown(t, server)
+  t.equal((await server.exited).code, 1)
+  t.match(server.output(), /MAILRUN_SECRET_KEY is required with DATABASE_URL \(every replica must share it\); generate one with: openssl rand -base64 32/)
 })
 
 t.test('a wrong variable stops start-up with a message naming it, no stack trace', async (t) => {

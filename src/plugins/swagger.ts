@@ -20,9 +20,17 @@ export default fp(async function openapi (app: FastifyInstance) {
         }
       },
       tags: [
+        { name: 'tenants', description: 'Instance admin: tenants and their API keys' },
+        { name: 'orchestrator', description: "Tenant: the tenant's UiPath Orchestrator connection" },
+        { name: 'mailboxes', description: 'Tenant: service mailboxes (one per licence) and their ingress URLs' },
+        { name: 'senders', description: 'Tenant: the people allowed to launch robots' },
+        { name: 'robots', description: 'Tenant: robots, their declared functions and parameters, and who may run them' },
+        { name: 'activity', description: 'Tenant: messages that arrived and launches that followed' },
         { name: 'operations', description: 'Health, readiness and metrics' }
       ]
-    }
+    },
+    // Shared schemas keep their $id as their component name instead of def-N.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}` }
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 }, { name: 'openapi' })

@@ -36,9 +36,9 @@ export const ListQuery = {
   cursor: Type.Optional(Type.String({ description: 'The nextCursor of the previous page.' }))
 }
 
-export const Page = <T extends TSchema>(item: T, examples?: unknown[]) => Type.Object({
+export const Page = <T extends TSchema>(item: T) => Type.Object({
   items: Type.Array(item),
   nextCursor: Nullable(Type.String({ description: 'Pass as cursor to get the next page; null on the last page.' }))
-}, examples !== undefined ? { examples } : {})
+}, Array.isArray(item.examples) ? { examples: [{ items: item.examples, nextCursor: null }] } : {})
 
 export const Word = Type.String({ pattern: '^[\\p{L}\\p{N}_.]+$', maxLength: 100, description: 'Letters of any alphabet, digits, _ and . — no spaces.' })

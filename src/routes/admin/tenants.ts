@@ -193,7 +193,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/api/v1/tenants/:id/api-keys', {
-    schema: { tags, security, summary: "List a tenant's API keys (never the keys themselves)", params: IdParams, response: { 200: Type.Object({ items: Type.Array(ApiKey) }), ...errorResponses } }
+    schema: { tags, security, summary: "List a tenant's API keys (never the keys themselves)", params: IdParams, response: { 200: Type.Object({ items: Type.Array(ApiKey) }, { examples: [{ items: [apiKeyExample] }] }), ...errorResponses } }
   }, async (request) => {
     await findTenant(request.params.id)
     const rows = await db.selectFrom('api_keys').selectAll().where('tenant_id', '=', request.params.id).orderBy('created_at', 'desc').execute()

@@ -1,0 +1,68 @@
+import { createHash, randomUUID } from 'node:crypto'
+import t from 'tap'
+import { buildTestApp } from '../support/app.js'
+import { newTenant } from '../support/admin.js'
+import { testDatabaseKind } from '../support/database.js'
+
+const tables = ['mailboxes', 'senders', 'robots', 'robot_senders', 'orchestrator_connections', 'messages', 'launches', 'api_keys'] as const
+
+t.test(`on ${testDatabaseKind}, a tenant key reaches only its own tenant: another tenant's ids answer 404 and change nothing`, async (t) => {
+  const { app, database } = await buildTestApp(t)
+  const db = database.db
+  const a = await newTenant(app, 'Tenant A')
+  const b = await newTenant(app, 'Tenant B')
+
+  const sender = (await a.api('POST', '/api/v1/senders', { fullName: 'Alice', email: 'alice@a.example' })).json()
+  const robot = (await a.api('POST', '/api/v1/robots', { name: 'Payroll', senderIds: [sender.id] })).json()
+  const mailbox = (await a.api('POST', '/api/v1/mailboxes', { address: 'robots@a.example', mailgunSigningKey: 'a-signing-key' })).json()
+  t.equal((await a.api('PUT', '/api/v1/orchestrator', { kind: 'onprem', url: 'https://orchestrator.a.example', authMode: 'token', accessToken: 'a-token' })).statusCode, 200)
+  const message = await db.insertInto('messages').values({
+    tenant_id: a.id, mailbox_id: mailbox.id, door: 'mime', dedupe_key: '<m1@a.example>', raw_sha256: createHash('sha256').update('m1').digest('hex'), size_bytes: 100, status: 'accepted'
+  }).returning('id').executeTakeFirstOrThrow()
+  const launch = await db.insertInto('launches').values({ tenant_id: a.id, message_id: message.id, robot_id: robot.id, sender_id: sender.id, plan: JSON.stringify({ functions: [] }) })
+    .returning('id').executeTakeFirstOrThrow()
+
+  const snapshot = async (): Promise<string> => {
+    const rows: Record<string, unknown[]> = {}
+    for (const table of tables) rows[table] = await db.selectFrom(table).selectAll().where('tenant_id', '=', a.id).orderBy(table === 'robot_senders' ? 'robot_id' : 'id').execute()
+    return JSON.stringify(rows)
+  }
+  const before = await snapshot()
+
+  const operations: Array<[string, 'GET' | 'PATCH' | 'DELETE' | 'POST', string, unknown?]> = [
+    ['read mailbox', 'GET', `/api/v1/mailboxes/${mailbox.id}`],
+    ['change mailbox', 'PATCH', `/api/v1/mailboxes/${mailbox.id}`, { active: false }],
+    ['rotate mailbox token', 'POST', `/api/v1/mailboxes/${mailbox.id}/rotate-token`],
+    ['delete mailbox', 'DELETE', `/api/v1/mailboxes/${mailbox.id}`],
+    ['read sender', 'GET', `/api/v1/senders/${sender.id}`],
+    ['change sender', 'PATCH', `/api/v1/senders/${sender.id}`, { active: false }],
+    ['delete sender', 'DELETE', `/api/v1/senders/${sender.id}`],
+    ['read robot', 'GET', `/api/v1/robots/${robot.id}`],
+    ['change robot', 'PATCH', `/api/v1/robots/${robot.id}`, { description: 'taken over' }],
+    ['delete robot', 'DELETE', `/api/v1/robots/${robot.id}`],
+    ['read message', 'GET', `/api/v1/messages/${message.id}`],
+    ['read launch', 'GET', `/api/v1/launches/${launch.id}`]
+  ]
+  for (const [what, method, url, body] of operations) {
+    const theirs = await b.api(method, url, body)
+    const missing = await b.api(method, url.replace(/[0-9a-f-]{36}/, randomUUID()), body)
+    t.equal(theirs.statusCode, 404, `${what}: 404`)
+    t.equal(theirs.json().message.replace(/[0-9a-f-]{36}/, 'ID'), missing.json().message.replace(/[0-9a-f-]{36}/, 'ID'), `${what}: the same answer as a missing id`)
+  }
+
+  for (const list of ['mailboxes', 'senders', 'robots', 'messages', 'launches']) {
+    t.same((await b.api('GET', `/api/v1/${list}`)).json().items, [], `B lists none of A's ${list}`)
+  }
+  for (const filter of [`robotId=${robot.id}`, `senderId=${sender.id}`]) {
+    t.same((await b.api('GET', `/api/v1/launches?${filter}`)).json().items, [], `filtering by A's ${filter.split('=')[0]} finds nothing`)
+  }
+  t.equal((await b.api('GET', '/api/v1/orchestrator')).statusCode, 404, "B does not see A's Orchestrator connection")
+  t.equal((await b.api('POST', '/api/v1/orchestrator/test')).statusCode, 404)
+  const foreignSender = await b.api('POST', '/api/v1/robots', { name: 'Thief', senderIds: [sender.id] })
+  t.equal(foreignSender.statusCode, 400, "B cannot put A's sender on its robot")
+  const pageOfA = (await a.api('GET', '/api/v1/senders?limit=1')).json()
+  t.same((await b.api('GET', `/api/v1/senders?cursor=${encodeURIComponent(Buffer.from(sender.id).toString('base64url'))}`)).json().items, [], "A's cursor shows B nothing of A")
+  t.ok(pageOfA.items.length === 1)
+
+  t.equal(await snapshot(), before, "none of A's rows changed")
+})
