@@ -1,7 +1,11 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
+import type { DNSResolver } from 'mailauth'
 import type { SecretBox } from './crypto/secret-box.js'
+import type { Launcher } from './pipeline/launcher.js'
+import ingressRoutes from './routes/ingress.js'
+import { ErrorBody } from './schemas/common.js'
 import type { DatabaseHandle } from './db/database.js'
 import errorHandler from './plugins/error-handler.js'
 import services from './plugins/services.js'
@@ -16,6 +20,8 @@ export interface AppDeps {
   database: DatabaseHandle
   logger: FastifyBaseLogger
   secrets: SecretBox
+  dnsResolver?: DNSResolver
+  launcher?: Launcher
 }
 
 export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
@@ -25,12 +31,14 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  await app.register(services, { config: deps.config, database: deps.database, secrets: deps.secrets })
+  await app.register(services, deps)
   await app.register(errorHandler)
+  app.addSchema(ErrorBody)
   await app.register(openapi)
   await app.register(healthRoutes)
   await app.register(metricsRoutes)
   await app.register(auth)
   await app.register(adminApi)
+  await app.register(ingressRoutes)
   return app
 }

@@ -29,6 +29,12 @@ export const EnvSchema = Type.Object({
     'comma-separated CIDRs such as 127.0.0.0/8,::1/128, or none'),
   MAILRUN_ADMIN_RATE_LIMIT: variable(Type.Integer({ minimum: 1, maximum: 1000000, default: 600, description: 'Admin API requests allowed per key (or per client address without one) per minute.' }),
     'a whole number of requests per minute, at least 1'),
+  MAILRUN_MAX_MESSAGE_BYTES: variable(Type.Integer({ minimum: 1024, maximum: 200 * 1024 * 1024, default: 30 * 1024 * 1024, description: 'Largest message (or provider post) accepted, in bytes; larger ones answer 413.' }),
+    'a number of bytes from 1024 to 209715200'),
+  MAILRUN_MAILGUN_MAX_AGE_S: variable(Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, default: 9 * 3600, description: 'How old a Mailgun signature timestamp may be. Mailgun retries for 8 hours with the original timestamp, so the default covers that.' }),
+    'a number of seconds from 60 to 604800'),
+  MAILRUN_DNS_SERVERS: variable(Type.Optional(Type.String({ pattern: '^\\s*[^,\\s]+(\\s*,\\s*[^,\\s]+)*\\s*$', description: 'DNS servers for SPF/DKIM/DMARC look-ups (comma-separated, host or host:port). Unset: the system resolver.' })),
+    'comma-separated DNS servers such as 10.0.0.2,127.0.0.1:5353'),
   MAILRUN_SHUTDOWN_TIMEOUT_MS: variable(Type.Integer({ minimum: 100, maximum: 600000, default: 10000, description: 'How long a graceful shutdown waits for in-flight requests before exiting.' }),
     'a number of milliseconds from 100 to 600000')
 })
@@ -47,6 +53,9 @@ export interface Config {
   secretKey: Buffer | undefined
   outboundDeny: OutboundDeny
   adminRateLimitPerMinute: number
+  maxMessageBytes: number
+  mailgunMaxAgeSeconds: number
+  dnsServers: string[] | undefined
 }
 
 export class ConfigError extends Error {
@@ -107,6 +116,9 @@ export function loadConfig (source: EnvSource): Config {
     adminKey: env.MAILRUN_ADMIN_KEY,
     secretKey: env.MAILRUN_SECRET_KEY !== undefined ? Buffer.from(env.MAILRUN_SECRET_KEY, 'base64') : undefined,
     outboundDeny,
-    adminRateLimitPerMinute: env.MAILRUN_ADMIN_RATE_LIMIT
+    adminRateLimitPerMinute: env.MAILRUN_ADMIN_RATE_LIMIT,
+    maxMessageBytes: env.MAILRUN_MAX_MESSAGE_BYTES,
+    mailgunMaxAgeSeconds: env.MAILRUN_MAILGUN_MAX_AGE_S,
+    dnsServers: env.MAILRUN_DNS_SERVERS?.split(',').map((s) => s.trim()).filter(Boolean)
   }
 }

@@ -158,11 +158,19 @@ export interface MessagesTable {
   auth_verdict: Json<Record<string, unknown>> | null
   status: Generated<MessageStatus>
   reason: string | null
+  problems: ColumnType<Problem[], string | undefined, string>
   imap_folder: string | null
   internal_date: Timestamp | null
   detection_latency_ms: number | null
   received_at: CreatedAt
   processed_at: Timestamp | null
+}
+
+/** Something wrong with a message, worded for the sender; `line` is 1-based in the body. */
+export interface Problem {
+  line?: number
+  text?: string
+  message: string
 }
 
 export type LaunchState = 'pending' | 'launching' | 'launched' | 'completed' | 'faulted' | 'stopped' | 'failed'
@@ -231,6 +239,7 @@ export interface ImapCursorsTable {
 export interface MailgunTokensTable {
   token: string
   expires_at: Timestamp
+  message_id: string | null
 }
 
 export interface Database {

@@ -1,9 +1,15 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
+import type { Logger } from 'pino'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import type { Config } from '../config.js'
+import { Resolver } from 'node:dns/promises'
+import type { DNSResolver } from 'mailauth'
 import type { SecretBox } from '../crypto/secret-box.js'
+import { createMetrics, type Metrics } from '../metrics.js'
+import type { Launcher } from '../pipeline/launcher.js'
+import { createReceiver, type Receiver } from '../pipeline/receive.js'
 import { outboundDispatcher } from '../net/outbound-dispatcher.js'
 import { createOrchestratorRegistry, type OrchestratorRegistry } from '../orchestrator/registry.js'
 import type { DatabaseHandle } from '../db/database.js'
@@ -17,6 +23,8 @@ declare module 'fastify' {
     metrics: Registry
     secrets: SecretBox
     orchestrator: OrchestratorRegistry
+    appMetrics: Metrics
+    receiver: Receiver
   }
 }
 
@@ -24,6 +32,16 @@ export interface ServiceDeps {
   config: Config
   database: DatabaseHandle
   secrets: SecretBox
+  /** DNS for SPF/DKIM/DMARC; default: MAILRUN_DNS_SERVERS or the system resolver. */
+  dnsResolver?: DNSResolver
+  launcher?: Launcher
+}
+
+function resolverFor (servers: string[] | undefined): DNSResolver | undefined {
+  if (servers === undefined) return undefined
+  const resolver = new Resolver({ timeout: 3000, tries: 2 })
+  resolver.setServers(servers)
+  return async (name, rrtype) => await resolver.resolve(name, rrtype) as string[] | string[][]
 }
 
 // A registry per app rather than prom-client's global one, so several apps (tests, replicas
@@ -39,4 +57,14 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   const dispatcher = outboundDispatcher(deps.config.outboundDeny)
   app.decorate('orchestrator', createOrchestratorRegistry({ dispatcher, deny: deps.config.outboundDeny }))
   app.addHook('onClose', async () => { await dispatcher.close() })
+  const appMetrics = createMetrics(metrics)
+  app.decorate('appMetrics', appMetrics)
+  const resolver = deps.dnsResolver ?? resolverFor(deps.config.dnsServers)
+  app.decorate('receiver', createReceiver({
+    db: deps.database.db,
+    logger: app.log as unknown as Logger,
+    metrics: appMetrics,
+    ...(resolver !== undefined ? { resolver } : {}),
+    ...(deps.launcher !== undefined ? { launcher: deps.launcher } : {})
+  }))
 }, { name: 'services' })

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import type { DNSResolver } from 'mailauth'
 import type { Test } from 'tap'
 import { randomBytes } from 'node:crypto'
 import { buildApp } from '../../src/app.js'
@@ -17,12 +18,12 @@ export interface TestApp {
 }
 
 /** Builds the real app on a real (test) database, with config given explicitly. */
-export async function buildTestApp (t: Test, options: { env?: Record<string, string>, database?: DatabaseHandle } = {}): Promise<TestApp> {
+export async function buildTestApp (t: Test, options: { env?: Record<string, string>, database?: DatabaseHandle, dnsResolver?: DNSResolver } = {}): Promise<TestApp> {
   const config = loadConfig({ LOG_LEVEL: 'info', MAILRUN_ADMIN_KEY: ADMIN_KEY, MAILRUN_OUTBOUND_DENY: 'none', ...options.env })
   const database = options.database ?? await createTestDatabase(t)
   const log = captureLogger(config.logLevel)
   const secrets = createSecretBox(randomBytes(32))
-  const app = await buildApp({ config, database, logger: log.logger, secrets })
+  const app = await buildApp({ config, database, logger: log.logger, secrets, ...(options.dnsResolver !== undefined ? { dnsResolver: options.dnsResolver } : {}) })
   t.teardown(async () => { await app.close() })
   await app.ready()
   return { app, database, config, log }

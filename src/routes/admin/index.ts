@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
 import { hashKey } from '../../auth/api-keys.js'
-import { ErrorBody } from '../../schemas/common.js'
 import activityRoutes from './activity.js'
 import mailboxRoutes from './mailboxes.js'
 import robotRoutes from './robots.js'
@@ -13,7 +12,6 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i
 
 /** The admin JSON API under /api/v1: rate-limited per API key, each resource in its own plugin. */
 export default async function adminApi (app: FastifyInstance): Promise<void> {
-  app.addSchema(ErrorBody)
   await app.register(rateLimit, {
     max: app.config.adminRateLimitPerMinute,
     timeWindow: 60_000,

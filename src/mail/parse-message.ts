@@ -1,0 +1,99 @@
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser'
+import { headerEnd, normalizeMessageId } from './header-block.js'
+
+// mailparser is in maintenance mode: everything else in mailrun sees only this module's
+// ParsedMessage, so the parser can be swapped without touching the pipeline.
+
+export interface MailAddress { address: string, name: string }
+
+export interface ParsedMessage {
+  messageId: string | null
+  /** Every mailbox in From (a group or several mailboxes make the sender ambiguous). */
+  from: MailAddress[]
+  fromIsGroup: boolean
+  fromHeaderCount: number
+  subject: string
+  /** The text part; for an HTML-only message, its text rendering. */
+  text: string
+  date: Date | null
+  inReplyTo: string | null
+  references: string[]
+  /** Lower-cased header name → raw values, in order. */
+  headers: Map<string, string[]>
+  contentType: string
+}
+
+export interface ParseLimits {
+  maxHeaderBytes: number
+  maxMimeParts: number
+}
+
+export const defaultParseLimits: ParseLimits = { maxHeaderBytes: 256 * 1024, maxMimeParts: 200 }
+
+export class UnreadableMessage extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'UnreadableMessage'
+  }
+}
+
+function addresses (value: AddressObject | AddressObject[] | undefined): { list: MailAddress[], group: boolean } {
+  const list: MailAddress[] = []
+  let group = false
+  for (const object of value === undefined ? [] : Array.isArray(value) ? value : [value]) {
+    for (const entry of object.value) {
+      if (entry.group !== undefined) {
+        group = true
+        for (const member of entry.group) list.push({ address: member.address ?? '', name: member.name ?? '' })
+      } else {
+        list.push({ address: entry.address ?? '', name: entry.name ?? '' })
+      }
+    }
+  }
+  return { list, group }
+}
+
+// Hostile messages (huge header blocks, thousands of nested parts) are refused before the
+// parser walks them, so one message cannot hold the event loop.
+function checkLimits (raw: Buffer, limits: ParseLimits): void {
+  const end = headerEnd(raw)
+  if ((end === -1 ? raw.length : end) > limits.maxHeaderBytes) {
+    throw new UnreadableMessage(`its header block is larger than ${limits.maxHeaderBytes} bytes`)
+  }
+  let parts = 0
+  let at = raw.indexOf('boundary=')
+  while (at !== -1) {
+    if (++parts > limits.maxMimeParts) throw new UnreadableMessage(`it has more than ${limits.maxMimeParts} nested MIME parts`)
+    at = raw.indexOf('boundary=', at + 9)
+  }
+}
+
+export async function parseMessage (raw: Buffer, limits: ParseLimits = defaultParseLimits): Promise<ParsedMessage> {
+  checkLimits(raw, limits)
+  let mail: ParsedMail
+  try {
+    mail = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true })
+  } catch (error) {
+    throw new UnreadableMessage(`it is not a readable email (${(error as Error).message})`)
+  }
+  const headers = new Map<string, string[]>()
+  for (const { key, line } of mail.headerLines) {
+    const value = line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim()
+    headers.set(key, [...(headers.get(key) ?? []), value])
+  }
+  const from = addresses(mail.from)
+  const references = mail.references === undefined ? [] : Array.isArray(mail.references) ? mail.references : [mail.references]
+  return {
+    messageId: normalizeMessageId(mail.messageId),
+    from: from.list,
+    fromIsGroup: from.group,
+    fromHeaderCount: headers.get('from')?.length ?? 0,
+    subject: mail.subject ?? '',
+    text: mail.text ?? '',
+    date: mail.date ?? null,
+    inReplyTo: mail.inReplyTo ?? null,
+    references,
+    headers,
+    contentType: (headers.get('content-type')?.[0] ?? 'text/plain').toLowerCase()
+  }
+}

@@ -1,0 +1,28 @@
+import type { ParsedMessage } from './parse-message.js'
+
+export type SenderAddress = { ok: true, address: string, domain: string, name: string } | { ok: false, reason: string }
+
+const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@([a-z0-9-]+(\.[a-z0-9-]+)+)$/i
+const ADDRESS_IN_TEXT = /[^\s@<>"']+@[^\s@<>"']+\.[^\s@<>"']+/g
+
+/**
+ * The one address a message is from, or why there is no single trustworthy one: groups,
+ * several mailboxes, repeated From headers, and display names that show another address.
+ */
+export function senderAddress (message: ParsedMessage): SenderAddress {
+  if (message.fromHeaderCount === 0 || message.from.length === 0) return { ok: false, reason: 'the message has no From address' }
+  if (message.fromHeaderCount > 1) return { ok: false, reason: 'the message has more than one From header' }
+  if (message.fromIsGroup) return { ok: false, reason: 'the From header is a group, not one person' }
+  if (message.from.length > 1) return { ok: false, reason: 'the From header names more than one mailbox' }
+  const { address, name } = message.from[0] as { address: string, name: string }
+  const match = ADDRESS.exec(address)
+  if (match === null) return { ok: false, reason: `the From address "${address}" is not a valid email address` }
+  const lower = address.toLowerCase()
+  // "boss@company.example" <attacker@elsewhere.example> shows one address and is from another.
+  for (const shown of name.match(ADDRESS_IN_TEXT) ?? []) {
+    if (shown.toLowerCase().replace(/[.,;:]+$/, '') !== lower) {
+      return { ok: false, reason: `the From display name shows ${shown} but the address is ${address}` }
+    }
+  }
+  return { ok: true, address: lower, domain: (match[1] as string).toLowerCase(), name }
+}

@@ -1,0 +1,182 @@
+import type { Problem } from '../db/schema.js'
+
+// The email a sender writes (design, "The email a sender writes"):
+//   period = 2022-05                                  an input argument
+//   ExtractData: region = North, currency = RUB       a function call, run in the order written
+//   BuildReport                                       a function without inputs
+// Values are bare words or "quoted strings" (\" and \\ escapes). Reading stops at the signature
+// delimiter, the first quoted line, or a reply header. Blank lines and # comments are ignored.
+
+export interface Assignment { name: string, value: string }
+
+export interface ArgumentStatement extends Assignment { line: number, text: string }
+
+export interface CallStatement { name: string, args: Assignment[], line: number, text: string }
+
+export interface ParsedCommand {
+  arguments: ArgumentStatement[]
+  calls: CallStatement[]
+  problems: Problem[]
+}
+
+const WORD = /^[\p{L}\p{N}_.]+$/u
+const SUBJECT_PREFIX = /^\s*(?:re|fwd?|fw|aw|wg|tr|sv|vs|отв|ответ|пересл|пер)\s*(?:\[\d+\])?\s*:\s*/iu
+const HELP = new Set(['help', '?', 'помощь', 'справка'])
+
+/** The robot name a subject asks for: reply and forward prefixes removed, white space collapsed. */
+export function robotNameFromSubject (subject: string): string {
+  let name = subject.normalize('NFC').replace(/[\u00a0\u2000-\u200b\ufeff]/g, ' ')
+  let previous = ''
+  while (previous !== name) {
+    previous = name
+    name = name.replace(SUBJECT_PREFIX, '')
+  }
+  return name.trim().replace(/\s+/gu, ' ')
+}
+
+export function isHelpRequest (robotName: string): boolean {
+  return HELP.has(robotName.toLocaleLowerCase('und'))
+}
+
+function isStop (line: string, next: string | undefined): boolean {
+  const trimmed = line.trim()
+  if (line.trimEnd() === '--') return true
+  if (trimmed.startsWith('>')) return true
+  if (/^On\s.+\swrote:$/iu.test(trimmed) || /пишет:$/iu.test(trimmed)) return true
+  // Gmail folds a long "On … wrote:" header across two lines.
+  if (/^On\s.+/u.test(trimmed) && next !== undefined && /^.*\bwrote:$/u.test(next.trim()) && !next.includes('=')) return true
+  if (/^-{2,}\s*(original message|forwarded message|исходное сообщение|пересылаемое сообщение)\s*-{2,}$/iu.test(trimmed)) return true
+  if (/^_{10,}$/.test(trimmed)) return true
+  return false
+}
+
+class LineError extends Error {}
+
+interface Cursor { text: string, at: number }
+
+function skipSpaces (c: Cursor): void {
+  while (c.at < c.text.length && /\s/u.test(c.text[c.at] as string)) c.at++
+}
+
+function readQuoted (c: Cursor): string {
+  let value = ''
+  c.at++ // opening quote
+  while (c.at < c.text.length) {
+    const ch = c.text[c.at] as string
+    if (ch === '\\' && (c.text[c.at + 1] === '"' || c.text[c.at + 1] === '\\')) {
+      value += c.text[c.at + 1]
+      c.at += 2
+      continue
+    }
+    if (ch === '"') {
+      c.at++
+      return value
+    }
+    value += ch
+    c.at++
+  }
+  throw new LineError('a quoted value is not closed: add the missing " at its end')
+}
+
+/** A value: quoted, or bare up to the end (or, inside a call, up to the next comma). */
+function readValue (c: Cursor, name: string, inCall: boolean): string {
+  skipSpaces(c)
+  if (c.text[c.at] === '"') {
+    const value = readQuoted(c)
+    skipSpaces(c)
+    if (c.at < c.text.length && !(inCall && c.text[c.at] === ',')) {
+      throw new LineError(`after the quoted value of "${name}" only ${inCall ? 'a comma and the next input' : 'the end of the line'} may follow`)
+    }
+    return value
+  }
+  const end = inCall ? (c.text.indexOf(',', c.at) === -1 ? c.text.length : c.text.indexOf(',', c.at)) : c.text.length
+  const value = c.text.slice(c.at, end).trim()
+  if (value.includes('"')) throw new LineError(`the value of "${name}" has a stray ": put the whole value in quotes, with \\" for a quote inside`)
+  c.at = end
+  if (value === '') throw new LineError(`"${name}" has no value: write ${name} = value (use "" for an empty text)`)
+  return value
+}
+
+function checkName (name: string, what: string): string {
+  if (name === '') throw new LineError(`a ${what} name is missing`)
+  if (!WORD.test(name)) throw new LineError(`"${name}" is not a valid ${what} name: names are letters, digits, _ and . without spaces`)
+  return name
+}
+
+function parseStatement (text: string): { kind: 'argument', name: string, value: string } | { kind: 'call', name: string, args: Assignment[] } {
+  const firstEquals = text.indexOf('=')
+  const firstColon = text.indexOf(':')
+  const firstQuote = text.indexOf('"')
+  const first = Math.min(...[firstEquals, firstColon, firstQuote].map((i) => (i === -1 ? Infinity : i)))
+  if (first === firstQuote && firstQuote !== -1) throw new LineError('a line starts with a value: write name = "value", or a function name first')
+  if (first === firstEquals && firstEquals !== -1) {
+    const name = checkName(text.slice(0, firstEquals).trim(), 'input')
+    return { kind: 'argument', name, value: readValue({ text, at: firstEquals + 1 }, name, false) }
+  }
+  const name = checkName((firstColon === -1 ? text : text.slice(0, firstColon)).trim(), 'function')
+  const args: Assignment[] = []
+  if (firstColon === -1) return { kind: 'call', name, args }
+  const c: Cursor = { text, at: firstColon + 1 }
+  skipSpaces(c)
+  while (c.at < c.text.length) {
+    const equals = c.text.indexOf('=', c.at)
+    const comma = c.text.indexOf(',', c.at)
+    if (equals === -1 || (comma !== -1 && comma < equals)) {
+      const piece = c.text.slice(c.at, comma === -1 ? undefined : comma).trim()
+      throw new LineError(`"${piece}" needs a value: write ${name}: ${piece.split(/\s+/u)[0] ?? 'name'} = value`)
+    }
+    const key = checkName(c.text.slice(c.at, equals).trim(), 'input')
+    if (args.some((a) => a.name === key)) throw new LineError(`"${key}" is given twice for ${name}`)
+    c.at = equals + 1
+    args.push({ name: key, value: readValue(c, key, true) })
+    skipSpaces(c)
+    if (c.text[c.at] === ',') {
+      c.at++
+      skipSpaces(c)
+      if (c.at >= c.text.length) throw new LineError('the line ends with a comma: remove it or add the next input')
+    }
+  }
+  return { kind: 'call', name, args }
+}
+
+/** Reads the statements of a message body; every problem carries its line and text. */
+export function parseCommandBody (body: string): ParsedCommand {
+  const lines = body.replace(/\r\n?/g, '\n').split('\n').map((l) => l.replace(/[\u00a0\u2000-\u200a\u202f]/g, ' ').replace(/[\u200b\ufeff]/g, ''))
+  const result: ParsedCommand = { arguments: [], calls: [], problems: [] }
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i] as string
+    if (isStop(raw, lines[i + 1])) break
+    const text = raw.trim()
+    if (text === '' || text.startsWith('#')) continue
+    const line = i + 1
+    try {
+      const statement = parseStatement(text)
+      if (statement.kind === 'argument') {
+        const earlier = result.arguments.find((a) => a.name === statement.name)
+        if (earlier !== undefined) throw new LineError(`the input "${statement.name}" is given twice (also on line ${earlier.line})`)
+        result.arguments.push({ name: statement.name, value: statement.value, line, text })
+      } else {
+        result.calls.push({ name: statement.name, args: statement.args, line, text })
+      }
+    } catch (error) {
+      if (!(error instanceof LineError)) throw error
+      result.problems.push({ line, text, message: error.message })
+    }
+  }
+  return result
+}
+
+function renderValue (value: string): string {
+  return /^[^\s",=:#>][^",]*$/u.test(value) && value === value.trim() && !value.endsWith(' ')
+    ? value
+    : `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+}
+
+/** The text a sender would write for these statements; parseCommandBody reads it back unchanged. */
+export function renderCommand (command: { arguments: Assignment[], calls: Array<{ name: string, args: Assignment[] }> }): string {
+  const lines = command.arguments.map((a) => `${a.name} = ${renderValue(a.value)}`)
+  for (const call of command.calls) {
+    lines.push(call.args.length === 0 ? call.name : `${call.name}: ${call.args.map((a) => `${a.name} = ${renderValue(a.value)}`).join(', ')}`)
+  }
+  return lines.join('\n')
+}

@@ -1,0 +1,208 @@
+import { createHash } from 'node:crypto'
+import type { Kysely, Transaction } from 'kysely'
+import type { DNSResolver } from 'mailauth'
+import type { Logger } from 'pino'
+import type { Database, MessageStatus, Problem } from '../db/schema.js'
+import { automaticReason } from '../mail/automatic.js'
+import { normalizeMessageId, readHeaders } from '../mail/header-block.js'
+import { parseMessage, UnreadableMessage, type ParsedMessage } from '../mail/parse-message.js'
+import { senderAddress } from '../mail/sender-address.js'
+import type { Metrics } from '../metrics.js'
+import { robotNameKey } from '../robots/robot-name.js'
+import { authenticateSender, type AuthVerdict } from './authenticate-sender.js'
+import { isHelpRequest, parseCommandBody, robotNameFromSubject } from './command-grammar.js'
+import type { InboundMail, TargetMailbox } from './inbound-mail.js'
+import type { LaunchOutcome, Launcher } from './launcher.js'
+import { validatePlan } from './validate-plan.js'
+
+export interface ReceiveResult {
+  message: string
+  status: 'accepted' | 'duplicate' | 'rejected' | 'ignored'
+  reason?: string
+  problems?: Problem[]
+  launch?: LaunchOutcome
+}
+
+export interface ReceiverDeps {
+  db: Kysely<Database>
+  logger: Logger
+  metrics: Metrics
+  resolver?: DNSResolver
+  launcher?: Launcher
+}
+
+/** Work to do inside the transaction that stores the message (a Mailgun token, say). */
+export type AfterStore = (trx: Transaction<Database>, messageId: string) => Promise<void>
+
+const MAX_HEADER_SCAN = 256 * 1024
+
+/** Per mailbox: the normalised Message-ID, or a hash of the bytes for a message without one. */
+export function dedupeKey (raw: Buffer): string {
+  const header = readHeaders(raw, MAX_HEADER_SCAN).find(([name]) => name === 'message-id')
+  return normalizeMessageId(header?.[1]) ?? `sha256:${createHash('sha256').update(raw).digest('hex')}`
+}
+
+interface Decision {
+  status: Exclude<MessageStatus, 'received'>
+  reason: string | null
+  problems?: Problem[]
+  fromAddress?: string | null
+  senderId?: string | null
+  robotId?: string | null
+  verdict?: AuthVerdict
+  keepContent?: { subject: string, body: string }
+  plan?: { arguments: Record<string, unknown>, functions: unknown[] }
+}
+
+export interface Receiver {
+  receive: (mailbox: TargetMailbox, mail: InboundMail, afterStore?: AfterStore) => Promise<ReceiveResult>
+  processStored: (messageId: string) => Promise<ReceiveResult>
+}
+
+export function createReceiver (deps: ReceiverDeps): Receiver {
+  const { db } = deps
+
+  /** Decides what a stored message is; reads only, so it can run again after a crash. */
+  async function decide (mailbox: TargetMailbox, mail: { raw: Buffer, rawIsOriginal: boolean, envelopeFrom: string | null, provider: InboundMail['provider'] }): Promise<Decision> {
+    if (!mailbox.active) return { status: 'ignored', reason: 'the mailbox is inactive' }
+    let parsed: ParsedMessage
+    try {
+      parsed = await parseMessage(mail.raw)
+    } catch (error) {
+      if (error instanceof UnreadableMessage) return { status: 'rejected', reason: `unreadable message: ${error.message}` }
+      throw error
+    }
+    const header = (name: string): string[] => parsed.headers.get(name) ?? []
+    const automatic = automaticReason(header, mail.envelopeFrom)
+    if (automatic !== null) return { status: 'ignored', reason: automatic }
+    const from = senderAddress(parsed)
+    if (!from.ok) return { status: 'rejected', reason: `ambiguous sender: ${from.reason}` }
+
+    const verdict = await authenticateSender({
+      policy: mailbox.senderAuth,
+      raw: mail.rawIsOriginal ? mail.raw : null,
+      fromDomain: from.domain,
+      envelopeFrom: mail.envelopeFrom,
+      header,
+      provider: mail.provider,
+      trustedAuthservId: mailbox.trustedAuthservId
+    }, deps.resolver)
+    const base = { fromAddress: from.address, verdict }
+    if (!verdict.pass) return { ...base, status: 'rejected', reason: `sender authentication failed: ${verdict.detail}` }
+
+    const sender = await db.selectFrom('senders').select(['id', 'active'])
+      .where('tenant_id', '=', mailbox.tenantId).where((eb) => eb(eb.fn('lower', ['email']), '=', from.address)).executeTakeFirst()
+    if (sender === undefined) return { ...base, status: 'rejected', reason: 'unknown sender: not on the allow-list of this tenant' }
+    if (!sender.active) return { ...base, senderId: sender.id, status: 'rejected', reason: 'the sender is deactivated' }
+    const known = { ...base, senderId: sender.id }
+
+    const robotName = robotNameFromSubject(parsed.subject)
+    if (isHelpRequest(robotName)) return { ...known, status: 'accepted', reason: 'help requested' }
+    if (robotName === '') return { ...known, status: 'rejected', reason: 'the subject is empty: write the name of the robot to run', problems: [{ message: 'the subject is empty: write the name of the robot to run' }] }
+    const robot = await db.selectFrom('robots').select(['id', 'name', 'allow_all_senders', 'parameters', 'functions'])
+      .where('tenant_id', '=', mailbox.tenantId).where('name_key', '=', robotNameKey(robotName)).executeTakeFirst()
+    if (robot === undefined) {
+      return { ...known, status: 'rejected', reason: `unknown robot "${robotName}"`, problems: [{ text: parsed.subject, message: `there is no robot called "${robotName}"` }] }
+    }
+    if (!robot.allow_all_senders) {
+      const allowed = await db.selectFrom('robot_senders').select('sender_id').where('robot_id', '=', robot.id).where('sender_id', '=', sender.id).executeTakeFirst()
+      if (allowed === undefined) return { ...known, robotId: robot.id, status: 'rejected', reason: `not allowed to run "${robot.name}"` }
+    }
+    const { plan, problems } = validatePlan(parseCommandBody(parsed.text), robot)
+    if (problems.length > 0) {
+      return { ...known, robotId: robot.id, status: 'rejected', reason: `the email has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems }
+    }
+    return { ...known, robotId: robot.id, status: 'accepted', reason: null, plan, keepContent: { subject: parsed.subject, body: parsed.text } }
+  }
+
+  /** Records the decision; an accepted command becomes a pending launch in the same transaction. */
+  async function record (messageId: string, tenantId: string, decision: Decision): Promise<string | null> {
+    return await db.transaction().execute(async (trx) => {
+      // Only what is needed to see what happened is kept: no raw bytes, and subject and body only
+      // for accepted messages ("delete what was read").
+      await trx.updateTable('messages').set({
+        status: decision.status,
+        reason: decision.reason,
+        problems: JSON.stringify(decision.problems ?? []),
+        from_address: decision.fromAddress ?? null,
+        sender_id: decision.senderId ?? null,
+        robot_id: decision.robotId ?? null,
+        auth_verdict: decision.verdict !== undefined ? JSON.stringify(decision.verdict) : null,
+        subject: decision.keepContent?.subject ?? null,
+        body: decision.keepContent?.body ?? null,
+        raw: null,
+        processed_at: new Date()
+      }).where('id', '=', messageId).execute()
+      if (decision.plan === undefined) return null
+      const launch = await trx.insertInto('launches').values({
+        tenant_id: tenantId,
+        message_id: messageId,
+        robot_id: decision.robotId ?? null,
+        sender_id: decision.senderId ?? null,
+        plan: JSON.stringify(decision.plan),
+        next_attempt_at: new Date()
+      }).returning('id').executeTakeFirstOrThrow()
+      await trx.insertInto('launch_events').values({ launch_id: launch.id, state: 'pending', detail: 'command accepted' }).execute()
+      return launch.id
+    })
+  }
+
+  async function finish (messageId: string, mailbox: TargetMailbox, decision: Decision, door: string): Promise<ReceiveResult> {
+    const launchId = await record(messageId, mailbox.tenantId, decision)
+    deps.metrics.messages.inc({ door, status: decision.status })
+    const result: ReceiveResult = { message: messageId, status: decision.status as ReceiveResult['status'] }
+    if (decision.reason !== null) result.reason = decision.reason
+    if (decision.problems !== undefined && decision.problems.length > 0) result.problems = decision.problems
+    if (launchId !== null) result.launch = deps.launcher !== undefined ? await deps.launcher.launch(launchId) : { id: launchId, state: 'pending' }
+    return result
+  }
+
+  async function loadMailbox (id: string): Promise<TargetMailbox> {
+    const row = await db.selectFrom('mailboxes').select(['id', 'tenant_id', 'address', 'active', 'sender_auth', 'trusted_authserv_id']).where('id', '=', id).executeTakeFirstOrThrow()
+    return { id: row.id, tenantId: row.tenant_id, address: row.address, active: row.active, senderAuth: row.sender_auth, trustedAuthservId: row.trusted_authserv_id }
+  }
+
+  return {
+    async receive (mailbox, mail, afterStore) {
+      const key = dedupeKey(mail.raw)
+      // Stored before anything else happens: a crash after this line loses nothing, and a second
+      // delivery of the same message (provider retry, IMAP sweep, another replica) stops here.
+      const stored = await db.transaction().execute(async (trx) => {
+        const row = await trx.insertInto('messages').values({
+          tenant_id: mailbox.tenantId,
+          mailbox_id: mailbox.id,
+          door: mail.door,
+          dedupe_key: key,
+          message_id_header: key.startsWith('<') ? key : null,
+          raw: mail.raw,
+          raw_sha256: createHash('sha256').update(mail.raw).digest('hex'),
+          size_bytes: mail.raw.length,
+          auth_verdict: JSON.stringify({ rawIsOriginal: mail.rawIsOriginal, envelopeFrom: mail.envelopeFrom, provider: mail.provider }),
+          imap_folder: mail.imap?.folder ?? null,
+          internal_date: mail.imap?.internalDate ?? null,
+          detection_latency_ms: mail.imap !== undefined ? Math.max(0, Date.now() - mail.imap.internalDate.getTime()) : null
+        }).onConflict((oc) => oc.columns(['mailbox_id', 'dedupe_key']).doNothing()).returning('id').executeTakeFirst()
+        if (row !== undefined && afterStore !== undefined) await afterStore(trx, row.id)
+        return row
+      })
+      if (stored === undefined) {
+        const existing = await db.selectFrom('messages').select('id').where('mailbox_id', '=', mailbox.id).where('dedupe_key', '=', key).executeTakeFirstOrThrow()
+        deps.metrics.messages.inc({ door: mail.door, status: 'duplicate' })
+        return { message: existing.id, status: 'duplicate', reason: 'this message was already received' }
+      }
+      const decision = await decide(mailbox, mail)
+      deps.logger.info({ messageId: stored.id, mailbox: mailbox.id, door: mail.door, status: decision.status, reason: decision.reason }, 'message received')
+      return await finish(stored.id, mailbox, decision, mail.door)
+    },
+
+    /** Finishes a message stored but never decided (the process stopped in between). */
+    async processStored (messageId) {
+      const row = await db.selectFrom('messages').select(['id', 'mailbox_id', 'door', 'raw', 'auth_verdict', 'status']).where('id', '=', messageId).executeTakeFirstOrThrow()
+      if (row.status !== 'received' || row.raw === null) return { message: row.id, status: 'duplicate', reason: 'already processed' }
+      const mailbox = await loadMailbox(row.mailbox_id)
+      const saved = (row.auth_verdict ?? {}) as { rawIsOriginal?: boolean, envelopeFrom?: string | null, provider?: InboundMail['provider'] }
+      const decision = await decide(mailbox, { raw: Buffer.from(row.raw), rawIsOriginal: saved.rawIsOriginal ?? true, envelopeFrom: saved.envelopeFrom ?? null, provider: saved.provider ?? null })
+      return await finish(row.id, mailbox, decision, row.door)
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import type { FunctionDeclaration, ParameterDeclaration, Problem } from '../db/schema.js'
+import type { Assignment, ParsedCommand } from './command-grammar.js'
+
+export type ArgumentValue = string | number | boolean
+
+/** A launch plan that the robot's declarations accept: values typed, names as declared. */
+export interface LaunchPlan {
+  arguments: Record<string, ArgumentValue>
+  functions: Array<{ name: string, args: Record<string, ArgumentValue> }>
+}
+
+export interface RobotCatalogue {
+  name: string
+  parameters: ParameterDeclaration[]
+  functions: FunctionDeclaration[]
+}
+
+const TYPE_WORDS: Record<ParameterDeclaration['type'], string> = { string: 'text', number: 'a number', boolean: 'yes or no', date: 'a date' }
+
+export function describeParameter (p: ParameterDeclaration): string {
+  return `${p.name} (${TYPE_WORDS[p.type]}${p.required ? ', required' : ''})`
+}
+
+const TRUE = new Set(['true', 'yes', 'y', '1', 'да', 'on'])
+const FALSE = new Set(['false', 'no', 'n', '0', 'нет', 'off'])
+
+function isCalendarDate (y: number, m: number, d: number): boolean {
+  const date = new Date(Date.UTC(y, m - 1, d))
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d
+}
+
+/** The value as the declared type, or the words that say what to write instead. */
+export function convertValue (type: ParameterDeclaration['type'], raw: string): { ok: true, value: ArgumentValue } | { ok: false, message: string } {
+  switch (type) {
+    case 'string':
+      return { ok: true, value: raw }
+    case 'number': {
+      if (!/^[+-]?\d+(?:[.,]\d+)?$/.test(raw)) return { ok: false, message: `"${raw}" is not a number (write it like 42 or 3.5)` }
+      return { ok: true, value: Number(raw.replace(',', '.')) }
+    }
+    case 'boolean': {
+      const word = raw.toLocaleLowerCase('und')
+      if (TRUE.has(word)) return { ok: true, value: true }
+      if (FALSE.has(word)) return { ok: true, value: false }
+      return { ok: false, message: `"${raw}" is not yes or no (write yes, no, true or false)` }
+    }
+    case 'date': {
+      const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(raw)
+      const dotted = /^(\d{2})\.(\d{2})\.(\d{4})$/.exec(raw)
+      const [y, m, d] = iso !== null ? [iso[1], iso[2], iso[3]] : dotted !== null ? [dotted[3], dotted[2], dotted[1]] : []
+      if (y === undefined || m === undefined || d === undefined || !isCalendarDate(Number(y), Number(m), Number(d))) {
+        return { ok: false, message: `"${raw}" is not a date (write it like 2024-05-31 or 31.05.2024)` }
+      }
+      return { ok: true, value: `${y}-${m}-${d}` }
+    }
+  }
+}
+
+function checkAssignments (
+  given: Array<Assignment & { line?: number, text?: string }>,
+  declared: ParameterDeclaration[],
+  where: { line?: number, text?: string, of: string },
+  problems: Problem[]
+): Record<string, ArgumentValue> {
+  const values: Record<string, ArgumentValue> = {}
+  const at = (a: { line?: number, text?: string }): { line?: number, text?: string } => ({
+    ...(a.line ?? where.line) !== undefined ? { line: a.line ?? where.line } : {},
+    ...(a.text ?? where.text) !== undefined ? { text: a.text ?? where.text } : {}
+  })
+  for (const assignment of given) {
+    if (declared.length === 0) {
+      values[assignment.name] = assignment.value
+      continue
+    }
+    const declaration = declared.find((p) => p.name.toLowerCase() === assignment.name.toLowerCase())
+    if (declaration === undefined) {
+      problems.push({ ...at(assignment), message: `${where.of} has no input "${assignment.name}"; it takes: ${declared.map(describeParameter).join(', ')}` })
+      continue
+    }
+    const converted = convertValue(declaration.type, assignment.value)
+    if (converted.ok) values[declaration.name] = converted.value
+    else problems.push({ ...at(assignment), message: `${declaration.name}: ${converted.message}` })
+  }
+  for (const p of declared) {
+    if (p.required && !given.some((a) => a.name.toLowerCase() === p.name.toLowerCase())) {
+      problems.push({ ...at({}), message: `${where.of} needs the input "${p.name}" (${TYPE_WORDS[p.type]}): add ${p.name} = …` })
+    }
+  }
+  return values
+}
+
+/**
+ * Checks the statements against what the robot declares. A robot that declares no parameters
+ * (or no functions) accepts any, as text; one that declares some accepts only those.
+ */
+export function validatePlan (command: ParsedCommand, robot: RobotCatalogue): { plan: LaunchPlan, problems: Problem[] } {
+  const problems: Problem[] = [...command.problems]
+  const args = checkAssignments(command.arguments, robot.parameters, { of: `The robot "${robot.name}"` }, problems)
+  const functions: LaunchPlan['functions'] = []
+  for (const call of command.calls) {
+    if (robot.functions.length === 0) {
+      functions.push({ name: call.name, args: Object.fromEntries(call.args.map((a) => [a.name, a.value])) })
+      continue
+    }
+    const declaration = robot.functions.find((f) => f.name.toLowerCase() === call.name.toLowerCase())
+    if (declaration === undefined) {
+      problems.push({ line: call.line, text: call.text, message: `"${call.name}" is not a function of ${robot.name}; it has: ${robot.functions.map((f) => f.name).join(', ')}` })
+      continue
+    }
+    const callArgs = checkAssignments(call.args, declaration.parameters, { line: call.line, text: call.text, of: `The function ${declaration.name}` }, problems)
+    functions.push({ name: declaration.name, args: callArgs })
+  }
+  // Problems of the whole email (a missing required input) come after the line-by-line ones.
+  problems.sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER))
+  return { plan: { arguments: args, functions }, problems }
+}
