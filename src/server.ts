@@ -1,5 +1,6 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
+import { startBackgroundWork } from './background.js'
 import { ensureAdminKey } from './auth/api-keys.js'
 import { createSecretBox, type SecretBox } from './crypto/secret-box.js'
 import { loadSecretKey } from './crypto/secret-key.js'
@@ -79,10 +80,13 @@ async function main (): Promise<void> {
     fail(`cannot listen on ${config.host}:${config.port}: ${describe(error)}. Set PORT or HOST to a free address.`)
   }
 
+  const stopBackground = startBackgroundWork(app)
+
   // On SIGTERM/SIGINT: stop accepting, let in-flight requests finish, then close the database.
   closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
     if (err !== undefined) logger.error({ err }, 'shutting down after an unexpected error')
     else logger.info(`received ${signal ?? 'shutdown'}, shutting down`)
+    await stopBackground()
     await app.close()
     await database.close()
   })

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type {} from '@fastify/multipart'
+import iconv from 'iconv-lite'
 import { errors } from '../errors.js'
 
 /**
@@ -31,13 +32,13 @@ export class FormFields {
   }
 }
 
-/** Bytes in a declared charset; an unknown charset falls back to UTF-8 rather than failing. */
+/**
+ * Bytes in a declared charset; an unknown charset falls back to UTF-8 rather than failing.
+ * iconv-lite, not TextDecoder: Node 20's TextDecoder reads windows-1252 as Latin-1 (0x80 is not €).
+ */
 export function decodeText (bytes: Buffer, charset: string): string {
-  try {
-    return new TextDecoder(charset.trim().toLowerCase() || 'utf-8').decode(bytes)
-  } catch {
-    return new TextDecoder('utf-8').decode(bytes)
-  }
+  const name = charset.trim().toLowerCase()
+  return iconv.decode(bytes, name !== '' && iconv.encodingExists(name) ? name : 'utf-8')
 }
 
 function hex (byte: number | undefined): number {

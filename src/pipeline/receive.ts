@@ -190,9 +190,15 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
         deps.metrics.messages.inc({ door: mail.door, status: 'duplicate' })
         return { message: existing.id, status: 'duplicate', reason: 'this message was already received' }
       }
-      const decision = await decide(mailbox, mail)
-      deps.logger.info({ messageId: stored.id, mailbox: mailbox.id, door: mail.door, status: decision.status, reason: decision.reason }, 'message received')
-      return await finish(stored.id, mailbox, decision, mail.door)
+      try {
+        const decision = await decide(mailbox, mail)
+        deps.logger.info({ messageId: stored.id, mailbox: mailbox.id, door: mail.door, status: decision.status, reason: decision.reason }, 'message received')
+        return await finish(stored.id, mailbox, decision, mail.door)
+      } catch (error) {
+        // The message is stored: the provider must not retry. Recovery decides it later.
+        deps.logger.error({ err: error, messageId: stored.id }, 'message stored but not yet decided; recovery will finish it')
+        return { message: stored.id, status: 'accepted', reason: 'stored; it will be processed shortly' }
+      }
     },
 
     /** Finishes a message stored but never decided (the process stopped in between). */
