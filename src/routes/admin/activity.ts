@@ -38,6 +38,7 @@ const Message = Type.Object({
   door: Door,
   status: MessageStatus,
   reason: Nullable(Type.String()),
+  problems: Type.Array(Type.Object({ line: Type.Optional(Type.Integer()), text: Type.Optional(Type.String()), message: Type.String() }), { description: 'What was wrong with a rejected command, line by line.' }),
   fromAddress: Nullable(Type.String()),
   senderId: Nullable(Uuid),
   robotId: Nullable(Uuid),
@@ -132,6 +133,7 @@ function presentMessage (row: Selectable<MessagesTable>): Static<typeof Message>
     door: row.door,
     status: row.status,
     reason: row.reason,
+    problems: row.problems,
     fromAddress: row.from_address,
     senderId: row.sender_id,
     robotId: row.robot_id,
@@ -168,7 +170,7 @@ function presentLaunch (row: Selectable<LaunchesTable>): Static<typeof Launch> {
 
 const messageColumns = [
   'id', 'tenant_id', 'mailbox_id', 'door', 'dedupe_key', 'message_id_header', 'from_address', 'sender_id', 'robot_id', 'subject', 'body',
-  'raw_sha256', 'size_bytes', 'auth_verdict', 'status', 'reason', 'imap_folder', 'internal_date', 'detection_latency_ms', 'received_at', 'processed_at'
+  'raw_sha256', 'size_bytes', 'auth_verdict', 'status', 'reason', 'problems', 'imap_folder', 'internal_date', 'detection_latency_ms', 'received_at', 'processed_at'
 ] as const
 
 const activityRoutes: FastifyPluginAsyncTypebox = async (app) => {
