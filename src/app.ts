@@ -3,8 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import type { DNSResolver } from 'mailauth'
 import type { SecretBox } from './crypto/secret-box.js'
-import type { Launcher } from './pipeline/launcher.js'
 import ingressRoutes from './routes/ingress.js'
+import webhookRoutes from './routes/webhooks.js'
 import { ErrorBody } from './schemas/common.js'
 import type { DatabaseHandle } from './db/database.js'
 import errorHandler from './plugins/error-handler.js'
@@ -21,7 +21,6 @@ export interface AppDeps {
   logger: FastifyBaseLogger
   secrets: SecretBox
   dnsResolver?: DNSResolver
-  launcher?: Launcher
 }
 
 export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
@@ -40,5 +39,6 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(auth)
   await app.register(adminApi)
   await app.register(ingressRoutes)
+  await app.register(webhookRoutes)
   return app
 }

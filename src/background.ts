@@ -3,19 +3,35 @@ import type { Logger } from 'pino'
 import { recoverReceived } from './pipeline/recover-received.js'
 
 const RECOVERY_INTERVAL_MS = 60_000
+const LAUNCH_QUEUE_INTERVAL_MS = 1_000
+const JOB_POLL_TICK_MS = 2_000
 
-/** Work that runs beside the HTTP server: finishing messages stored before a stop. */
+/**
+ * Work beside the HTTP server, each loop one pass at a time: finishing messages stored before a
+ * stop, the durable launch queue (retries, launches abandoned by a dead process), job polling.
+ */
 export function startBackgroundWork (app: FastifyInstance): () => Promise<void> {
   const logger = app.log as unknown as Logger
-  let running: Promise<unknown> = Promise.resolve()
-  const recover = (): void => {
-    running = recoverReceived(app.db, app.receiver, logger).catch((error: unknown) => { logger.error({ err: error }, 'recovery pass failed') })
+  const loops: Array<{ timer: NodeJS.Timeout, running: Promise<unknown> }> = []
+  const every = (ms: number, name: string, pass: () => Promise<unknown>): void => {
+    const loop = {
+      timer: setInterval(() => {
+        if (busy.has(name)) return
+        busy.add(name)
+        loop.running = pass().catch((error: unknown) => { logger.error({ err: error }, `${name} pass failed`) }).finally(() => busy.delete(name))
+      }, ms),
+      running: Promise.resolve() as Promise<unknown>
+    }
+    loop.timer.unref()
+    loops.push(loop)
   }
-  recover()
-  const timer = setInterval(recover, RECOVERY_INTERVAL_MS)
-  timer.unref()
+  const busy = new Set<string>()
+  recoverReceived(app.db, app.receiver, logger).catch((error: unknown) => { logger.error({ err: error }, 'recovery pass failed') })
+  every(RECOVERY_INTERVAL_MS, 'recovery', async () => await recoverReceived(app.db, app.receiver, logger))
+  every(LAUNCH_QUEUE_INTERVAL_MS, 'launch queue', async () => await app.launches.runDue())
+  every(JOB_POLL_TICK_MS, 'job polling', async () => await app.jobs.pollDue())
   return async () => {
-    clearInterval(timer)
-    await running
+    for (const loop of loops) clearInterval(loop.timer)
+    await Promise.all(loops.map(async (l) => await l.running))
   }
 }

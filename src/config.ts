@@ -35,6 +35,12 @@ export const EnvSchema = Type.Object({
     'a number of seconds from 60 to 604800'),
   MAILRUN_DNS_SERVERS: variable(Type.Optional(Type.String({ pattern: '^\\s*[^,\\s]+(\\s*,\\s*[^,\\s]+)*\\s*$', description: 'DNS servers for SPF/DKIM/DMARC look-ups (comma-separated, host or host:port). Unset: the system resolver.' })),
     'comma-separated DNS servers such as 10.0.0.2,127.0.0.1:5353'),
+  MAILRUN_LAUNCH_DEADLINE_MS: variable(Type.Integer({ minimum: 0, maximum: 120000, default: 10000, description: 'How long a door waits for the launch before answering "retrying" (the durable queue finishes it).' }),
+    'a number of milliseconds from 0 to 120000'),
+  MAILRUN_LAUNCH_MAX_ATTEMPTS: variable(Type.Integer({ minimum: 1, maximum: 100, default: 12, description: 'Attempts at a launch facing transient Orchestrator faults before it is marked failed (backoff doubles from 2 s up to 5 min).' }),
+    'a whole number from 1 to 100'),
+  MAILRUN_JOB_POLL_INTERVAL_S: variable(Type.Integer({ minimum: 1, maximum: 3600, default: 15, description: 'First interval for polling a running job (it grows to 4x for long jobs); webhooks make it rarely needed.' }),
+    'a number of seconds from 1 to 3600'),
   MAILRUN_SHUTDOWN_TIMEOUT_MS: variable(Type.Integer({ minimum: 100, maximum: 600000, default: 10000, description: 'How long a graceful shutdown waits for in-flight requests before exiting.' }),
     'a number of milliseconds from 100 to 600000')
 })
@@ -56,6 +62,9 @@ export interface Config {
   maxMessageBytes: number
   mailgunMaxAgeSeconds: number
   dnsServers: string[] | undefined
+  launchDeadlineMs: number
+  launchMaxAttempts: number
+  jobPollIntervalMs: number
 }
 
 export class ConfigError extends Error {
@@ -119,6 +128,9 @@ export function loadConfig (source: EnvSource): Config {
     adminRateLimitPerMinute: env.MAILRUN_ADMIN_RATE_LIMIT,
     maxMessageBytes: env.MAILRUN_MAX_MESSAGE_BYTES,
     mailgunMaxAgeSeconds: env.MAILRUN_MAILGUN_MAX_AGE_S,
-    dnsServers: env.MAILRUN_DNS_SERVERS?.split(',').map((s) => s.trim()).filter(Boolean)
+    dnsServers: env.MAILRUN_DNS_SERVERS?.split(',').map((s) => s.trim()).filter(Boolean),
+    launchDeadlineMs: env.MAILRUN_LAUNCH_DEADLINE_MS,
+    launchMaxAttempts: env.MAILRUN_LAUNCH_MAX_ATTEMPTS,
+    jobPollIntervalMs: env.MAILRUN_JOB_POLL_INTERVAL_S * 1000
   }
 }

@@ -8,7 +8,8 @@ import { Resolver } from 'node:dns/promises'
 import type { DNSResolver } from 'mailauth'
 import type { SecretBox } from '../crypto/secret-box.js'
 import { createMetrics, type Metrics } from '../metrics.js'
-import type { Launcher } from '../pipeline/launcher.js'
+import { createJobTracker } from '../launch/job-tracker.js'
+import { createLaunchService, type LaunchService } from '../launch/launch-service.js'
 import { createReceiver, type Receiver } from '../pipeline/receive.js'
 import { outboundDispatcher } from '../net/outbound-dispatcher.js'
 import { createOrchestratorRegistry, type OrchestratorRegistry } from '../orchestrator/registry.js'
@@ -25,6 +26,8 @@ declare module 'fastify' {
     orchestrator: OrchestratorRegistry
     appMetrics: Metrics
     receiver: Receiver
+    launches: LaunchService
+    jobs: { pollDue: (limit?: number) => Promise<number> }
   }
 }
 
@@ -34,7 +37,6 @@ export interface ServiceDeps {
   secrets: SecretBox
   /** DNS for SPF/DKIM/DMARC; default: MAILRUN_DNS_SERVERS or the system resolver. */
   dnsResolver?: DNSResolver
-  launcher?: Launcher
 }
 
 function resolverFor (servers: string[] | undefined): DNSResolver | undefined {
@@ -60,11 +62,18 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   const appMetrics = createMetrics(metrics)
   app.decorate('appMetrics', appMetrics)
   const resolver = deps.dnsResolver ?? resolverFor(deps.config.dnsServers)
+  const logger = app.log as unknown as Logger
+  const orchestrator = app.orchestrator
+  const launches = createLaunchService({
+    db: deps.database.db, secrets: deps.secrets, orchestrator, logger, deadlineMs: deps.config.launchDeadlineMs, maxAttempts: deps.config.launchMaxAttempts
+  })
+  app.decorate('launches', launches)
+  app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs }))
   app.decorate('receiver', createReceiver({
     db: deps.database.db,
-    logger: app.log as unknown as Logger,
+    logger,
     metrics: appMetrics,
-    ...(resolver !== undefined ? { resolver } : {}),
-    ...(deps.launcher !== undefined ? { launcher: deps.launcher } : {})
+    launcher: launches,
+    ...(resolver !== undefined ? { resolver } : {})
   }))
 }, { name: 'services' })

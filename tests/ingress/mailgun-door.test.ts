@@ -48,7 +48,7 @@ t.test(`the Mailgun door on ${testDatabaseKind}`, async (t) => {
       const res = await postForm([...mailgunSignature(KEY), ['recipient', 'robots@acme.example'], ['sender', 'anna@sender.example'], ['body-mime', raw]], form)
       t.equal(res.statusCode, 200)
       const answer = res.json()
-      t.match(answer, { status: 'accepted', launch: { state: 'pending' } })
+      t.match(answer, { status: 'accepted', launch: { state: 'failed', reason: /no Orchestrator connection is configured/ } })
       const launch = await db.selectFrom('launches').select('plan').where('message_id', '=', answer.message).executeTakeFirstOrThrow()
       t.same(launch.plan, { arguments: { период: '2026-10' }, functions: [{ name: 'Выгрузка', args: { регион: 'Север', валюта: 'руб.' } }] })
       const row = await db.selectFrom('messages').select(['door', 'subject']).where('id', '=', answer.message).executeTakeFirstOrThrow()
@@ -153,7 +153,7 @@ t.test('parsed Mailgun fields under the provider policy trust Mailgun verdicts f
     ['From', 'Anna Petrova <anna@sender.example>'], ['Subject', 'Re: Monthly Report'], ['Message-Id', id]
   ])
   const accepted = await post([['sender', 'bounce@mailer.example'], ['message-headers', headers('<provider-ok@sender.example>', 'sender.example')], ['body-plain', 'period = 2026-10\nBuildReport\n\nOn Mon, Robot wrote:\n> old']])
-  t.match(accepted, { status: 'accepted', launch: { state: 'pending' } })
+  t.match(accepted, { status: 'accepted', launch: { state: 'failed', reason: /no Orchestrator connection is configured/ } })
   const launch = await database.db.selectFrom('launches').select('plan').where('message_id', '=', accepted.message).executeTakeFirstOrThrow()
   t.same(launch.plan, { arguments: { period: '2026-10' }, functions: [{ name: 'BuildReport', args: {} }] })
   const verdict = await database.db.selectFrom('messages').select('auth_verdict').where('id', '=', accepted.message).executeTakeFirstOrThrow()

@@ -20,19 +20,19 @@ t.test(`the raw MIME door on ${testDatabaseKind}`, async (t) => {
   })
   const messageRow = async (id: string) => await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
 
-  t.test('a signed command from an allowed sender is stored, accepted and becomes a pending launch', async (t) => {
+  t.test('a signed command from an allowed sender is stored, accepted and becomes a launch', async (t) => {
     const raw = await signMessage(buildMessage({ from: 'Anna Petrova <anna@sender.example>', subject: 'Re: Monthly Report', body: goodBody }), senderKey)
     const res = await post(raw)
     t.equal(res.statusCode, 200)
     const answer = res.json()
-    t.match(answer, { status: 'accepted', launch: { state: 'pending' } })
+    t.match(answer, { status: 'accepted', launch: { state: 'failed', reason: /no Orchestrator connection is configured/ } })
     const row = await messageRow(answer.message)
     t.match(row, { status: 'accepted', door: 'mime', from_address: 'anna@sender.example', sender_id: setup.senderId, robot_id: setup.robotId, subject: 'Re: Monthly Report', raw: null })
     t.match(row.body, /^period = 2026-10/)
     t.match(row.auth_verdict, { pass: true, policy: 'dmarc', dmarc: 'pass' })
     const launch = await db.selectFrom('launches').selectAll().where('message_id', '=', answer.message).executeTakeFirstOrThrow()
     t.equal(launch.id, answer.launch.id)
-    t.equal(launch.state, 'pending')
+    t.equal(launch.state, 'failed', 'without an Orchestrator connection the launch fails, and says why')
     t.same(launch.plan, {
       arguments: { period: '2026-10' },
       functions: [

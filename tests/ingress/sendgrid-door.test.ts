@@ -30,7 +30,7 @@ t.test(`the SendGrid door on ${testDatabaseKind}`, async (t) => {
     const raw = await signMessage(buildMessage({ from: 'anna@sender.example', subject: 'Monthly Report', body: 'period = 2026-10\nBuildReport' }), senderKey)
     const res = await post(dmarc.ingressToken, [['to', 'robots@acme.example'], ['email', raw], ['envelope', '{"to":["robots@acme.example"],"from":"anna@sender.example"}'], ['dkim', '{@sender.example : pass}'], ['SPF', 'pass']], auth)
     t.equal(res.statusCode, 200)
-    t.match(res.json(), { status: 'accepted', launch: { state: 'pending' } })
+    t.match(res.json(), { status: 'accepted', launch: { state: 'failed', reason: /no Orchestrator connection is configured/ } })
   })
 
   t.test('basic auth, when set on the mailbox, is required and checked', async (t) => {

@@ -1,0 +1,28 @@
+import type { LaunchPlan } from '../pipeline/validate-plan.js'
+
+/** Orchestrator refuses InputArguments longer than this (StartProcessDto.InputArguments maxLength). */
+export const MAX_INPUT_ARGUMENTS = 10_000
+
+/**
+ * The robot's InputArguments: arguments under their own names, typed; the functions, in order, as
+ * one JSON string under the robot's functions argument (default in_Functions). A plan without
+ * functions sends no functions argument, so processes that declare none are not refused.
+ */
+export function inputArguments (plan: LaunchPlan, functionsArgument: string): Record<string, unknown> {
+  const args: Record<string, unknown> = { ...plan.arguments }
+  if (plan.functions.length > 0) args[functionsArgument] = JSON.stringify(plan.functions)
+  return args
+}
+
+export class PlanTooLarge extends Error {
+  constructor (readonly length: number) {
+    super(`the command is too large for Orchestrator: its input arguments take ${length} characters and the limit is ${MAX_INPUT_ARGUMENTS}; send fewer functions or shorter values`)
+    this.name = 'PlanTooLarge'
+  }
+}
+
+export function serializeInputArguments (args: Record<string, unknown>): string {
+  const text = JSON.stringify(args)
+  if (text.length > MAX_INPUT_ARGUMENTS) throw new PlanTooLarge(text.length)
+  return text
+}

@@ -1,0 +1,248 @@
+import { sql, type Kysely, type Selectable } from 'kysely'
+import type { Logger } from 'pino'
+import type { SecretBox } from '../crypto/secret-box.js'
+import type { Database, LaunchesTable, LaunchState } from '../db/schema.js'
+import type { OrchestratorClient } from '../orchestrator/client.js'
+import { loadConnection } from '../orchestrator/connection.js'
+import { OrchestratorError } from '../orchestrator/errors.js'
+import { addQueueItem, findJobByReference, findRelease, startJob, type Job } from '../orchestrator/jobs.js'
+import type { OrchestratorRegistry } from '../orchestrator/registry.js'
+import type { LaunchOutcome, Launcher } from '../pipeline/launcher.js'
+import type { LaunchPlan } from '../pipeline/validate-plan.js'
+import { inputArguments, PlanTooLarge, serializeInputArguments } from './input-arguments.js'
+
+// A launch moves pending → launching → launched | failed, in the database, so that a restart, a
+// second replica or a retry always knows where it stands. StartJobs is not idempotent: before any
+// repeated attempt the job is looked up by its Reference (the launch id).
+
+export interface LaunchServiceDeps {
+  db: Kysely<Database>
+  secrets: SecretBox
+  orchestrator: OrchestratorRegistry
+  logger: Logger
+  deadlineMs: number
+  maxAttempts: number
+  random?: () => number
+}
+
+export interface LaunchService extends Launcher {
+  /** Attempts every launch that is due (new, retrying, or abandoned mid-attempt); answers how many. */
+  runDue: (limit?: number) => Promise<number>
+}
+
+type LaunchRow = Selectable<LaunchesTable>
+
+/** A fault that retrying cannot fix: the launch fails at once with this reason. */
+class PermanentFailure extends Error {}
+
+const CLAIM_MS = 120_000
+const BASE_BACKOFF_MS = 2_000
+const MAX_BACKOFF_MS = 5 * 60_000
+
+/** Exponential backoff with jitter: 2 s, 4 s, 8 s … capped at 5 min, each drawn from its upper half. */
+export function backoffMs (attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.max(0, attempt - 1))
+  return Math.round(ceiling / 2 + random() * ceiling / 2)
+}
+
+function isStaleIdError (error: unknown): boolean {
+  return error instanceof OrchestratorError && ((error.status === 404 && Number(error.errorCode) === 1002) || (error.status === 400 && Number(error.errorCode) === 1100))
+}
+
+export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
+  const { db, logger } = deps
+  const random = deps.random ?? Math.random
+
+  async function event (launchId: string, state: string, detail: string | null): Promise<void> {
+    await db.insertInto('launch_events').values({ launch_id: launchId, state, detail }).execute()
+  }
+
+  /** Takes a due launch for this process; a launch left "launching" by a dead process is due again once its claim expires. */
+  async function claim (launchId: string | null): Promise<{ row: LaunchRow, resumed: boolean } | null> {
+    return await db.transaction().execute(async (trx) => {
+      let query = trx.selectFrom('launches').selectAll()
+        .where('state', 'in', ['pending', 'launching'])
+        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
+      query = launchId !== null
+        ? query.where('id', '=', launchId)
+        : query.where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)])).orderBy('next_attempt_at').limit(1)
+      const row = await query.forUpdate().skipLocked().executeTakeFirst()
+      if (row === undefined) return null
+      const claimed = await trx.updateTable('launches').set({
+        state: 'launching',
+        attempts: row.attempts + 1,
+        locked_until: sql<Date>`now() + ${`${CLAIM_MS} milliseconds`}::interval`,
+        updated_at: new Date()
+      }).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow()
+      return { row: claimed, resumed: row.state === 'launching' }
+    })
+  }
+
+  async function markLaunched (row: LaunchRow, job: { Id: number | null, Key: string | null }, detail: string): Promise<LaunchOutcome> {
+    await db.updateTable('launches').set({
+      state: 'launched',
+      job_id: job.Id,
+      job_key: job.Key,
+      launched_at: new Date(),
+      locked_until: null,
+      next_attempt_at: new Date(),
+      last_error: null,
+      error_code: null,
+      trace_id: null,
+      updated_at: new Date()
+    }).where('id', '=', row.id).execute()
+    await event(row.id, 'launched', detail)
+    logger.info({ launchId: row.id, jobId: job.Id }, 'launched')
+    return { id: row.id, state: 'launched', jobId: job.Id, jobKey: job.Key }
+  }
+
+  async function markFailed (row: LaunchRow, reason: string, error: unknown): Promise<LaunchOutcome> {
+    const o = error instanceof OrchestratorError ? error : null
+    await db.updateTable('launches').set({
+      state: 'failed',
+      last_error: reason,
+      error_code: o?.errorCode !== undefined && o.errorCode !== null ? String(o.errorCode) : null,
+      trace_id: o?.traceId ?? null,
+      locked_until: null,
+      next_attempt_at: null,
+      updated_at: new Date()
+    }).where('id', '=', row.id).execute()
+    await event(row.id, 'failed', reason)
+    logger.warn({ launchId: row.id, reason }, 'launch failed')
+    return { id: row.id, state: 'failed', reason }
+  }
+
+  async function scheduleRetry (row: LaunchRow, error: unknown): Promise<LaunchOutcome> {
+    const o = error instanceof OrchestratorError ? error : null
+    const reason = error instanceof Error ? error.message : String(error)
+    const delay = Math.max(backoffMs(row.attempts, random), o?.retryAfterMs ?? 0)
+    await db.updateTable('launches').set({
+      state: 'pending',
+      next_attempt_at: new Date(Date.now() + delay),
+      locked_until: null,
+      last_error: reason,
+      error_code: o?.errorCode !== undefined && o.errorCode !== null ? String(o.errorCode) : null,
+      trace_id: o?.traceId ?? null,
+      updated_at: new Date()
+    }).where('id', '=', row.id).execute()
+    await event(row.id, 'retrying', `attempt ${row.attempts} failed: ${reason}; next attempt in ${Math.round(delay / 1000)} s`)
+    logger.info({ launchId: row.id, attempt: row.attempts, delayMs: delay, reason }, 'launch will be retried')
+    return { id: row.id, state: 'retrying', reason }
+  }
+
+  async function resolveFolder (client: OrchestratorClient, robot: { id: string, cached_folder_id: number | null }, folderName: string): Promise<number> {
+    if (robot.cached_folder_id !== null) return robot.cached_folder_id
+    const folder = await client.findFolder(folderName)
+    if (folder === null) throw new PermanentFailure(`Orchestrator folder "${folderName}" was not found (or these credentials cannot see it)`)
+    await db.updateTable('robots').set({ cached_folder_id: folder.Id }).where('id', '=', robot.id).execute()
+    return folder.Id
+  }
+
+  async function resolveRelease (client: OrchestratorClient, robot: { id: string, cached_release_key: string | null, process_name: string }, folderId: number, folderName: string): Promise<string> {
+    if (robot.cached_release_key !== null) return robot.cached_release_key
+    const release = await findRelease(client, folderId, robot.process_name, folderName)
+    if (release === null) throw new PermanentFailure(`process "${robot.process_name}" was not found in folder "${folderName}"`)
+    await db.updateTable('robots').set({ cached_release_key: release.Key }).where('id', '=', robot.id).execute()
+    return release.Key
+  }
+
+  async function attempt (row: LaunchRow, resumed: boolean): Promise<LaunchOutcome> {
+    const robot = row.robot_id === null
+      ? undefined
+      : await db.selectFrom('robots').selectAll().where('id', '=', row.robot_id).executeTakeFirst()
+    if (robot === undefined) throw new PermanentFailure('the robot was deleted before it could be launched')
+    const connection = await loadConnection(db, deps.secrets, row.tenant_id)
+    if (connection === null) throw new PermanentFailure('no Orchestrator connection is configured for this tenant (PUT /api/v1/orchestrator)')
+    const folderName = robot.folder ?? connection.defaultFolder
+    if (folderName === null) throw new PermanentFailure(`robot "${robot.name}" names no folder and the Orchestrator connection has no default folder`)
+    const plan = row.plan as unknown as LaunchPlan
+    const client = deps.orchestrator.clientFor(connection)
+
+    const run = async (fresh: boolean): Promise<LaunchOutcome> => {
+      const current = fresh ? { ...robot, cached_folder_id: null, cached_release_key: null } : robot
+      const folderId = await resolveFolder(client, current, folderName)
+      if (robot.launch_mode === 'queue') {
+        const content = { ...plan.arguments, ...(plan.functions.length > 0 ? { [robot.functions_argument]: JSON.stringify(plan.functions) } : {}) }
+        serializeInputArguments(content)
+        try {
+          const item = await addQueueItem(client, folderId, { queueName: robot.queue_name ?? '', content, reference: row.id }, { folder: folderName })
+          return await markLaunched(row, { Id: null, Key: item.Key }, `queue item added to ${robot.queue_name ?? ''}`)
+        } catch (error) {
+          // The item is already in the queue from an earlier attempt whose answer was lost.
+          if (error instanceof OrchestratorError && error.status === 409 && Number(error.errorCode) === 1016) return await markLaunched(row, { Id: null, Key: null }, `queue item was already in ${robot.queue_name ?? ''}`)
+          throw error
+        }
+      }
+      const args = serializeInputArguments(inputArguments(plan, robot.functions_argument))
+      if (row.attempts > 1 || resumed) {
+        const existing = await findJobByReference(client, folderId, row.id)
+        if (existing !== null) return await markLaunched(row, existing, `job ${existing.Id} found by reference after an unclear attempt`)
+      }
+      const releaseKey = await resolveRelease(client, current, folderId, folderName)
+      const job: Job = await startJob(client, folderId, { releaseKey, inputArguments: args, reference: row.id }, { folder: folderName, process: robot.process_name })
+      return await markLaunched(row, job, `job ${job.Id} started`)
+    }
+
+    try {
+      return await run(false)
+    } catch (error) {
+      // Cached ids Orchestrator no longer knows (folder or process re-created): drop them, once.
+      if (!isStaleIdError(error) || (robot.cached_folder_id === null && robot.cached_release_key === null)) throw error
+      await db.updateTable('robots').set({ cached_folder_id: null, cached_release_key: null }).where('id', '=', robot.id).execute()
+      return await run(true)
+    }
+  }
+
+  async function runClaimed (row: LaunchRow, resumed: boolean): Promise<LaunchOutcome> {
+    try {
+      return await attempt(row, resumed)
+    } catch (error) {
+      if (error instanceof PermanentFailure || error instanceof PlanTooLarge) return await markFailed(row, error.message, error)
+      if (error instanceof OrchestratorError && !error.transient) return await markFailed(row, error.message, error)
+      if (row.attempts >= deps.maxAttempts) {
+        return await markFailed(row, `gave up after ${row.attempts} attempts: ${error instanceof Error ? error.message : String(error)}`, error)
+      }
+      return await scheduleRetry(row, error)
+    }
+  }
+
+  async function currentOutcome (launchId: string): Promise<LaunchOutcome> {
+    const row = await db.selectFrom('launches').select(['id', 'state', 'job_id', 'job_key', 'last_error']).where('id', '=', launchId).executeTakeFirstOrThrow()
+    const state: LaunchState | 'retrying' = row.state === 'pending' && row.last_error !== null ? 'retrying' : row.state
+    return { id: row.id, state, jobId: row.job_id, jobKey: row.job_key, ...(row.last_error !== null ? { reason: row.last_error } : {}) }
+  }
+
+  return {
+    async launch (launchId) {
+      const work = (async () => {
+        const claimed = await claim(launchId)
+        if (claimed === null) return await currentOutcome(launchId)
+        return await runClaimed(claimed.row, claimed.resumed)
+      })()
+      // Whatever happens after the deadline is recorded by the work itself; the door does not wait.
+      work.catch((error: unknown) => { logger.error({ err: error, launchId }, 'launch attempt failed unexpectedly; the queue will retry it') })
+      let timer: NodeJS.Timeout | undefined
+      const deadline = new Promise<LaunchOutcome>((resolve) => {
+        timer = setTimeout(() => { resolve({ id: launchId, state: 'retrying', reason: 'Orchestrator has not answered yet; mailrun keeps trying and will report the outcome' }) }, deps.deadlineMs)
+      })
+      try {
+        return await Promise.race([work, deadline])
+      } catch {
+        return { id: launchId, state: 'retrying', reason: 'the launch will be retried' }
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+
+    async runDue (limit = 20) {
+      let done = 0
+      while (done < limit) {
+        const claimed = await claim(null)
+        if (claimed === null) break
+        await runClaimed(claimed.row, claimed.resumed)
+        done++
+      }
+      return done
+    }
+  }
+}

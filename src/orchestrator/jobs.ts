@@ -1,0 +1,58 @@
+import type { OrchestratorClient } from './client.js'
+import { odataString } from './endpoints.js'
+
+// The Orchestrator operations a launch uses, named for what they do.
+
+export interface Release { Id: number, Key: string, Name: string }
+
+export interface Job {
+  Id: number
+  Key: string
+  State: string
+  Info?: string | null
+  OutputArguments?: string | Record<string, unknown> | null
+  StartTime?: string | null
+  EndTime?: string | null
+  Reference?: string | null
+}
+
+export async function findRelease (client: OrchestratorClient, folderId: number, processName: string, folderName: string): Promise<Release | null> {
+  const filter = encodeURIComponent(`Name eq ${odataString(processName)}`)
+  const { body } = await client.odata<{ value: Release[] }>('GET', `/odata/Releases?$filter=${filter}&$top=2`, { folderId, context: { folder: folderName, process: processName } })
+  return body.value[0] ?? null
+}
+
+export async function startJob (client: OrchestratorClient, folderId: number, start: { releaseKey: string, inputArguments: string, reference: string }, context: { folder: string, process: string }): Promise<Job> {
+  const { body } = await client.odata<{ value: Job[] }>('POST', '/odata/Jobs/UiPath.Server.Configuration.OData.StartJobs', {
+    folderId,
+    context,
+    body: { startInfo: { ReleaseKey: start.releaseKey, Strategy: 'ModernJobsCount', JobsCount: 1, InputArguments: start.inputArguments, Reference: start.reference } }
+  })
+  const job = body.value[0]
+  if (job === undefined) throw new Error('Orchestrator answered StartJobs without a job')
+  return job
+}
+
+/** The job a launch started, found by its Reference: how a launch learns whether an unclear attempt worked. */
+export async function findJobByReference (client: OrchestratorClient, folderId: number, reference: string): Promise<Job | null> {
+  const filter = encodeURIComponent(`Reference eq ${odataString(reference)}`)
+  const { body } = await client.odata<{ value: Job[] }>('GET', `/odata/Jobs?$filter=${filter}&$top=1`, { folderId })
+  return body.value[0] ?? null
+}
+
+/** One job by id: the cheap read UiPath recommends for polling. */
+export async function getJob (client: OrchestratorClient, folderId: number, id: number): Promise<Job> {
+  const { body } = await client.odata<Job>('GET', `/odata/Jobs(${id})`, { folderId })
+  return body
+}
+
+export async function addQueueItem (client: OrchestratorClient, folderId: number, item: { queueName: string, content: Record<string, unknown>, reference: string }, context: { folder: string }): Promise<{ Id: number, Key: string }> {
+  const { body } = await client.odata<{ Id: number, Key: string }>('POST', '/odata/Queues/UiPathODataSvc.AddQueueItem', {
+    folderId,
+    context,
+    body: { itemData: { Name: item.queueName, Priority: 'Normal', SpecificContent: item.content, Reference: item.reference } }
+  })
+  return body
+}
+
+export const TERMINAL_JOB_STATES = new Set(['Successful', 'Faulted', 'Stopped'])
