@@ -10,8 +10,13 @@ export const MAX_INPUT_ARGUMENTS = 10_000
  */
 export function inputArguments (plan: LaunchPlan, functionsArgument: string): Record<string, unknown> {
   const args: Record<string, unknown> = { ...plan.arguments }
-  if (plan.functions.length > 0) args[functionsArgument] = JSON.stringify(plan.functions)
+  if (plan.functions.length > 0) args[functionsArgument] = functionsJson(plan)
   return args
+}
+
+/** The functions in the documented shape, [{"name", "args"}] in order (jsonb storage reorders keys). */
+export function functionsJson (plan: LaunchPlan): string {
+  return JSON.stringify(plan.functions.map((f) => ({ name: f.name, args: f.args })))
 }
 
 export class PlanTooLarge extends Error {

@@ -162,7 +162,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       const current = fresh ? { ...robot, cached_folder_id: null, cached_release_key: null } : robot
       const folderId = await resolveFolder(client, current, folderName)
       if (robot.launch_mode === 'queue') {
-        const content = { ...plan.arguments, ...(plan.functions.length > 0 ? { [robot.functions_argument]: JSON.stringify(plan.functions) } : {}) }
+        const content = inputArguments(plan, robot.functions_argument)
         serializeInputArguments(content)
         try {
           const item = await addQueueItem(client, folderId, { queueName: robot.queue_name ?? '', content, reference: row.id }, { folder: folderName })
