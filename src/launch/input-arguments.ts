@@ -1,5 +1,8 @@
 import type { LaunchPlan } from '../pipeline/validate-plan.js'
 
+/** The input argument that carries the launch id to servers without job references. */
+export const LAUNCH_ID_ARGUMENT = 'in_MailrunLaunchId'
+
 /** Orchestrator refuses InputArguments longer than this (StartProcessDto.InputArguments maxLength). */
 export const MAX_INPUT_ARGUMENTS = 10_000
 

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { Database, LaunchState } from '../db/schema.js'
+import type { Metrics } from '../metrics.js'
 import { loadConnection } from '../orchestrator/connection.js'
 import { getJob, TERMINAL_JOB_STATES, type Job } from '../orchestrator/jobs.js'
 import type { OrchestratorRegistry } from '../orchestrator/registry.js'
@@ -17,6 +18,7 @@ export interface JobTrackerDeps {
   orchestrator: OrchestratorRegistry
   logger: Logger
   pollIntervalMs: number
+  metrics?: Metrics
 }
 
 function outputOf (job: Pick<Job, 'OutputArguments'>): Record<string, unknown> | null {
@@ -30,7 +32,7 @@ function outputOf (job: Pick<Job, 'OutputArguments'>): Record<string, unknown> |
 }
 
 /** Records a finished job on its launch, once: answers whether this call finished it. */
-export async function recordJobOutcome (db: Kysely<Database>, launchId: string, job: Pick<Job, 'State' | 'Info' | 'OutputArguments' | 'EndTime'>): Promise<boolean> {
+export async function recordJobOutcome (db: Kysely<Database>, launchId: string, job: Pick<Job, 'State' | 'Info' | 'OutputArguments' | 'EndTime'>, metrics?: Metrics): Promise<boolean> {
   const state = FINAL[job.State]
   if (state === undefined) return false
   const updated = await db.updateTable('launches').set({
@@ -43,6 +45,7 @@ export async function recordJobOutcome (db: Kysely<Database>, launchId: string, 
   }).where('id', '=', launchId).where('state', '=', 'launched').executeTakeFirst()
   if (updated.numUpdatedRows === 0n) return false
   await db.insertInto('launch_events').values({ launch_id: launchId, state, detail: `job ${job.State}${job.Info !== null && job.Info !== undefined ? `: ${job.Info}` : ''}` }).execute()
+  metrics?.launches.inc({ state })
   return true
 }
 
@@ -76,7 +79,7 @@ export function createJobTracker (deps: JobTrackerDeps): { pollDue: (limit?: num
           const robot = row.robot_id === null ? undefined : await db.selectFrom('robots').select('cached_folder_id').where('id', '=', row.robot_id).executeTakeFirst()
           if (connection === null || robot?.cached_folder_id == null) continue
           const job = await getJob(deps.orchestrator.clientFor(connection), robot.cached_folder_id, row.job_id as number)
-          if (TERMINAL_JOB_STATES.has(job.State) && await recordJobOutcome(db, row.id, job)) finished++
+          if (TERMINAL_JOB_STATES.has(job.State) && await recordJobOutcome(db, row.id, job, deps.metrics)) finished++
         } catch (error) {
           deps.logger.warn({ err: error, launchId: row.id }, 'could not read the job state; will look again')
         }

@@ -2,14 +2,15 @@ import { sql, type Kysely, type Selectable } from 'kysely'
 import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { Database, LaunchesTable, LaunchState } from '../db/schema.js'
+import type { Metrics } from '../metrics.js'
 import type { OrchestratorClient } from '../orchestrator/client.js'
 import { loadConnection } from '../orchestrator/connection.js'
 import { OrchestratorError } from '../orchestrator/errors.js'
-import { addQueueItem, findJobByReference, findRelease, startJob, type Job } from '../orchestrator/jobs.js'
+import { addQueueItem, findJobByLaunchArgument, findJobByReference, findRelease, startJob, type Job } from '../orchestrator/jobs.js'
 import type { OrchestratorRegistry } from '../orchestrator/registry.js'
 import type { LaunchOutcome, Launcher } from '../pipeline/launcher.js'
 import type { LaunchPlan } from '../pipeline/validate-plan.js'
-import { inputArguments, PlanTooLarge, serializeInputArguments } from './input-arguments.js'
+import { inputArguments, LAUNCH_ID_ARGUMENT, PlanTooLarge, serializeInputArguments } from './input-arguments.js'
 
 // A launch moves pending → launching → launched | failed, in the database, so that a restart, a
 // second replica or a retry always knows where it stands. StartJobs is not idempotent: before any
@@ -22,6 +23,7 @@ export interface LaunchServiceDeps {
   logger: Logger
   deadlineMs: number
   maxAttempts: number
+  metrics?: Metrics
   random?: () => number
 }
 
@@ -92,6 +94,8 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       updated_at: new Date()
     }).where('id', '=', row.id).execute()
     await event(row.id, 'launched', detail)
+    deps.metrics?.launches.inc({ state: 'launched' })
+    deps.metrics?.launchSeconds.observe((Date.now() - row.created_at.getTime()) / 1000)
     logger.info({ launchId: row.id, jobId: job.Id }, 'launched')
     return { id: row.id, state: 'launched', jobId: job.Id, jobKey: job.Key }
   }
@@ -108,6 +112,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       updated_at: new Date()
     }).where('id', '=', row.id).execute()
     await event(row.id, 'failed', reason)
+    deps.metrics?.launches.inc({ state: 'failed' })
     logger.warn({ launchId: row.id, reason }, 'launch failed')
     return { id: row.id, state: 'failed', reason }
   }
@@ -125,6 +130,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       trace_id: o?.traceId ?? null,
       updated_at: new Date()
     }).where('id', '=', row.id).execute()
+    deps.metrics?.launches.inc({ state: 'retrying' })
     await event(row.id, 'retrying', `attempt ${row.attempts} failed: ${reason}; next attempt in ${Math.round(delay / 1000)} s`)
     logger.info({ launchId: row.id, attempt: row.attempts, delayMs: delay, reason }, 'launch will be retried')
     return { id: row.id, state: 'retrying', reason }
@@ -173,14 +179,31 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
           throw error
         }
       }
-      const args = serializeInputArguments(inputArguments(plan, robot.functions_argument))
+      const legacy = supportsReference === false
+      const args = serializeInputArguments({ ...inputArguments(plan, robot.functions_argument), ...(legacy ? { [LAUNCH_ID_ARGUMENT]: row.id } : {}) })
       if (row.attempts > 1 || resumed) {
-        const existing = await findJobByReference(client, folderId, row.id)
-        if (existing !== null) return await markLaunched(row, existing, `job ${existing.Id} found by reference after an unclear attempt`)
+        const existing = legacy ? await findJobByLaunchArgument(client, folderId, row.id) : await findJobByReference(client, folderId, row.id)
+        if (existing !== null) return await markLaunched(row, existing, `job ${existing.Id} found by ${legacy ? LAUNCH_ID_ARGUMENT : 'reference'} after an unclear attempt`)
       }
       const releaseKey = await resolveRelease(client, current, folderId, folderName)
-      const job: Job = await startJob(client, folderId, { releaseKey, inputArguments: args, reference: row.id }, { folder: folderName, process: robot.process_name })
-      return await markLaunched(row, job, `job ${job.Id} started`)
+      try {
+        const job: Job = await startJob(client, folderId, { releaseKey, inputArguments: args, reference: legacy ? null : row.id }, { folder: folderName, process: robot.process_name })
+        if (supportsReference === null) await rememberReferenceSupport(true)
+        return await markLaunched(row, job, `job ${job.Id} started`)
+      } catch (error) {
+        // An older server refuses the unknown Reference property: learn that once, and carry the
+        // launch id in an input argument instead.
+        if (legacy || !(error instanceof OrchestratorError) || error.status !== 400 || !/'?Reference'?/.test(error.serverMessage)) throw error
+        await rememberReferenceSupport(false)
+        return await run(fresh)
+      }
+    }
+
+    let supportsReference = connection.supportsJobReference
+    const rememberReferenceSupport = async (supported: boolean): Promise<void> => {
+      supportsReference = supported
+      await db.updateTable('orchestrator_connections').set({ supports_job_reference: supported }).where('id', '=', connection.id).execute()
+      if (!supported) logger.warn({ connectionId: connection.id }, `this Orchestrator does not know job references; launches carry ${LAUNCH_ID_ARGUMENT} instead`)
     }
 
     try {

@@ -19,6 +19,8 @@ export interface OrchestratorConnection {
   /** clientSecret, password, userKey or accessToken, depending on authMode. */
   secret: string | null
   defaultFolder: string | null
+  /** Whether the server knows job references: null until a launch finds out. */
+  supportsJobReference: boolean | null
 }
 
 export const DEFAULT_SCOPES = 'OR.Jobs OR.Folders.Read OR.Execution.Read OR.Queues'
@@ -38,6 +40,7 @@ export async function loadConnection (db: Kysely<Database>, secrets: SecretBox, 
     scopes: row.scopes,
     username: row.username,
     secret: row.secret_enc === null ? null : secrets.open(row.secret_enc),
-    defaultFolder: row.default_folder
+    defaultFolder: row.default_folder,
+    supportsJobReference: row.supports_job_reference
   }
 }

@@ -6,9 +6,12 @@ export class OrchestratorError extends Error {
   readonly retryAfterMs: number | null
   /** True when trying again later may work (5xx, 429, timeouts, resets). */
   readonly transient: boolean
+  /** Orchestrator's own words, kept for detection (the message above is ours). */
+  readonly serverMessage: string
 
-  constructor (init: { status: number, message: string, errorCode?: number | string | null, traceId?: string | null, retryAfterMs?: number | null, transient?: boolean }) {
+  constructor (init: { status: number, message: string, errorCode?: number | string | null, traceId?: string | null, retryAfterMs?: number | null, transient?: boolean, serverMessage?: string }) {
     super(init.message)
+    this.serverMessage = init.serverMessage ?? ''
     this.name = 'OrchestratorError'
     this.status = init.status
     this.errorCode = init.errorCode ?? null

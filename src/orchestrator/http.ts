@@ -74,6 +74,7 @@ export async function call<T> (deps: HttpDeps, method: Dispatcher.HttpMethod, ur
     message: explain(answer.statusCode, b.errorCode ?? null, serverMessage, init.context),
     errorCode: b.errorCode ?? b.error ?? null,
     traceId: b.traceId ?? null,
-    retryAfterMs: retryAfterMs(answer.headers['retry-after'])
+    retryAfterMs: retryAfterMs(answer.headers['retry-after']),
+    serverMessage
   })
 }

@@ -22,11 +22,12 @@ export async function findRelease (client: OrchestratorClient, folderId: number,
   return body.value[0] ?? null
 }
 
-export async function startJob (client: OrchestratorClient, folderId: number, start: { releaseKey: string, inputArguments: string, reference: string }, context: { folder: string, process: string }): Promise<Job> {
+/** Starts one job; `reference` is left out for servers that predate job references. */
+export async function startJob (client: OrchestratorClient, folderId: number, start: { releaseKey: string, inputArguments: string, reference: string | null }, context: { folder: string, process: string }): Promise<Job> {
   const { body } = await client.odata<{ value: Job[] }>('POST', '/odata/Jobs/UiPath.Server.Configuration.OData.StartJobs', {
     folderId,
     context,
-    body: { startInfo: { ReleaseKey: start.releaseKey, Strategy: 'ModernJobsCount', JobsCount: 1, InputArguments: start.inputArguments, Reference: start.reference } }
+    body: { startInfo: { ReleaseKey: start.releaseKey, Strategy: 'ModernJobsCount', JobsCount: 1, InputArguments: start.inputArguments, ...(start.reference !== null ? { Reference: start.reference } : {}) } }
   })
   const job = body.value[0]
   if (job === undefined) throw new Error('Orchestrator answered StartJobs without a job')
@@ -36,6 +37,13 @@ export async function startJob (client: OrchestratorClient, folderId: number, st
 /** The job a launch started, found by its Reference: how a launch learns whether an unclear attempt worked. */
 export async function findJobByReference (client: OrchestratorClient, folderId: number, reference: string): Promise<Job | null> {
   const filter = encodeURIComponent(`Reference eq ${odataString(reference)}`)
+  const { body } = await client.odata<{ value: Job[] }>('GET', `/odata/Jobs?$filter=${filter}&$top=1`, { folderId })
+  return body.value[0] ?? null
+}
+
+/** On servers without job references: the job whose input arguments carry the launch id. */
+export async function findJobByLaunchArgument (client: OrchestratorClient, folderId: number, launchId: string): Promise<Job | null> {
+  const filter = encodeURIComponent(`contains(InputArguments,${odataString(launchId)})`)
   const { body } = await client.odata<{ value: Job[] }>('GET', `/odata/Jobs?$filter=${filter}&$top=1`, { folderId })
   return body.value[0] ?? null
 }

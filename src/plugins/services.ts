@@ -65,10 +65,10 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   const logger = app.log as unknown as Logger
   const orchestrator = app.orchestrator
   const launches = createLaunchService({
-    db: deps.database.db, secrets: deps.secrets, orchestrator, logger, deadlineMs: deps.config.launchDeadlineMs, maxAttempts: deps.config.launchMaxAttempts
+    db: deps.database.db, secrets: deps.secrets, orchestrator, logger, deadlineMs: deps.config.launchDeadlineMs, maxAttempts: deps.config.launchMaxAttempts, metrics: appMetrics
   })
   app.decorate('launches', launches)
-  app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs }))
+  app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, metrics: appMetrics }))
   app.decorate('receiver', createReceiver({
     db: deps.database.db,
     logger,

@@ -118,6 +118,14 @@ t.test(`launching through the Orchestrator simulator on ${testDatabaseKind}`, as
     t.equal((await launchRow(dropped.launch.id)).state, 'failed', 'the dropped one kept meeting the 503s too')
   })
 
+  t.test('/metrics counts launches by state and their latency', async (t) => {
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body
+    t.match(text, /^mailrun_launch_transitions_total\{state="launched"\} [1-9]\d*$/m)
+    t.match(text, /^mailrun_launch_transitions_total\{state="failed"\} [1-9]\d*$/m)
+    t.match(text, /^mailrun_launch_transitions_total\{state="retrying"\} [1-9]\d*$/m)
+    t.match(text, /^mailrun_launch_seconds_count [1-9]\d*$/m)
+  })
+
   t.test('the backoff doubles with jitter and is capped', async (t) => {
     t.same([1, 2, 3, 4].map((n) => backoffMs(n, () => 0)), [1000, 2000, 4000, 8000])
     t.same([1, 2, 3].map((n) => backoffMs(n, () => 1)), [2000, 4000, 8000])

@@ -144,3 +144,25 @@ t.test('concurrent launches share one authentication', async (t) => {
   t.equal((await setup.send()).json().launch.state, 'launched')
   t.equal(sim.tokensIssued(), 2, 'one new token after it expired')
 })
+
+t.test('an older server without job references is detected once; launches carry in_MailrunLaunchId instead', async (t) => {
+  const sim = await startOrchestratorSimulator({ withoutJobReference: true })
+  t.teardown(sim.close)
+  const { app, database } = await buildTestApp(t)
+  const setup = await setUpLaunching(app, sim, { kind: 'onprem', url: sim.url, authMode: 'token', accessToken: 'sim-pat', organization: null, tenantName: null, clientId: null })
+  const first = (await setup.send()).json()
+  t.match(first.launch, { state: 'launched' })
+  const job = sim.jobs.find((j) => j.Id === first.launch.jobId)
+  t.equal(JSON.parse(job?.InputArguments ?? '{}').in_MailrunLaunchId, first.launch.id)
+  t.equal((await database.db.selectFrom('orchestrator_connections').select('supports_job_reference').executeTakeFirstOrThrow()).supports_job_reference, false)
+
+  const posts = sim.requests.filter((r) => r.path.endsWith('StartJobs')).length
+  sim.failAfterCreate(502)
+  const unclear = (await setup.send()).json()
+  t.equal(sim.requests.filter((r) => r.path.endsWith('StartJobs')).length, posts + 1, 'the second launch did not try Reference again')
+  await database.db.updateTable('launches').set({ next_attempt_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', unclear.launch.id).execute()
+  const jobs = sim.jobs.length
+  await app.launches.runDue()
+  t.equal(sim.jobs.length, jobs, 'the job was found by its launch id argument, not started twice')
+  t.match(await database.db.selectFrom('launches').selectAll().where('id', '=', unclear.launch.id).executeTakeFirstOrThrow(), { state: 'launched' })
+})

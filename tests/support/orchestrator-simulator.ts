@@ -51,6 +51,8 @@ export interface SimulatorOptions {
   autoFinishMs?: number
   autoFinish?: { state: JobState, output?: Record<string, unknown>, info?: string }
   webhook?: { url: string, secret: string }
+  /** Behave like an older on-premises server (the 2020 contract): no job Reference. */
+  withoutJobReference?: boolean
 }
 
 export interface RecordedRequest {
@@ -266,6 +268,10 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
       try { payload = JSON.parse(body) } catch { send(res, 400, errorBody('The request body is not valid JSON.', 0)); return }
       if (!validateStartJobs(payload)) { send(res, 400, errorBody(`startInfo does not follow the contract: ${validateStartJobs.errors?.map((e) => `${e.instancePath} ${e.message ?? ''}`).join('; ') ?? ''}`, 0)); return }
       const start = payload.startInfo ?? {}
+      if (options.withoutJobReference === true && start.Reference !== undefined) {
+        send(res, 400, errorBody("startInfo : The property 'Reference' does not exist on type 'UiPath.Server.Configuration.OData.StartProcessDto'. Make sure to only use property names that are defined by the type.", 0))
+        return
+      }
       if (start.Strategy !== 'ModernJobsCount' || start.JobsCount !== 1) { send(res, 400, errorBody('Strategy ModernJobsCount with JobsCount 1 is expected by this simulator.', 0)); return }
       if (start.InputArguments !== undefined) {
         try { JSON.parse(start.InputArguments) } catch { send(res, 400, errorBody('InputArguments is not valid JSON.', 0)); return }
@@ -291,6 +297,9 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
       if (folder === null) return
       const filter = odataFilter(query.get('$filter'))
       const inFolder = jobs.filter((j) => j.OrganizationUnitId === folder.Id)
+      const contains = /^contains\(InputArguments,'((?:[^']|'')*)'\)$/.exec(query.get('$filter') ?? '')
+      if (contains !== null) { send(res, 200, { value: inFolder.filter((j) => (j.InputArguments ?? '').includes((contains[1] as string).replace(/''/g, "'"))) }); return }
+      if (options.withoutJobReference === true && filter?.field === 'Reference') { send(res, 400, errorBody("Could not find a property named 'Reference' on type 'UiPath.Server.Configuration.OData.JobDto'.", 0)); return }
       send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#Jobs`, value: filter === null ? inFolder : inFolder.filter((j) => String(j[filter.field as keyof SimJob]) === filter.value) })
       return
     }
