@@ -5,6 +5,7 @@ import { recoverReceived } from './pipeline/recover-received.js'
 const RECOVERY_INTERVAL_MS = 60_000
 const LAUNCH_QUEUE_INTERVAL_MS = 1_000
 const JOB_POLL_TICK_MS = 2_000
+const REPLY_TICK_MS = 5_000
 
 /**
  * Work beside the HTTP server, each loop one pass at a time: finishing messages stored before a
@@ -30,6 +31,7 @@ export function startBackgroundWork (app: FastifyInstance): () => Promise<void> 
   every(RECOVERY_INTERVAL_MS, 'recovery', async () => await recoverReceived(app.db, app.receiver, logger))
   every(LAUNCH_QUEUE_INTERVAL_MS, 'launch queue', async () => await app.launches.runDue())
   every(JOB_POLL_TICK_MS, 'job polling', async () => await app.jobs.pollDue())
+  every(REPLY_TICK_MS, 'replies', async () => await app.mailer.sendDue())
   return async () => {
     for (const loop of loops) clearInterval(loop.timer)
     await Promise.all(loops.map(async (l) => await l.running))

@@ -41,6 +41,12 @@ export const EnvSchema = Type.Object({
     'a whole number from 1 to 100'),
   MAILRUN_JOB_POLL_INTERVAL_S: variable(Type.Integer({ minimum: 1, maximum: 3600, default: 15, description: 'First interval for polling a running job (it grows to 4x for long jobs); webhooks make it rarely needed.' }),
     'a number of seconds from 1 to 3600'),
+  MAILRUN_SMTP_URL: variable(Type.Optional(Type.String({ pattern: '^smtps?://', description: 'Instance default SMTP server for replies (smtp://user:pass@host:587 or smtps://…:465), used for mailboxes without their own smtp settings.' })),
+    'an smtp:// or smtps:// URL'),
+  MAILRUN_REPLY_LIMIT_PER_HOUR: variable(Type.Integer({ minimum: 1, maximum: 100000, default: 30, description: 'Replies to one address per hour; past it replies are recorded, not sent (mail-loop guard).' }),
+    'a whole number from 1 to 100000'),
+  MAILRUN_REPLY_GIVE_UP_S: variable(Type.Integer({ minimum: 60, maximum: 30 * 86400, default: 86400, description: 'How long a reply is retried on SMTP faults before it is given up (the error stays visible on the launch).' }),
+    'a number of seconds from 60 to 2592000'),
   MAILRUN_SHUTDOWN_TIMEOUT_MS: variable(Type.Integer({ minimum: 100, maximum: 600000, default: 10000, description: 'How long a graceful shutdown waits for in-flight requests before exiting.' }),
     'a number of milliseconds from 100 to 600000')
 })
@@ -65,6 +71,9 @@ export interface Config {
   launchDeadlineMs: number
   launchMaxAttempts: number
   jobPollIntervalMs: number
+  smtpUrl: string | undefined
+  replyLimitPerHour: number
+  replyGiveUpMs: number
 }
 
 export class ConfigError extends Error {
@@ -131,6 +140,9 @@ export function loadConfig (source: EnvSource): Config {
     dnsServers: env.MAILRUN_DNS_SERVERS?.split(',').map((s) => s.trim()).filter(Boolean),
     launchDeadlineMs: env.MAILRUN_LAUNCH_DEADLINE_MS,
     launchMaxAttempts: env.MAILRUN_LAUNCH_MAX_ATTEMPTS,
-    jobPollIntervalMs: env.MAILRUN_JOB_POLL_INTERVAL_S * 1000
+    jobPollIntervalMs: env.MAILRUN_JOB_POLL_INTERVAL_S * 1000,
+    smtpUrl: env.MAILRUN_SMTP_URL,
+    replyLimitPerHour: env.MAILRUN_REPLY_LIMIT_PER_HOUR,
+    replyGiveUpMs: env.MAILRUN_REPLY_GIVE_UP_S * 1000
   }
 }

@@ -159,11 +159,23 @@ export interface MessagesTable {
   status: Generated<MessageStatus>
   reason: string | null
   problems: ColumnType<Problem[], string | undefined, string>
+  reply_to: Json<ReplyTo> | null
   imap_folder: string | null
   internal_date: Timestamp | null
   detection_latency_ms: number | null
   received_at: CreatedAt
   processed_at: Timestamp | null
+}
+
+/** How to answer a message in its thread. */
+export interface ReplyTo {
+  to: string
+  name: string
+  subject: string
+  messageId: string | null
+  references: string[]
+  /** Set when the sender asked for no automatic answers (X-Auto-Response-Suppress). */
+  suppress?: string
 }
 
 /** Something wrong with a message, worded for the sender; `line` is 1-based in the body. */
@@ -219,12 +231,13 @@ export interface NotificationsTable {
   subject: string
   text_body: string
   html_body: string | null
-  headers: Json<Record<string, string>>
+  headers: ColumnType<Record<string, string>, string | undefined, string>
   state: Generated<'pending' | 'sent' | 'failed' | 'suppressed'>
   attempts: Generated<number>
-  next_attempt_at: CreatedAt
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>
   last_error: string | null
   sent_at: Timestamp | null
+  give_up_at: ColumnType<Date, Date | string | undefined, Date | string>
   created_at: CreatedAt
 }
 

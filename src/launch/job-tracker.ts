@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { Database, LaunchState } from '../db/schema.js'
 import type { Metrics } from '../metrics.js'
+import { queueLaunchReply, type ReplyLimits } from '../notify/launch-replies.js'
 import { loadConnection } from '../orchestrator/connection.js'
 import { getJob, TERMINAL_JOB_STATES, type Job } from '../orchestrator/jobs.js'
 import type { OrchestratorRegistry } from '../orchestrator/registry.js'
@@ -19,6 +20,8 @@ export interface JobTrackerDeps {
   logger: Logger
   pollIntervalMs: number
   metrics?: Metrics
+  replies: ReplyLimits
+  onReplyQueued?: () => void
 }
 
 function outputOf (job: Pick<Job, 'OutputArguments'>): Record<string, unknown> | null {
@@ -32,20 +35,37 @@ function outputOf (job: Pick<Job, 'OutputArguments'>): Record<string, unknown> |
 }
 
 /** Records a finished job on its launch, once: answers whether this call finished it. */
-export async function recordJobOutcome (db: Kysely<Database>, launchId: string, job: Pick<Job, 'State' | 'Info' | 'OutputArguments' | 'EndTime'>, metrics?: Metrics): Promise<boolean> {
+export interface OutcomeDeps { db: Kysely<Database>, replies: ReplyLimits, metrics?: Metrics, onReplyQueued?: () => void }
+
+/** Records a finished job on its launch, once, with the "finished" reply: answers whether this call finished it. */
+export async function recordJobOutcome (deps: OutcomeDeps, launchId: string, job: Pick<Job, 'State' | 'Info' | 'OutputArguments' | 'EndTime'>): Promise<boolean> {
   const state = FINAL[job.State]
   if (state === undefined) return false
-  const updated = await db.updateTable('launches').set({
-    state,
-    job_info: job.Info ?? null,
-    output_arguments: JSON.stringify(outputOf(job)),
-    finished_at: job.EndTime !== null && job.EndTime !== undefined ? new Date(job.EndTime) : new Date(),
-    next_attempt_at: null,
-    updated_at: new Date()
-  }).where('id', '=', launchId).where('state', '=', 'launched').executeTakeFirst()
-  if (updated.numUpdatedRows === 0n) return false
-  await db.insertInto('launch_events').values({ launch_id: launchId, state, detail: `job ${job.State}${job.Info !== null && job.Info !== undefined ? `: ${job.Info}` : ''}` }).execute()
-  metrics?.launches.inc({ state })
+  const finished = await deps.db.transaction().execute(async (trx) => {
+    const updated = await trx.updateTable('launches').set({
+      state,
+      job_info: job.Info ?? null,
+      output_arguments: JSON.stringify(outputOf(job)),
+      finished_at: job.EndTime !== null && job.EndTime !== undefined ? new Date(job.EndTime) : new Date(),
+      next_attempt_at: null,
+      updated_at: new Date()
+    }).where('id', '=', launchId).where('state', '=', 'launched').executeTakeFirst()
+    if (updated.numUpdatedRows === 0n) return false
+    await trx.insertInto('launch_events').values({ launch_id: launchId, state, detail: `job ${job.State}${job.Info !== null && job.Info !== undefined ? `: ${job.Info}` : ''}` }).execute()
+    await queueLaunchReply(trx, launchId, deps.replies, (l) => ({
+      kind: 'finished',
+      robot: l.robot,
+      state: state as 'completed' | 'faulted' | 'stopped',
+      jobId: l.jobId,
+      runSeconds: l.launchedAt !== null && l.finishedAt !== null ? Math.max(0, (l.finishedAt.getTime() - l.launchedAt.getTime()) / 1000) : null,
+      info: l.info,
+      outputs: l.outputs
+    }))
+    return true
+  })
+  if (!finished) return false
+  deps.metrics?.launches.inc({ state })
+  deps.onReplyQueued?.()
   return true
 }
 
@@ -79,7 +99,7 @@ export function createJobTracker (deps: JobTrackerDeps): { pollDue: (limit?: num
           const robot = row.robot_id === null ? undefined : await db.selectFrom('robots').select('cached_folder_id').where('id', '=', row.robot_id).executeTakeFirst()
           if (connection === null || robot?.cached_folder_id == null) continue
           const job = await getJob(deps.orchestrator.clientFor(connection), robot.cached_folder_id, row.job_id as number)
-          if (TERMINAL_JOB_STATES.has(job.State) && await recordJobOutcome(db, row.id, job, deps.metrics)) finished++
+          if (TERMINAL_JOB_STATES.has(job.State) && await recordJobOutcome(deps, row.id, job)) finished++
         } catch (error) {
           deps.logger.warn({ err: error, launchId: row.id }, 'could not read the job state; will look again')
         }

@@ -1,8 +1,10 @@
-import { sql, type Kysely, type Selectable } from 'kysely'
+import { sql, type Kysely, type Selectable, type Updateable } from 'kysely'
 import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { Database, LaunchesTable, LaunchState } from '../db/schema.js'
 import type { Metrics } from '../metrics.js'
+import type { ReplyContent } from '../notify/compose-reply.js'
+import { queueLaunchReply, type LaunchContext, type ReplyLimits } from '../notify/launch-replies.js'
 import type { OrchestratorClient } from '../orchestrator/client.js'
 import { loadConnection } from '../orchestrator/connection.js'
 import { OrchestratorError } from '../orchestrator/errors.js'
@@ -24,6 +26,8 @@ export interface LaunchServiceDeps {
   deadlineMs: number
   maxAttempts: number
   metrics?: Metrics
+  replies: ReplyLimits
+  onReplyQueued?: () => void
   random?: () => number
 }
 
@@ -55,8 +59,14 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
   const { db, logger } = deps
   const random = deps.random ?? Math.random
 
-  async function event (launchId: string, state: string, detail: string | null): Promise<void> {
-    await db.insertInto('launch_events').values({ launch_id: launchId, state, detail }).execute()
+  /** The state change, its history line and the reply it calls for, in one transaction. */
+  async function transition (launchId: string, values: Updateable<LaunchesTable>, state: string, detail: string, reply?: (launch: LaunchContext) => ReplyContent): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('launches').set({ ...values, updated_at: new Date() }).where('id', '=', launchId).execute()
+      await trx.insertInto('launch_events').values({ launch_id: launchId, state, detail }).execute()
+      if (reply !== undefined) await queueLaunchReply(trx, launchId, deps.replies, reply)
+    })
+    if (reply !== undefined) deps.onReplyQueued?.()
   }
 
   /** Takes a due launch for this process; a launch left "launching" by a dead process is due again once its claim expires. */
@@ -81,7 +91,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
   }
 
   async function markLaunched (row: LaunchRow, job: { Id: number | null, Key: string | null }, detail: string): Promise<LaunchOutcome> {
-    await db.updateTable('launches').set({
+    await transition(row.id, {
       state: 'launched',
       job_id: job.Id,
       job_key: job.Key,
@@ -90,48 +100,36 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       next_attempt_at: new Date(),
       last_error: null,
       error_code: null,
-      trace_id: null,
-      updated_at: new Date()
-    }).where('id', '=', row.id).execute()
-    await event(row.id, 'launched', detail)
+      trace_id: null
+    }, 'launched', detail, (l) => ({ kind: 'launched', robot: l.robot, jobId: job.Id, queue: l.queue, plan: l.plan }))
     deps.metrics?.launches.inc({ state: 'launched' })
     deps.metrics?.launchSeconds.observe((Date.now() - row.created_at.getTime()) / 1000)
     logger.info({ launchId: row.id, jobId: job.Id }, 'launched')
     return { id: row.id, state: 'launched', jobId: job.Id, jobKey: job.Key }
   }
 
-  async function markFailed (row: LaunchRow, reason: string, error: unknown): Promise<LaunchOutcome> {
+  const orchestratorDetails = (error: unknown): { error_code: string | null, trace_id: string | null } => {
     const o = error instanceof OrchestratorError ? error : null
-    await db.updateTable('launches').set({
-      state: 'failed',
-      last_error: reason,
-      error_code: o?.errorCode !== undefined && o.errorCode !== null ? String(o.errorCode) : null,
-      trace_id: o?.traceId ?? null,
-      locked_until: null,
-      next_attempt_at: null,
-      updated_at: new Date()
-    }).where('id', '=', row.id).execute()
-    await event(row.id, 'failed', reason)
+    return { error_code: o?.errorCode !== undefined && o.errorCode !== null ? String(o.errorCode) : null, trace_id: o?.traceId ?? null }
+  }
+
+  async function markFailed (row: LaunchRow, reason: string, error: unknown): Promise<LaunchOutcome> {
+    await transition(row.id, { state: 'failed', last_error: reason, ...orchestratorDetails(error), locked_until: null, next_attempt_at: null },
+      'failed', reason, (l) => ({ kind: 'failed', robot: l.robot, reason, retrying: false }))
     deps.metrics?.launches.inc({ state: 'failed' })
     logger.warn({ launchId: row.id, reason }, 'launch failed')
     return { id: row.id, state: 'failed', reason }
   }
 
   async function scheduleRetry (row: LaunchRow, error: unknown): Promise<LaunchOutcome> {
-    const o = error instanceof OrchestratorError ? error : null
     const reason = error instanceof Error ? error.message : String(error)
-    const delay = Math.max(backoffMs(row.attempts, random), o?.retryAfterMs ?? 0)
-    await db.updateTable('launches').set({
-      state: 'pending',
-      next_attempt_at: new Date(Date.now() + delay),
-      locked_until: null,
-      last_error: reason,
-      error_code: o?.errorCode !== undefined && o.errorCode !== null ? String(o.errorCode) : null,
-      trace_id: o?.traceId ?? null,
-      updated_at: new Date()
-    }).where('id', '=', row.id).execute()
+    const retryAfter = error instanceof OrchestratorError ? error.retryAfterMs : null
+    const delay = Math.max(backoffMs(row.attempts, random), retryAfter ?? 0)
+    // The sender hears once that the launch is delayed, not at every attempt.
+    await transition(row.id, { state: 'pending', next_attempt_at: new Date(Date.now() + delay), locked_until: null, last_error: reason, ...orchestratorDetails(error) },
+      'retrying', `attempt ${row.attempts} failed: ${reason}; next attempt in ${Math.round(delay / 1000)} s`,
+      row.attempts === 1 ? (l) => ({ kind: 'failed', robot: l.robot, reason, retrying: true }) : undefined)
     deps.metrics?.launches.inc({ state: 'retrying' })
-    await event(row.id, 'retrying', `attempt ${row.attempts} failed: ${reason}; next attempt in ${Math.round(delay / 1000)} s`)
     logger.info({ launchId: row.id, attempt: row.attempts, delayMs: delay, reason }, 'launch will be retried')
     return { id: row.id, state: 'retrying', reason }
   }

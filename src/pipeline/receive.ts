@@ -2,12 +2,16 @@ import { createHash } from 'node:crypto'
 import type { Kysely, Transaction } from 'kysely'
 import type { DNSResolver } from 'mailauth'
 import type { Logger } from 'pino'
-import type { Database, MessageStatus, Problem } from '../db/schema.js'
+import type { Database, MessageStatus, Problem, ReplyTo } from '../db/schema.js'
 import { automaticReason } from '../mail/automatic.js'
 import { normalizeMessageId, readHeaders } from '../mail/header-block.js'
 import { parseMessage, UnreadableMessage, type ParsedMessage } from '../mail/parse-message.js'
 import { senderAddress } from '../mail/sender-address.js'
 import type { Metrics } from '../metrics.js'
+import { catalogueFor } from '../notify/catalogue.js'
+import type { CatalogueEntry, Locale, ReplyContent } from '../notify/compose-reply.js'
+import type { ReplyLimits } from '../notify/launch-replies.js'
+import { queueReply, recordNotReplied } from '../notify/outbox.js'
 import { robotNameKey } from '../robots/robot-name.js'
 import { authenticateSender, type AuthVerdict } from './authenticate-sender.js'
 import { isHelpRequest, parseCommandBody, robotNameFromSubject } from './command-grammar.js'
@@ -29,6 +33,9 @@ export interface ReceiverDeps {
   metrics: Metrics
   resolver?: DNSResolver
   launcher?: Launcher
+  replies: ReplyLimits
+  /** Called after a reply was queued, so it can be sent without waiting for the next pass. */
+  onReplyQueued?: () => void
 }
 
 /** Work to do inside the transaction that stores the message (a Mailgun token, say). */
@@ -52,6 +59,11 @@ interface Decision {
   verdict?: AuthVerdict
   keepContent?: { subject: string, body: string }
   plan?: { arguments: Record<string, unknown>, functions: unknown[] }
+  /** Where to answer: only for authenticated, known senders. */
+  replyTo?: ReplyTo
+  locale?: Locale
+  reply?: ReplyContent
+  notReplied?: { recipient: string, why: string }
 }
 
 export interface Receiver {
@@ -73,10 +85,11 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       throw error
     }
     const header = (name: string): string[] => parsed.headers.get(name) ?? []
+    const shownFrom = parsed.from[0]?.address.toLowerCase() ?? ''
     const automatic = automaticReason(header, mail.envelopeFrom)
-    if (automatic !== null) return { status: 'ignored', reason: automatic }
+    if (automatic !== null) return { status: 'ignored', reason: automatic, notReplied: { recipient: shownFrom, why: automatic } }
     const from = senderAddress(parsed)
-    if (!from.ok) return { status: 'rejected', reason: `ambiguous sender: ${from.reason}` }
+    if (!from.ok) return { status: 'rejected', reason: `ambiguous sender: ${from.reason}`, notReplied: { recipient: shownFrom, why: 'the sender address is ambiguous' } }
 
     const verdict = await authenticateSender({
       policy: mailbox.senderAuth,
@@ -88,36 +101,47 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       trustedAuthservId: mailbox.trustedAuthservId
     }, deps.resolver)
     const base = { fromAddress: from.address, verdict }
-    if (!verdict.pass) return { ...base, status: 'rejected', reason: `sender authentication failed: ${verdict.detail}` }
+    // No answer to an address that may be forged, and no sign that a robot exists to a stranger.
+    if (!verdict.pass) return { ...base, status: 'rejected', reason: `sender authentication failed: ${verdict.detail}`, notReplied: { recipient: from.address, why: 'the sender could not be authenticated' } }
 
     const sender = await db.selectFrom('senders').select(['id', 'active'])
       .where('tenant_id', '=', mailbox.tenantId).where((eb) => eb(eb.fn('lower', ['email']), '=', from.address)).executeTakeFirst()
-    if (sender === undefined) return { ...base, status: 'rejected', reason: 'unknown sender: not on the allow-list of this tenant' }
-    if (!sender.active) return { ...base, senderId: sender.id, status: 'rejected', reason: 'the sender is deactivated' }
-    const known = { ...base, senderId: sender.id }
+    if (sender === undefined) return { ...base, status: 'rejected', reason: 'unknown sender: not on the allow-list of this tenant', notReplied: { recipient: from.address, why: 'unknown sender' } }
+    if (!sender.active) return { ...base, senderId: sender.id, status: 'rejected', reason: 'the sender is deactivated', notReplied: { recipient: from.address, why: 'the sender is deactivated' } }
+    const tenant = await db.selectFrom('tenants').select(['locale', 'contact_email']).where('id', '=', mailbox.tenantId).executeTakeFirstOrThrow()
+    const suppress = header('x-auto-response-suppress')[0]
+    const replyTo: ReplyTo = { to: from.address, name: from.name, subject: parsed.subject, messageId: parsed.messageId, references: parsed.references, ...(suppress !== undefined ? { suppress: `X-Auto-Response-Suppress: ${suppress}` } : {}) }
+    const known = { ...base, senderId: sender.id, replyTo, locale: tenant.locale }
+    const catalogue = async (): Promise<CatalogueEntry[]> => await catalogueFor(db, mailbox.tenantId, sender.id)
 
     const robotName = robotNameFromSubject(parsed.subject)
-    if (isHelpRequest(robotName)) return { ...known, status: 'accepted', reason: 'help requested' }
-    if (robotName === '') return { ...known, status: 'rejected', reason: 'the subject is empty: write the name of the robot to run', problems: [{ message: 'the subject is empty: write the name of the robot to run' }] }
+    if (isHelpRequest(robotName)) return { ...known, status: 'accepted', reason: 'help requested', reply: { kind: 'help', catalogue: await catalogue() } }
+    if (robotName === '') {
+      const problems: Problem[] = [{ message: 'the subject is empty: write the name of the robot to run' }]
+      return { ...known, status: 'rejected', reason: problems[0]?.message ?? '', problems, reply: { kind: 'rejected', robot: null, problems, catalogue: await catalogue() } }
+    }
     const robot = await db.selectFrom('robots').select(['id', 'name', 'allow_all_senders', 'parameters', 'functions'])
       .where('tenant_id', '=', mailbox.tenantId).where('name_key', '=', robotNameKey(robotName)).executeTakeFirst()
     if (robot === undefined) {
-      return { ...known, status: 'rejected', reason: `unknown robot "${robotName}"`, problems: [{ text: parsed.subject, message: `there is no robot called "${robotName}"` }] }
+      const problems: Problem[] = [{ text: parsed.subject, message: `there is no robot called "${robotName}"` }]
+      return { ...known, status: 'rejected', reason: `unknown robot "${robotName}"`, problems, reply: { kind: 'rejected', robot: null, problems, catalogue: await catalogue() } }
     }
     if (!robot.allow_all_senders) {
       const allowed = await db.selectFrom('robot_senders').select('sender_id').where('robot_id', '=', robot.id).where('sender_id', '=', sender.id).executeTakeFirst()
-      if (allowed === undefined) return { ...known, robotId: robot.id, status: 'rejected', reason: `not allowed to run "${robot.name}"` }
+      if (allowed === undefined) return { ...known, robotId: robot.id, status: 'rejected', reason: `not allowed to run "${robot.name}"`, reply: { kind: 'not_allowed', robot: robot.name, contact: tenant.contact_email } }
     }
     const { plan, problems } = validatePlan(parseCommandBody(parsed.text), robot)
     if (problems.length > 0) {
-      return { ...known, robotId: robot.id, status: 'rejected', reason: `the email has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems }
+      const entry = { name: robot.name, description: '', parameters: robot.parameters, functions: robot.functions }
+      return { ...known, robotId: robot.id, status: 'rejected', reason: `the email has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems, reply: { kind: 'rejected', robot: robot.name, problems, catalogue: [entry] } }
     }
     return { ...known, robotId: robot.id, status: 'accepted', reason: null, plan, keepContent: { subject: parsed.subject, body: parsed.text } }
   }
 
   /** Records the decision; an accepted command becomes a pending launch in the same transaction. */
-  async function record (messageId: string, tenantId: string, decision: Decision): Promise<string | null> {
-    return await db.transaction().execute(async (trx) => {
+  async function record (messageId: string, tenantId: string, mailboxId: string, decision: Decision): Promise<string | null> {
+    let replyQueued = false
+    const launchId = await db.transaction().execute(async (trx) => {
       // Only what is needed to see what happened is kept: no raw bytes, and subject and body only
       // for accepted messages ("delete what was read").
       await trx.updateTable('messages').set({
@@ -130,9 +154,16 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
         auth_verdict: decision.verdict !== undefined ? JSON.stringify(decision.verdict) : null,
         subject: decision.keepContent?.subject ?? null,
         body: decision.keepContent?.body ?? null,
+        reply_to: decision.replyTo !== undefined ? JSON.stringify(decision.replyTo) : null,
         raw: null,
         processed_at: new Date()
       }).where('id', '=', messageId).execute()
+      if (decision.reply !== undefined && decision.replyTo !== undefined) {
+        const queued = await queueReply(trx, { tenantId, mailboxId, messageId, launchId: null, replyTo: decision.replyTo, locale: decision.locale ?? 'en' }, decision.reply, deps.replies)
+        if (queued === 'queued') replyQueued = true
+      } else if (decision.notReplied !== undefined) {
+        await recordNotReplied(trx, { tenantId, mailboxId, messageId, launchId: null, recipient: decision.notReplied.recipient }, 'none', decision.notReplied.why)
+      }
       if (decision.plan === undefined) return null
       const launch = await trx.insertInto('launches').values({
         tenant_id: tenantId,
@@ -145,10 +176,12 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       await trx.insertInto('launch_events').values({ launch_id: launch.id, state: 'pending', detail: 'command accepted' }).execute()
       return launch.id
     })
+    if (replyQueued) deps.onReplyQueued?.()
+    return launchId
   }
 
   async function finish (messageId: string, mailbox: TargetMailbox, decision: Decision, door: string): Promise<ReceiveResult> {
-    const launchId = await record(messageId, mailbox.tenantId, decision)
+    const launchId = await record(messageId, mailbox.tenantId, mailbox.id, decision)
     deps.metrics.messages.inc({ door, status: decision.status })
     const result: ReceiveResult = { message: messageId, status: decision.status as ReceiveResult['status'] }
     if (decision.reason !== null) result.reason = decision.reason

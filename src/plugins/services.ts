@@ -8,7 +8,8 @@ import { Resolver } from 'node:dns/promises'
 import type { DNSResolver } from 'mailauth'
 import type { SecretBox } from '../crypto/secret-box.js'
 import { createMetrics, type Metrics } from '../metrics.js'
-import { createJobTracker } from '../launch/job-tracker.js'
+import { createJobTracker, type OutcomeDeps } from '../launch/job-tracker.js'
+import { createMailer, type Mailer } from '../notify/mailer.js'
 import { createLaunchService, type LaunchService } from '../launch/launch-service.js'
 import { createReceiver, type Receiver } from '../pipeline/receive.js'
 import { outboundDispatcher } from '../net/outbound-dispatcher.js'
@@ -28,6 +29,8 @@ declare module 'fastify' {
     receiver: Receiver
     launches: LaunchService
     jobs: { pollDue: (limit?: number) => Promise<number> }
+    mailer: Mailer
+    outcomeDeps: OutcomeDeps
   }
 }
 
@@ -64,16 +67,30 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   const resolver = deps.dnsResolver ?? resolverFor(deps.config.dnsServers)
   const logger = app.log as unknown as Logger
   const orchestrator = app.orchestrator
+  const mailer = createMailer({ db: deps.database.db, secrets: deps.secrets, logger, deny: deps.config.outboundDeny, defaultSmtpUrl: deps.config.smtpUrl })
+  app.decorate('mailer', mailer)
+  app.addHook('onClose', async () => { mailer.close() })
+  // A queued reply is sent right away; the background pass retries what fails.
+  let sending = false
+  const onReplyQueued = (): void => {
+    if (sending) return
+    sending = true
+    mailer.sendDue().catch((error: unknown) => { logger.warn({ err: error }, 'sending replies failed; will retry') }).finally(() => { sending = false })
+  }
+  const replies = { perHour: deps.config.replyLimitPerHour, giveUpMs: deps.config.replyGiveUpMs }
   const launches = createLaunchService({
-    db: deps.database.db, secrets: deps.secrets, orchestrator, logger, deadlineMs: deps.config.launchDeadlineMs, maxAttempts: deps.config.launchMaxAttempts, metrics: appMetrics
+    db: deps.database.db, secrets: deps.secrets, orchestrator, logger, deadlineMs: deps.config.launchDeadlineMs, maxAttempts: deps.config.launchMaxAttempts, metrics: appMetrics, replies, onReplyQueued
   })
   app.decorate('launches', launches)
-  app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, metrics: appMetrics }))
+  app.decorate('outcomeDeps', { db: deps.database.db, replies, metrics: appMetrics, onReplyQueued })
+  app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, metrics: appMetrics, replies, onReplyQueued }))
   app.decorate('receiver', createReceiver({
     db: deps.database.db,
     logger,
     metrics: appMetrics,
     launcher: launches,
+    replies,
+    onReplyQueued,
     ...(resolver !== undefined ? { resolver } : {})
   }))
 }, { name: 'services' })

@@ -61,7 +61,7 @@ export default async function webhookRoutes (app: FastifyInstance): Promise<void
       ])).executeTakeFirst()
     // A job mailrun did not start (or already finished): acknowledged, nothing to do.
     if (launch === undefined || job.State === undefined) return { handled: false }
-    const finished = await recordJobOutcome(app.db, launch.id, { State: job.State, Info: job.Info ?? null, OutputArguments: job.OutputArguments ?? null, EndTime: job.EndTime ?? null }, app.appMetrics)
+    const finished = await recordJobOutcome(app.outcomeDeps, launch.id, { State: job.State, Info: job.Info ?? null, OutputArguments: job.OutputArguments ?? null, EndTime: job.EndTime ?? null })
     return { handled: finished, launch: launch.id }
   })
 }

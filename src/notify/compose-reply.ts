@@ -1,0 +1,189 @@
+import type { FunctionDeclaration, ParameterDeclaration, Problem } from '../db/schema.js'
+import { renderCommand } from '../pipeline/command-grammar.js'
+import type { LaunchPlan } from '../pipeline/validate-plan.js'
+
+// What a sender reads. The sender has no Orchestrator access: each reply says what happened, and
+// when something is wrong, exactly what to write instead.
+
+export type Locale = 'en' | 'ru'
+
+export interface CatalogueEntry {
+  name: string
+  description: string
+  parameters: ParameterDeclaration[]
+  functions: FunctionDeclaration[]
+}
+
+export type ReplyContent =
+  | { kind: 'launched', robot: string, jobId: number | null, queue: string | null, plan: LaunchPlan }
+  | { kind: 'rejected', robot: string | null, problems: Problem[], catalogue: CatalogueEntry[] }
+  | { kind: 'not_allowed', robot: string, contact: string | null }
+  | { kind: 'failed', robot: string, reason: string, retrying: boolean }
+  | { kind: 'finished', robot: string, state: 'completed' | 'faulted' | 'stopped', jobId: number | null, runSeconds: number | null, info: string | null, outputs: Record<string, unknown> | null }
+  | { kind: 'help', catalogue: CatalogueEntry[] }
+
+export interface ComposedReply { subject: string, text: string, html: string }
+
+const words = {
+  en: {
+    launched: (robot: string) => `Robot "${robot}" has been started.`,
+    job: (id: number) => `Orchestrator job: ${id}`,
+    queued: (queue: string) => `The request was added to queue "${queue}".`,
+    understood: 'This is what was understood (check for typos):',
+    inputs: 'Inputs:',
+    functions: 'Functions, in this order:',
+    none: '(none)',
+    willReport: 'You will get another email when it finishes.',
+    rejected: 'Your email could not be run. What to fix:',
+    line: (n: number) => `Line ${n}`,
+    unknownRobotList: 'Robots you may run:',
+    example: 'For example:',
+    exampleFor: (robot: string) => `Example email for "${robot}":`,
+    subjectIs: (s: string) => `Subject: ${s}`,
+    notAllowed: (robot: string) => `You are not allowed to run robot "${robot}".`,
+    askContact: (contact: string) => `To get access, ask ${contact}.`,
+    askAdmin: 'To get access, ask your RPA team.',
+    failed: (robot: string) => `Robot "${robot}" could not be started.`,
+    reason: (r: string) => `Reason: ${r}.`,
+    retrying: 'mailrun will keep trying on its own: you do not need to send the email again. You will get an email when it starts.',
+    notRetrying: 'mailrun will not retry this one. Fix the cause (or ask your RPA team), then send the email again.',
+    finished: { completed: (r: string) => `Robot "${r}" finished successfully.`, faulted: (r: string) => `Robot "${r}" failed.`, stopped: (r: string) => `Robot "${r}" was stopped.` },
+    runTime: (s: string) => `Run time: ${s}`,
+    failure: (info: string) => `What went wrong: ${info}`,
+    outputs: 'Results:',
+    help: 'Robots you may run by email. Write the robot name as the subject and its inputs and functions in the body, one per line.',
+    noRobots: 'There are no robots you may run yet. Ask your RPA team.',
+    takes: 'inputs',
+    fns: 'functions',
+    types: { string: 'text', number: 'a number', boolean: 'yes or no', date: 'a date' },
+    required: 'required',
+    signature: 'mailrun (automatic answer)'
+  },
+  ru: {
+    launched: (robot: string) => `Робот «${robot}» запущен.`,
+    job: (id: number) => `Задание в Orchestrator: ${id}`,
+    queued: (queue: string) => `Запрос добавлен в очередь «${queue}».`,
+    understood: 'Вот как письмо было понято (проверьте, нет ли опечаток):',
+    inputs: 'Параметры:',
+    functions: 'Функции, в этом порядке:',
+    none: '(нет)',
+    willReport: 'Когда робот закончит, придёт ещё одно письмо.',
+    rejected: 'Письмо не удалось выполнить. Что исправить:',
+    line: (n: number) => `Строка ${n}`,
+    unknownRobotList: 'Роботы, которых вы можете запускать:',
+    example: 'Например:',
+    exampleFor: (robot: string) => `Пример письма для «${robot}»:`,
+    subjectIs: (s: string) => `Тема: ${s}`,
+    notAllowed: (robot: string) => `У вас нет права запускать робота «${robot}».`,
+    askContact: (contact: string) => `Чтобы получить доступ, напишите ${contact}.`,
+    askAdmin: 'Чтобы получить доступ, обратитесь к команде RPA.',
+    failed: (robot: string) => `Робота «${robot}» не удалось запустить.`,
+    reason: (r: string) => `Причина: ${r}.`,
+    retrying: 'mailrun продолжит попытки сам: отправлять письмо ещё раз не нужно. Когда робот запустится, придёт письмо.',
+    notRetrying: 'Повторных попыток не будет. Устраните причину (или обратитесь к команде RPA) и отправьте письмо снова.',
+    finished: { completed: (r: string) => `Робот «${r}» успешно завершил работу.`, faulted: (r: string) => `Робот «${r}» завершился с ошибкой.`, stopped: (r: string) => `Робот «${r}» был остановлен.` },
+    runTime: (s: string) => `Время работы: ${s}`,
+    failure: (info: string) => `Что пошло не так: ${info}`,
+    outputs: 'Результаты:',
+    help: 'Роботы, которых можно запускать письмом. Укажите имя робота в теме, а параметры и функции — в тексте письма, по одной на строке.',
+    noRobots: 'Пока нет роботов, которых вы можете запускать. Обратитесь к команде RPA.',
+    takes: 'параметры',
+    fns: 'функции',
+    types: { string: 'текст', number: 'число', boolean: 'да или нет', date: 'дата' },
+    required: 'обязательно',
+    signature: 'mailrun (автоматический ответ)'
+  }
+} as const
+
+const SAMPLE: Record<ParameterDeclaration['type'], string> = { string: 'text', number: '42', boolean: 'yes', date: '2026-05-31' }
+
+/** An email that would pass this robot's checks: every required input, every function once. */
+export function exampleCommand (robot: CatalogueEntry): string {
+  const required = (ps: ParameterDeclaration[]) => ps.filter((p) => p.required).map((p) => ({ name: p.name, value: SAMPLE[p.type] }))
+  return renderCommand({ arguments: required(robot.parameters), calls: robot.functions.map((f) => ({ name: f.name, args: required(f.parameters) })) })
+}
+
+function describeParameters (ps: ParameterDeclaration[], w: typeof words[Locale]): string {
+  return ps.map((p) => `${p.name} (${w.types[p.type]}${p.required ? `, ${w.required}` : ''})`).join(', ')
+}
+
+function catalogue (entries: CatalogueEntry[], w: typeof words[Locale]): string[] {
+  if (entries.length === 0) return [w.noRobots]
+  const lines: string[] = []
+  for (const robot of entries) {
+    lines.push('', `• ${robot.name}${robot.description !== '' ? ` — ${robot.description}` : ''}`)
+    if (robot.parameters.length > 0) lines.push(`  ${w.takes}: ${describeParameters(robot.parameters, w)}`)
+    if (robot.functions.length > 0) lines.push(`  ${w.fns}: ${robot.functions.map((f) => `${f.name}${f.parameters.length > 0 ? ` (${describeParameters(f.parameters, w)})` : ''}${f.description !== undefined ? ` — ${f.description}` : ''}`).join('; ')}`)
+    lines.push(`  ${w.exampleFor(robot.name)}`, `    ${w.subjectIs(robot.name)}`, ...exampleCommand(robot).split('\n').filter(Boolean).map((l) => `    ${l}`))
+  }
+  return lines
+}
+
+function duration (seconds: number): string {
+  const h = Math.floor(seconds / 3600)
+  const m = Math.floor((seconds % 3600) / 60)
+  const s = Math.round(seconds % 60)
+  return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${s} s` : `${s} s`
+}
+
+function outputLines (outputs: Record<string, unknown>): string[] {
+  return Object.entries(outputs).map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+}
+
+function body (content: ReplyContent, w: typeof words[Locale]): string[] {
+  switch (content.kind) {
+    case 'launched': {
+      const args = Object.entries(content.plan.arguments)
+      return [
+        w.launched(content.robot),
+        content.queue !== null ? w.queued(content.queue) : content.jobId !== null ? w.job(content.jobId) : '',
+        '', w.understood,
+        w.inputs, ...(args.length === 0 ? [`  ${w.none}`] : args.map(([k, v]) => `  ${k} = ${String(v)}`)),
+        w.functions, ...(content.plan.functions.length === 0 ? [`  ${w.none}`] : content.plan.functions.map((f, i) => `  ${i + 1}. ${f.name}${Object.keys(f.args).length > 0 ? `: ${Object.entries(f.args).map(([k, v]) => `${k} = ${String(v)}`).join(', ')}` : ''}`)),
+        '', ...(content.queue === null ? [w.willReport] : [])
+      ]
+    }
+    case 'rejected': {
+      const lines: string[] = [w.rejected, '']
+      for (const p of content.problems) lines.push(`${p.line !== undefined ? `${w.line(p.line)}${p.text !== undefined ? ` «${p.text}»` : ''}: ` : (p.text !== undefined ? `«${p.text}»: ` : '')}${p.message}`)
+      const robot = content.robot === null ? undefined : content.catalogue.find((r) => r.name === content.robot)
+      if (robot !== undefined) lines.push('', w.exampleFor(robot.name), `  ${w.subjectIs(robot.name)}`, ...exampleCommand(robot).split('\n').filter(Boolean).map((l) => `  ${l}`))
+      else lines.push('', w.unknownRobotList, ...catalogue(content.catalogue, w))
+      return lines
+    }
+    case 'not_allowed':
+      return [w.notAllowed(content.robot), content.contact !== null ? w.askContact(content.contact) : w.askAdmin]
+    case 'failed':
+      return [w.failed(content.robot), w.reason(content.reason), '', content.retrying ? w.retrying : w.notRetrying]
+    case 'finished':
+      return [
+        w.finished[content.state](content.robot),
+        ...(content.jobId !== null ? [w.job(content.jobId)] : []),
+        ...(content.runSeconds !== null ? [w.runTime(duration(content.runSeconds))] : []),
+        ...(content.state === 'faulted' && content.info !== null ? [w.failure(content.info)] : []),
+        ...(content.outputs !== null && Object.keys(content.outputs).length > 0 ? ['', w.outputs, ...outputLines(content.outputs)] : [])
+      ]
+    case 'help':
+      return [w.help, ...catalogue(content.catalogue, w)]
+  }
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
+export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string)
+
+/** One line, no control characters: nothing from an email or Orchestrator can add a header. */
+export function replySubject (original: string): string {
+  // Control characters (CR, LF, NUL…) are exactly what must not reach a header.
+  // eslint-disable-next-line no-control-regex
+  const clean = original.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200)
+  return /^re:/i.test(clean) ? clean : `Re: ${clean}`
+}
+
+export function composeReply (content: ReplyContent, locale: Locale, originalSubject: string): ComposedReply {
+  const w = words[locale]
+  const lines = [...body(content, w), '', '-- ', w.signature]
+  const text = lines.join('\n').replace(/\n{3,}/g, '\n\n')
+  // Every value is escaped: the HTML alternative shows the same text, never markup from input.
+  const html = `<!doctype html><html><body><pre style="font-family:inherit;white-space:pre-wrap">${escapeHtml(text)}</pre></body></html>`
+  return { subject: replySubject(originalSubject), text, html }
+}

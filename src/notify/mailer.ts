@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto'
+import { sql, type Kysely } from 'kysely'
+import nodemailer, { type Transporter } from 'nodemailer'
+import type { Logger } from 'pino'
+import type { SecretBox } from '../crypto/secret-box.js'
+import type { Database, SmtpSettings } from '../db/schema.js'
+import { resolveAllowed, type OutboundDeny } from '../net/outbound-guard.js'
+
+// Sends the outbox. Every SMTP fault (4xx, 5xx, refused connection) is retried with backoff until
+// the reply's give-up time; then it is marked failed with the error, visible on the launch.
+
+export interface MailerDeps {
+  db: Kysely<Database>
+  secrets: SecretBox
+  logger: Logger
+  deny: OutboundDeny
+  defaultSmtpUrl: string | undefined
+}
+
+export interface Mailer {
+  /** Sends the replies that are due; answers how many went out. */
+  sendDue: (limit?: number) => Promise<number>
+  close: () => void
+}
+
+const CLAIM_MS = 5 * 60_000
+
+export function retryDelayMs (attempts: number): number {
+  return Math.min(30 * 60_000, 30_000 * 2 ** Math.max(0, attempts - 1))
+}
+
+export function createMailer (deps: MailerDeps): Mailer {
+  const { db } = deps
+  const transports = new Map<string, Transporter>()
+
+  async function transportFor (mailboxId: string | null): Promise<{ transport: Transporter, from: { name: string, address: string } }> {
+    const mailbox = mailboxId === null ? undefined : await db.selectFrom('mailboxes').select(['address', 'smtp', 'smtp_password_enc']).where('id', '=', mailboxId).executeTakeFirst()
+    if (mailbox === undefined) throw new Error('the mailbox of this reply no longer exists')
+    const smtp = mailbox.smtp as SmtpSettings | null
+    let options: string | Record<string, unknown>
+    if (smtp !== null) {
+      // The tenant typed this host: check it against the deny list again, after DNS.
+      const [target] = await resolveAllowed(deps.deny, smtp.host)
+      options = {
+        host: target?.address ?? smtp.host,
+        port: smtp.port,
+        secure: smtp.tls,
+        tls: { servername: smtp.host },
+        ...(smtp.user !== null ? { auth: { user: smtp.user, pass: mailbox.smtp_password_enc !== null ? deps.secrets.open(mailbox.smtp_password_enc) : '' } } : {}),
+        connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
+        socketTimeout: 30_000
+      }
+    } else if (deps.defaultSmtpUrl !== undefined) {
+      options = deps.defaultSmtpUrl
+    } else {
+      throw new Error('no SMTP server for replies: set smtp on the mailbox or MAILRUN_SMTP_URL')
+    }
+    const key = createHash('sha256').update(JSON.stringify([mailboxId, options])).digest('hex')
+    let transport = transports.get(key)
+    if (transport === undefined) {
+      transport = nodemailer.createTransport(options as Parameters<typeof nodemailer.createTransport>[0])
+      transports.set(key, transport)
+    }
+    return { transport, from: { name: smtp?.fromName ?? 'mailrun', address: mailbox.address } }
+  }
+
+  return {
+    async sendDue (limit = 20) {
+      const due = await db.transaction().execute(async (trx) => {
+        const rows = await trx.selectFrom('notifications').selectAll().where('state', '=', 'pending')
+          .where('next_attempt_at', '<=', sql<Date>`now()`).orderBy('next_attempt_at').limit(limit).forUpdate().skipLocked().execute()
+        if (rows.length > 0) {
+          await trx.updateTable('notifications').set({ next_attempt_at: sql<Date>`now() + ${`${CLAIM_MS} milliseconds`}::interval` })
+            .where('id', 'in', rows.map((r) => r.id)).execute()
+        }
+        return rows
+      })
+      let sent = 0
+      for (const row of due) {
+        try {
+          const { transport, from } = await transportFor(row.mailbox_id)
+          const headers = row.headers
+          await transport.sendMail({
+            from,
+            to: { name: headers.toName ?? '', address: row.recipient },
+            subject: row.subject,
+            text: row.text_body,
+            ...(row.html_body !== null ? { html: row.html_body } : {}),
+            ...(headers.inReplyTo !== undefined ? { inReplyTo: headers.inReplyTo } : {}),
+            ...(headers.references !== undefined && headers.references !== '' ? { references: headers.references } : {}),
+            headers: { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' }
+          })
+          await db.updateTable('notifications').set({ state: 'sent', sent_at: new Date(), attempts: row.attempts + 1, last_error: null }).where('id', '=', row.id).execute()
+          sent++
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error)
+          const attempts = row.attempts + 1
+          const givingUp = Date.now() + retryDelayMs(attempts) > row.give_up_at.getTime()
+          await db.updateTable('notifications').set({
+            attempts,
+            last_error: givingUp ? `gave up: ${message}` : message,
+            ...(givingUp ? { state: 'failed' as const } : { next_attempt_at: new Date(Date.now() + retryDelayMs(attempts)) })
+          }).where('id', '=', row.id).execute()
+          deps.logger.warn({ notificationId: row.id, attempts, givingUp, reason: message }, 'reply not sent')
+        }
+      }
+      return sent
+    },
+    close () {
+      for (const transport of transports.values()) transport.close()
+      transports.clear()
+    }
+  }
+}
