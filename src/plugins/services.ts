@@ -70,12 +70,18 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   const mailer = createMailer({ db: deps.database.db, secrets: deps.secrets, logger, deny: deps.config.outboundDeny, defaultSmtpUrl: deps.config.smtpUrl })
   app.decorate('mailer', mailer)
   app.addHook('onClose', async () => { mailer.close() })
-  // A queued reply is sent right away; the background pass retries what fails.
+  // A queued reply is sent right away; the background pass retries what fails. A reply queued
+  // while a pass is running gets another pass, so none waits for the background loop.
   let sending = false
+  let again = false
   const onReplyQueued = (): void => {
-    if (sending) return
+    if (sending) { again = true; return }
     sending = true
-    mailer.sendDue().catch((error: unknown) => { logger.warn({ err: error }, 'sending replies failed; will retry') }).finally(() => { sending = false })
+    again = false
+    mailer.sendDue().catch((error: unknown) => { logger.warn({ err: error }, 'sending replies failed; will retry') }).finally(() => {
+      sending = false
+      if (again) onReplyQueued()
+    })
   }
   const replies = { perHour: deps.config.replyLimitPerHour, giveUpMs: deps.config.replyGiveUpMs }
   const launches = createLaunchService({

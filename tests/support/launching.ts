@@ -8,12 +8,12 @@ export const WEBHOOK_SECRET = 'simulator-webhook-secret-0001'
 export interface LaunchSetup extends MailSetup {
   connectionId: string
   /** Sends a command email through the raw MIME door. */
-  send: (body?: string, options?: { subject?: string, messageId?: string }) => Promise<LightMyRequestResponse>
+  send: (body?: string, options?: { subject?: string, messageId?: string, from?: string, headers?: Record<string, string> }) => Promise<LightMyRequestResponse>
 }
 
 /** A mailbox (sender authentication off, to keep these tests about launching) connected to the simulator. */
-export async function setUpLaunching (app: FastifyInstance, sim: OrchestratorSimulator, connection: Record<string, unknown> = {}): Promise<LaunchSetup> {
-  const setup = await setUpMailbox(app, { mailbox: { senderAuth: 'off' } })
+export async function setUpLaunching (app: FastifyInstance, sim: OrchestratorSimulator, connection: Record<string, unknown> = {}, mailbox: Record<string, unknown> = {}): Promise<LaunchSetup> {
+  const setup = await setUpMailbox(app, { mailbox: { senderAuth: 'off', ...mailbox } })
   const put = await setup.api('PUT', '/api/v1/orchestrator', {
     kind: 'cloud',
     url: sim.url,
@@ -28,11 +28,11 @@ export async function setUpLaunching (app: FastifyInstance, sim: OrchestratorSim
   })
   if (put.statusCode !== 200) throw new Error(`connection: ${put.body}`)
   let n = 0
-  const send = async (body = 'period = 2026-10\nExtractData: region = North\nBuildReport', options: { subject?: string, messageId?: string } = {}) => await app.inject({
+  const send = async (body = 'period = 2026-10\nExtractData: region = North\nBuildReport', options: { subject?: string, messageId?: string, from?: string, headers?: Record<string, string> } = {}) => await app.inject({
     method: 'POST',
     url: `/inbound/${setup.ingressToken}/mime`,
     headers: { 'content-type': 'message/rfc822' },
-    payload: buildMessage({ from: 'anna@sender.example', subject: options.subject ?? 'Monthly Report', body, messageId: options.messageId ?? `<launch-${Date.now()}-${n++}@sender.example>` })
+    payload: buildMessage({ from: options.from ?? 'Anna Petrova <anna@sender.example>', subject: options.subject ?? 'Monthly Report', body, messageId: options.messageId ?? `<launch-${Date.now()}-${n++}@sender.example>`, ...(options.headers !== undefined ? { headers: options.headers } : {}) })
   })
   return { ...setup, connectionId: put.json().id, send }
 }

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Selectable } from 'kysely'
 import { after, page } from '../../db/pagination.js'
-import type { LaunchesTable, MessagesTable } from '../../db/schema.js'
+import type { LaunchesTable, MessagesTable, NotificationsTable } from '../../db/schema.js'
 import { errors } from '../../errors.js'
 import { tenantOf } from '../../plugins/auth.js'
 import { errorResponses, IdParams, ListQuery, Nullable, Page, Timestamp, Uuid } from '../../schemas/common.js'
@@ -12,6 +12,16 @@ import { errorResponses, IdParams, ListQuery, Nullable, Page, Timestamp, Uuid } 
 const MessageStatus = Type.Union(['received', 'accepted', 'rejected', 'ignored', 'failed'].map((s) => Type.Literal(s)))
 const Door = Type.Union(['mime', 'mailgun', 'sendgrid', 'imap'].map((s) => Type.Literal(s)))
 const LaunchState = Type.Union(['pending', 'launching', 'launched', 'completed', 'faulted', 'stopped', 'failed'].map((s) => Type.Literal(s)))
+
+const Reply = Type.Object({
+  kind: Type.String({ description: 'launched, finished, failed, rejected, not_allowed, help; or none for a message that gets no answer.' }),
+  recipient: Type.String(),
+  state: Type.Union(['pending', 'sent', 'failed', 'suppressed'].map((s) => Type.Literal(s))),
+  attempts: Type.Integer(),
+  error: Nullable(Type.String({ description: 'The last SMTP error, or why no reply is sent ("not replied: …").' })),
+  sentAt: Nullable(Timestamp),
+  createdAt: Timestamp
+})
 
 const messageExample = {
   id: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
@@ -55,8 +65,9 @@ const Message = Type.Object({
 const MessageDetail = Type.Object({
   ...Message.properties,
   body: Nullable(Type.String({ description: 'The text read from the message; kept only for accepted messages.' })),
-  launchId: Nullable(Uuid)
-}, { examples: [{ ...messageExample, body: 'period = 2026-10\nBuildReport', launchId: '6f5e4d3c-2b1a-4098-8776-5d4c3b2a1908' }] })
+  launchId: Nullable(Uuid),
+  replies: Type.Array(Reply, { description: 'Answers to the sender about this message (before any launch).' })
+}, { examples: [{ ...messageExample, body: 'period = 2026-10\nBuildReport', launchId: '6f5e4d3c-2b1a-4098-8776-5d4c3b2a1908', replies: [] }] })
 
 const launchExample = {
   id: '6f5e4d3c-2b1a-4098-8776-5d4c3b2a1908',
@@ -101,7 +112,8 @@ const LaunchDetail = Type.Object({
   outputArguments: Nullable(Type.Record(Type.String(), Type.Unknown())),
   jobInfo: Nullable(Type.String({ description: "Orchestrator's Info text (the failure reason of a faulted job)." })),
   nextAttemptAt: Nullable(Timestamp),
-  history: Type.Array(Type.Object({ at: Timestamp, state: Type.String(), detail: Nullable(Type.String()) }))
+  history: Type.Array(Type.Object({ at: Timestamp, state: Type.String(), detail: Nullable(Type.String()) })),
+  replies: Type.Array(Reply, { description: 'Replies about this launch: launched, failed, finished.' })
 }, {
   examples: [{
     ...launchExample,
@@ -110,7 +122,8 @@ const LaunchDetail = Type.Object({
     outputArguments: { out_ReportUrl: 'https://files.acme.example/r/2026-10.xlsx' },
     jobInfo: 'Job completed',
     nextAttemptAt: null,
-    history: [{ at: '2026-11-23T10:15:00.100Z', state: 'pending', detail: null }, { at: '2026-11-23T10:15:00.340Z', state: 'launched', detail: 'job 123456' }]
+    history: [{ at: '2026-11-23T10:15:00.100Z', state: 'pending', detail: null }, { at: '2026-11-23T10:15:00.340Z', state: 'launched', detail: 'job 123456' }],
+    replies: [{ kind: 'launched', recipient: 'anna.petrova@acme.example', state: 'sent', attempts: 1, error: null, sentAt: '2026-11-23T10:15:01.000Z', createdAt: '2026-11-23T10:15:00.340Z' }]
   }]
 })
 
@@ -125,6 +138,10 @@ const MessageQuery = Type.Object({ ...ListQuery, ...Range, status: Type.Optional
 const LaunchQuery = Type.Object({ ...ListQuery, ...Range, state: Type.Optional(LaunchState) }, { additionalProperties: false })
 
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null
+
+function presentReply (row: Selectable<NotificationsTable>): Static<typeof Reply> {
+  return { kind: row.kind, recipient: row.recipient, state: row.state, attempts: row.attempts, error: row.last_error, sentAt: iso(row.sent_at), createdAt: row.created_at.toISOString() }
+}
 
 function presentMessage (row: Selectable<MessagesTable>): Static<typeof Message> {
   return {
@@ -203,7 +220,8 @@ const activityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const row = await db.selectFrom('messages').select(messageColumns).where('tenant_id', '=', tenantOf(request)).where('id', '=', request.params.id).executeTakeFirst()
     if (row === undefined) throw new errors.NotFound(`no message ${request.params.id}`)
     const launch = await db.selectFrom('launches').select('id').where('message_id', '=', row.id).executeTakeFirst()
-    return { ...presentMessage(row as Selectable<MessagesTable>), body: row.body, launchId: launch?.id ?? null }
+    const replies = await db.selectFrom('notifications').selectAll().where('message_id', '=', row.id).where('launch_id', 'is', null).orderBy('created_at').execute()
+    return { ...presentMessage(row as Selectable<MessagesTable>), body: row.body, launchId: launch?.id ?? null, replies: replies.map(presentReply) }
   })
 
   app.get('/api/v1/launches', {
@@ -229,6 +247,7 @@ const activityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const row = await db.selectFrom('launches').selectAll().where('tenant_id', '=', tenantOf(request)).where('id', '=', request.params.id).executeTakeFirst()
     if (row === undefined) throw new errors.NotFound(`no launch ${request.params.id}`)
     const events = await db.selectFrom('launch_events').select(['at', 'state', 'detail']).where('launch_id', '=', row.id).orderBy('id').execute()
+    const replies = await db.selectFrom('notifications').selectAll().where('launch_id', '=', row.id).orderBy('created_at').execute()
     return {
       ...presentLaunch(row),
       plan: row.plan,
@@ -236,7 +255,8 @@ const activityRoutes: FastifyPluginAsyncTypebox = async (app) => {
       outputArguments: row.output_arguments,
       jobInfo: row.job_info,
       nextAttemptAt: iso(row.next_attempt_at),
-      history: events.map((e) => ({ at: e.at.toISOString(), state: e.state, detail: e.detail }))
+      history: events.map((e) => ({ at: e.at.toISOString(), state: e.state, detail: e.detail })),
+      replies: replies.map(presentReply)
     }
   })
 }
