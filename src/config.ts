@@ -47,6 +47,10 @@ export const EnvSchema = Type.Object({
     'a whole number from 1 to 100000'),
   MAILRUN_REPLY_GIVE_UP_S: variable(Type.Integer({ minimum: 60, maximum: 30 * 86400, default: 86400, description: 'How long a reply is retried on SMTP faults before it is given up (the error stays visible on the launch).' }),
     'a number of seconds from 60 to 2592000'),
+  MAILRUN_SWEEP_INTERVAL_S: variable(Type.Integer({ minimum: 1, maximum: 300, default: 30, description: 'How often the IMAP fallback sweeps every folder of every mailbox (INBOX is also watched with IDLE). At most 300: detection within 5 minutes is the promise.' }),
+    'a number of seconds from 1 to 300 (mail must be detected within 5 minutes)'),
+  MAILRUN_IMAP_LOOKBACK_S: variable(Type.Integer({ minimum: 0, maximum: 7 * 86400, default: 600, description: 'On first sight of a mailbox, also take mail received this long before its IMAP settings were saved.' }),
+    'a number of seconds from 0 to 604800'),
   MAILRUN_SHUTDOWN_TIMEOUT_MS: variable(Type.Integer({ minimum: 100, maximum: 600000, default: 10000, description: 'How long a graceful shutdown waits for in-flight requests before exiting.' }),
     'a number of milliseconds from 100 to 600000')
 })
@@ -74,6 +78,8 @@ export interface Config {
   smtpUrl: string | undefined
   replyLimitPerHour: number
   replyGiveUpMs: number
+  sweepIntervalMs: number
+  imapLookbackMs: number
 }
 
 export class ConfigError extends Error {
@@ -143,6 +149,8 @@ export function loadConfig (source: EnvSource): Config {
     jobPollIntervalMs: env.MAILRUN_JOB_POLL_INTERVAL_S * 1000,
     smtpUrl: env.MAILRUN_SMTP_URL,
     replyLimitPerHour: env.MAILRUN_REPLY_LIMIT_PER_HOUR,
-    replyGiveUpMs: env.MAILRUN_REPLY_GIVE_UP_S * 1000
+    replyGiveUpMs: env.MAILRUN_REPLY_GIVE_UP_S * 1000,
+    sweepIntervalMs: env.MAILRUN_SWEEP_INTERVAL_S * 1000,
+    imapLookbackMs: env.MAILRUN_IMAP_LOOKBACK_S * 1000
   }
 }

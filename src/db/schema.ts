@@ -255,6 +255,12 @@ export interface MailgunTokensTable {
   message_id: string | null
 }
 
+export interface ImapLeasesTable {
+  mailbox_id: string
+  holder: string
+  expires_at: Timestamp
+}
+
 export interface Database {
   tenants: TenantsTable
   api_keys: ApiKeysTable
@@ -269,6 +275,7 @@ export interface Database {
   notifications: NotificationsTable
   imap_cursors: ImapCursorsTable
   mailgun_tokens: MailgunTokensTable
+  imap_leases: ImapLeasesTable
 }
 
 export type Tenant = Selectable<TenantsTable>

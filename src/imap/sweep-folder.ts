@@ -1,0 +1,71 @@
+import { sql, type Kysely } from 'kysely'
+import type { ImapFlow } from 'imapflow'
+import type { Database } from '../db/schema.js'
+import type { TargetMailbox } from '../pipeline/inbound-mail.js'
+import type { Receiver } from '../pipeline/receive.js'
+
+export interface SweepContext {
+  db: Kysely<Database>
+  receiver: Receiver
+  mailbox: TargetMailbox
+  /** Mail received before this moment is history, never replayed (IMAP settings saved minus the look-back). */
+  notBefore: Date
+}
+
+/** Folders that can hold new mail: INBOX, the \Junk folder (by its special-use flag), and extras. */
+export async function foldersToSweep (client: ImapFlow, extra: string[]): Promise<string[]> {
+  const list = await client.list()
+  const junk = list.filter((f) => f.specialUse === '\\Junk').map((f) => f.path)
+  const known = new Set(list.map((f) => f.path))
+  return [...new Set(['INBOX', ...junk, ...extra.filter((f) => known.has(f))])]
+}
+
+async function setCursor (db: Kysely<Database>, mailboxId: string, folder: string, uidvalidity: number, lastUid: number): Promise<void> {
+  await db.insertInto('imap_cursors').values({ mailbox_id: mailboxId, folder, uidvalidity, last_uid: lastUid, last_swept_at: new Date() })
+    .onConflict((oc) => oc.columns(['mailbox_id', 'folder']).doUpdateSet({ uidvalidity, last_uid: lastUid, last_swept_at: new Date() })).execute()
+}
+
+/**
+ * Stores every message of the folder past its cursor, oldest first, and advances the cursor past
+ * each one only once it is stored. Never relies on \Seen and never changes the mailbox (read-only).
+ * Answers how many messages were handed to the pipeline.
+ */
+export async function sweepFolder (client: ImapFlow, folder: string, ctx: SweepContext): Promise<number> {
+  const { db, mailbox } = ctx
+  const box = await client.mailboxOpen(folder, { readOnly: true })
+  const uidvalidity = Number(box.uidValidity)
+  const cursor = await db.selectFrom('imap_cursors').selectAll().where('mailbox_id', '=', mailbox.id).where('folder', '=', folder).executeTakeFirst()
+  let lastUid: number
+  let notBefore: Date | null = null
+  if (cursor === undefined || cursor.uidvalidity !== uidvalidity) {
+    // First sight, or the server renumbered the folder: take it from the configured moment on.
+    // Messages seen before under the old numbering are recognised by the dedupe key.
+    notBefore = ctx.notBefore
+    const day = new Date(Date.UTC(notBefore.getUTCFullYear(), notBefore.getUTCMonth(), notBefore.getUTCDate() - 1))
+    const candidates = box.exists === 0 ? [] : ((await client.search({ since: day }, { uid: true })) || [])
+    lastUid = candidates.length > 0 ? Math.min(...candidates) - 1 : Math.max(0, Number(box.uidNext) - 1)
+    await setCursor(db, mailbox.id, folder, uidvalidity, lastUid)
+  } else {
+    lastUid = cursor.last_uid
+  }
+  if (box.exists === 0 || Number(box.uidNext) <= lastUid + 1) {
+    await db.updateTable('imap_cursors').set({ last_swept_at: sql<Date>`now()` }).where('mailbox_id', '=', mailbox.id).where('folder', '=', folder).execute()
+    return 0
+  }
+  const found: Array<{ uid: number, internalDate: Date }> = []
+  for await (const message of client.fetch(`${lastUid + 1}:*`, { uid: true, internalDate: true }, { uid: true })) {
+    if (message.uid > lastUid) found.push({ uid: message.uid, internalDate: new Date(message.internalDate ?? Date.now()) })
+  }
+  let handed = 0
+  for (const { uid, internalDate } of found.sort((a, b) => a.uid - b.uid)) {
+    if (notBefore === null || internalDate >= notBefore) {
+      const message = await client.fetchOne(String(uid), { source: true }, { uid: true })
+      if (message !== false && message.source !== undefined) {
+        await ctx.receiver.receive(mailbox, { door: 'imap', raw: message.source, rawIsOriginal: true, envelopeFrom: null, provider: null, imap: { folder, internalDate } })
+        handed++
+      }
+    }
+    await setCursor(db, mailbox.id, folder, uidvalidity, uid)
+  }
+  return handed
+}

@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import { ImapFlow } from 'imapflow'
+import type { Kysely } from 'kysely'
+import type { Logger } from 'pino'
+import type { SecretBox } from '../crypto/secret-box.js'
+import type { Database, ImapSettings } from '../db/schema.js'
+import { resolveAllowed, type OutboundDeny } from '../net/outbound-guard.js'
+import type { Receiver } from '../pipeline/receive.js'
+import { holdLease, releaseLease } from './lease.js'
+import { foldersToSweep, sweepFolder } from './sweep-folder.js'
+
+// The safety net behind push delivery: every active mailbox with IMAP settings is watched by one
+// replica (a lease in Postgres), INBOX with IDLE for near-instant pickup, and every folder that can
+// hold new mail swept on an interval. A new ImapFlow client per connection; a dropped one is
+// never reused.
+
+export interface SweeperDeps {
+  db: Kysely<Database>
+  secrets: SecretBox
+  receiver: Receiver
+  logger: Logger
+  deny: OutboundDeny
+  intervalMs: number
+  lookbackMs: number
+  /** How often IDLE is re-issued: a few minutes, well under the 29 the RFC allows. */
+  idleRestartMs?: number
+  /** Leases expire this long after their last renewal: another replica takes over within it. */
+  leaseMs?: number
+  holder?: string
+}
+
+export interface Sweeper {
+  /** Starts watching; answers a function that stops everything and releases the leases. */
+  start: () => () => Promise<void>
+  /** Mailboxes this instance watches whose last successful sweep is older than twice the interval. */
+  stalled: () => Promise<string[]>
+  holder: string
+}
+
+const AUTH_BACKOFF = { baseMs: 60_000, capMs: 30 * 60_000 }
+const NETWORK_BACKOFF = { baseMs: 1_000, capMs: 60_000 }
+
+/** Capped exponential backoff with jitter (each wait drawn from its upper half). */
+export function reconnectDelay (failures: number, auth: boolean, random = Math.random): number {
+  const { baseMs, capMs } = auth ? AUTH_BACKOFF : NETWORK_BACKOFF
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, failures - 1))
+  return Math.round(ceiling / 2 + random() * ceiling / 2)
+}
+
+function withTimeout<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`${what} took longer than ${ms} ms`)) }, ms) })])
+    .finally(() => { clearTimeout(timer) })
+}
+
+interface Worker { stop: () => Promise<void>, lastSweepAt: number }
+
+export function createSweeper (deps: SweeperDeps): Sweeper {
+  const { db, logger } = deps
+  const holder = deps.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+  const leaseMs = deps.leaseMs ?? 45_000
+  const idleRestartMs = deps.idleRestartMs ?? 4 * 60_000
+  const workers = new Map<string, Worker>()
+
+  async function recordError (mailboxId: string, message: string | null): Promise<void> {
+    await db.updateTable('mailboxes').set(message === null ? { imap_last_error: null, imap_last_error_at: null } : { imap_last_error: message, imap_last_error_at: new Date() })
+      .where('id', '=', mailboxId).execute()
+  }
+
+  /** One mailbox: connect, sweep, idle, sweep again; on any fault close, wait, reconnect. */
+  function watch (mailboxId: string): Worker {
+    let stopped = false
+    let wake: (() => void) | null = null
+    const connection: { client: ImapFlow | null } = { client: null }
+    const worker: Worker = { stop: async () => {}, lastSweepAt: Date.now() }
+    const sleep = async (ms: number): Promise<void> => await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { wake = null; resolve() }, ms)
+      wake = () => { clearTimeout(timer); wake = null; resolve() }
+    })
+
+    const session = async (): Promise<void> => {
+      const row = await db.selectFrom('mailboxes').select(['id', 'tenant_id', 'address', 'active', 'sender_auth', 'trusted_authserv_id', 'imap', 'imap_password_enc', 'imap_configured_at'])
+        .where('id', '=', mailboxId).executeTakeFirst()
+      if (row === undefined || !row.active || row.imap === null) { stopped = true; return }
+      const settings = row.imap as ImapSettings
+      const [address] = await resolveAllowed(deps.deny, settings.host)
+      const mailbox = { id: row.id, tenantId: row.tenant_id, address: row.address, active: row.active, senderAuth: row.sender_auth, trustedAuthservId: row.trusted_authserv_id }
+      const ctx = { db, receiver: deps.receiver, mailbox, notBefore: new Date((row.imap_configured_at ?? new Date()).getTime() - deps.lookbackMs) }
+      connection.client = new ImapFlow({
+        host: address?.address ?? settings.host,
+        port: settings.port,
+        secure: settings.tls,
+        servername: settings.host,
+        auth: { user: settings.user, pass: row.imap_password_enc !== null ? deps.secrets.open(row.imap_password_enc) : '' },
+        logger: false,
+        connectionTimeout: 15_000,
+        greetingTimeout: 15_000,
+        socketTimeout: 5 * 60_000,
+        maxIdleTime: idleRestartMs,
+        // imapflow waits 15 s of silence before it IDLEs; new mail would wait that long after
+        // every sweep. A second is longer than the pauses inside a sweep.
+        autoIdleDelay: 1000
+      })
+      const current = connection.client
+      let newMail = false
+      current.on('exists', () => { newMail = true; wake?.() })
+      let closed = false
+      current.on('close', () => { closed = true; wake?.() })
+      current.on('error', () => { closed = true; wake?.() })
+      await withTimeout(current.connect(), 30_000, 'connecting')
+      await recordError(mailboxId, null)
+      const folders = await withTimeout(foldersToSweep(current, settings.folders), 30_000, 'listing folders')
+      const sweep = async (which: string[]): Promise<void> => {
+        for (const folder of which) await withTimeout(sweepFolder(current, folder, ctx), 5 * 60_000, `sweeping ${folder}`)
+        // Back on INBOX, where imapflow idles until the next command.
+        await withTimeout(current.mailboxOpen('INBOX', { readOnly: true }), 30_000, 'opening INBOX')
+        worker.lastSweepAt = Date.now()
+        await db.updateTable('mailboxes').set({ imap_last_swept_at: new Date() }).where('id', '=', mailboxId).execute()
+      }
+      await sweep(folders)
+      let nextFull = Date.now() + deps.intervalMs
+      while (!stopped && !closed) {
+        await sleep(Math.max(0, nextFull - Date.now()))
+        if (stopped || closed) break
+        if (newMail) {
+          newMail = false
+          await sweep(['INBOX'])
+        }
+        if (Date.now() >= nextFull) {
+          await sweep(folders)
+          nextFull = Date.now() + deps.intervalMs
+        }
+      }
+    }
+
+    const loop = (async () => {
+      let failures = 0
+      while (!stopped) {
+        let auth = false
+        try {
+          await session()
+          failures = 0
+        } catch (error) {
+          const e = error as { authenticationFailed?: boolean, responseText?: string, message?: string, code?: string }
+          auth = e.authenticationFailed === true
+          failures++
+          const reason = auth ? `IMAP login failed: ${e.responseText ?? e.message ?? 'authentication failed'}; check the user and app password` : `IMAP: ${e.message ?? String(error)}${e.code !== undefined ? ` (${e.code})` : ''}`
+          logger.warn({ mailbox: mailboxId, failures, reason }, 'IMAP session ended')
+          await recordError(mailboxId, reason).catch(() => {})
+        } finally {
+          const c = connection.client
+          connection.client = null
+          if (c !== null) { try { c.close() } catch {} }
+        }
+        if (!stopped) await sleep(failures === 0 ? 1000 : reconnectDelay(failures, auth))
+      }
+    })()
+
+    worker.stop = async () => {
+      stopped = true
+      wake?.()
+      const c = connection.client
+      if (c !== null) { try { c.close() } catch {} }
+      await loop
+    }
+    return worker
+  }
+
+  async function tick (): Promise<void> {
+    const rows = await db.selectFrom('mailboxes').select('id').where('active', '=', true).where('imap', 'is not', null).execute()
+    const wanted = new Set(rows.map((r) => r.id))
+    for (const [id, worker] of workers) {
+      if (!wanted.has(id) || !(await holdLease(db, id, holder, leaseMs))) {
+        workers.delete(id)
+        await worker.stop()
+        await releaseLease(db, id, holder)
+      }
+    }
+    for (const id of wanted) {
+      if (workers.has(id)) continue
+      if (await holdLease(db, id, holder, leaseMs)) workers.set(id, watch(id))
+    }
+  }
+
+  return {
+    holder,
+    start () {
+      let running: Promise<void> = tick().catch((error: unknown) => { logger.error({ err: error }, 'IMAP sweeper pass failed') })
+      const timer = setInterval(() => {
+        running = running.then(async () => { await tick() }).catch((error: unknown) => { logger.error({ err: error }, 'IMAP sweeper pass failed') })
+      }, Math.min(10_000, leaseMs / 3))
+      timer.unref()
+      return async () => {
+        clearInterval(timer)
+        await running
+        await Promise.all([...workers.entries()].map(async ([id, w]) => { await w.stop(); await releaseLease(db, id, holder).catch(() => {}) }))
+        workers.clear()
+      }
+    },
+    async stalled () {
+      const limit = Date.now() - 2 * deps.intervalMs
+      return [...workers.entries()].filter(([, w]) => w.lastSweepAt < limit).map(([id]) => id)
+    }
+  }
+}

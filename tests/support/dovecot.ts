@@ -1,0 +1,96 @@
+import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { ImapFlow } from 'imapflow'
+import type { Test } from 'tap'
+import { repoRoot } from './process.js'
+import { freePort } from './net.js'
+
+const DOVECOT = '/usr/sbin/dovecot'
+
+export interface Dovecot {
+  host: string
+  port: number
+  /** IMAP APPEND as `user`, as a mail client or server would. */
+  append: (user: string, folder: string, raw: Buffer | string, internalDate?: Date) => Promise<void>
+  /** A file dropped into the Maildir, as a local MTA delivers. */
+  deliver: (user: string, folder: 'INBOX' | 'Junk', raw: Buffer | string) => Promise<void>
+  /** Deletes and re-creates a folder: the server gives it a new UIDVALIDITY. */
+  recreate: (user: string, folder: string) => Promise<void>
+  stop: () => Promise<void>
+  start: () => Promise<void>
+}
+
+/** Skips (or, under CI=true, fails) a test that needs Dovecot when it is not installed. */
+export function needsDovecot (t: Test): boolean {
+  if (existsSync(DOVECOT)) return true
+  const message = 'Dovecot is not installed: apt-get install -y dovecot-imapd (the IMAP tests run a real server)'
+  if (process.env.CI === 'true') t.fail(message)
+  else t.comment(`skipped: ${message}`)
+  return false
+}
+
+/** A real Dovecot on 127.0.0.1, as an unprivileged service with its own config, users and Maildirs. */
+export async function startDovecot (t: Test, users: Record<string, string>): Promise<Dovecot> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'mailrun-dovecot-'))
+  // Dovecot's own users must traverse the directory to reach the mail.
+  await chmod(dir, 0o755)
+  const port = await freePort()
+  const template = await readFile(path.join(repoRoot, 'tests/fixtures/dovecot-test.conf'), 'utf8')
+  await writeFile(path.join(dir, 'dovecot.conf'), template.replaceAll('${DIR}', dir).replaceAll('${PORT}', String(port)))
+  await writeFile(path.join(dir, 'users'), Object.entries(users).map(([u, p]) => `${u}:{PLAIN}${p}`).join('\n') + '\n')
+  await mkdir(path.join(dir, 'mail'), { recursive: true })
+  execFileSync('chown', ['-R', 'dovecot:dovecot', path.join(dir, 'mail')])
+  const conf = path.join(dir, 'dovecot.conf')
+  const start = async (): Promise<void> => {
+    execFileSync(DOVECOT, ['-c', conf], { stdio: 'ignore' })
+    for (let i = 0; i < 100; i++) {
+      try {
+        const probe = new ImapFlow({ host: '127.0.0.1', port, secure: false, auth: { user: Object.keys(users)[0] ?? '', pass: Object.values(users)[0] ?? '' }, logger: false })
+        await probe.connect()
+        await probe.logout()
+        return
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    }
+    throw new Error(`Dovecot did not start; see ${dir}/dovecot.log`)
+  }
+  const stop = async (): Promise<void> => {
+    const pidFile = path.join(dir, 'run/master.pid')
+    if (!existsSync(pidFile)) return
+    const pid = Number((await readFile(pidFile, 'utf8')).trim())
+    try { process.kill(pid, 'SIGTERM') } catch { return }
+    for (let i = 0; i < 100 && existsSync(pidFile); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  const client = async <T>(user: string, work: (c: ImapFlow) => Promise<T>): Promise<T> => {
+    const c = new ImapFlow({ host: '127.0.0.1', port, secure: false, auth: { user, pass: users[user] ?? '' }, logger: false })
+    await c.connect()
+    try { return await work(c) } finally { await c.logout() }
+  }
+  await start()
+  t.teardown(async () => { await stop(); await rm(dir, { recursive: true, force: true }) })
+  return {
+    host: '127.0.0.1',
+    port,
+    append: async (user, folder, raw, internalDate) => { await client(user, async (c) => await c.append(folder, raw, [], internalDate ?? new Date())) },
+    deliver: async (user, folder, raw) => {
+      const target = path.join(dir, 'mail', user, 'Maildir', folder === 'INBOX' ? '' : '.Junk', 'new')
+      await mkdir(target, { recursive: true })
+      const file = path.join(target, `${Date.now()}.${randomBytes(4).toString('hex')}.mailrun-test`)
+      await writeFile(file, raw)
+      await chown(file, Number(execFileSync('id', ['-u', 'dovecot']).toString()), Number(execFileSync('id', ['-g', 'dovecot']).toString()))
+    },
+    recreate: async (user, folder) => {
+      await client(user, async (c) => {
+        await c.mailboxDelete(folder)
+        await c.mailboxCreate(folder)
+      })
+    },
+    stop,
+    start
+  }
+}
