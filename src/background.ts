@@ -9,7 +9,8 @@ const REPLY_TICK_MS = 5_000
 
 /**
  * Work beside the HTTP server, each loop one pass at a time: finishing messages stored before a
- * stop, the durable launch queue (retries, launches abandoned by a dead process), job polling.
+ * stop, the durable launch queue (retries, launches abandoned by a dead process), job polling,
+ * the reply outbox, and the IMAP sweep.
  */
 export function startBackgroundWork (app: FastifyInstance): () => Promise<void> {
   const logger = app.log as unknown as Logger
@@ -32,8 +33,10 @@ export function startBackgroundWork (app: FastifyInstance): () => Promise<void> 
   every(LAUNCH_QUEUE_INTERVAL_MS, 'launch queue', async () => await app.launches.runDue())
   every(JOB_POLL_TICK_MS, 'job polling', async () => await app.jobs.pollDue())
   every(REPLY_TICK_MS, 'replies', async () => await app.mailer.sendDue())
+  const stopSweeper = app.sweeper.start()
   return async () => {
     for (const loop of loops) clearInterval(loop.timer)
+    await stopSweeper()
     await Promise.all(loops.map(async (l) => await l.running))
   }
 }

@@ -103,10 +103,14 @@ function convert (schema: TSchema, value: string): unknown {
 export function loadConfig (source: EnvSource): Config {
   const known = Object.keys(EnvSchema.properties) as Array<keyof Env>
   const raw: Record<string, unknown> = {}
+  const written: Record<string, string> = {}
   for (const name of known) {
     const value = source[name]
     // An empty variable means "not set" (a common result of `FOO= cmd` or compose files).
-    if (value !== undefined && value.trim() !== '') raw[name] = convert(EnvSchema.properties[name], value.trim())
+    if (value !== undefined && value.trim() !== '') {
+      written[name] = value.trim()
+      raw[name] = convert(EnvSchema.properties[name], value.trim())
+    }
   }
   const converted = Value.Default(EnvSchema, raw)
   const problems: string[] = []
@@ -116,7 +120,7 @@ export function loadConfig (source: EnvSource): Config {
     if (seen.has(name)) continue
     seen.add(name)
     const schema = EnvSchema.properties[name as keyof Env] as { expected?: string } | undefined
-    const given = raw[name]
+    const given = written[name]
     problems.push(`${name}: expected ${schema?.expected ?? 'a valid value'}, got ${given === undefined ? 'nothing' : JSON.stringify(given)}`)
   }
   let outboundDeny: OutboundDeny = 'none'

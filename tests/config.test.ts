@@ -34,7 +34,7 @@ t.test('an empty variable counts as unset', async (t) => {
 
 const wrong: Array<[string, string, RegExp]> = [
   ['PORT', 'eighty', /^PORT: expected a TCP port number from 0 to 65535, got "eighty"$/],
-  ['PORT', '70000', /^PORT: expected a TCP port number/],
+  ['PORT', '70000', /^PORT: expected a TCP port number from 0 to 65535, got "70000"$/],
   ['PORT', '80.5', /^PORT: expected a TCP port number/],
   ['DATABASE_URL', 'mysql://localhost/x', /^DATABASE_URL: expected a URL starting with postgres:\/\/ or postgresql:\/\/, got "mysql:\/\/localhost\/x"$/],
   ['LOG_LEVEL', 'loud', /^LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"$/],

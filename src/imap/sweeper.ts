@@ -70,7 +70,8 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
 
   /** One mailbox: connect, sweep, idle, sweep again; on any fault close, wait, reconnect. */
   function watch (mailboxId: string): Worker {
-    let stopped = false
+    // Flags in an object: callbacks (IMAP events, stop) change them while the loops wait.
+    const state = { stopped: false }
     let wake: (() => void) | null = null
     const connection: { client: ImapFlow | null } = { client: null }
     const worker: Worker = { stop: async () => {}, lastSweepAt: Date.now() }
@@ -82,7 +83,7 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
     const session = async (): Promise<void> => {
       const row = await db.selectFrom('mailboxes').select(['id', 'tenant_id', 'address', 'active', 'sender_auth', 'trusted_authserv_id', 'imap', 'imap_password_enc', 'imap_configured_at'])
         .where('id', '=', mailboxId).executeTakeFirst()
-      if (row === undefined || !row.active || row.imap === null) { stopped = true; return }
+      if (row === undefined || !row.active || row.imap === null) { state.stopped = true; return }
       const settings = row.imap as ImapSettings
       const [address] = await resolveAllowed(deps.deny, settings.host)
       const mailbox = { id: row.id, tenantId: row.tenant_id, address: row.address, active: row.active, senderAuth: row.sender_auth, trustedAuthservId: row.trusted_authserv_id }
@@ -105,9 +106,9 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
       const current = connection.client
       let newMail = false
       current.on('exists', () => { newMail = true; wake?.() })
-      let closed = false
-      current.on('close', () => { closed = true; wake?.() })
-      current.on('error', () => { closed = true; wake?.() })
+      const link = { closed: false }
+      current.on('close', () => { link.closed = true; wake?.() })
+      current.on('error', () => { link.closed = true; wake?.() })
       await withTimeout(current.connect(), 30_000, 'connecting')
       await recordError(mailboxId, null)
       const folders = await withTimeout(foldersToSweep(current, settings.folders), 30_000, 'listing folders')
@@ -120,9 +121,9 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
       }
       await sweep(folders)
       let nextFull = Date.now() + deps.intervalMs
-      while (!stopped && !closed) {
+      while (!state.stopped && !link.closed) {
         await sleep(Math.max(0, nextFull - Date.now()))
-        if (stopped || closed) break
+        if (state.stopped || link.closed) break
         if (newMail) {
           newMail = false
           await sweep(['INBOX'])
@@ -136,7 +137,7 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
 
     const loop = (async () => {
       let failures = 0
-      while (!stopped) {
+      while (!state.stopped) {
         let auth = false
         try {
           await session()
@@ -153,12 +154,12 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
           connection.client = null
           if (c !== null) { try { c.close() } catch {} }
         }
-        if (!stopped) await sleep(failures === 0 ? 1000 : reconnectDelay(failures, auth))
+        if (!state.stopped) await sleep(failures === 0 ? 1000 : reconnectDelay(failures, auth))
       }
     })()
 
     worker.stop = async () => {
-      stopped = true
+      state.stopped = true
       wake?.()
       const c = connection.client
       if (c !== null) { try { c.close() } catch {} }

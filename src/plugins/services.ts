@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
-import { collectDefaultMetrics, Registry } from 'prom-client'
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import type { Config } from '../config.js'
 import { Resolver } from 'node:dns/promises'
 import type { DNSResolver } from 'mailauth'
@@ -10,6 +10,7 @@ import type { SecretBox } from '../crypto/secret-box.js'
 import { createMetrics, type Metrics } from '../metrics.js'
 import { createJobTracker, type OutcomeDeps } from '../launch/job-tracker.js'
 import { createMailer, type Mailer } from '../notify/mailer.js'
+import { createSweeper, type Sweeper } from '../imap/sweeper.js'
 import { createLaunchService, type LaunchService } from '../launch/launch-service.js'
 import { createReceiver, type Receiver } from '../pipeline/receive.js'
 import { outboundDispatcher } from '../net/outbound-dispatcher.js'
@@ -31,6 +32,7 @@ declare module 'fastify' {
     jobs: { pollDue: (limit?: number) => Promise<number> }
     mailer: Mailer
     outcomeDeps: OutcomeDeps
+    sweeper: Sweeper
   }
 }
 
@@ -90,7 +92,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('launches', launches)
   app.decorate('outcomeDeps', { db: deps.database.db, replies, metrics: appMetrics, onReplyQueued })
   app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, metrics: appMetrics, replies, onReplyQueued }))
-  app.decorate('receiver', createReceiver({
+  const receiver = createReceiver({
     db: deps.database.db,
     logger,
     metrics: appMetrics,
@@ -98,5 +100,17 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
     replies,
     onReplyQueued,
     ...(resolver !== undefined ? { resolver } : {})
-  }))
+  })
+  app.decorate('receiver', receiver)
+  const sweeper = createSweeper({
+    db: deps.database.db, secrets: deps.secrets, receiver, logger, deny: deps.config.outboundDeny, intervalMs: deps.config.sweepIntervalMs, lookbackMs: deps.config.imapLookbackMs
+  })
+  app.decorate('sweeper', sweeper)
+  // eslint-disable-next-line no-new
+  new Gauge({
+    name: 'mailrun_imap_stalled_mailboxes',
+    help: 'Mailboxes this instance watches whose last successful IMAP sweep is older than twice the interval',
+    registers: [metrics],
+    async collect () { this.set((await sweeper.stalled()).length) }
+  })
 }, { name: 'services' })

@@ -15,12 +15,16 @@ export default async function healthRoutes (app: FastifyInstance): Promise<void>
   app.get('/readyz', {
     schema: {
       tags: ['operations'],
-      summary: 'Ready to take traffic: the database answers and its migrations are current',
+      summary: 'Ready to take traffic: the database answers, its migrations are current, and no IMAP mailbox this instance watches has stalled',
       response: { 200: Health, 503: Health }
     }
   }, async (_request, reply) => {
     const health = await checkDatabase(app.db)
-    if (health.ok) return { status: 'ok' as const }
-    return await reply.status(503).send({ status: 'unavailable' as const, reason: health.reason })
+    if (!health.ok) return await reply.status(503).send({ status: 'unavailable' as const, reason: health.reason })
+    const stalled = await app.sweeper.stalled()
+    if (stalled.length > 0) {
+      return await reply.status(503).send({ status: 'unavailable' as const, reason: `IMAP sweep stalled (no successful sweep in twice MAILRUN_SWEEP_INTERVAL_S) for mailbox ${stalled.join(', ')}; see imapStatus.lastError on the mailbox` })
+    }
+    return { status: 'ok' as const }
   })
 }

@@ -40,7 +40,7 @@ export async function startDovecot (t: Test, users: Record<string, string>): Pro
   await chmod(dir, 0o755)
   const port = await freePort()
   const template = await readFile(path.join(repoRoot, 'tests/fixtures/dovecot-test.conf'), 'utf8')
-  await writeFile(path.join(dir, 'dovecot.conf'), template.replaceAll('${DIR}', dir).replaceAll('${PORT}', String(port)))
+  await writeFile(path.join(dir, 'dovecot.conf'), template.replace(/\$\{DIR\}/g, dir).replace(/\$\{PORT\}/g, String(port)))
   await writeFile(path.join(dir, 'users'), Object.entries(users).map(([u, p]) => `${u}:{PLAIN}${p}`).join('\n') + '\n')
   await mkdir(path.join(dir, 'mail'), { recursive: true })
   execFileSync('chown', ['-R', 'dovecot:dovecot', path.join(dir, 'mail')])
