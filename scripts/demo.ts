@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { buildApp } from '../src/app.js'
+import { startBackgroundWork } from '../src/background.js'
+import { loadConfig } from '../src/config.js'
+import { createSecretBox } from '../src/crypto/secret-box.js'
+import { openDatabase } from '../src/db/database.js'
+import { migrateToLatest } from '../src/db/migrate.js'
+import { createLogger } from '../src/logger.js'
+import { buildMessage, dkimKey, fakeDns, signMessage } from '../tests/support/mail.js'
+import { startOrchestratorSimulator } from '../tests/support/orchestrator-simulator.js'
+import { startSmtpCatcher, type Received } from '../tests/support/smtp.js'
+
+// npm run demo: the whole product on one machine, no UiPath account, no configuration.
+// `npm run demo -- --once` runs the story and exits (the CI smoke test).
+
+const once = process.argv.includes('--once')
+const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s)
+const step = (s: string): void => { console.log(`\n${bold(`▶ ${s}`)}`) }
+const indent = (s: string): string => s.split('\n').map((l) => `    ${l}`).join('\n')
+
+async function waitFor<T> (what: string, check: () => T | undefined, ms = 20_000): Promise<T> {
+  const until = Date.now() + ms
+  for (;;) {
+    const value = check()
+    if (value !== undefined) return value
+    if (Date.now() > until) throw new Error(`demo: timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+const dataDir = await mkdtemp(path.join(tmpdir(), 'mailrun-demo-'))
+const adminKey = `mra_demo_${randomBytes(12).toString('hex')}`
+const senderKey = dkimKey('finance.example')
+
+step('Starting the Orchestrator SIMULATOR (a local stand-in that follows the Orchestrator API; not UiPath), an SMTP catcher and mailrun on PGlite')
+const smtp = await startSmtpCatcher()
+const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', MAILRUN_DATA_DIR: dataDir, MAILRUN_ADMIN_KEY: adminKey, MAILRUN_OUTBOUND_DENY: 'none', LOG_LEVEL: 'warn', MAILRUN_JOB_POLL_INTERVAL_S: '2' })
+const database = await openDatabase({ kind: 'pglite', dataDir })
+await migrateToLatest(database.db)
+const app = await buildApp({ config, database, logger: createLogger('warn', false), secrets: createSecretBox(randomBytes(32)), dnsResolver: fakeDns([senderKey], { 'finance.example': 'v=DMARC1; p=reject' }) })
+const base = await app.listen({ port: 0, host: '127.0.0.1' })
+const hook: { url: string } = { url: '' }
+const sim = await startOrchestratorSimulator({
+  processes: ['MonthlyReport', 'Payroll'],
+  autoFinishMs: 3000,
+  autoFinish: { state: 'Successful', output: { out_ReportUrl: 'https://files.finance.example/reports/2026-10.xlsx', out_Rows: 1284 } },
+  webhook: { get url () { return hook.url }, secret: 'demo-webhook-secret-123' }
+})
+const stopBackground = startBackgroundWork(app)
+console.log(indent(`mailrun:    ${base}   (database: ${database.location})\nsimulator:  ${sim.url}   (Orchestrator simulator)\nSMTP:       127.0.0.1:${smtp.port}   (catches the replies)`))
+
+async function api (method: string, url: string, key: string, body?: unknown): Promise<Record<string, unknown>> {
+  console.log(indent(`$ curl -X ${method} ${base}${url} -H 'Authorization: Bearer ${key.slice(0, 12)}…'${body !== undefined ? ` -H 'content-type: application/json' -d '${JSON.stringify(body)}'` : ''}`))
+  const res = await fetch(`${base}${url}`, { method, headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
+  const json = await res.json() as Record<string, unknown>
+  if (!res.ok) throw new Error(`demo: ${method} ${url} answered ${res.status}: ${JSON.stringify(json)}`)
+  return json
+}
+
+step('Setting up a tenant through the admin API')
+const tenant = await api('POST', '/api/v1/tenants', adminKey, { name: 'Acme Finance', maxMailboxes: 1, locale: 'en', contactEmail: 'rpa-team@acme.example' })
+const key = String((await api('POST', `/api/v1/tenants/${String(tenant.id)}/api-keys`, adminKey, { name: 'demo' })).key)
+const connection = await api('PUT', '/api/v1/orchestrator', key, { kind: 'cloud', url: sim.url, organization: 'acme', tenantName: 'DefaultTenant', authMode: 'client_credentials', clientId: 'sim-client', clientSecret: 'sim-secret', defaultFolder: 'Finance', webhookSecret: 'demo-webhook-secret-123' })
+hook.url = String(connection.webhookUrl).replace('http://localhost:0', base)
+console.log(indent(JSON.stringify(await api('POST', '/api/v1/orchestrator/test', key))))
+const mailbox = await api('POST', '/api/v1/mailboxes', key, { address: 'robots@acme.example', smtp: { host: '127.0.0.1', port: smtp.port, tls: false, fromName: 'Acme robots' } })
+const sender = await api('POST', '/api/v1/senders', key, { fullName: 'Anna Petrova', email: 'anna@finance.example' })
+await api('POST', '/api/v1/robots', key, {
+  name: 'Monthly Report',
+  processName: 'MonthlyReport',
+  senderIds: [sender.id],
+  description: 'Builds the monthly finance report',
+  parameters: [{ name: 'period', type: 'string', required: true }],
+  functions: [{ name: 'ExtractData', parameters: [{ name: 'region', type: 'string', required: true }] }, { name: 'BuildReport' }, { name: 'SendReport', parameters: [{ name: 'to', type: 'string', required: true }] }]
+})
+await api('POST', '/api/v1/robots', key, { name: 'Payroll', processName: 'Payroll', senderIds: [sender.id], parameters: [{ name: 'month', type: 'date', required: true }] })
+const mimeUrl = String((mailbox.ingressUrls as Record<string, string>).mime).replace('http://localhost:0', base)
+
+async function send (title: string, from: string, subject: string, body: string, sign: boolean): Promise<string> {
+  step(title)
+  const id = `<demo-${randomBytes(4).toString('hex')}@${/@([^>\s]+)/.exec(from)?.[1] ?? 'demo.example'}>`
+  const message = buildMessage({ from, subject, body, messageId: id })
+  console.log(indent(`From: ${from}\nSubject: ${subject}\n\n${body}`))
+  const raw = sign ? await signMessage(message, senderKey) : Buffer.from(message)
+  const res = await fetch(mimeUrl, { method: 'POST', headers: { 'content-type': 'message/rfc822' }, body: raw })
+  console.log(indent(`door answered ${res.status}: ${JSON.stringify(await res.json())}`))
+  return id
+}
+
+const showReply = (r: Received): void => {
+  console.log(indent(`From: ${r.mail.from?.text ?? ''}\nTo: ${r.to.join(', ')}\nSubject: ${r.mail.subject ?? ''}\nIn-Reply-To: ${String(r.mail.inReplyTo)}\nAuto-Submitted: ${String(r.mail.headers.get('auto-submitted'))}\n\n${r.mail.text ?? ''}`))
+}
+
+const good = await send('Email 1: a good command, DKIM-signed by finance.example, through the raw MIME door', 'Anna Petrova <anna@finance.example>', 'Monthly Report',
+  'period = 2026-10\nExtractData: region = North\nBuildReport\nSendReport: to = "cfo@acme.example"\n-- \nAnna', true)
+const job = await waitFor('the job in the simulator', () => sim.jobs[0])
+step(`The simulator received StartJobs and created job ${job.Id} (InputArguments below); it finishes the job in 3 s and calls the webhook`)
+console.log(indent(JSON.stringify(JSON.parse(job.InputArguments ?? '{}'), null, 2)))
+const launched = await waitFor('the "launched" reply', () => smtp.received.find((r) => r.mail.inReplyTo === good && /started/.test(r.mail.text ?? '')))
+step('Reply 1: launched')
+showReply(launched)
+const finished = await waitFor('the "finished" reply', () => smtp.received.find((r) => r.mail.inReplyTo === good && /finished/.test(r.mail.text ?? '')))
+step('Reply 2: finished, with the job output arguments')
+showReply(finished)
+
+const typo = await send('Email 2: a typo in a function name', 'Anna Petrova <anna@finance.example>', 'Monthly Report', 'period = 2026-11\nExtractData: region = North\nBuildRepotr', true)
+step('Reply 3: what to fix, and an example that works')
+showReply(await waitFor('the rejection reply', () => smtp.received.find((r) => r.mail.inReplyTo === typo)))
+
+await send('Email 3: an unknown sender (forged From, no valid signature)', 'Mallory <mallory@finance.example>', 'Payroll', 'month = 2026-10', false)
+await new Promise((resolve) => setTimeout(resolve, 1000))
+step('No reply to the unknown sender (no backscatter); what mailrun recorded:')
+const messages = await api('GET', '/api/v1/messages?limit=3', key)
+for (const m of messages.items as Array<Record<string, unknown>>) console.log(indent(`${String(m.receivedAt)}  ${String(m.status).padEnd(9)} ${String(m.fromAddress)}  ${String(m.reason ?? '')}`))
+console.log(indent(`replies sent: ${smtp.received.length}`))
+
+step('IMAP fallback sweep')
+console.log(indent('Not part of this demo: the test suite runs it against a real Dovecot (tests/imap). See README, "The IMAP fallback sweep".'))
+
+const cleanup = async (): Promise<void> => {
+  await stopBackground()
+  await app.close()
+  await database.close()
+  await sim.close()
+  await smtp.close()
+  await rm(dataDir, { recursive: true, force: true })
+}
+
+if (once) {
+  await cleanup()
+  console.log('\ndemo: ok')
+} else {
+  step('Everything keeps running. Press Ctrl-C to stop and clean up.')
+  console.log(indent(`Swagger UI:          ${base}/docs\nAdmin API:           ${base}/api/v1  (tenant key: ${key})\nRaw MIME door:       ${mimeUrl}\nSimulator job list:  ${sim.url}/odata/Jobs  (Orchestrator simulator)`))
+  process.once('SIGINT', () => { cleanup().then(() => process.exit(0), () => process.exit(1)) })
+}
