@@ -8,8 +8,7 @@ export const errors = {
   Forbidden: createError('MAILRUN_ERR_FORBIDDEN', '%s', 403),
   Conflict: createError('MAILRUN_ERR_CONFLICT', '%s', 409),
   BadRequest: createError('MAILRUN_ERR_BAD_REQUEST', '%s', 400),
-  PayloadTooLarge: createError('MAILRUN_ERR_PAYLOAD_TOO_LARGE', '%s', 413),
-  Unavailable: createError('MAILRUN_ERR_UNAVAILABLE', '%s', 503)
+  PayloadTooLarge: createError('MAILRUN_ERR_PAYLOAD_TOO_LARGE', '%s', 413)
 } as const
 
 /** A 400 naming one offending field, shaped like the validation errors. */

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Insertable, Selectable, Updateable } from 'kysely'
-import { hashIngressToken, ingressUrls, newIngressToken } from '../../admin/ingress-token.js'
+import { ingressUrls, newIngressToken } from '../../admin/ingress-token.js'
 import { isUniqueViolation } from '../../db/errors.js'
 import { after, page } from '../../db/pagination.js'
 import type { ImapSettings, MailboxesTable, SmtpSettings } from '../../db/schema.js'
@@ -311,5 +311,4 @@ const mailboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 }
 
-export { hashIngressToken }
 export default mailboxRoutes
