@@ -80,3 +80,13 @@ t.test(`the SendGrid door on ${testDatabaseKind}`, async (t) => {
     t.match(res.json(), { status: 'rejected' })
   })
 })
+
+t.test('a SendGrid post over MAILRUN_MAX_MESSAGE_BYTES answers 413 and stores nothing', async (t) => {
+  const { app, database } = await buildTestApp(t, { dnsResolver: dns, env: { MAILRUN_MAX_MESSAGE_BYTES: '20000' } })
+  const setup = await setUpMailbox(app)
+  const { body, contentType } = multipart([['email', buildMessage({ from: 'anna@sender.example', subject: 'Monthly Report', body: 'z'.repeat(40000) })]])
+  const res = await app.inject({ method: 'POST', url: `/inbound/${setup.ingressToken}/sendgrid`, headers: { 'content-type': contentType }, payload: body })
+  t.equal(res.statusCode, 413)
+  t.match(res.json().message, /larger than 20000 bytes \(MAILRUN_MAX_MESSAGE_BYTES\)/)
+  t.equal((await database.db.selectFrom('messages').selectAll().execute()).length, 0)
+})
