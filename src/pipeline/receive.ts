@@ -42,6 +42,7 @@ export interface ReceiverDeps {
 export type AfterStore = (trx: Transaction<Database>, messageId: string) => Promise<void>
 
 const MAX_HEADER_SCAN = 256 * 1024
+const QUEUE_GRACE_MS = 30_000
 
 /** Per mailbox: the normalised Message-ID, or a hash of the bytes for a message without one. */
 export function dedupeKey (raw: Buffer): string {
@@ -171,7 +172,9 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
         robot_id: decision.robotId ?? null,
         sender_id: decision.senderId ?? null,
         plan: JSON.stringify(decision.plan),
-        next_attempt_at: new Date()
+        // The door attempts this launch itself, by id, right after this transaction; the queue
+        // takes it only if that never happens (the process stopped), so the two do not race.
+        next_attempt_at: new Date(Date.now() + QUEUE_GRACE_MS)
       }).returning('id').executeTakeFirstOrThrow()
       await trx.insertInto('launch_events').values({ launch_id: launch.id, state: 'pending', detail: 'command accepted' }).execute()
       return launch.id
