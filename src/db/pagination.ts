@@ -1,4 +1,4 @@
-import { sql, type Expression, type SqlBool } from 'kysely'
+import { sql, type Expression, type SelectQueryBuilder, type SqlBool } from 'kysely'
 import { errors } from '../errors.js'
 
 // Cursors name the last item of the page. Comparing (timestamp, id) against that row in SQL
@@ -27,4 +27,20 @@ export function page<T extends { id: string }> (rows: T[], limit: number): { ite
   if (rows.length <= limit) return { items: rows, nextCursor: null }
   const items = rows.slice(0, limit)
   return { items, nextCursor: encodeCursor((items[items.length - 1] as T).id) }
+}
+
+/**
+ * One page of a list, newest first by `column` then id, after the cursor: what every list
+ * endpoint answers. The query brings its own filters; this adds order, limit and cursor.
+ */
+export async function newestFirst<DB, TB extends keyof DB, O extends { id: string }> (
+  query: SelectQueryBuilder<DB, TB, O>,
+  table: string,
+  column: string,
+  options: { limit?: number, cursor?: string }
+): Promise<{ items: O[], nextCursor: string | null }> {
+  const limit = options.limit ?? 50
+  let paged = query.orderBy(sql.ref(`${table}.${column}`), 'desc').orderBy(sql.ref(`${table}.id`), 'desc').limit(limit + 1)
+  if (options.cursor !== undefined) paged = paged.where(after(table, column, options.cursor))
+  return page(await paged.execute(), limit)
 }

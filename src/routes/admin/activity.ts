@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Selectable } from 'kysely'
-import { after, page } from '../../db/pagination.js'
+import { newestFirst } from '../../db/pagination.js'
 import type { LaunchesTable, MessagesTable, NotificationsTable } from '../../db/schema.js'
 import { errors } from '../../errors.js'
 import { tenantOf } from '../../plugins/auth.js'
@@ -200,18 +200,15 @@ const activityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['activity'], security, summary: 'Messages that arrived, newest first', querystring: MessageQuery, response: { 200: Page(Message), ...errorResponses } }
   }, async (request) => {
     const q = request.query
-    const limit = q.limit ?? 50
     let query = db.selectFrom('messages').select(messageColumns).where('tenant_id', '=', tenantOf(request))
-      .orderBy('received_at', 'desc').orderBy('id', 'desc').limit(limit + 1)
     if (q.status !== undefined) query = query.where('status', '=', q.status as Selectable<MessagesTable>['status'])
     if (q.door !== undefined) query = query.where('door', '=', q.door as Selectable<MessagesTable>['door'])
     if (q.robotId !== undefined) query = query.where('robot_id', '=', q.robotId)
     if (q.senderId !== undefined) query = query.where('sender_id', '=', q.senderId)
     if (q.since !== undefined) query = query.where('received_at', '>=', new Date(q.since))
     if (q.until !== undefined) query = query.where('received_at', '<', new Date(q.until))
-    if (q.cursor !== undefined) query = query.where(after('messages', 'received_at', q.cursor))
-    const { items, nextCursor } = page(await query.execute() as Array<Selectable<MessagesTable>>, limit)
-    return { items: items.map(presentMessage), nextCursor }
+    const { items, nextCursor } = await newestFirst(query, 'messages', 'received_at', q)
+    return { items: (items as Array<Selectable<MessagesTable>>).map(presentMessage), nextCursor }
   })
 
   app.get('/api/v1/messages/:id', {
@@ -228,16 +225,13 @@ const activityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['activity'], security, summary: 'Launch attempts, newest first', querystring: LaunchQuery, response: { 200: Page(Launch), ...errorResponses } }
   }, async (request) => {
     const q = request.query
-    const limit = q.limit ?? 50
     let query = db.selectFrom('launches').selectAll().where('tenant_id', '=', tenantOf(request))
-      .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1)
     if (q.state !== undefined) query = query.where('state', '=', q.state as Selectable<LaunchesTable>['state'])
     if (q.robotId !== undefined) query = query.where('robot_id', '=', q.robotId)
     if (q.senderId !== undefined) query = query.where('sender_id', '=', q.senderId)
     if (q.since !== undefined) query = query.where('created_at', '>=', new Date(q.since))
     if (q.until !== undefined) query = query.where('created_at', '<', new Date(q.until))
-    if (q.cursor !== undefined) query = query.where(after('launches', 'created_at', q.cursor))
-    const { items, nextCursor } = page(await query.execute(), limit)
+    const { items, nextCursor } = await newestFirst(query, 'launches', 'created_at', q)
     return { items: items.map(presentLaunch), nextCursor }
   })
 

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Insertable, Selectable, Updateable } from 'kysely'
 import { ingressUrls, newIngressToken } from '../../admin/ingress-token.js'
 import { isUniqueViolation } from '../../db/errors.js'
-import { after, page } from '../../db/pagination.js'
+import { newestFirst } from '../../db/pagination.js'
 import type { ImapSettings, MailboxesTable, SmtpSettings } from '../../db/schema.js'
 import { errors, fieldError } from '../../errors.js'
 import { assertHostAllowed, OutboundDenied } from '../../net/outbound-guard.js'
@@ -258,10 +258,7 @@ const mailboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/v1/mailboxes', {
     schema: { tags: mailboxTags, security, summary: 'List service mailboxes', querystring: Type.Object(ListQuery), response: { 200: Page(Mailbox), ...errorResponses } }
   }, async (request) => {
-    const limit = request.query.limit ?? 50
-    let query = db.selectFrom('mailboxes').selectAll().where('tenant_id', '=', tenantOf(request)).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1)
-    if (request.query.cursor !== undefined) query = query.where(after('mailboxes', 'created_at', request.query.cursor))
-    const { items, nextCursor } = page(await query.execute(), limit)
+    const { items, nextCursor } = await newestFirst(db.selectFrom('mailboxes').selectAll().where('tenant_id', '=', tenantOf(request)), 'mailboxes', 'created_at', request.query)
     return { items: items.map(present), nextCursor }
   })
 

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Kysely, Selectable } from 'kysely'
 import { isUniqueViolation } from '../../db/errors.js'
-import { after, page } from '../../db/pagination.js'
+import { newestFirst } from '../../db/pagination.js'
 import type { Database, FunctionDeclaration, ParameterDeclaration, RobotsTable } from '../../db/schema.js'
 import { errors, fieldError } from '../../errors.js'
 import { tenantOf } from '../../plugins/auth.js'
@@ -211,10 +211,7 @@ const robotRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/v1/robots', {
     schema: { tags, security, summary: 'List robots', querystring: Type.Object(ListQuery), response: { 200: Page(Robot), ...errorResponses } }
   }, async (request) => {
-    const limit = request.query.limit ?? 50
-    let query = db.selectFrom('robots').selectAll().where('tenant_id', '=', tenantOf(request)).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1)
-    if (request.query.cursor !== undefined) query = query.where(after('robots', 'created_at', request.query.cursor))
-    const { items, nextCursor } = page(await query.execute(), limit)
+    const { items, nextCursor } = await newestFirst(db.selectFrom('robots').selectAll().where('tenant_id', '=', tenantOf(request)), 'robots', 'created_at', request.query)
     const senders = await allowedSenders(db, items.map((r) => r.id))
     return { items: items.map((r) => present(r, senders.get(r.id) ?? [])), nextCursor }
   })

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Selectable } from 'kysely'
 import { isUniqueViolation } from '../../db/errors.js'
-import { after, page } from '../../db/pagination.js'
+import { newestFirst } from '../../db/pagination.js'
 import type { SendersTable } from '../../db/schema.js'
 import { errors } from '../../errors.js'
 import { tenantOf } from '../../plugins/auth.js'
@@ -56,10 +56,7 @@ const senderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/v1/senders', {
     schema: { tags, security, summary: 'List senders', querystring: Type.Object(ListQuery), response: { 200: Page(Sender), ...errorResponses } }
   }, async (request) => {
-    const limit = request.query.limit ?? 50
-    let query = db.selectFrom('senders').selectAll().where('tenant_id', '=', tenantOf(request)).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1)
-    if (request.query.cursor !== undefined) query = query.where(after('senders', 'created_at', request.query.cursor))
-    const { items, nextCursor } = page(await query.execute(), limit)
+    const { items, nextCursor } = await newestFirst(db.selectFrom('senders').selectAll().where('tenant_id', '=', tenantOf(request)), 'senders', 'created_at', request.query)
     return { items: items.map(present), nextCursor }
   })
 

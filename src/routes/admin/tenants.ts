@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Selectable } from 'kysely'
 import { generateKey } from '../../auth/api-keys.js'
 import { isUniqueViolation } from '../../db/errors.js'
-import { after, page } from '../../db/pagination.js'
+import { newestFirst } from '../../db/pagination.js'
 import type { ApiKeysTable, TenantsTable } from '../../db/schema.js'
 import { errors } from '../../errors.js'
 import { errorResponses, IdParams, ListQuery, Nullable, Page, Timestamp, Uuid } from '../../schemas/common.js'
@@ -132,11 +132,8 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/v1/tenants', {
     schema: { tags, security, summary: 'List tenants, newest first', querystring: Type.Object(ListQuery), response: { 200: Page(Tenant), ...errorResponses } }
   }, async (request) => {
-    const limit = request.query.limit ?? 50
-    let query = selectTenants().orderBy('tenants.created_at', 'desc').orderBy('tenants.id', 'desc').limit(limit + 1)
-    if (request.query.cursor !== undefined) query = query.where(after('tenants', 'created_at', request.query.cursor))
-    const { items, nextCursor } = page(await query.execute() as TenantRow[], limit)
-    return { items: items.map(present), nextCursor }
+    const { items, nextCursor } = await newestFirst(selectTenants(), 'tenants', 'created_at', request.query)
+    return { items: (items as TenantRow[]).map(present), nextCursor }
   })
 
   app.get('/api/v1/tenants/:id', {
