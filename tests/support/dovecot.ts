@@ -33,14 +33,24 @@ export function needsDovecot (t: Test): boolean {
   return false
 }
 
-/** A real Dovecot on 127.0.0.1, as an unprivileged service with its own config, users and Maildirs. */
+/** A real Dovecot for a tap test, stopped and removed when the test ends. */
 export async function startDovecot (t: Test, users: Record<string, string>): Promise<Dovecot> {
+  const dovecot = await launchDovecot(users)
+  t.teardown(dovecot.destroy)
+  return dovecot
+}
+
+/**
+ * A real Dovecot on 127.0.0.1, as an unprivileged service with its own config, users and Maildirs.
+ * `extraConfig` is appended to the test recipe (the benchmark raises the connection limits).
+ */
+export async function launchDovecot (users: Record<string, string>, extraConfig = ''): Promise<Dovecot & { destroy: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'mailrun-dovecot-'))
   // Dovecot's own users must traverse the directory to reach the mail.
   await chmod(dir, 0o755)
   const port = await freePort()
   const template = await readFile(path.join(repoRoot, 'tests/fixtures/dovecot-test.conf'), 'utf8')
-  await writeFile(path.join(dir, 'dovecot.conf'), template.replace(/\$\{DIR\}/g, dir).replace(/\$\{PORT\}/g, String(port)))
+  await writeFile(path.join(dir, 'dovecot.conf'), template.replace(/\$\{DIR\}/g, dir).replace(/\$\{PORT\}/g, String(port)) + extraConfig)
   await writeFile(path.join(dir, 'users'), Object.entries(users).map(([u, p]) => `${u}:{PLAIN}${p}`).join('\n') + '\n')
   await mkdir(path.join(dir, 'mail'), { recursive: true })
   execFileSync('chown', ['-R', 'dovecot:dovecot', path.join(dir, 'mail')])
@@ -72,8 +82,8 @@ export async function startDovecot (t: Test, users: Record<string, string>): Pro
     try { return await work(c) } finally { await c.logout() }
   }
   await start()
-  t.teardown(async () => { await stop(); await rm(dir, { recursive: true, force: true }) })
   return {
+    destroy: async () => { await stop(); await rm(dir, { recursive: true, force: true }) },
     host: '127.0.0.1',
     port,
     append: async (user, folder, raw, internalDate) => { await client(user, async (c) => await c.append(folder, raw, [], internalDate ?? new Date())) },

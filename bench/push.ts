@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto'
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import type { DkimKey } from '../tests/support/mail.js'
+import type { OrchestratorSimulator } from '../tests/support/orchestrator-simulator.js'
+import { LoadGenerator, type LoadResult } from './support/load.js'
+import type { Letter, MessageKind } from './support/messages.js'
+import { idleSample, startService, withPeakRss, type ServiceProcess } from './support/processes.js'
+import { freshDatabase, type DatabaseKind } from './support/targets.js'
+import { COMMAND, SENDER, setUpTenant } from './support/tenant.js'
+import { freePort } from '../tests/support/net.js'
+
+export interface PushPlan {
+  rates: number[]
+  durationS: number
+  concurrency: number
+  /** Seconds the server is left alone before its idle RSS is read. */
+  settleS: number
+  mix: Array<{ kind: MessageKind, concurrency: number, maxMessages: number }>
+  workDir: string
+  /** Extra node flags for mailrun (the profile run passes --cpu-prof). */
+  nodeArgs: string[]
+}
+
+export interface Step { step: string, kind: MessageKind, rate: number | 'max', result: LoadResult, peakRssMb: number }
+
+export interface PushReport {
+  database: DatabaseKind
+  startup: Array<{ what: string, readyS: number, rssMb: number }>
+  idle: { rssMb: number, cpuPercent: number }
+  steps: Step[]
+  idleAfterLoad: { rssMb: number, cpuPercent: number }
+  /** Jobs the simulator received against launches the door reported: they must match. */
+  jobsStarted: number
+  launchesReported: number
+}
+
+export interface Shared { load: LoadGenerator, simulator: OrchestratorSimulator, smtpPort: number, dnsServers: string, key: DkimKey }
+
+export const ADMIN_KEY = `mra_bench_${randomBytes(12).toString('hex')}`
+
+export async function startMailrun (kind: DatabaseKind, env: Record<string, string>, shared: Shared, workDir: string, nodeArgs: string[] = []): Promise<{ service: ServiceProcess, readyS: number }> {
+  const port = await freePort()
+  const t0 = performance.now()
+  const service = await startService('dist/src/server.js', {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    MAILRUN_ADMIN_KEY: ADMIN_KEY,
+    MAILRUN_OUTBOUND_DENY: 'none',
+    MAILRUN_DNS_SERVERS: shared.dnsServers,
+    ...env
+  }, { port, logFile: path.join(workDir, `mailrun-${kind}.log`), readyPath: '/readyz', nodeArgs })
+  return { service, readyS: Math.round((performance.now() - t0) / 100) / 10 }
+}
+
+export async function benchPush (kind: DatabaseKind, plan: PushPlan, shared: Shared, report: (line: string) => void): Promise<PushReport> {
+  const database = await freshDatabase(kind)
+  const startup: PushReport['startup'] = []
+  try {
+    let { service, readyS } = await startMailrun(kind, database.env, shared, plan.workDir, plan.nodeArgs)
+    startup.push({ what: 'first start (migrations)', readyS, rssMb: service.rssMb() })
+    if (kind === 'pglite') {
+      // What a user meets after the first day: the data directory opened again.
+      await service.stop();
+      ({ service, readyS } = await startMailrun(kind, database.env, shared, plan.workDir, plan.nodeArgs))
+      startup.push({ what: 'reopened data dir', readyS, rssMb: service.rssMb() })
+    }
+    report(`${kind}: ready in ${readyS} s; idle for ${plan.settleS} s`)
+    const idle = await idleSample(service, plan.settleS)
+
+    const tenant = await setUpTenant(service.url, ADMIN_KEY, { simulatorUrl: shared.simulator.url, smtpPort: shared.smtpPort })
+    const letter: Letter = { from: `${SENDER.fullName} <${SENDER.email}>`, to: 'robots@acme.example', subject: 'Monthly Report', command: COMMAND }
+    const jobsBefore = shared.simulator.jobs.length
+    let launchesReported = 0
+    const steps: Step[] = []
+    const run = async (step: string, kind: MessageKind, rate: number | undefined, concurrency: number, maxMessages: number, durationS = plan.durationS): Promise<void> => {
+      const { result, peakRssMb } = await withPeakRss(service, async () => await shared.load.run({ url: tenant.mimeUrl, kind, letter, key: shared.key, rate, durationS, concurrency, maxMessages, tag: `${step}-${randomBytes(3).toString('hex')}` }))
+      launchesReported += result.outcomes['accepted launched'] ?? 0
+      if (step !== 'warm-up') steps.push({ step, kind, rate: rate ?? 'max', result, peakRssMb })
+      report(`${kind.padEnd(10)} ${String(rate ?? 'max').padStart(5)} msg/s: ${result.throughput} msg/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${JSON.stringify(result.outcomes)}, peak RSS ${peakRssMb} MB`)
+    }
+    await run('warm-up', 'small', 100, 64, 0, Math.min(3, plan.durationS))
+    for (const rate of plan.rates) await run(`${rate}/s`, 'small', rate, 256, 0)
+    await run('saturation', 'small', undefined, plan.concurrency, Math.max(200, Math.ceil(plan.durationS * 1500)))
+    for (const m of plan.mix) await run(`mix ${m.kind}`, m.kind, undefined, m.concurrency, m.maxMessages)
+    const idleAfterLoad = await idleSample(service, plan.settleS)
+    await service.stop()
+    return { database: kind, startup, idle, steps, idleAfterLoad, jobsStarted: shared.simulator.jobs.length - jobsBefore, launchesReported }
+  } finally {
+    await database.drop()
+  }
+}
+
+export interface BaselineReport { baseline: 'parse' | 'insert', database: DatabaseKind | null, result: LoadResult }
+
+/** The plain limits: a bare route that parses (and one that also stores), at saturation, small messages. */
+export async function benchBaseline (baseline: 'parse' | 'insert', kind: DatabaseKind | null, plan: PushPlan, shared: Shared): Promise<BaselineReport> {
+  const database = kind !== null ? await freshDatabase(kind) : null
+  try {
+    const port = await freePort()
+    const service = await startService('bench/baseline-server.ts', { PORT: String(port), BASELINE: baseline, ...(database?.env ?? {}) }, { port, logFile: path.join(plan.workDir, `baseline-${baseline}.log`), readyPath: '/ready', nodeArgs: ['--import', 'tsx'] })
+    const letter: Letter = { from: `${SENDER.fullName} <${SENDER.email}>`, to: 'robots@acme.example', subject: 'Monthly Report', command: COMMAND }
+    const url = `${service.url}/inbound`
+    await shared.load.run({ url, kind: 'small', letter, key: shared.key, rate: 100, durationS: Math.min(3, plan.durationS), concurrency: 64, maxMessages: 0, tag: 'baseline-warm-up' })
+    const result = await shared.load.run({ url, kind: 'small', letter, key: shared.key, durationS: plan.durationS, concurrency: plan.concurrency, maxMessages: 500, cycle: true, tag: `baseline-${baseline}` })
+    await service.stop()
+    return { baseline, database: kind, result }
+  } finally {
+    await database?.drop()
+  }
+}

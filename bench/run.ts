@@ -1,0 +1,92 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { cpus, hostname, tmpdir, totalmem } from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { repoRoot } from '../tests/support/process.js'
+import { dkimKey } from '../tests/support/mail.js'
+import { startOrchestratorSimulator } from '../tests/support/orchestrator-simulator.js'
+import { startSmtpCatcher } from '../tests/support/smtp.js'
+import { benchImap, type ImapPlan, type ImapReport } from './imap.js'
+import { benchBaseline, benchPush, type BaselineReport, type PushPlan, type PushReport, type Shared } from './push.js'
+import { startDnsServer } from './support/dns-server.js'
+import { LoadGenerator } from './support/load.js'
+import { formatReport, type BenchReport } from './support/report.js'
+import { postgresVersion, type DatabaseKind } from './support/targets.js'
+
+// npm run bench: how fast mailrun is, against the plain limits of this machine, in one run.
+// `npm run bench -- --smoke` runs every part for a second or two (CI); `--only push|imap`,
+// `--db pglite|postgres` narrow it; `--cpu-prof` writes V8 CPU profiles of mailrun to bench/profiles.
+
+const { values: args } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    db: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
+    duration: { type: 'string' }
+  }
+})
+const smoke = args.smoke === true
+const databases: DatabaseKind[] = args.db !== undefined ? args.db.split(',') as DatabaseKind[] : ['postgres', 'pglite']
+const parts = args.only !== undefined ? args.only.split(',') : ['push', 'imap']
+
+const workDir = await mkdtemp(path.join(tmpdir(), 'mailrun-bench-'))
+const profileDir = path.join(repoRoot, 'bench/profiles')
+if (args['cpu-prof'] === true) await mkdir(profileDir, { recursive: true })
+
+const pushPlan: PushPlan = smoke
+  ? { rates: [20], durationS: 1, concurrency: 4, settleS: 1, mix: [{ kind: 'html', concurrency: 2, maxMessages: 4 }, { kind: 'attachment', concurrency: 1, maxMessages: 2 }], workDir, nodeArgs: [] }
+  : { rates: [50, 200, 1000], durationS: 10, concurrency: 16, settleS: 10, mix: [{ kind: 'html', concurrency: 8, maxMessages: 3000 }, { kind: 'attachment', concurrency: 2, maxMessages: 60 }], workDir, nodeArgs: [] }
+if (args.duration !== undefined) pushPlan.durationS = Number(args.duration)
+if (args['cpu-prof'] === true) pushPlan.nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
+
+const imapPlan: ImapPlan = smoke
+  ? { messages: 5, intervalS: 5, mailboxCounts: [10], idleS: 5, workDir }
+  : { messages: 200, intervalS: 30, mailboxCounts: [100, 1000], idleS: 60, workDir }
+
+const log = (line: string): void => { process.stderr.write(`  ${line}\n`) }
+const key = dkimKey('finance.example')
+const dns = await startDnsServer({ [`${key.selector}._domainkey.${key.domain}`]: key.txt, [`_dmarc.${key.domain}`]: 'v=DMARC1; p=reject', [key.domain]: 'v=spf1 ip4:127.0.0.1 -all' })
+const simulator = await startOrchestratorSimulator({ processes: ['MonthlyReport'] })
+const smtp = await startSmtpCatcher()
+const load = new LoadGenerator()
+const shared: Shared = { load, simulator, smtpPort: smtp.port, dnsServers: dns.address, key }
+
+const report: BenchReport = {
+  startedAt: new Date().toISOString(),
+  smoke,
+  machine: { host: hostname(), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, postgres: await postgresVersion().catch(() => 'unreachable') },
+  push: [] as PushReport[],
+  baselines: [] as BaselineReport[],
+  imap: null as ImapReport | null
+}
+
+try {
+  if (parts.includes('push')) {
+    log('baseline: bare route, mailparser only')
+    report.baselines.push(await benchBaseline('parse', null, pushPlan, shared))
+    for (const kind of databases) {
+      log(`baseline: bare route, mailparser + insert (${kind})`)
+      report.baselines.push(await benchBaseline('insert', kind, pushPlan, shared))
+      log(`mailrun push path on ${kind}`)
+      report.push.push(await benchPush(kind, pushPlan, shared, log))
+    }
+  }
+  if (parts.includes('imap')) {
+    log('IMAP: detection latency and mailboxes at rest (PostgreSQL)')
+    report.imap = await benchImap(imapPlan, shared, log)
+  }
+} finally {
+  load.close()
+  await smtp.close()
+  await simulator.close()
+  await dns.close()
+  await rm(workDir, { recursive: true, force: true })
+}
+
+process.stdout.write(formatReport(report))
+const resultsDir = smoke ? tmpdir() : path.join(repoRoot, 'bench/results')
+await mkdir(resultsDir, { recursive: true })
+const file = path.join(resultsDir, `${smoke ? 'mailrun-bench-smoke-' : ''}${report.startedAt.replace(/[:.]/g, '-')}.json`)
+await writeFile(file, JSON.stringify(report, null, 2) + '\n')
+process.stdout.write(`\nresults: ${path.relative(repoRoot, file).startsWith('..') ? file : path.relative(repoRoot, file)}\n`)

@@ -1,0 +1,91 @@
+import type { ImapReport } from '../imap.js'
+import type { BaselineReport, PushReport } from '../push.js'
+
+export interface BenchReport {
+  startedAt: string
+  smoke: boolean
+  machine: { host: string, cpu: string, cores: number, memoryGiB: number, node: string, postgres: string }
+  push: PushReport[]
+  baselines: BaselineReport[]
+  imap: ImapReport | null
+  targets?: Target[]
+}
+
+export interface Target { what: string, goal: string, measured: string, met: boolean }
+
+function table (header: string[], rows: Array<Array<string | number>>): string {
+  const cells = [header, ...rows.map((r) => r.map(String))]
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
+  const line = (r: string[]): string => `| ${r.map((c, i) => i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)).join(' | ')} |`
+  return [line(header), `|${widths.map((w, i) => i === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`).join('|')}|`, ...cells.slice(1).map(line)].join('\n')
+}
+
+/** The targets issue #8 sets, checked against this run. */
+export function checkTargets (report: BenchReport): Target[] {
+  const targets: Target[] = []
+  const parseOnly = report.baselines.find((b) => b.baseline === 'parse')?.result.throughput
+  for (const push of report.push) {
+    const at200 = push.steps.find((s) => s.step === '200/s')
+    if (push.database === 'postgres' && at200 !== undefined) targets.push({ what: 'push p99 at 200 msg/s (PostgreSQL)', goal: '≤ 25 ms', measured: `${at200.result.latencyMs.p99} ms`, met: at200.result.latencyMs.p99 <= 25 })
+    const saturation = push.steps.find((s) => s.step === 'saturation')
+    if (saturation !== undefined && parseOnly !== undefined) {
+      const ratio = saturation.result.throughput / parseOnly
+      targets.push({ what: `push throughput / parse-only route (${push.database})`, goal: '≥ 0.25', measured: `${ratio.toFixed(2)} (${saturation.result.throughput} / ${parseOnly} msg/s)`, met: ratio >= 0.25 })
+    }
+    const idleStart = push.startup.at(-1)
+    if (idleStart !== undefined) {
+      const limit = push.database === 'postgres' ? 120 : 300
+      targets.push({ what: `idle RSS (${push.database === 'postgres' ? 'PostgreSQL' : 'PGlite, reopened data dir'})`, goal: `≤ ${limit} MB`, measured: `${push.idle.rssMb} MB`, met: push.idle.rssMb <= limit })
+    }
+  }
+  const imap = report.imap
+  if (imap !== null) {
+    targets.push({ what: 'IMAP detection p99, INBOX (IDLE)', goal: '≤ 2 s', measured: `${(imap.inbox.p99 / 1000).toFixed(2)} s`, met: imap.inbox.p99 <= 2000 })
+    targets.push({ what: 'IMAP detection p99, Junk (sweep)', goal: `≤ ${imap.intervalS + 5} s (interval + 5 s)`, measured: `${(imap.junk.p99 / 1000).toFixed(2)} s`, met: imap.junk.p99 <= (imap.intervalS + 5) * 1000 })
+    const most = imap.mailboxes.at(-1)
+    if (most !== undefined) {
+      targets.push({ what: `RSS with ${most.count} IMAP mailboxes`, goal: '≤ 300 MB', measured: `${most.rssMb} MB`, met: most.rssMb <= 300 })
+      targets.push({ what: `idle CPU with ${most.count} IMAP mailboxes`, goal: '≤ 10 % of a core', measured: `${most.cpuPercent} %`, met: most.cpuPercent <= 10 })
+    }
+  }
+  return targets
+}
+
+export function formatReport (report: BenchReport): string {
+  const out: string[] = []
+  const m = report.machine
+  out.push(`\nmailrun benchmark${report.smoke ? ' (SMOKE: too short to mean anything)' : ''}, ${report.startedAt}`)
+  out.push(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, PostgreSQL ${m.postgres}; load generator, simulator and databases on the same machine\n`)
+  if (report.push.length > 0) {
+    out.push('Push path: raw MIME door → stored → DKIM/DMARC → authorized → parsed → StartJobs at the simulator → door answers (latency from when each request was due)\n')
+    const rows = report.push.flatMap((p) => p.steps.map((s) => [p.database, s.kind, s.rate === 'max' ? 'saturation' : `${s.rate}/s`, s.result.throughput, s.result.latencyMs.p50, s.result.latencyMs.p95, s.result.latencyMs.p99, s.result.latencyMs.max, s.peakRssMb, Object.entries(s.result.outcomes).map(([k, v]) => `${k} ${v}`).join(', ') + (s.result.errors > 0 ? `, errors ${s.result.errors}` : '')]))
+    out.push(table(['database', 'message', 'offered', 'msg/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'peak RSS MB', 'door answers'], rows))
+    out.push('\nThe plain limits, same run (saturation, small message):\n')
+    out.push(table(['route', 'msg/s', 'p50 ms', 'p99 ms', 'mailrun / route (same database)'], report.baselines.map((b) => {
+      const push = report.push.find((p) => b.database === null || p.database === b.database)
+      const sat = (b.database === null ? report.push : [push]).flatMap((p) => p?.steps.filter((s) => s.step === 'saturation').map((s) => `${p.database} ${(s.result.throughput / b.result.throughput).toFixed(2)}`) ?? [])
+      return [b.baseline === 'parse' ? 'bare route: mailparser only' : `bare route: mailparser + insert (${String(b.database)})`, b.result.throughput, b.result.latencyMs.p50, b.result.latencyMs.p99, sat.join(', ')]
+    })))
+    out.push('\nMemory and start-up:\n')
+    out.push(table(['database', 'moment', 'ready s', 'RSS MB', 'CPU % of a core'], report.push.flatMap((p) => [
+      ...p.startup.map((s) => [p.database, s.what, s.readyS, s.rssMb, '']),
+      [p.database, 'idle after start', '', p.idle.rssMb, p.idle.cpuPercent],
+      [p.database, 'idle after the load', '', p.idleAfterLoad.rssMb, p.idleAfterLoad.cpuPercent]
+    ])))
+    for (const p of report.push) if (p.jobsStarted !== p.launchesReported) out.push(`\nWARNING (${p.database}): the simulator received ${p.jobsStarted} StartJobs but the door reported ${p.launchesReported} launches`)
+  }
+  if (report.imap !== null) {
+    const i = report.imap
+    out.push(`\nIMAP (Dovecot on loopback, PostgreSQL, sweep interval ${i.intervalS} s, ${i.messages} messages per folder; detection = stored − APPEND done):\n`)
+    out.push(table(['folder', 'p50 s', 'p99 s', 'max s'], [['INBOX (IDLE)', i.inbox.p50, i.inbox.p99, i.inbox.max], ['Junk (sweep)', i.junk.p50, i.junk.p99, i.junk.max]].map((r) => [r[0] as string, ...(r.slice(1) as number[]).map((ms) => (ms / 1000).toFixed(2))])))
+    out.push('')
+    out.push(table(['IMAP mailboxes', 'connected', 'RSS MB', `idle CPU % of a core (${i.idleS} s)`], i.mailboxes.map((b) => [b.count, b.connected, b.rssMb, b.cpuPercent])))
+  }
+  const targets = checkTargets(report)
+  report.targets = targets
+  if (targets.length > 0) {
+    out.push('\nTargets:\n')
+    out.push(table(['target', 'goal', 'measured', 'met'], targets.map((t) => [t.what, t.goal, t.measured, t.met ? 'yes' : 'NO'])))
+  }
+  return out.join('\n') + '\n'
+}
