@@ -8,7 +8,7 @@ import { startOrchestratorSimulator } from '../tests/support/orchestrator-simula
 import { startSmtpCatcher } from '../tests/support/smtp.js'
 import { benchImap, type ImapPlan, type ImapReport } from './imap.js'
 import { benchBaseline, benchPush, type BaselineReport, type PushPlan, type PushReport, type Shared } from './push.js'
-import { startDnsServer } from './support/dns-server.js'
+import { startDnsServer } from '../tests/support/dns-server.js'
 import { LoadGenerator } from './support/load.js'
 import { formatReport, type BenchReport } from './support/report.js'
 import { postgresVersion, type DatabaseKind } from './support/targets.js'

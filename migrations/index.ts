@@ -3,6 +3,7 @@ import * as initialDataModel from './20261123T1600-initial-data-model.js'
 import * as inboundDetails from './20261123T1700-inbound-details.js'
 import * as replyThreading from './20261123T1800-reply-threading.js'
 import * as imapLeases from './20261123T1900-imap-leases.js'
+import * as replyLimitIndex from './20261123T2000-reply-limit-index.js'
 
 // A static list rather than a directory scan: the same code runs from src (tsx) and from
 // dist (compiled), and Kysely runs migrations in the order of their names.
@@ -10,5 +11,6 @@ export const migrations: Record<string, Migration> = {
   '20261123T1600-initial-data-model': initialDataModel,
   '20261123T1700-inbound-details': inboundDetails,
   '20261123T1800-reply-threading': replyThreading,
-  '20261123T1900-imap-leases': imapLeases
+  '20261123T1900-imap-leases': imapLeases,
+  '20261123T2000-reply-limit-index': replyLimitIndex
 }

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
+import type { PGlite } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { PGliteDialect } from './pglite-dialect.js'
@@ -58,6 +58,8 @@ async function openPostgres (url: string): Promise<DatabaseHandle> {
 }
 
 async function openPGlite (dataDir: string | undefined): Promise<DatabaseHandle> {
+  // Loaded only for the embedded database: a PostgreSQL deployment never carries it.
+  const { PGlite } = await import('@electric-sql/pglite')
   let location = 'PGlite in memory'
   let pglite: PGlite
   if (dataDir === undefined) {

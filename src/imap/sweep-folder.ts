@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { ImapFlow } from 'imapflow'
 import type { Database } from '../db/schema.js'
 import type { TargetMailbox } from '../pipeline/inbound-mail.js'
@@ -25,16 +25,32 @@ async function setCursor (db: Kysely<Database>, mailboxId: string, folder: strin
     .onConflict((oc) => oc.columns(['mailbox_id', 'folder']).doUpdateSet({ uidvalidity, last_uid: lastUid, last_swept_at: new Date() })).execute()
 }
 
+/** Where a folder was swept to; kept by the worker that holds the mailbox's lease between sweeps. */
+export interface FolderCursor { uidvalidity: number, lastUid: number }
+export type Cursors = Map<string, FolderCursor>
+
 /**
  * Stores every message of the folder past its cursor, oldest first, and advances the cursor past
  * each one only once it is stored. Never relies on \Seen and never changes the mailbox (read-only).
- * Answers how many messages were handed to the pipeline.
+ * A folder with nothing new costs one STATUS and no database work: that is every sweep of every
+ * quiet mailbox. Answers how many messages were handed to the pipeline.
  */
-export async function sweepFolder (client: ImapFlow, folder: string, ctx: SweepContext): Promise<number> {
+export async function sweepFolder (client: ImapFlow, folder: string, ctx: SweepContext, cursors: Cursors): Promise<number> {
   const { db, mailbox } = ctx
+  let cursor = cursors.get(folder)
+  if (cursor === undefined) {
+    const row = await db.selectFrom('imap_cursors').select(['uidvalidity', 'last_uid']).where('mailbox_id', '=', mailbox.id).where('folder', '=', folder).executeTakeFirst()
+    if (row !== undefined) cursors.set(folder, cursor = { uidvalidity: row.uidvalidity, lastUid: row.last_uid })
+  }
+  const status = await client.status(folder, { messages: true, uidNext: true, uidValidity: true })
+  if (status !== false && cursor !== undefined && cursor.uidvalidity === Number(status.uidValidity) && (status.messages === 0 || Number(status.uidNext) <= cursor.lastUid + 1)) return 0
+
+  const advance = async (uidvalidity: number, lastUid: number): Promise<void> => {
+    await setCursor(db, mailbox.id, folder, uidvalidity, lastUid)
+    cursors.set(folder, { uidvalidity, lastUid })
+  }
   const box = await client.mailboxOpen(folder, { readOnly: true })
   const uidvalidity = Number(box.uidValidity)
-  const cursor = await db.selectFrom('imap_cursors').selectAll().where('mailbox_id', '=', mailbox.id).where('folder', '=', folder).executeTakeFirst()
   let lastUid: number
   let notBefore: Date | null = null
   if (cursor === undefined || cursor.uidvalidity !== uidvalidity) {
@@ -44,14 +60,11 @@ export async function sweepFolder (client: ImapFlow, folder: string, ctx: SweepC
     const day = new Date(Date.UTC(notBefore.getUTCFullYear(), notBefore.getUTCMonth(), notBefore.getUTCDate() - 1))
     const candidates = box.exists === 0 ? [] : ((await client.search({ since: day }, { uid: true })) || [])
     lastUid = candidates.length > 0 ? Math.min(...candidates) - 1 : Math.max(0, Number(box.uidNext) - 1)
-    await setCursor(db, mailbox.id, folder, uidvalidity, lastUid)
+    await advance(uidvalidity, lastUid)
   } else {
-    lastUid = cursor.last_uid
+    lastUid = cursor.lastUid
   }
-  if (box.exists === 0 || Number(box.uidNext) <= lastUid + 1) {
-    await db.updateTable('imap_cursors').set({ last_swept_at: sql<Date>`now()` }).where('mailbox_id', '=', mailbox.id).where('folder', '=', folder).execute()
-    return 0
-  }
+  if (box.exists === 0 || Number(box.uidNext) <= lastUid + 1) return 0
   const found: Array<{ uid: number, internalDate: Date }> = []
   for await (const message of client.fetch(`${lastUid + 1}:*`, { uid: true, internalDate: true }, { uid: true })) {
     if (message.uid > lastUid) found.push({ uid: message.uid, internalDate: new Date(message.internalDate ?? Date.now()) })
@@ -65,7 +78,7 @@ export async function sweepFolder (client: ImapFlow, folder: string, ctx: SweepC
         handed++
       }
     }
-    await setCursor(db, mailbox.id, folder, uidvalidity, uid)
+    await advance(uidvalidity, uid)
   }
   return handed
 }

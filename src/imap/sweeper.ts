@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { ImapFlow } from 'imapflow'
+import type { ImapFlow } from 'imapflow'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { Database, ImapSettings } from '../db/schema.js'
 import { resolveAllowed, type OutboundDeny } from '../net/outbound-guard.js'
 import type { Receiver } from '../pipeline/receive.js'
-import { holdLease, releaseLease } from './lease.js'
-import { foldersToSweep, sweepFolder } from './sweep-folder.js'
+import { holdLeases, releaseLease } from './lease.js'
+import { foldersToSweep, sweepFolder, type Cursors } from './sweep-folder.js'
 
 // The safety net behind push delivery: every active mailbox with IMAP settings is watched by one
 // replica (a lease in Postgres), INBOX with IDLE for near-instant pickup, and every folder that can
@@ -88,6 +88,8 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
       const [address] = await resolveAllowed(deps.deny, settings.host)
       const mailbox = { id: row.id, tenantId: row.tenant_id, address: row.address, active: row.active, senderAuth: row.sender_auth, trustedAuthservId: row.trusted_authserv_id }
       const ctx = { db, receiver: deps.receiver, mailbox, notBefore: new Date((row.imap_configured_at ?? new Date()).getTime() - deps.lookbackMs) }
+      // Loaded with the first IMAP mailbox: an instance fed only by push never carries it.
+      const { ImapFlow } = await import('imapflow')
       connection.client = new ImapFlow({
         host: address?.address ?? settings.host,
         port: settings.port,
@@ -112,10 +114,11 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
       await withTimeout(current.connect(), 30_000, 'connecting')
       await recordError(mailboxId, null)
       const folders = await withTimeout(foldersToSweep(current, settings.folders), 30_000, 'listing folders')
+      const cursors: Cursors = new Map()
       const sweep = async (which: string[]): Promise<void> => {
-        for (const folder of which) await withTimeout(sweepFolder(current, folder, ctx), 5 * 60_000, `sweeping ${folder}`)
+        for (const folder of which) await withTimeout(sweepFolder(current, folder, ctx, cursors), 5 * 60_000, `sweeping ${folder}`)
         // Back on INBOX, where imapflow idles until the next command.
-        await withTimeout(current.mailboxOpen('INBOX', { readOnly: true }), 30_000, 'opening INBOX')
+        if (current.mailbox === false || current.mailbox.path !== 'INBOX') await withTimeout(current.mailboxOpen('INBOX', { readOnly: true }), 30_000, 'opening INBOX')
         worker.lastSweepAt = Date.now()
         await db.updateTable('mailboxes').set({ imap_last_swept_at: new Date() }).where('id', '=', mailboxId).execute()
       }
@@ -170,18 +173,14 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
 
   async function tick (): Promise<void> {
     const rows = await db.selectFrom('mailboxes').select('id').where('active', '=', true).where('imap', 'is not', null).execute()
-    const wanted = new Set(rows.map((r) => r.id))
+    const held = await holdLeases(db, rows.map((r) => r.id), holder, leaseMs)
     for (const [id, worker] of workers) {
-      if (!wanted.has(id) || !(await holdLease(db, id, holder, leaseMs))) {
-        workers.delete(id)
-        await worker.stop()
-        await releaseLease(db, id, holder)
-      }
+      if (held.has(id)) continue
+      workers.delete(id)
+      await worker.stop()
+      await releaseLease(db, id, holder)
     }
-    for (const id of wanted) {
-      if (workers.has(id)) continue
-      if (await holdLease(db, id, holder, leaseMs)) workers.set(id, watch(id))
-    }
+    for (const id of held) if (!workers.has(id)) workers.set(id, watch(id))
   }
 
   return {

@@ -61,33 +61,43 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
 
   /** The state change, its history line and the reply it calls for, in one transaction. */
   async function transition (launchId: string, values: Updateable<LaunchesTable>, state: string, detail: string, reply?: (launch: LaunchContext) => ReplyContent): Promise<void> {
+    const change = (executor: Kysely<Database>) => executor
+      .with('changed', (qb) => qb.updateTable('launches').set({ ...values, updated_at: new Date() }).where('id', '=', launchId).returning('id'))
+      .insertInto('launch_events').values({ launch_id: launchId, state, detail }).execute()
+    if (reply === undefined) {
+      await change(db)
+      return
+    }
     await db.transaction().execute(async (trx) => {
-      await trx.updateTable('launches').set({ ...values, updated_at: new Date() }).where('id', '=', launchId).execute()
-      await trx.insertInto('launch_events').values({ launch_id: launchId, state, detail }).execute()
-      if (reply !== undefined) await queueLaunchReply(trx, launchId, deps.replies, reply)
+      await change(trx)
+      await queueLaunchReply(trx, launchId, deps.replies, reply)
     })
     if (reply !== undefined) deps.onReplyQueued?.()
   }
 
   /** Takes a due launch for this process; a launch left "launching" by a dead process is due again once its claim expires. */
   async function claim (launchId: string | null): Promise<{ row: LaunchRow, resumed: boolean } | null> {
-    return await db.transaction().execute(async (trx) => {
-      let query = trx.selectFrom('launches').selectAll()
-        .where('state', 'in', ['pending', 'launching'])
-        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
-      query = launchId !== null
-        ? query.where('id', '=', launchId)
-        : query.where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)])).orderBy('next_attempt_at').limit(1)
-      const row = await query.forUpdate().skipLocked().executeTakeFirst()
-      if (row === undefined) return null
-      const claimed = await trx.updateTable('launches').set({
+    let due = db.selectFrom('launches').select(['id', 'state as previous_state'])
+      .where('state', 'in', ['pending', 'launching'])
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
+    due = launchId !== null
+      ? due.where('id', '=', launchId)
+      : due.where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)])).orderBy('next_attempt_at').limit(1)
+    // One statement: the row is locked (skipped if another replica holds it) and claimed at once.
+    const claimed = await db.updateTable('launches')
+      .from(due.forUpdate().skipLocked().as('due'))
+      .set((eb) => ({
         state: 'launching',
-        attempts: row.attempts + 1,
+        attempts: eb('launches.attempts', '+', 1),
         locked_until: sql<Date>`now() + ${`${CLAIM_MS} milliseconds`}::interval`,
         updated_at: new Date()
-      }).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow()
-      return { row: claimed, resumed: row.state === 'launching' }
-    })
+      }))
+      .whereRef('launches.id', '=', 'due.id')
+      .returningAll('launches').returning('due.previous_state')
+      .executeTakeFirst()
+    if (claimed === undefined) return null
+    const { previous_state: previous, ...row } = claimed
+    return { row, resumed: previous === 'launching' }
   }
 
   async function markLaunched (row: LaunchRow, job: { Id: number | null, Key: string | null }, detail: string): Promise<LaunchOutcome> {
@@ -151,11 +161,11 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
   }
 
   async function attempt (row: LaunchRow, resumed: boolean): Promise<LaunchOutcome> {
-    const robot = row.robot_id === null
-      ? undefined
-      : await db.selectFrom('robots').selectAll().where('id', '=', row.robot_id).executeTakeFirst()
+    const [robot, connection] = await Promise.all([
+      row.robot_id === null ? undefined : db.selectFrom('robots').selectAll().where('id', '=', row.robot_id).executeTakeFirst(),
+      loadConnection(db, deps.secrets, row.tenant_id)
+    ])
     if (robot === undefined) throw new PermanentFailure('the robot was deleted before it could be launched')
-    const connection = await loadConnection(db, deps.secrets, row.tenant_id)
     if (connection === null) throw new PermanentFailure('no Orchestrator connection is configured for this tenant (PUT /api/v1/orchestrator)')
     const folderName = robot.folder ?? connection.defaultFolder
     if (folderName === null) throw new PermanentFailure(`robot "${robot.name}" names no folder and the Orchestrator connection has no default folder`)

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { sql, type Kysely } from 'kysely'
-import nodemailer, { type Transporter } from 'nodemailer'
+import type { Transporter } from 'nodemailer'
 import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { Database, SmtpSettings } from '../db/schema.js'
@@ -59,6 +59,8 @@ export function createMailer (deps: MailerDeps): Mailer {
     const key = createHash('sha256').update(JSON.stringify([mailboxId, options])).digest('hex')
     let transport = transports.get(key)
     if (transport === undefined) {
+      // Loaded on the first reply, not at start: an idle instance does not carry it.
+      const { default: nodemailer } = await import('nodemailer')
       transport = nodemailer.createTransport(options as Parameters<typeof nodemailer.createTransport>[0])
       transports.set(key, transport)
     }

@@ -39,15 +39,20 @@ export async function queueReply (db: Db, target: ReplyTarget, content: ReplyCon
     await recordNotReplied(db, base, content.kind, `the sender asked for no automatic answers (${target.replyTo.suppress})`)
     return 'suppressed'
   }
-  const own = await db.selectFrom('mailboxes').select('id').where(sql<string>`lower(address)`, '=', recipient).executeTakeFirst()
-  if (own !== undefined) {
+  // Both checks in one round trip: is the recipient one of our own mailboxes, and how many
+  // replies has it had in the last hour (counted only up to the limit).
+  const checks = await db.selectNoFrom((eb) => [
+    eb.exists(eb.selectFrom('mailboxes').select('id').where(sql<string>`lower(address)`, '=', recipient)).as('own'),
+    eb.selectFrom((inner) => inner.selectFrom('notifications').select('id')
+      .where(sql<string>`lower(recipient)`, '=', recipient).where('state', 'in', ['pending', 'sent'])
+      .where('created_at', '>', sql<Date>`now() - interval '1 hour'`).limit(limits.perHour).as('recent'))
+      .select((c) => c.fn.countAll<number>().as('n')).as('recent')
+  ]).executeTakeFirstOrThrow()
+  if (checks.own === true) {
     await recordNotReplied(db, base, content.kind, `${recipient} is a mailrun mailbox`)
     return 'suppressed'
   }
-  const recent = await db.selectFrom('notifications').select((eb) => eb.fn.countAll<number>().as('n'))
-    .where(sql<string>`lower(recipient)`, '=', recipient).where('state', 'in', ['pending', 'sent'])
-    .where('created_at', '>', sql<Date>`now() - interval '1 hour'`).executeTakeFirstOrThrow()
-  if (Number(recent.n) >= limits.perHour) {
+  if (Number(checks.recent) >= limits.perHour) {
     await recordNotReplied(db, base, content.kind, `more than ${limits.perHour} replies to ${recipient} in the last hour (MAILRUN_REPLY_LIMIT_PER_HOUR)`)
     return 'suppressed'
   }

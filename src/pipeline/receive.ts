@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Kysely, Transaction } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DNSResolver } from 'mailauth'
 import type { Logger } from 'pino'
 import type { Database, MessageStatus, Problem, ReplyTo } from '../db/schema.js'
@@ -75,6 +75,19 @@ export interface Receiver {
 export function createReceiver (deps: ReceiverDeps): Receiver {
   const { db } = deps
 
+  /** Everything authorization needs, in one round trip: the tenant, the sender on its allow-list, the robot and whether the sender may run it. */
+  async function findSenderAndRobot (tenantId: string, address: string, robotKey: string | null) {
+    return await db.selectFrom('tenants')
+      .leftJoin('senders', (join) => join.onRef('senders.tenant_id', '=', 'tenants.id').on((eb) => eb(eb.fn('lower', ['senders.email']), '=', address)))
+      .leftJoin('robots', (join) => join.onRef('robots.tenant_id', '=', 'tenants.id').on((eb) => robotKey === null ? eb.val(false) : eb('robots.name_key', '=', robotKey)))
+      .select((eb) => [
+        'tenants.locale', 'tenants.contact_email', 'senders.id as sender_id', 'senders.active as sender_active',
+        'robots.id as robot_id', 'robots.name as robot_name', 'robots.allow_all_senders', 'robots.parameters', 'robots.functions',
+        eb.exists(eb.selectFrom('robot_senders').select('robot_senders.sender_id').whereRef('robot_senders.robot_id', '=', 'robots.id').whereRef('robot_senders.sender_id', '=', 'senders.id')).as('allowed')
+      ])
+      .where('tenants.id', '=', tenantId).executeTakeFirstOrThrow()
+  }
+
   /** Decides what a stored message is; reads only, so it can run again after a crash. */
   async function decide (mailbox: TargetMailbox, mail: { raw: Buffer, rawIsOriginal: boolean, envelopeFrom: string | null, provider: InboundMail['provider'] }): Promise<Decision> {
     if (!mailbox.active) return { status: 'ignored', reason: 'the mailbox is inactive' }
@@ -105,32 +118,28 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     // No answer to an address that may be forged, and no sign that a robot exists to a stranger.
     if (!verdict.pass) return { ...base, status: 'rejected', reason: `sender authentication failed: ${verdict.detail}`, notReplied: { recipient: from.address, why: 'the sender could not be authenticated' } }
 
-    const sender = await db.selectFrom('senders').select(['id', 'active'])
-      .where('tenant_id', '=', mailbox.tenantId).where((eb) => eb(eb.fn('lower', ['email']), '=', from.address)).executeTakeFirst()
-    if (sender === undefined) return { ...base, status: 'rejected', reason: 'unknown sender: not on the allow-list of this tenant', notReplied: { recipient: from.address, why: 'unknown sender' } }
-    if (!sender.active) return { ...base, senderId: sender.id, status: 'rejected', reason: 'the sender is deactivated', notReplied: { recipient: from.address, why: 'the sender is deactivated' } }
-    const tenant = await db.selectFrom('tenants').select(['locale', 'contact_email']).where('id', '=', mailbox.tenantId).executeTakeFirstOrThrow()
+    const robotName = robotNameFromSubject(parsed.subject)
+    const asksForRobot = robotName !== '' && !isHelpRequest(robotName)
+    const found = await findSenderAndRobot(mailbox.tenantId, from.address, asksForRobot ? robotNameKey(robotName) : null)
+    if (found.sender_id === null) return { ...base, status: 'rejected', reason: 'unknown sender: not on the allow-list of this tenant', notReplied: { recipient: from.address, why: 'unknown sender' } }
+    const senderId = found.sender_id
+    if (found.sender_active !== true) return { ...base, senderId, status: 'rejected', reason: 'the sender is deactivated', notReplied: { recipient: from.address, why: 'the sender is deactivated' } }
     const suppress = header('x-auto-response-suppress')[0]
     const replyTo: ReplyTo = { to: from.address, name: from.name, subject: parsed.subject, messageId: parsed.messageId, references: parsed.references, ...(suppress !== undefined ? { suppress: `X-Auto-Response-Suppress: ${suppress}` } : {}) }
-    const known = { ...base, senderId: sender.id, replyTo, locale: tenant.locale }
-    const catalogue = async (): Promise<CatalogueEntry[]> => await catalogueFor(db, mailbox.tenantId, sender.id)
+    const known = { ...base, senderId, replyTo, locale: found.locale }
+    const catalogue = async (): Promise<CatalogueEntry[]> => await catalogueFor(db, mailbox.tenantId, senderId)
 
-    const robotName = robotNameFromSubject(parsed.subject)
     if (isHelpRequest(robotName)) return { ...known, status: 'accepted', reason: 'help requested', reply: { kind: 'help', catalogue: await catalogue() } }
     if (robotName === '') {
       const problems: Problem[] = [{ message: 'the subject is empty: write the name of the robot to run' }]
       return { ...known, status: 'rejected', reason: problems[0]?.message ?? '', problems, reply: { kind: 'rejected', robot: null, problems, catalogue: await catalogue() } }
     }
-    const robot = await db.selectFrom('robots').select(['id', 'name', 'allow_all_senders', 'parameters', 'functions'])
-      .where('tenant_id', '=', mailbox.tenantId).where('name_key', '=', robotNameKey(robotName)).executeTakeFirst()
-    if (robot === undefined) {
+    if (found.robot_id === null) {
       const problems: Problem[] = [{ text: parsed.subject, message: `there is no robot called "${robotName}"` }]
       return { ...known, status: 'rejected', reason: `unknown robot "${robotName}"`, problems, reply: { kind: 'rejected', robot: null, problems, catalogue: await catalogue() } }
     }
-    if (!robot.allow_all_senders) {
-      const allowed = await db.selectFrom('robot_senders').select('sender_id').where('robot_id', '=', robot.id).where('sender_id', '=', sender.id).executeTakeFirst()
-      if (allowed === undefined) return { ...known, robotId: robot.id, status: 'rejected', reason: `not allowed to run "${robot.name}"`, reply: { kind: 'not_allowed', robot: robot.name, contact: tenant.contact_email } }
-    }
+    const robot = { id: found.robot_id, name: found.robot_name ?? '', parameters: found.parameters ?? [], functions: found.functions ?? [] }
+    if (found.allow_all_senders !== true && found.allowed !== true) return { ...known, robotId: robot.id, status: 'rejected', reason: `not allowed to run "${robot.name}"`, reply: { kind: 'not_allowed', robot: robot.name, contact: found.contact_email } }
     const { plan, problems } = validatePlan(parseCommandBody(parsed.text), robot)
     if (problems.length > 0) {
       const entry = { name: robot.name, description: '', parameters: robot.parameters, functions: robot.functions }
@@ -141,43 +150,61 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
 
   /** Records the decision; an accepted command becomes a pending launch in the same transaction. */
   async function record (messageId: string, tenantId: string, mailboxId: string, decision: Decision): Promise<string | null> {
+    // Only what is needed to see what happened is kept: no raw bytes, and subject and body only
+    // for accepted messages ("delete what was read").
+    const outcome = {
+      status: decision.status,
+      reason: decision.reason,
+      problems: JSON.stringify(decision.problems ?? []),
+      from_address: decision.fromAddress ?? null,
+      sender_id: decision.senderId ?? null,
+      robot_id: decision.robotId ?? null,
+      auth_verdict: decision.verdict !== undefined ? JSON.stringify(decision.verdict) : null,
+      subject: decision.keepContent?.subject ?? null,
+      body: decision.keepContent?.body ?? null,
+      reply_to: decision.replyTo !== undefined ? JSON.stringify(decision.replyTo) : null,
+      raw: null,
+      processed_at: new Date()
+    }
+    const plan = decision.plan
+    const launch = plan === undefined
+      ? null
+      : {
+          tenant_id: tenantId,
+          message_id: messageId,
+          robot_id: decision.robotId ?? null,
+          sender_id: decision.senderId ?? null,
+          plan: JSON.stringify(plan),
+          // The door attempts this launch itself, by id, right after this; the queue takes it only
+          // if that never happens (the process stopped), so the two do not race.
+          next_attempt_at: new Date(Date.now() + QUEUE_GRACE_MS)
+        }
+
+    if (launch !== null && decision.reply === undefined && decision.notReplied === undefined) {
+      // The common case, an accepted command, in one statement (atomic on its own): the message's
+      // outcome, the pending launch and its first history line.
+      const row = await db
+        .with('decided', (qb) => qb.updateTable('messages').set(outcome).where('id', '=', messageId).returning('id'))
+        .with('launch', (qb) => qb.insertInto('launches').values(launch).returning('id'))
+        .insertInto('launch_events').columns(['launch_id', 'state', 'detail'])
+        .expression((eb) => eb.selectFrom('launch').select(['launch.id', sql<string>`'pending'`.as('state'), sql<string>`'command accepted'`.as('detail')]))
+        .returning('launch_id').executeTakeFirstOrThrow()
+      return row.launch_id
+    }
+
     let replyQueued = false
     const launchId = await db.transaction().execute(async (trx) => {
-      // Only what is needed to see what happened is kept: no raw bytes, and subject and body only
-      // for accepted messages ("delete what was read").
-      await trx.updateTable('messages').set({
-        status: decision.status,
-        reason: decision.reason,
-        problems: JSON.stringify(decision.problems ?? []),
-        from_address: decision.fromAddress ?? null,
-        sender_id: decision.senderId ?? null,
-        robot_id: decision.robotId ?? null,
-        auth_verdict: decision.verdict !== undefined ? JSON.stringify(decision.verdict) : null,
-        subject: decision.keepContent?.subject ?? null,
-        body: decision.keepContent?.body ?? null,
-        reply_to: decision.replyTo !== undefined ? JSON.stringify(decision.replyTo) : null,
-        raw: null,
-        processed_at: new Date()
-      }).where('id', '=', messageId).execute()
+      await trx.updateTable('messages').set(outcome).where('id', '=', messageId).execute()
       if (decision.reply !== undefined && decision.replyTo !== undefined) {
         const queued = await queueReply(trx, { tenantId, mailboxId, messageId, launchId: null, replyTo: decision.replyTo, locale: decision.locale ?? 'en' }, decision.reply, deps.replies)
         if (queued === 'queued') replyQueued = true
       } else if (decision.notReplied !== undefined) {
         await recordNotReplied(trx, { tenantId, mailboxId, messageId, launchId: null, recipient: decision.notReplied.recipient }, 'none', decision.notReplied.why)
       }
-      if (decision.plan === undefined) return null
-      const launch = await trx.insertInto('launches').values({
-        tenant_id: tenantId,
-        message_id: messageId,
-        robot_id: decision.robotId ?? null,
-        sender_id: decision.senderId ?? null,
-        plan: JSON.stringify(decision.plan),
-        // The door attempts this launch itself, by id, right after this transaction; the queue
-        // takes it only if that never happens (the process stopped), so the two do not race.
-        next_attempt_at: new Date(Date.now() + QUEUE_GRACE_MS)
-      }).returning('id').executeTakeFirstOrThrow()
-      await trx.insertInto('launch_events').values({ launch_id: launch.id, state: 'pending', detail: 'command accepted' }).execute()
-      return launch.id
+      if (launch === null) return null
+      const inserted = await trx.insertInto('launches').values(launch).returning('id').executeTakeFirstOrThrow()
+      await trx.insertInto('launch_events').values({ launch_id: inserted.id, state: 'pending', detail: 'command accepted' }).execute()
+      return inserted.id
     })
     if (replyQueued) deps.onReplyQueued?.()
     return launchId
@@ -203,24 +230,30 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       const key = dedupeKey(mail.raw)
       // Stored before anything else happens: a crash after this line loses nothing, and a second
       // delivery of the same message (provider retry, IMAP sweep, another replica) stops here.
-      const stored = await db.transaction().execute(async (trx) => {
-        const row = await trx.insertInto('messages').values({
-          tenant_id: mailbox.tenantId,
-          mailbox_id: mailbox.id,
-          door: mail.door,
-          dedupe_key: key,
-          message_id_header: key.startsWith('<') ? key : null,
-          raw: mail.raw,
-          raw_sha256: createHash('sha256').update(mail.raw).digest('hex'),
-          size_bytes: mail.raw.length,
-          auth_verdict: JSON.stringify({ rawIsOriginal: mail.rawIsOriginal, envelopeFrom: mail.envelopeFrom, provider: mail.provider }),
-          imap_folder: mail.imap?.folder ?? null,
-          internal_date: mail.imap?.internalDate ?? null,
-          detection_latency_ms: mail.imap !== undefined ? Math.max(0, Date.now() - mail.imap.internalDate.getTime()) : null
-        }).onConflict((oc) => oc.columns(['mailbox_id', 'dedupe_key']).doNothing()).returning('id').executeTakeFirst()
-        if (row !== undefined && afterStore !== undefined) await afterStore(trx, row.id)
-        return row
-      })
+      const values = {
+        tenant_id: mailbox.tenantId,
+        mailbox_id: mailbox.id,
+        door: mail.door,
+        dedupe_key: key,
+        message_id_header: key.startsWith('<') ? key : null,
+        raw: mail.raw,
+        raw_sha256: createHash('sha256').update(mail.raw).digest('hex'),
+        size_bytes: mail.raw.length,
+        auth_verdict: JSON.stringify({ rawIsOriginal: mail.rawIsOriginal, envelopeFrom: mail.envelopeFrom, provider: mail.provider }),
+        imap_folder: mail.imap?.folder ?? null,
+        internal_date: mail.imap?.internalDate ?? null,
+        detection_latency_ms: mail.imap !== undefined ? Math.max(0, Date.now() - mail.imap.internalDate.getTime()) : null
+      }
+      const insert = (executor: Kysely<Database>) => executor.insertInto('messages').values(values)
+        .onConflict((oc) => oc.columns(['mailbox_id', 'dedupe_key']).doNothing()).returning('id').executeTakeFirst()
+      // One statement is atomic on its own; a transaction only when the door has more to store with it.
+      const stored = afterStore === undefined
+        ? await insert(db)
+        : await db.transaction().execute(async (trx) => {
+          const row = await insert(trx)
+          if (row !== undefined) await afterStore(trx, row.id)
+          return row
+        })
       if (stored === undefined) {
         const existing = await db.selectFrom('messages').select('id').where('mailbox_id', '=', mailbox.id).where('dedupe_key', '=', key).executeTakeFirstOrThrow()
         deps.metrics.messages.inc({ door: mail.door, status: 'duplicate' })

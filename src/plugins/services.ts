@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import type { Config } from '../config.js'
+import { cachingResolver } from '../net/dns-cache.js'
 import { Resolver } from 'node:dns/promises'
 import type { DNSResolver } from 'mailauth'
 import type { SecretBox } from '../crypto/secret-box.js'
@@ -44,11 +45,10 @@ export interface ServiceDeps {
   dnsResolver?: DNSResolver
 }
 
-function resolverFor (servers: string[] | undefined): DNSResolver | undefined {
-  if (servers === undefined) return undefined
+function resolverFor (servers: string[] | undefined): DNSResolver {
   const resolver = new Resolver({ timeout: 3000, tries: 2 })
-  resolver.setServers(servers)
-  return async (name, rrtype) => await resolver.resolve(name, rrtype) as string[] | string[][]
+  if (servers !== undefined) resolver.setServers(servers)
+  return cachingResolver(async (name, rrtype) => await resolver.resolve(name, rrtype) as string[] | string[][])
 }
 
 // A registry per app rather than prom-client's global one, so several apps (tests, replicas

@@ -22,10 +22,11 @@ function characterStrings (value: string): string[] {
  * NXDOMAIN for anything else. mailrun reaches it through MAILRUN_DNS_SERVERS, over real UDP, as it
  * would reach the operator's resolver.
  */
-export async function startDnsServer (records: Record<string, string>): Promise<DnsServer> {
+export async function startDnsServer (records: Record<string, string>, port = 0): Promise<DnsServer> {
   const table = new Map(Object.entries(records).map(([name, value]) => [name.toLowerCase(), value]))
   const socket = dgram.createSocket('udp4')
   let count = 0
+  let closed = false
   socket.on('message', (message, peer) => {
     let query: dnsPacket.Packet
     try { query = dnsPacket.decode(message) } catch { return }
@@ -41,10 +42,14 @@ export async function startDnsServer (records: Record<string, string>): Promise<
     })
     socket.send(answer, peer.port, peer.address)
   })
-  await new Promise<void>((resolve) => { socket.bind(0, '127.0.0.1', resolve) })
+  await new Promise<void>((resolve) => { socket.bind(port, '127.0.0.1', resolve) })
   return {
     address: `127.0.0.1:${socket.address().port}`,
     queries: () => count,
-    close: async () => { await new Promise<void>((resolve) => { socket.close(() => { resolve() }) }) }
+    close: async () => {
+      if (closed) return
+      closed = true
+      await new Promise<void>((resolve) => { socket.close(() => { resolve() }) })
+    }
   }
 }
