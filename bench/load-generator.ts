@@ -34,8 +34,9 @@ async function run (job: LoadJob): Promise<LoadResult> {
       statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1
       let outcome = `http ${res.statusCode}`
       try {
-        const parsed = JSON.parse(answer) as { status?: string, launch?: { state?: string } }
-        outcome = `${parsed.status ?? outcome}${parsed.launch?.state !== undefined ? ` ${parsed.launch.state}` : ''}`
+        const parsed = JSON.parse(answer) as { status?: string, reason?: string, launch?: { state?: string } }
+        // An unexpected answer keeps its reason, so a table that shows one also says why.
+        outcome = parsed.status === 'accepted' ? `accepted ${parsed.launch?.state ?? ''}`.trim() : `${parsed.status ?? outcome}${parsed.reason !== undefined ? ` (${parsed.reason.slice(0, 240)})` : ''}`
       } catch {}
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
     } catch {

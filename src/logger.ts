@@ -35,5 +35,9 @@ export function loggerOptions (level: string, pretty: boolean): LoggerOptions {
 }
 
 export function createLogger (level: string, pretty = Boolean(process.stdout.isTTY)): Logger {
-  return pino(loggerOptions(level, pretty))
+  if (pretty) return pino(loggerOptions(level, pretty))
+  // Written asynchronously: lines logged while a write is under way go out together in the next
+  // one. Synchronous writes cost a system call per line, several per message under load
+  // (measured by npm run bench); pino still flushes what is buffered when the process exits.
+  return pino(loggerOptions(level, pretty), pino.destination({ dest: 1, sync: false }))
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { buildMessage, signMessage, type DkimKey } from '../../tests/support/mail.js'
+import { dkimVerify } from 'mailauth'
+import { buildMessage, fakeDns, signMessage, type DkimKey } from '../../tests/support/mail.js'
 
 /** The three shapes of mail the benchmark sends: what users really send, small to large. */
 export type MessageKind = 'small' | 'html' | 'attachment'
@@ -26,8 +27,21 @@ function htmlPart (command: string): string {
   return `<html><body><pre>${command}</pre><table>\n${rows.join('')}</table></body></html>`
 }
 
-/** One message of `kind`, unique Message-ID, DKIM-signed with `key` as the sender's server would. */
+/**
+ * One message of `kind`, unique Message-ID, DKIM-signed with `key` as the sender's server would.
+ * mailauth 4.13 signs about one message in a thousand with a signature its own verifier calls
+ * "bad signature"; such a message is built again, so every message the benchmark sends is one
+ * mailrun must accept.
+ */
 export async function benchMessage (kind: MessageKind, letter: Letter, key: DkimKey, tag: string): Promise<Buffer> {
+  for (;;) {
+    const raw = await signedMessage(kind, letter, key, tag)
+    const verified = await dkimVerify(raw, { resolver: fakeDns([key]) } as unknown as Parameters<typeof dkimVerify>[1])
+    if (verified.results?.[0]?.status?.result === 'pass') return raw
+  }
+}
+
+async function signedMessage (kind: MessageKind, letter: Letter, key: DkimKey, tag: string): Promise<Buffer> {
   const messageId = `<bench-${tag}-${randomBytes(6).toString('hex')}@${key.domain}>`
   const base = { from: letter.from, to: letter.to, subject: letter.subject, messageId }
   if (kind === 'small') return await signMessage(buildMessage({ ...base, body: letter.command }), key)
