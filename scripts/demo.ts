@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -12,6 +13,7 @@ import { createLogger } from '../src/logger.js'
 import { buildMessage, dkimKey, fakeDns, signMessage } from '../tests/support/mail.js'
 import { startOrchestratorSimulator } from '../tests/support/orchestrator-simulator.js'
 import { startSmtpCatcher, type Received } from '../tests/support/smtp.js'
+import { launchDovecot } from '../tests/support/dovecot.js'
 
 // npm run demo: the whole product on one machine, no UiPath account, no configuration.
 // `npm run demo -- --once` runs the story and exits (the CI smoke test).
@@ -37,7 +39,7 @@ const senderKey = dkimKey('finance.example')
 
 step('Starting the Orchestrator SIMULATOR (a local stand-in that follows the Orchestrator API; not UiPath), an SMTP catcher and mailrun on PGlite')
 const smtp = await startSmtpCatcher()
-const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', MAILRUN_DATA_DIR: dataDir, MAILRUN_ADMIN_KEY: adminKey, MAILRUN_OUTBOUND_DENY: 'none', LOG_LEVEL: 'warn', MAILRUN_JOB_POLL_INTERVAL_S: '2' })
+const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', MAILRUN_DATA_DIR: dataDir, MAILRUN_ADMIN_KEY: adminKey, MAILRUN_OUTBOUND_DENY: 'none', LOG_LEVEL: 'warn', MAILRUN_JOB_POLL_INTERVAL_S: '2', MAILRUN_SWEEP_INTERVAL_S: '5' })
 const database = await openDatabase({ kind: 'pglite', dataDir })
 await migrateToLatest(database.db)
 const app = await buildApp({ config, database, logger: createLogger('warn', false), secrets: createSecretBox(randomBytes(32)), dnsResolver: fakeDns([senderKey], { 'finance.example': 'v=DMARC1; p=reject' }) })
@@ -117,8 +119,24 @@ const messages = await api('GET', '/api/v1/messages?limit=3', key)
 for (const m of messages.items as Array<Record<string, unknown>>) console.log(indent(`${String(m.receivedAt)}  ${String(m.status).padEnd(9)} ${String(m.fromAddress)}  ${String(m.reason ?? '')}`))
 console.log(indent(`replies sent: ${smtp.received.length}`))
 
-step('IMAP fallback sweep')
-console.log(indent('Not part of this demo: the test suite runs it against a real Dovecot (tests/imap). See README, "The IMAP fallback sweep".'))
+step('Email 4: a message the push never delivered, filed as spam — the IMAP fallback sweep finds it')
+let dovecot: Awaited<ReturnType<typeof launchDovecot>> | null = null
+if (!existsSync('/usr/sbin/dovecot')) {
+  console.log(indent('Skipped: Dovecot is not installed (apt-get install -y dovecot-imapd). The test suite runs this against a real Dovecot; see README, "The IMAP fallback sweep".'))
+} else {
+  dovecot = await launchDovecot({ 'robots@acme.example': 'demo-app-password' })
+  console.log(indent(`Dovecot (a real IMAP server) on ${dovecot.host}:${dovecot.port}; the mailbox gets its IMAP settings:`))
+  await api('PATCH', `/api/v1/mailboxes/${String(mailbox.id)}`, key, { imap: { host: dovecot.host, port: dovecot.port, tls: false, user: 'robots@acme.example', password: 'demo-app-password' } })
+  const id = `<demo-${randomBytes(4).toString('hex')}@finance.example>`
+  const body = 'period = 2026-09\nExtractData: region = South\nBuildReport\nSendReport: to = "cfo@acme.example"'
+  const raw = await signMessage(buildMessage({ from: 'Anna Petrova <anna@finance.example>', subject: 'Monthly Report', body, messageId: id }), senderKey)
+  await dovecot.append('robots@acme.example', 'Junk', raw)
+  const delivered = Date.now()
+  console.log(indent(`Filed straight into the Junk folder over IMAP (as a spam filter would), no push: sweep interval ${config.sweepIntervalMs / 1000} s`))
+  const reply = await waitFor('the reply to the swept message', () => smtp.received.find((r) => r.mail.inReplyTo === id), 60_000)
+  step(`Found in Junk by the sweep and launched after ${((Date.now() - delivered) / 1000).toFixed(1)} s; the reply:`)
+  showReply(reply)
+}
 
 const cleanup = async (): Promise<void> => {
   await stopBackground()
@@ -126,6 +144,7 @@ const cleanup = async (): Promise<void> => {
   await database.close()
   await sim.close()
   await smtp.close()
+  await dovecot?.destroy()
   await rm(dataDir, { recursive: true, force: true })
 }
 

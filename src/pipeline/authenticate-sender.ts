@@ -1,4 +1,5 @@
-import { dkimVerify, dmarc, type DNSResolver } from 'mailauth'
+import type { DNSResolver } from 'mailauth'
+import { dkimVerify, dmarc } from './mailauth-verifiers.js'
 
 // From can be forged. A message launches nothing unless the mailbox's policy says its sender
 // is who the From header claims:
