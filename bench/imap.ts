@@ -6,7 +6,7 @@ import { benchMessage } from './support/messages.js'
 import { percentiles, type Percentiles } from './support/load.js'
 import { idleSample } from './support/processes.js'
 import { freshDatabase } from './support/targets.js'
-import { COMMAND, SENDER, setUpTenant } from './support/tenant.js'
+import { LETTER, setUpTenant } from './support/tenant.js'
 import { ADMIN_KEY, startMailrun, type Shared } from './push.js'
 
 export interface ImapPlan {
@@ -67,11 +67,10 @@ export async function benchImap (plan: ImapPlan, shared: Shared, report: (line: 
     appender.on('error', () => {})
     await appender.connect()
 
-    const letter = { from: `${SENDER.fullName} <${SENDER.email}>`, to: 'robots@acme.example', subject: 'Monthly Report', command: COMMAND }
     const appended = new Map<string, { folder: string, at: number }>()
     const append = async (folder: string, gapMs: () => number): Promise<void> => {
       for (let i = 0; i < plan.messages; i++) {
-        const raw = await benchMessage('small', letter, shared.key, `imap-${folder}-${i}`)
+        const raw = await benchMessage('small', LETTER, shared.key, `imap-${folder}-${i}`)
         const id = normalise(/^Message-ID: (.*)$/mi.exec(raw.toString('latin1'))?.[1] ?? null)
         await appender.append(folder, raw, [], new Date())
         appended.set(id, { folder, at: Date.now() })

@@ -4,10 +4,10 @@ import { performance } from 'node:perf_hooks'
 import type { DkimKey } from '../tests/support/mail.js'
 import type { OrchestratorSimulator } from '../tests/support/orchestrator-simulator.js'
 import { LoadGenerator, type LoadResult } from './support/load.js'
-import type { Letter, MessageKind } from './support/messages.js'
+import type { MessageKind } from './support/messages.js'
 import { idleSample, startService, withPeakRss, type ServiceProcess } from './support/processes.js'
 import { freshDatabase, type DatabaseKind } from './support/targets.js'
-import { COMMAND, SENDER, setUpTenant } from './support/tenant.js'
+import { LETTER, setUpTenant } from './support/tenant.js'
 import { freePort } from '../tests/support/net.js'
 
 export interface PushPlan {
@@ -69,12 +69,11 @@ export async function benchPush (kind: DatabaseKind, plan: PushPlan, shared: Sha
     const idle = await idleSample(service, plan.settleS)
 
     const tenant = await setUpTenant(service.url, ADMIN_KEY, { simulatorUrl: shared.simulator.url, smtpPort: shared.smtpPort })
-    const letter: Letter = { from: `${SENDER.fullName} <${SENDER.email}>`, to: 'robots@acme.example', subject: 'Monthly Report', command: COMMAND }
     const jobsBefore = shared.simulator.jobs.length
     let launchesReported = 0
     const steps: Step[] = []
     const run = async (step: string, kind: MessageKind, rate: number | undefined, concurrency: number, maxMessages: number, durationS = plan.durationS): Promise<void> => {
-      const { result, peakRssMb } = await withPeakRss(service, async () => await shared.load.run({ url: tenant.mimeUrl, kind, letter, key: shared.key, rate, durationS, concurrency, maxMessages, tag: `${step}-${randomBytes(3).toString('hex')}` }))
+      const { result, peakRssMb } = await withPeakRss(service, async () => await shared.load.run({ url: tenant.mimeUrl, kind, letter: LETTER, key: shared.key, rate, durationS, concurrency, maxMessages, tag: `${step}-${randomBytes(3).toString('hex')}` }))
       launchesReported += result.outcomes['accepted launched'] ?? 0
       if (step !== 'warm-up') steps.push({ step, kind, rate: rate ?? 'max', result, peakRssMb })
       report(`${kind.padEnd(10)} ${String(rate ?? 'max').padStart(5)} msg/s: ${result.throughput} msg/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${JSON.stringify(result.outcomes)}, peak RSS ${peakRssMb} MB`)
@@ -99,10 +98,9 @@ export async function benchBaseline (baseline: 'parse' | 'insert', kind: Databas
   try {
     const port = await freePort()
     const service = await startService('bench/baseline-server.ts', { PORT: String(port), BASELINE: baseline, ...(database?.env ?? {}) }, { port, logFile: path.join(plan.workDir, `baseline-${baseline}.log`), readyPath: '/ready', nodeArgs: ['--import', 'tsx'] })
-    const letter: Letter = { from: `${SENDER.fullName} <${SENDER.email}>`, to: 'robots@acme.example', subject: 'Monthly Report', command: COMMAND }
     const url = `${service.url}/inbound`
-    await shared.load.run({ url, kind: 'small', letter, key: shared.key, rate: 100, durationS: Math.min(3, plan.durationS), concurrency: 64, maxMessages: 0, tag: 'baseline-warm-up' })
-    const result = await shared.load.run({ url, kind: 'small', letter, key: shared.key, durationS: plan.durationS, concurrency: plan.concurrency, maxMessages: 500, cycle: true, tag: `baseline-${baseline}` })
+    await shared.load.run({ url, kind: 'small', letter: LETTER, key: shared.key, rate: 100, durationS: Math.min(3, plan.durationS), concurrency: 64, maxMessages: 0, tag: 'baseline-warm-up' })
+    const result = await shared.load.run({ url, kind: 'small', letter: LETTER, key: shared.key, durationS: plan.durationS, concurrency: plan.concurrency, maxMessages: 500, cycle: true, tag: `baseline-${baseline}` })
     await service.stop()
     return { baseline, database: kind, result }
   } finally {

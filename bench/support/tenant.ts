@@ -8,6 +8,8 @@ export const ROBOT = {
 }
 export const COMMAND = 'period = 2026-10\nExtractData: region = North\nBuildReport\nSendReport: to = "cfo@acme.example"\n-- \nAnna'
 export const SENDER = { fullName: 'Anna Petrova', email: 'anna@finance.example' }
+/** What the sender writes: the robot in the subject, the command in the body. */
+export const LETTER = { from: `${SENDER.fullName} <${SENDER.email}>`, to: 'robots@acme.example', subject: ROBOT.name, command: COMMAND }
 
 export class AdminApi {
   constructor (readonly base: string, readonly key: string) {}

@@ -180,10 +180,15 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
           next_attempt_at: new Date(Date.now() + QUEUE_GRACE_MS)
         }
 
-    if (launch !== null && decision.reply === undefined && decision.notReplied === undefined) {
-      // The common case, an accepted command, in one statement (atomic on its own): the message's
-      // outcome, the pending launch and its first history line.
-      const row = await db
+    // The message's outcome, and for an accepted command the pending launch and its first history
+    // line, in one statement (atomic on its own); inside a transaction only when a reply or a
+    // "not replied" record must be written with it.
+    const storeOutcome = async (executor: Kysely<Database>): Promise<string | null> => {
+      if (launch === null) {
+        await executor.updateTable('messages').set(outcome).where('id', '=', messageId).execute()
+        return null
+      }
+      const row = await executor
         .with('decided', (qb) => qb.updateTable('messages').set(outcome).where('id', '=', messageId).returning('id'))
         .with('launch', (qb) => qb.insertInto('launches').values(launch).returning('id'))
         .insertInto('launch_events').columns(['launch_id', 'state', 'detail'])
@@ -191,20 +196,18 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
         .returning('launch_id').executeTakeFirstOrThrow()
       return row.launch_id
     }
+    if (decision.reply === undefined && decision.notReplied === undefined) return await storeOutcome(db)
 
     let replyQueued = false
     const launchId = await db.transaction().execute(async (trx) => {
-      await trx.updateTable('messages').set(outcome).where('id', '=', messageId).execute()
+      const id = await storeOutcome(trx)
       if (decision.reply !== undefined && decision.replyTo !== undefined) {
         const queued = await queueReply(trx, { tenantId, mailboxId, messageId, launchId: null, replyTo: decision.replyTo, locale: decision.locale ?? 'en' }, decision.reply, deps.replies)
         if (queued === 'queued') replyQueued = true
       } else if (decision.notReplied !== undefined) {
         await recordNotReplied(trx, { tenantId, mailboxId, messageId, launchId: null, recipient: decision.notReplied.recipient }, 'none', decision.notReplied.why)
       }
-      if (launch === null) return null
-      const inserted = await trx.insertInto('launches').values(launch).returning('id').executeTakeFirstOrThrow()
-      await trx.insertInto('launch_events').values({ launch_id: inserted.id, state: 'pending', detail: 'command accepted' }).execute()
-      return inserted.id
+      return id
     })
     if (replyQueued) deps.onReplyQueued?.()
     return launchId
