@@ -5,6 +5,7 @@ import { ensureAdminKey } from './auth/api-keys.js'
 import { createSecretBox, type SecretBox } from './crypto/secret-box.js'
 import { loadSecretKey } from './crypto/secret-key.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
+import { DataDirLocked, lockDataDir, type DataDirLock } from './db/data-dir-lock.js'
 import { openConfiguredDatabase, type DatabaseHandle } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
 import { createLogger } from './logger.js'
@@ -45,6 +46,16 @@ async function main (): Promise<void> {
     throw error
   }
   const logger = createLogger(config.logLevel)
+
+  // One process per embedded data directory; PostgreSQL is shared by design.
+  let lock: DataDirLock | null = null
+  if (config.databaseUrl === undefined) {
+    try {
+      lock = await lockDataDir(config.dataDir)
+    } catch (error) {
+      fail(error instanceof DataDirLocked ? `refusing to start: ${error.message}` : `cannot lock the data directory ${config.dataDir}: ${describe(error)}. Check that it is writable.`)
+    }
+  }
 
   let database: DatabaseHandle
   try {
@@ -89,6 +100,7 @@ async function main (): Promise<void> {
     await stopBackground()
     await app.close()
     await database.close()
+    await lock?.release()
   })
 }
 

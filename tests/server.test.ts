@@ -86,3 +86,24 @@ t.test('an unreachable DATABASE_URL stops start-up with a message that says what
   t.match(server.output(), /mailrun: cannot open the database: .*ECONNREFUSED.*Check DATABASE_URL and that the server is running\./)
   t.notMatch(server.output(), /^\s+at /m)
 })
+
+t.test('a second mailrun on the same embedded data directory refuses to start; a lock left by a killed one is taken over', async (t) => {
+  const dataDir = await tempDir(t)
+  const first = startServer({ HOST: '127.0.0.1', PORT: '0', MAILRUN_DATA_DIR: dataDir, MAILRUN_ADMIN_KEY: 'mra_an-admin-key-chosen-by-the-operator' })
+  stopOnTeardown(t, first)
+  await first.waitFor(/mailrun listening on/, 90000)
+
+  const second = startServer({ HOST: '127.0.0.1', PORT: '0', MAILRUN_DATA_DIR: dataDir, MAILRUN_ADMIN_KEY: 'mra_an-admin-key-chosen-by-the-operator' })
+  stopOnTeardown(t, second)
+  const { code } = await second.exited
+  t.equal(code, 1, 'the second process exits')
+  t.match(second.output(), new RegExp(`refusing to start: the data directory ${dataDir} is in use by another mailrun, process ${first.child.pid ?? 0}`), 'naming the directory and the process that holds it')
+  t.notMatch(second.output(), /^\s+at /m, 'no stack trace')
+  t.notMatch(second.output(), /mailrun listening/, 'it never served')
+
+  first.child.kill('SIGKILL')
+  await first.exited
+  t.ok((await stat(path.join(dataDir, 'mailrun.lock'))).isFile(), 'a killed process leaves its lock behind')
+  await servesAndStops(t, { MAILRUN_DATA_DIR: dataDir, MAILRUN_ADMIN_KEY: 'mra_an-admin-key-chosen-by-the-operator' }, /database: PGlite in /)
+  await t.rejects(stat(path.join(dataDir, 'mailrun.lock')), { code: 'ENOENT' }, 'a clean stop removes the lock')
+})
