@@ -39,6 +39,12 @@ export const EnvSchema = Type.Object({
     'a number of milliseconds from 0 to 120000'),
   MAILRUN_LAUNCH_MAX_ATTEMPTS: variable(Type.Integer({ minimum: 1, maximum: 100, default: 12, description: 'Attempts at a launch facing transient Orchestrator faults before it is marked failed (backoff doubles from 2 s up to 5 min).' }),
     'a whole number from 1 to 100'),
+  MAILRUN_START_TIMEOUT_MS: variable(Type.Integer({ minimum: 100, maximum: 3600000, default: 600000, description: 'How long mailrun waits for the answer to a StartJobs (or AddQueueItem) before treating it as unanswered. Long on purpose: a start abandoned early can still land.' }),
+    'a number of milliseconds from 100 to 3600000'),
+  MAILRUN_LAUNCH_QUIET_MS: variable(Type.Integer({ minimum: 100, maximum: 86400000, default: 900000, description: 'After a start whose answer never came, how long mailrun only looks the job up (by its Reference) before it may start it again: longer than any request can take to land.' }),
+    'a number of milliseconds from 100 to 86400000'),
+  MAILRUN_LAUNCH_CLAIM_MS: variable(Type.Integer({ minimum: 300, maximum: 3600000, default: 60000, description: 'How long a launch attempt holds its claim; renewed while the attempt runs. When a process dies, another takes the launch over after this.' }),
+    'a number of milliseconds from 300 to 3600000'),
   MAILRUN_JOB_POLL_INTERVAL_S: variable(Type.Integer({ minimum: 1, maximum: 3600, default: 15, description: 'First interval for polling a running job (it grows to 4x for long jobs); webhooks make it rarely needed.' }),
     'a number of seconds from 1 to 3600'),
   MAILRUN_SMTP_URL: variable(Type.Optional(Type.String({ pattern: '^smtps?://', description: 'Instance default SMTP server for replies (smtp://user:pass@host:587 or smtps://…:465), used for mailboxes without their own smtp settings.' })),
@@ -74,6 +80,9 @@ export interface Config {
   dnsServers: string[] | undefined
   launchDeadlineMs: number
   launchMaxAttempts: number
+  startTimeoutMs: number
+  launchQuietMs: number
+  launchClaimMs: number
   jobPollIntervalMs: number
   smtpUrl: string | undefined
   replyLimitPerHour: number
@@ -150,6 +159,9 @@ export function loadConfig (source: EnvSource): Config {
     dnsServers: env.MAILRUN_DNS_SERVERS?.split(',').map((s) => s.trim()).filter(Boolean),
     launchDeadlineMs: env.MAILRUN_LAUNCH_DEADLINE_MS,
     launchMaxAttempts: env.MAILRUN_LAUNCH_MAX_ATTEMPTS,
+    startTimeoutMs: env.MAILRUN_START_TIMEOUT_MS,
+    launchQuietMs: env.MAILRUN_LAUNCH_QUIET_MS,
+    launchClaimMs: env.MAILRUN_LAUNCH_CLAIM_MS,
     jobPollIntervalMs: env.MAILRUN_JOB_POLL_INTERVAL_S * 1000,
     smtpUrl: env.MAILRUN_SMTP_URL,
     replyLimitPerHour: env.MAILRUN_REPLY_LIMIT_PER_HOUR,

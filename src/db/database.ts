@@ -51,8 +51,12 @@ async function openPostgres (url: string): Promise<DatabaseHandle> {
         oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser
     }
   })
-  // An idle client losing its server must not crash the process; the next query reconnects.
+  // A connection losing its server must never crash the process: the pool reports idle clients
+  // here, but a client checked out between two queries (inside a transaction, say) emits 'error'
+  // on itself, and an 'error' event without a listener ends the process. Its query fails, its
+  // caller answers 503 or retries, and the pool opens a fresh connection for the next one.
   pool.on('error', () => {})
+  pool.on('connect', (client) => { client.on('error', () => {}) })
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return { db, kind: 'postgres', location: describePostgresUrl(url), close: async () => { await db.destroy() } }
 }

@@ -165,6 +165,10 @@ export interface MessagesTable {
   detection_latency_ms: number | null
   received_at: CreatedAt
   processed_at: Timestamp | null
+  /** Failed attempts at deciding this message; past a few it is failed with the error. */
+  decide_attempts: Generated<number>
+  /** When recovery may try to decide it again (null: 30 s after it arrived). */
+  next_decide_at: Timestamp | null
 }
 
 /** How to answer a message in its thread. */
@@ -208,6 +212,8 @@ export interface LaunchesTable {
   output_arguments: Json<Record<string, unknown>> | null
   launched_at: Timestamp | null
   finished_at: Timestamp | null
+  /** Since when a job may exist that mailrun has not seen: only look-ups until a quiet period passes. */
+  unsure_since: Timestamp | null
   created_at: CreatedAt
   updated_at: UpdatedAt
 }

@@ -7,8 +7,8 @@ import type { ReplyContent } from '../notify/compose-reply.js'
 import { queueLaunchReply, type LaunchContext, type ReplyLimits } from '../notify/launch-replies.js'
 import type { OrchestratorClient } from '../orchestrator/client.js'
 import { loadConnection } from '../orchestrator/connection.js'
-import { OrchestratorError } from '../orchestrator/errors.js'
-import { addQueueItem, findJobByLaunchArgument, findJobByReference, findRelease, startJob, type Job } from '../orchestrator/jobs.js'
+import { mayHaveTakenEffect, OrchestratorError } from '../orchestrator/errors.js'
+import { addQueueItem, findJobByLaunchArgument, findJobByReference, findQueueItemByReference, findRelease, startJob, type Job } from '../orchestrator/jobs.js'
 import type { OrchestratorRegistry } from '../orchestrator/registry.js'
 import type { LaunchOutcome, Launcher } from '../pipeline/launcher.js'
 import type { LaunchPlan } from '../pipeline/validate-plan.js'
@@ -17,6 +17,14 @@ import { inputArguments, LAUNCH_ID_ARGUMENT, PlanTooLarge, serializeInputArgumen
 // A launch moves pending → launching → launched | failed, in the database, so that a restart, a
 // second replica or a retry always knows where it stands. StartJobs is not idempotent: before any
 // repeated attempt the job is looked up by its Reference (the launch id).
+//
+// A lookup that finds nothing does not prove there is no job: a StartJobs whose answer never came
+// (timeout, reset, 5xx, a process killed while it waited) can still land on the server later. Such
+// a launch is "unsure" from then on: it is only looked up, never started again, until a quiet
+// period (MAILRUN_LAUNCH_QUIET_MS) longer than any request can take has passed. And mailrun
+// never gives up on a StartJobs it sent sooner than it must: it waits up to MAILRUN_START_TIMEOUT_MS
+// for the answer (the door answers "retrying" at its deadline meanwhile), renewing its claim so no
+// other worker takes the launch.
 
 export interface LaunchServiceDeps {
   db: Kysely<Database>
@@ -25,6 +33,12 @@ export interface LaunchServiceDeps {
   logger: Logger
   deadlineMs: number
   maxAttempts: number
+  /** How long a StartJobs or AddQueueItem is awaited before it is treated as unanswered. */
+  startTimeoutMs: number
+  /** After an unanswered start: how long only look-ups happen before starting again. */
+  quietMs: number
+  /** How long a claim holds; renewed at a third of it while an attempt runs. */
+  claimMs: number
   metrics?: Metrics
   replies: ReplyLimits
   onReplyQueued?: () => void
@@ -41,7 +55,16 @@ type LaunchRow = Selectable<LaunchesTable>
 /** A fault that retrying cannot fix: the launch fails at once with this reason. */
 class PermanentFailure extends Error {}
 
-const CLAIM_MS = 120_000
+/** The start may have happened; only look-ups until the quiet period has passed. */
+class Unsure extends Error {
+  /** Since when: null keeps what the launch already records. */
+  readonly since: Date | null
+  constructor (message: string, since: Date | null) {
+    super(message)
+    this.since = since
+  }
+}
+
 const BASE_BACKOFF_MS = 2_000
 const MAX_BACKOFF_MS = 5 * 60_000
 
@@ -89,7 +112,9 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       .set((eb) => ({
         state: 'launching',
         attempts: eb('launches.attempts', '+', 1),
-        locked_until: sql<Date>`now() + ${`${CLAIM_MS} milliseconds`}::interval`,
+        locked_until: sql<Date>`now() + ${`${deps.claimMs} milliseconds`}::interval`,
+        // Taken over from a worker that stopped mid-attempt: its StartJobs may be in flight still.
+        unsure_since: sql<Date | null>`case when launches.state = 'launching' then coalesce(launches.unsure_since, now()) else launches.unsure_since end`,
         updated_at: new Date()
       }))
       .whereRef('launches.id', '=', 'due.id')
@@ -107,6 +132,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       job_key: job.Key,
       launched_at: new Date(),
       locked_until: null,
+      unsure_since: null,
       next_attempt_at: new Date(),
       last_error: null,
       error_code: null,
@@ -144,6 +170,40 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     return { id: row.id, state: 'retrying', reason }
   }
 
+  /** An unsure launch: look again later; this attempt does not count towards giving up. */
+  async function scheduleRecheck (row: LaunchRow, error: Unsure): Promise<LaunchOutcome> {
+    const since = error.since ?? row.unsure_since ?? new Date()
+    const quietEnds = since.getTime() + deps.quietMs
+    const delay = Math.max(1_000, Math.min(backoffMs(row.attempts, random), quietEnds - Date.now()))
+    await transition(row.id, {
+      state: 'pending', next_attempt_at: new Date(Date.now() + delay), locked_until: null, unsure_since: since, attempts: Math.max(0, row.attempts - 1), last_error: error.message
+    }, 'unsure', `${error.message}; looking for the job again in ${Math.round(delay / 1000)} s, starting it again only after ${new Date(quietEnds).toISOString()}`,
+    row.attempts === 1 && row.unsure_since === null ? (l) => ({ kind: 'failed', robot: l.robot, reason: error.message, retrying: true }) : undefined)
+    deps.metrics?.launches.inc({ state: 'unsure' })
+    logger.warn({ launchId: row.id, reason: error.message, quietEnds: new Date(quietEnds) }, 'launch start unclear; looking the job up before any new start')
+    return { id: row.id, state: 'retrying', reason: error.message }
+  }
+
+  /** A start that failed after it may have reached the server makes the launch unsure. */
+  async function starting<T> (start: () => Promise<T>): Promise<T> {
+    try {
+      return await start()
+    } catch (error) {
+      if (mayHaveTakenEffect(error)) throw new Unsure(`no clear answer to the start (${error instanceof Error ? error.message : String(error)})`, new Date())
+      throw error
+    }
+  }
+
+  /** After an unclear attempt, and before any new start: the job (or queue item) if it exists; throws Unsure during the quiet period. */
+  async function lookBeforeStarting<T> (row: LaunchRow, find: () => Promise<T | null>): Promise<T | null> {
+    const found = await find()
+    if (found !== null || row.unsure_since === null) return found
+    if (Date.now() < row.unsure_since.getTime() + deps.quietMs) throw new Unsure('the job was not found yet after an unclear start', null)
+    // Quiet for longer than any request can take: nothing will land any more.
+    await db.updateTable('launches').set({ unsure_since: null }).where('id', '=', row.id).execute()
+    return null
+  }
+
   async function resolveFolder (client: OrchestratorClient, robot: { id: string, cached_folder_id: number | null }, folderName: string): Promise<number> {
     if (robot.cached_folder_id !== null) return robot.cached_folder_id
     const folder = await client.findFolder(folderName)
@@ -178,8 +238,13 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       if (robot.launch_mode === 'queue') {
         const content = inputArguments(plan, robot.functions_argument)
         serializeInputArguments(content)
+        if (row.attempts > 1 || resumed || row.unsure_since !== null) {
+          const existing = await lookBeforeStarting(row, async () => await findQueueItemByReference(client, folderId, row.id))
+          if (existing !== null) return await markLaunched(row, { Id: null, Key: existing.Key }, `queue item found by reference after an unclear attempt in ${robot.queue_name ?? ''}`)
+        }
         try {
-          const item = await addQueueItem(client, folderId, { queueName: robot.queue_name ?? '', content, reference: row.id }, { folder: folderName })
+          await client.authenticate()
+          const item = await starting(async () => await addQueueItem(client, folderId, { queueName: robot.queue_name ?? '', content, reference: row.id }, { folder: folderName }, deps.startTimeoutMs))
           return await markLaunched(row, { Id: null, Key: item.Key }, `queue item added to ${robot.queue_name ?? ''}`)
         } catch (error) {
           // The item is already in the queue from an earlier attempt whose answer was lost.
@@ -189,13 +254,14 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       }
       const legacy = supportsReference === false
       const args = serializeInputArguments({ ...inputArguments(plan, robot.functions_argument), ...(legacy ? { [LAUNCH_ID_ARGUMENT]: row.id } : {}) })
-      if (row.attempts > 1 || resumed) {
-        const existing = legacy ? await findJobByLaunchArgument(client, folderId, row.id) : await findJobByReference(client, folderId, row.id)
+      if (row.attempts > 1 || resumed || row.unsure_since !== null) {
+        const existing = await lookBeforeStarting(row, async () => legacy ? await findJobByLaunchArgument(client, folderId, row.id) : await findJobByReference(client, folderId, row.id))
         if (existing !== null) return await markLaunched(row, existing, `job ${existing.Id} found by ${legacy ? LAUNCH_ID_ARGUMENT : 'reference'} after an unclear attempt`)
       }
       const releaseKey = await resolveRelease(client, current, folderId, folderName)
       try {
-        const job: Job = await startJob(client, folderId, { releaseKey, inputArguments: args, reference: legacy ? null : row.id }, { folder: folderName, process: robot.process_name })
+        await client.authenticate()
+        const job: Job = await starting(async () => await startJob(client, folderId, { releaseKey, inputArguments: args, reference: legacy ? null : row.id }, { folder: folderName, process: robot.process_name }, deps.startTimeoutMs))
         if (supportsReference === null) await rememberReferenceSupport(true)
         return await markLaunched(row, job, `job ${job.Id} started`)
       } catch (error) {
@@ -225,9 +291,25 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
   }
 
   async function runClaimed (row: LaunchRow, resumed: boolean): Promise<LaunchOutcome> {
+    // The claim outlives this worker only by claimMs: renewed while the attempt runs (a StartJobs
+    // may take minutes), so no other worker takes a launch that is still being attempted here.
+    const renew = setInterval(() => {
+      db.updateTable('launches').set({ locked_until: sql<Date>`now() + ${`${deps.claimMs} milliseconds`}::interval` })
+        .where('id', '=', row.id).where('state', '=', 'launching').execute()
+        .catch((error: unknown) => { logger.warn({ err: error, launchId: row.id }, 'could not renew the launch claim') })
+    }, Math.max(100, Math.floor(deps.claimMs / 3)))
+    try {
+      return await attemptAndRecord(row, resumed)
+    } finally {
+      clearInterval(renew)
+    }
+  }
+
+  async function attemptAndRecord (row: LaunchRow, resumed: boolean): Promise<LaunchOutcome> {
     try {
       return await attempt(row, resumed)
     } catch (error) {
+      if (error instanceof Unsure) return await scheduleRecheck(row, error)
       if (error instanceof PermanentFailure || error instanceof PlanTooLarge) return await markFailed(row, error.message, error)
       if (error instanceof OrchestratorError && !error.transient) return await markFailed(row, error.message, error)
       if (row.attempts >= deps.maxAttempts) {

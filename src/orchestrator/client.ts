@@ -7,19 +7,27 @@ import type { TokenProvider } from './token-provider.js'
 
 export interface Folder { Id: number, FullyQualifiedName: string, DisplayName?: string, Key?: string }
 
+export interface ODataOptions {
+  folderId?: number
+  body?: unknown
+  context?: { folder?: string, process?: string }
+  /** This request's own time limit, instead of the connection's. */
+  timeoutMs?: number
+}
+
 export interface OrchestratorClient {
   connection: OrchestratorConnection
   /** Obtains (or reuses) an access token; fails with what the identity server said. */
   authenticate: () => Promise<void>
   /** An OData request; `folderId` becomes the one X-UIPATH-OrganizationUnitId header. */
-  odata: <T>(method: Dispatcher.HttpMethod, path: string, options?: { folderId?: number, body?: unknown, context?: { folder?: string, process?: string } }) => Promise<HttpAnswer<T>>
+  odata: <T>(method: Dispatcher.HttpMethod, path: string, options?: ODataOptions) => Promise<HttpAnswer<T>>
   findFolder: (fullyQualifiedName: string) => Promise<Folder | null>
 }
 
 export function createOrchestratorClient (connection: OrchestratorConnection, http: HttpDeps, tokens: TokenProvider): OrchestratorClient {
   const base = orchestratorBase(connection)
 
-  async function odata<T> (method: Dispatcher.HttpMethod, path: string, options: { folderId?: number, body?: unknown, context?: { folder?: string, process?: string } } = {}): Promise<HttpAnswer<T>> {
+  async function odata<T> (method: Dispatcher.HttpMethod, path: string, options: ODataOptions = {}): Promise<HttpAnswer<T>> {
     const send = async (token: string): Promise<HttpAnswer<T>> => await call<T>(http, method, `${base}${path}`, {
       headers: {
         authorization: `Bearer ${token}`,
@@ -27,7 +35,8 @@ export function createOrchestratorClient (connection: OrchestratorConnection, ht
         ...(options.body !== undefined ? { 'content-type': 'application/json' } : {})
       },
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-      ...(options.context !== undefined ? { context: options.context } : {})
+      ...(options.context !== undefined ? { context: options.context } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {})
     })
     const token = await tokens.get()
     try {

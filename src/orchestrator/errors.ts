@@ -8,9 +8,12 @@ export class OrchestratorError extends Error {
   readonly transient: boolean
   /** Orchestrator's own words, kept for detection (the message above is ours). */
   readonly serverMessage: string
+  /** The request never reached the server (refused, no route, no name): it cannot have had an effect. */
+  readonly neverSent: boolean
 
-  constructor (init: { status: number, message: string, errorCode?: number | string | null, traceId?: string | null, retryAfterMs?: number | null, transient?: boolean, serverMessage?: string }) {
+  constructor (init: { status: number, message: string, errorCode?: number | string | null, traceId?: string | null, retryAfterMs?: number | null, transient?: boolean, serverMessage?: string, neverSent?: boolean }) {
     super(init.message)
+    this.neverSent = init.neverSent ?? false
     this.serverMessage = init.serverMessage ?? ''
     this.name = 'OrchestratorError'
     this.status = init.status
@@ -19,6 +22,19 @@ export class OrchestratorError extends Error {
     this.retryAfterMs = init.retryAfterMs ?? null
     this.transient = init.transient ?? (init.status === 429 || init.status >= 500 || init.status === 0)
   }
+}
+
+/**
+ * Whether a failed request that creates something (StartJobs, AddQueueItem) may still have
+ * created it: no answer at all (timeout, reset) or a server error that can come after the work
+ * was done. A 4xx, a 429, a 503 and a request that never left are clear refusals.
+ */
+export function mayHaveTakenEffect (error: unknown): boolean {
+  if (!(error instanceof OrchestratorError)) return true
+  if (error.status === 0) return !error.neverSent && error.transient
+  // 503: the server could not take the request (RFC 9110 §15.6.4). A 500 can come after the
+  // insert, a 502 or 504 from a gateway whose backend carried on.
+  return error.status >= 500 && error.status !== 503
 }
 
 /** The plain-words reason for a status and errorCode, as tenant admins and senders read it. */

@@ -24,6 +24,9 @@ export function retryAfterMs (value: string | string[] | undefined, now = Date.n
   return Number.isNaN(at) ? null : Math.max(0, at - now)
 }
 
+// Failures that happen before a request leaves: the server cannot have acted on it.
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'])
+
 function describeNetworkError (error: unknown): { message: string, code: string } {
   const e = error as { code?: string, message?: string }
   const code = e.code ?? 'ERROR'
@@ -35,7 +38,7 @@ function describeNetworkError (error: unknown): { message: string, code: string 
  * One HTTP exchange with Orchestrator or its identity server. Answers 2xx bodies parsed; turns
  * anything else into an OrchestratorError carrying status, errorCode, traceId and Retry-After.
  */
-export async function call<T> (deps: HttpDeps, method: Dispatcher.HttpMethod, url: string, init: { headers?: Record<string, string>, body?: string, context?: { folder?: string, process?: string } } = {}): Promise<HttpAnswer<T>> {
+export async function call<T> (deps: HttpDeps, method: Dispatcher.HttpMethod, url: string, init: { headers?: Record<string, string>, body?: string, context?: { folder?: string, process?: string }, timeoutMs?: number } = {}): Promise<HttpAnswer<T>> {
   const target = new URL(url)
   try {
     assertLiteralAllowed(deps.deny, target)
@@ -50,15 +53,15 @@ export async function call<T> (deps: HttpDeps, method: Dispatcher.HttpMethod, ur
       dispatcher: deps.dispatcher,
       headers: { accept: 'application/json', ...init.headers },
       ...(init.body !== undefined ? { body: init.body } : {}),
-      headersTimeout: deps.timeoutMs ?? 10_000,
-      bodyTimeout: deps.timeoutMs ?? 10_000
+      headersTimeout: init.timeoutMs ?? deps.timeoutMs ?? 10_000,
+      bodyTimeout: init.timeoutMs ?? deps.timeoutMs ?? 10_000
     })
   } catch (error) {
     if (error instanceof OutboundDenied || (error as { cause?: unknown }).cause instanceof OutboundDenied) {
       throw new OrchestratorError({ status: 0, message: (error instanceof OutboundDenied ? error : (error as { cause: Error }).cause).message, transient: false })
     }
     const { message, code } = describeNetworkError(error)
-    throw new OrchestratorError({ status: 0, message, errorCode: code, transient: true })
+    throw new OrchestratorError({ status: 0, message, errorCode: code, transient: true, neverSent: NOT_SENT_CODES.has(code) })
   }
   const text = await answer.body.text()
   let body: unknown = text

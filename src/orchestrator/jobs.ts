@@ -22,11 +22,15 @@ export async function findRelease (client: OrchestratorClient, folderId: number,
   return body.value[0] ?? null
 }
 
-/** Starts one job; `reference` is left out for servers that predate job references. */
-export async function startJob (client: OrchestratorClient, folderId: number, start: { releaseKey: string, inputArguments: string, reference: string | null }, context: { folder: string, process: string }): Promise<Job> {
+/**
+ * Starts one job; `reference` is left out for servers that predate job references. `timeoutMs`
+ * is how long to wait for the answer: a StartJobs abandoned early may still start its job later.
+ */
+export async function startJob (client: OrchestratorClient, folderId: number, start: { releaseKey: string, inputArguments: string, reference: string | null }, context: { folder: string, process: string }, timeoutMs?: number): Promise<Job> {
   const { body } = await client.odata<{ value: Job[] }>('POST', '/odata/Jobs/UiPath.Server.Configuration.OData.StartJobs', {
     folderId,
     context,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     body: { startInfo: { ReleaseKey: start.releaseKey, Strategy: 'ModernJobsCount', JobsCount: 1, InputArguments: start.inputArguments, ...(start.reference !== null ? { Reference: start.reference } : {}) } }
   })
   const job = body.value[0]
@@ -54,13 +58,21 @@ export async function getJob (client: OrchestratorClient, folderId: number, id: 
   return body
 }
 
-export async function addQueueItem (client: OrchestratorClient, folderId: number, item: { queueName: string, content: Record<string, unknown>, reference: string }, context: { folder: string }): Promise<{ Id: number, Key: string }> {
+export async function addQueueItem (client: OrchestratorClient, folderId: number, item: { queueName: string, content: Record<string, unknown>, reference: string }, context: { folder: string }, timeoutMs?: number): Promise<{ Id: number, Key: string }> {
   const { body } = await client.odata<{ Id: number, Key: string }>('POST', '/odata/Queues/UiPathODataSvc.AddQueueItem', {
     folderId,
     context,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     body: { itemData: { Name: item.queueName, Priority: 'Normal', SpecificContent: item.content, Reference: item.reference } }
   })
   return body
+}
+
+/** The queue item a launch added, found by its Reference (the launch id). */
+export async function findQueueItemByReference (client: OrchestratorClient, folderId: number, reference: string): Promise<{ Id: number, Key: string } | null> {
+  const filter = encodeURIComponent(`Reference eq ${odataString(reference)}`)
+  const { body } = await client.odata<{ value: Array<{ Id: number, Key: string }> }>('GET', `/odata/QueueItems?$filter=${filter}&$top=1`, { folderId })
+  return body.value[0] ?? null
 }
 
 export const TERMINAL_JOB_STATES = new Set(['Successful', 'Faulted', 'Stopped'])

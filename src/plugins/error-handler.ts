@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { isDatabaseUnavailable } from '../db/errors.js'
 
 export interface ErrorBody {
   statusCode: number
@@ -32,6 +33,11 @@ export default fp(async function errorHandler (app: FastifyInstance) {
         details
       }
       return reply.status(400).send(body)
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'database unavailable')
+      const body: ErrorBody = { statusCode: 503, code: 'MAILRUN_ERR_DATABASE_UNAVAILABLE', message: 'The database is unavailable; retry in a few seconds.', requestId: request.id }
+      return reply.status(503).header('retry-after', '5').send(body)
     }
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
     if (status >= 500) {

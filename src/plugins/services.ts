@@ -87,7 +87,18 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   }
   const replies = { perHour: deps.config.replyLimitPerHour, giveUpMs: deps.config.replyGiveUpMs }
   const launches = createLaunchService({
-    db: deps.database.db, secrets: deps.secrets, orchestrator, logger, deadlineMs: deps.config.launchDeadlineMs, maxAttempts: deps.config.launchMaxAttempts, metrics: appMetrics, replies, onReplyQueued
+    db: deps.database.db,
+    secrets: deps.secrets,
+    orchestrator,
+    logger,
+    deadlineMs: deps.config.launchDeadlineMs,
+    maxAttempts: deps.config.launchMaxAttempts,
+    startTimeoutMs: deps.config.startTimeoutMs,
+    quietMs: deps.config.launchQuietMs,
+    claimMs: deps.config.launchClaimMs,
+    metrics: appMetrics,
+    replies,
+    onReplyQueued
   })
   app.decorate('launches', launches)
   app.decorate('outcomeDeps', { db: deps.database.db, replies, metrics: appMetrics, onReplyQueued })

@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto'
 t.test(`launch deadlines, restarts, queues and job outcomes on ${testDatabaseKind}`, async (t) => {
   const sim = await startOrchestratorSimulator({ processes: ['MonthlyReport'], queues: ['Invoices'] })
   t.teardown(sim.close)
-  const { app, database } = await buildTestApp(t, { env: { MAILRUN_LAUNCH_DEADLINE_MS: '400' } })
+  const { app, database } = await buildTestApp(t, { env: { MAILRUN_LAUNCH_DEADLINE_MS: '400', MAILRUN_LAUNCH_QUIET_MS: '1500' } })
   const db = database.db
   const setup = await setUpLaunching(app, sim)
   const launchRow = async (id: string) => await db.selectFrom('launches').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
@@ -35,14 +35,23 @@ t.test(`launch deadlines, restarts, queues and job outcomes on ${testDatabaseKin
     t.equal(sim.jobs.length, jobsBefore, 'no second job')
     t.match(await launchRow(answer.launch.id), { state: 'launched', job_id: answer.launch.jobId })
 
-    // Killed before StartJobs was sent: the lookup finds nothing, and the job is started once.
+    // Killed before StartJobs was sent: the lookup finds nothing. The dead process's StartJobs
+    // could still land, so nothing is started until the quiet period has passed; then, once.
     const second = (await setup.send()).json()
     const job = sim.jobs.find((j) => j.Id === second.launch.jobId)
     if (job !== undefined) job.Reference = 'someone-else'
     const count = sim.jobs.length
     await db.updateTable('launches').set({ state: 'launching', locked_until: sql<Date>`now() - interval '1 second'` }).where('id', '=', second.launch.id).execute()
     await app.launches.runDue()
-    t.equal(sim.jobs.length, count + 1)
+    t.equal(sim.jobs.length, count, 'nothing started during the quiet period')
+    t.match(await launchRow(second.launch.id), { state: 'pending', unsure_since: Date })
+    await db.updateTable('launches').set({ next_attempt_at: new Date() }).where('id', '=', second.launch.id).execute()
+    await app.launches.runDue()
+    t.equal(sim.jobs.length, count, 'still nothing when looked up again before it ends')
+    await new Promise((resolve) => setTimeout(resolve, 1600))
+    await db.updateTable('launches').set({ next_attempt_at: new Date() }).where('id', '=', second.launch.id).execute()
+    await app.launches.runDue()
+    t.equal(sim.jobs.length, count + 1, 'started once after the quiet period')
   })
 
   t.test('a claimed launch is not taken by another worker', async (t) => {

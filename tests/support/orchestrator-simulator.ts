@@ -304,6 +304,14 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
       send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#Jobs`, value: filter === null ? inFolder : inFolder.filter((j) => String(j[filter.field as keyof SimJob]) === filter.value) })
       return
     }
+    if (method === 'GET' && path === '/odata/QueueItems') {
+      const folder = folderOf(req, res)
+      if (folder === null) return
+      const filter = odataFilter(query.get('$filter'))
+      const inFolder = queueItems.filter((q) => q.OrganizationUnitId === folder.Id)
+      send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#QueueItems`, value: filter === null ? inFolder : inFolder.filter((q) => String(q[filter.field as keyof SimQueueItem]) === filter.value) })
+      return
+    }
     if (method === 'POST' && path === '/odata/Queues/UiPathODataSvc.AddQueueItem') {
       const folder = folderOf(req, res)
       if (folder === null) return
