@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { recoverReceived } from './pipeline/recover-received.js'
 
-const RECOVERY_INTERVAL_MS = 60_000
+const RECOVERY_INTERVAL_MS = 10_000
 const LAUNCH_QUEUE_INTERVAL_MS = 1_000
 const JOB_POLL_TICK_MS = 2_000
 const REPLY_TICK_MS = 5_000
