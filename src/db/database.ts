@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { PGliteDialect } from './pglite-dialect.js'
 import type { Database } from './schema.js'
+import { StorableTextPlugin } from './storable-text.js'
 import type { Config } from '../config.js'
 
 export type DatabaseKind = 'pglite' | 'postgres'
@@ -57,7 +58,7 @@ async function openPostgres (url: string): Promise<DatabaseHandle> {
   // caller answers 503 or retries, and the pool opens a fresh connection for the next one.
   pool.on('error', () => {})
   pool.on('connect', (client) => { client.on('error', () => {}) })
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new StorableTextPlugin()] })
   return { db, kind: 'postgres', location: describePostgresUrl(url), close: async () => { await db.destroy() } }
 }
 
@@ -75,7 +76,7 @@ async function openPGlite (dataDir: string | undefined): Promise<DatabaseHandle>
     location = `PGlite in ${dir}`
   }
   await pglite.waitReady
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) })
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), plugins: [new StorableTextPlugin()] })
   // Kysely only destroys a driver it has used; the PGlite instance is closed either way.
   const close = async (): Promise<void> => {
     await db.destroy()

@@ -17,6 +17,7 @@ import { authenticateSender, type AuthVerdict } from './authenticate-sender.js'
 import { isHelpRequest, parseCommandBody, robotNameFromSubject } from './command-grammar.js'
 import type { InboundMail, TargetMailbox } from './inbound-mail.js'
 import type { LaunchOutcome, Launcher } from './launcher.js'
+import { noteDecideFailure } from './undecided.js'
 import { validatePlan } from './validate-plan.js'
 
 export interface ReceiveResult {
@@ -242,7 +243,9 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
         raw: mail.raw,
         raw_sha256: createHash('sha256').update(mail.raw).digest('hex'),
         size_bytes: mail.raw.length,
-        auth_verdict: JSON.stringify({ rawIsOriginal: mail.rawIsOriginal, envelopeFrom: mail.envelopeFrom, provider: mail.provider }),
+        // What deciding needs besides the bytes, the mailbox's policy included: a message decided
+        // late (after a crash, or a retry) is judged by the rules in force when it arrived.
+        auth_verdict: JSON.stringify({ rawIsOriginal: mail.rawIsOriginal, envelopeFrom: mail.envelopeFrom, provider: mail.provider, senderAuth: mailbox.senderAuth, trustedAuthservId: mailbox.trustedAuthservId }),
         imap_folder: mail.imap?.folder ?? null,
         internal_date: mail.imap?.internalDate ?? null,
         detection_latency_ms: mail.imap !== undefined ? Math.max(0, Date.now() - mail.imap.internalDate.getTime()) : null
@@ -267,8 +270,10 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
         deps.logger.info({ messageId: stored.id, mailbox: mailbox.id, door: mail.door, status: decision.status, reason: decision.reason }, 'message received')
         return await finish(stored.id, mailbox, decision, mail.door)
       } catch (error) {
-        // The message is stored: the provider must not retry. Recovery decides it later.
+        // The message is stored: the provider must not retry. Recovery decides it later, with a
+        // backoff of its own (a database that is away now may not record even this).
         deps.logger.error({ err: error, messageId: stored.id }, 'message stored but not yet decided; recovery will finish it')
+        await noteDecideFailure(db, deps.metrics, stored.id, error).catch(() => {})
         return { message: stored.id, status: 'accepted', reason: 'stored; it will be processed shortly' }
       }
     },
@@ -277,8 +282,10 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     async processStored (messageId) {
       const row = await db.selectFrom('messages').select(['id', 'mailbox_id', 'door', 'raw', 'auth_verdict', 'status']).where('id', '=', messageId).executeTakeFirstOrThrow()
       if (row.status !== 'received' || row.raw === null) return { message: row.id, status: 'duplicate', reason: 'already processed' }
-      const mailbox = await loadMailbox(row.mailbox_id)
-      const saved = (row.auth_verdict ?? {}) as { rawIsOriginal?: boolean, envelopeFrom?: string | null, provider?: InboundMail['provider'] }
+      const current = await loadMailbox(row.mailbox_id)
+      const saved = (row.auth_verdict ?? {}) as { rawIsOriginal?: boolean, envelopeFrom?: string | null, provider?: InboundMail['provider'], senderAuth?: TargetMailbox['senderAuth'], trustedAuthservId?: string | null }
+      // Messages stored before the policy was kept with them are decided with today's.
+      const mailbox: TargetMailbox = { ...current, senderAuth: saved.senderAuth ?? current.senderAuth, trustedAuthservId: saved.trustedAuthservId !== undefined ? saved.trustedAuthservId : current.trustedAuthservId }
       const decision = await decide(mailbox, { raw: Buffer.from(row.raw), rawIsOriginal: saved.rawIsOriginal ?? true, envelopeFrom: saved.envelopeFrom ?? null, provider: saved.provider ?? null })
       return await finish(row.id, mailbox, decision, row.door)
     }

@@ -1,25 +1,27 @@
-import { sql, type Kysely } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { Database } from '../db/schema.js'
+import type { Metrics } from '../metrics.js'
 import type { Receiver } from './receive.js'
+import { dueUndecided, noteDecideFailure } from './undecided.js'
 
 /**
  * Decides the messages that were stored but never decided: the process stopped between the two,
- * or deciding failed (a database hiccup). Stored first, so nothing is lost; decided here, late.
- * Answers how many it finished.
+ * or deciding failed (a database hiccup, a message nobody foresaw). Stored first, so nothing is
+ * lost; decided here, late. Each message has its own backoff and a last attempt (undecided.ts),
+ * so one that always fails cannot block the others. Answers how many it finished.
  */
-export async function recoverReceived (db: Kysely<Database>, receiver: Receiver, logger: Logger, olderThanMs = 30_000): Promise<number> {
-  const stuck = await db.selectFrom('messages').select('id').where('status', '=', 'received')
-    .where('received_at', '<', sql<Date>`now() - ${`${olderThanMs} milliseconds`}::interval`)
-    .orderBy('received_at').limit(100).execute()
+export async function recoverReceived (db: Kysely<Database>, receiver: Receiver, logger: Logger, metrics: Metrics, limit = 100): Promise<number> {
   let done = 0
-  for (const { id } of stuck) {
+  for (const id of await dueUndecided(db, limit)) {
     try {
       const result = await receiver.processStored(id)
       logger.info({ messageId: id, status: result.status }, 'recovered a message stored before a stop')
       done++
     } catch (error) {
-      logger.error({ err: error, messageId: id }, 'could not finish a stored message; will try again')
+      const outcome = await noteDecideFailure(db, metrics, id, error).catch(() => 'unrecorded')
+      if (outcome === 'failed') logger.error({ err: error, messageId: id }, 'gave up on a stored message that could not be processed; it is marked failed with the error')
+      else logger.warn({ err: error, messageId: id }, 'could not finish a stored message; will try again')
     }
   }
   return done

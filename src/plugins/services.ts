@@ -18,6 +18,7 @@ import { outboundDispatcher } from '../net/outbound-dispatcher.js'
 import { createOrchestratorRegistry, type OrchestratorRegistry } from '../orchestrator/registry.js'
 import type { DatabaseHandle } from '../db/database.js'
 import type { Database } from '../db/schema.js'
+import { countStuck } from '../pipeline/undecided.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -117,6 +118,13 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
     db: deps.database.db, secrets: deps.secrets, receiver, logger, deny: deps.config.outboundDeny, intervalMs: deps.config.sweepIntervalMs, lookbackMs: deps.config.imapLookbackMs
   })
   app.decorate('sweeper', sweeper)
+  // eslint-disable-next-line no-new
+  new Gauge({
+    name: 'mailrun_messages_stuck',
+    help: 'Messages stored more than 5 minutes ago and still not decided (recovery fails them after 5 attempts; a non-zero value means recovery itself is not running)',
+    registers: [metrics],
+    async collect () { this.set(await countStuck(deps.database.db)) }
+  })
   // eslint-disable-next-line no-new
   new Gauge({
     name: 'mailrun_imap_stalled_mailboxes',
