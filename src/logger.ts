@@ -26,9 +26,28 @@ export const redactPaths = [
   'apiKey'
 ]
 
+/** The ingress token is the credential of a door, and it travels in the path: never log it. */
+export function redactUrl (url: string): string {
+  return url.replace(/\/inbound\/[^/?#]+/g, '/inbound/[redacted]')
+}
+
+// Fastify's request serializer, with the URL's credentials removed.
+const serializers = {
+  req (req: { method?: string, url?: string, host?: string, ip?: string, headers?: Record<string, unknown>, socket?: { remotePort?: number } }) {
+    return {
+      method: req.method,
+      url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
+      host: req.host,
+      remoteAddress: req.ip,
+      remotePort: req.socket?.remotePort
+    }
+  }
+}
+
 export function loggerOptions (level: string, pretty: boolean): LoggerOptions {
   return {
     level,
+    serializers,
     redact: { paths: redactPaths, censor: '[redacted]' },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
   }
