@@ -33,7 +33,7 @@ export const errorResponses = {
 
 export const ListQuery = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Items per page.' })),
-  cursor: Type.Optional(Type.String({ description: 'The nextCursor of the previous page.' }))
+  cursor: Type.Optional(Type.String({ maxLength: 2000, description: 'The nextCursor of the previous page of this same list, unchanged. Opaque and bound to the caller and the list: anything else answers 400 invalid cursor.' }))
 }
 
 export const Page = <T extends TSchema>(item: T) => Type.Object({

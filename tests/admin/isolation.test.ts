@@ -61,8 +61,33 @@ t.test(`on ${testDatabaseKind}, a tenant key reaches only its own tenant: anothe
   const foreignSender = await b.api('POST', '/api/v1/robots', { name: 'Thief', senderIds: [sender.id] })
   t.equal(foreignSender.statusCode, 400, "B cannot put A's sender on its robot")
   const pageOfA = (await a.api('GET', '/api/v1/senders?limit=1')).json()
-  t.same((await b.api('GET', `/api/v1/senders?cursor=${encodeURIComponent(Buffer.from(sender.id).toString('base64url'))}`)).json().items, [], "A's cursor shows B nothing of A")
+  const probe = await b.api('GET', `/api/v1/senders?cursor=${encodeURIComponent(Buffer.from(sender.id).toString('base64url'))}`)
+  t.equal(probe.statusCode, 400, "A's row id as B's cursor is refused, so it cannot position B's list")
+  t.match(probe.json(), { code: 'MAILRUN_ERR_BAD_REQUEST', message: /^invalid cursor/ })
   t.ok(pageOfA.items.length === 1)
 
   t.equal(await snapshot(), before, "none of A's rows changed")
+})
+
+t.test(`on ${testDatabaseKind}, a cursor works only for the tenant and the list it came from`, async (t) => {
+  const { app } = await buildTestApp(t)
+  const a = await newTenant(app, 'Tenant A')
+  const b = await newTenant(app, 'Tenant B')
+  for (const who of [a, b]) {
+    for (const n of [1, 2, 3]) t.equal((await who.api('POST', '/api/v1/senders', { fullName: `S${n}`, email: `s${n}@x.example` })).statusCode, 201)
+    t.equal((await who.api('POST', '/api/v1/robots', { name: 'One', allowAllSenders: true })).statusCode, 201)
+    t.equal((await who.api('POST', '/api/v1/robots', { name: 'Two', allowAllSenders: true })).statusCode, 201)
+  }
+  const first = (await a.api('GET', '/api/v1/senders?limit=1')).json()
+  t.type(first.nextCursor, 'string')
+  t.notMatch(first.nextCursor, new RegExp(Buffer.from(first.items[0].id).toString('base64url')), 'the cursor does not show the row id')
+  t.equal((await a.api('GET', `/api/v1/senders?limit=1&cursor=${first.nextCursor}`)).statusCode, 200, 'it pages its own list')
+  for (const [who, url, why] of [[b, '/api/v1/senders', "another tenant's"], [a, '/api/v1/robots', "another list's"], [a, '/api/v1/launches', "another list's"]] as const) {
+    const res = await who.api('GET', `${url}?cursor=${first.nextCursor}`)
+    t.equal(res.statusCode, 400, `${why} cursor is refused at ${url}`)
+    t.match(res.json().message, /^invalid cursor/)
+  }
+  const middle = Math.floor(first.nextCursor.length / 2)
+  const tampered = first.nextCursor.slice(0, middle) + (first.nextCursor[middle] === 'A' ? 'B' : 'A') + first.nextCursor.slice(middle + 1)
+  t.equal((await a.api('GET', `/api/v1/senders?cursor=${tampered}`)).statusCode, 400, 'a changed cursor is refused')
 })

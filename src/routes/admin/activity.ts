@@ -207,7 +207,7 @@ const activityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (q.senderId !== undefined) query = query.where('sender_id', '=', q.senderId)
     if (q.since !== undefined) query = query.where('received_at', '>=', new Date(q.since))
     if (q.until !== undefined) query = query.where('received_at', '<', new Date(q.until))
-    const { items, nextCursor } = await newestFirst(query, 'messages', 'received_at', q)
+    const { items, nextCursor } = await newestFirst(query, 'messages', 'received_at', q, { box: app.secrets, tenantId: tenantOf(request) })
     return { items: (items as Array<Selectable<MessagesTable>>).map(presentMessage), nextCursor }
   })
 
@@ -231,7 +231,7 @@ const activityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (q.senderId !== undefined) query = query.where('sender_id', '=', q.senderId)
     if (q.since !== undefined) query = query.where('created_at', '>=', new Date(q.since))
     if (q.until !== undefined) query = query.where('created_at', '<', new Date(q.until))
-    const { items, nextCursor } = await newestFirst(query, 'launches', 'created_at', q)
+    const { items, nextCursor } = await newestFirst(query, 'launches', 'created_at', q, { box: app.secrets, tenantId: tenantOf(request) })
     return { items: items.map(presentLaunch), nextCursor }
   })
 

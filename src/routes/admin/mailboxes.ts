@@ -258,7 +258,7 @@ const mailboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/v1/mailboxes', {
     schema: { tags: mailboxTags, security, summary: 'List service mailboxes', querystring: Type.Object(ListQuery), response: { 200: Page(Mailbox), ...errorResponses } }
   }, async (request) => {
-    const { items, nextCursor } = await newestFirst(db.selectFrom('mailboxes').selectAll().where('tenant_id', '=', tenantOf(request)), 'mailboxes', 'created_at', request.query)
+    const { items, nextCursor } = await newestFirst(db.selectFrom('mailboxes').selectAll().where('tenant_id', '=', tenantOf(request)), 'mailboxes', 'created_at', request.query, { box: app.secrets, tenantId: tenantOf(request) })
     return { items: items.map(present), nextCursor }
   })
 

@@ -211,7 +211,7 @@ const robotRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/v1/robots', {
     schema: { tags, security, summary: 'List robots', querystring: Type.Object(ListQuery), response: { 200: Page(Robot), ...errorResponses } }
   }, async (request) => {
-    const { items, nextCursor } = await newestFirst(db.selectFrom('robots').selectAll().where('tenant_id', '=', tenantOf(request)), 'robots', 'created_at', request.query)
+    const { items, nextCursor } = await newestFirst(db.selectFrom('robots').selectAll().where('tenant_id', '=', tenantOf(request)), 'robots', 'created_at', request.query, { box: app.secrets, tenantId: tenantOf(request) })
     const senders = await allowedSenders(db, items.map((r) => r.id))
     return { items: items.map((r) => present(r, senders.get(r.id) ?? [])), nextCursor }
   })

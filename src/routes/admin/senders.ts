@@ -56,7 +56,7 @@ const senderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/v1/senders', {
     schema: { tags, security, summary: 'List senders', querystring: Type.Object(ListQuery), response: { 200: Page(Sender), ...errorResponses } }
   }, async (request) => {
-    const { items, nextCursor } = await newestFirst(db.selectFrom('senders').selectAll().where('tenant_id', '=', tenantOf(request)), 'senders', 'created_at', request.query)
+    const { items, nextCursor } = await newestFirst(db.selectFrom('senders').selectAll().where('tenant_id', '=', tenantOf(request)), 'senders', 'created_at', request.query, { box: app.secrets, tenantId: tenantOf(request) })
     return { items: items.map(present), nextCursor }
   })
 

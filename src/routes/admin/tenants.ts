@@ -132,7 +132,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/v1/tenants', {
     schema: { tags, security, summary: 'List tenants, newest first', querystring: Type.Object(ListQuery), response: { 200: Page(Tenant), ...errorResponses } }
   }, async (request) => {
-    const { items, nextCursor } = await newestFirst(selectTenants(), 'tenants', 'created_at', request.query)
+    const { items, nextCursor } = await newestFirst(selectTenants(), 'tenants', 'created_at', request.query, { box: app.secrets, tenantId: null })
     return { items: (items as TenantRow[]).map(present), nextCursor }
   })
 
