@@ -17,6 +17,7 @@ import { authenticateSender, type AuthVerdict } from './authenticate-sender.js'
 import { isHelpRequest, parseCommandBody, robotNameFromSubject } from './command-grammar.js'
 import type { InboundMail, TargetMailbox } from './inbound-mail.js'
 import type { LaunchOutcome, Launcher } from './launcher.js'
+import { boundProblems, clip } from './problems.js'
 import { noteDecideFailure } from './undecided.js'
 import { validatePlan } from './validate-plan.js'
 
@@ -214,7 +215,19 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     return launchId
   }
 
-  async function finish (messageId: string, mailbox: TargetMailbox, decision: Decision, door: string): Promise<ReceiveResult> {
+  /** The decision with its problems and reason bounded: they go to the door's answer, the database and the reply. */
+  function bounded (decision: Decision): Decision {
+    const reply = decision.reply?.kind === 'rejected' ? { ...decision.reply, problems: boundProblems(decision.reply.problems) } : decision.reply
+    return {
+      ...decision,
+      reason: decision.reason === null ? null : clip(decision.reason, 1000),
+      ...(decision.problems !== undefined ? { problems: boundProblems(decision.problems) } : {}),
+      ...(reply !== undefined ? { reply } : {})
+    }
+  }
+
+  async function finish (messageId: string, mailbox: TargetMailbox, unbounded: Decision, door: string): Promise<ReceiveResult> {
+    const decision = bounded(unbounded)
     const launchId = await record(messageId, mailbox.tenantId, mailbox.id, decision)
     deps.metrics.messages.inc({ door, status: decision.status })
     const result: ReceiveResult = { message: messageId, status: decision.status as ReceiveResult['status'] }
