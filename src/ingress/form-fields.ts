@@ -93,6 +93,19 @@ export function parseUrlEncoded (body: Buffer): FormFields {
  * them exactly. Truncation, which multipart reports but does not refuse, is refused here.
  */
 export async function readMultipart (request: FastifyRequest, limitBytes: number): Promise<FormFields> {
+  try {
+    return await readParts(request, limitBytes)
+  } catch (error) {
+    // Limits keep their own 413s; anything else the parser chokes on is the sender's malformed
+    // post (no boundary, a broken part), never a fault of ours.
+    const code = (error as { code?: string }).code ?? ''
+    const status = (error as { statusCode?: number }).statusCode
+    if (status === 413 || /LIMIT|TOO_LARGE/.test(code)) throw error
+    throw new errors.BadRequest(`malformed multipart/form-data: ${error instanceof Error ? error.message : String(error)}`)
+  }
+}
+
+async function readParts (request: FastifyRequest, limitBytes: number): Promise<FormFields> {
   const fields = new FormFields()
   for await (const part of request.parts()) {
     if (part.type === 'field') {

@@ -168,8 +168,16 @@ const orchestratorRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const newSecret = body[secretField[mode]]
     const keepsSecret = newSecret === undefined && current?.auth_mode === mode && current.secret_enc !== null
     requireFields(body, keepsSecret)
+    // The pattern admits what WHATWG URL parsing can still refuse (a %09 in the host, an open
+    // bracket): refused here as the field it is, not as a fault of ours.
+    let url: URL
     try {
-      await assertHostAllowed(app.config.outboundDeny, new URL(body.url).hostname)
+      url = new URL(body.url)
+    } catch {
+      throw fieldError('url', 'is not a valid URL: write it as https://host[:port][/path]')
+    }
+    try {
+      await assertHostAllowed(app.config.outboundDeny, url.hostname)
     } catch (error) {
       if (error instanceof OutboundDenied) throw fieldError('url', `may not point there: ${error.message}`)
       throw error
