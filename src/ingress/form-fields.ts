@@ -87,14 +87,38 @@ export function parseUrlEncoded (body: Buffer): FormFields {
   return fields
 }
 
+/** Room for the fields around the message in a provider's post (headers, envelope, signature). */
+export const MULTIPART_OVERHEAD_BYTES = 1024 * 1024
+
 /**
  * Multipart fields as bytes: @fastify/multipart decodes fields as latin1 (configured in the
  * ingress plugin), which maps every byte to one char, so Buffer.from(value, 'latin1') restores
  * them exactly. Truncation, which multipart reports but does not refuse, is refused here.
  */
 export async function readMultipart (request: FastifyRequest, limitBytes: number): Promise<FormFields> {
+  // Multipart is read from the raw request, past Fastify's bodyLimit, and a chunked post has no
+  // Content-Length to refuse up front: count every byte, and past the message limit plus room for
+  // the form's other fields, stop reading at once.
+  const cap = limitBytes + MULTIPART_OVERHEAD_BYTES
+  let received = 0
+  let refuse: (error: Error) => void = () => {}
+  const overCap = new Promise<never>((_resolve, reject) => { refuse = reject })
+  const count = (chunk: Buffer): void => {
+    received += chunk.length
+    if (received <= cap) return
+    request.raw.off('data', count)
+    request.raw.unpipe()
+    request.raw.pause()
+    refuse(new errors.PayloadTooLarge(`the post is larger than ${limitBytes} bytes (MAILRUN_MAX_MESSAGE_BYTES) plus ${MULTIPART_OVERHEAD_BYTES} bytes for its other fields`))
+  }
+  // Attached in the same tick as the multipart parser's pipe (on the first step of the parts
+  // iterator), so both see every chunk.
+  request.raw.on('data', count)
+  const reading = readParts(request, limitBytes)
+  // Once refused, the abandoned parser ends when the connection closes; its error is not news.
+  reading.catch(() => {})
   try {
-    return await readParts(request, limitBytes)
+    return await Promise.race([reading, overCap])
   } catch (error) {
     // Limits keep their own 413s; anything else the parser chokes on is the sender's malformed
     // post (no boundary, a broken part), never a fault of ours.
@@ -102,6 +126,8 @@ export async function readMultipart (request: FastifyRequest, limitBytes: number
     const status = (error as { statusCode?: number }).statusCode
     if (status === 413 || /LIMIT|TOO_LARGE/.test(code)) throw error
     throw new errors.BadRequest(`malformed multipart/form-data: ${error instanceof Error ? error.message : String(error)}`)
+  } finally {
+    request.raw.off('data', count)
   }
 }
 

@@ -24,6 +24,19 @@ interface MailboxRow extends TargetMailbox {
 
 class NotStored extends Error {}
 
+/** An answer given before the body is read (unknown token, missing credential). */
+class EarlyAnswer extends Error {
+  constructor (readonly status: number, readonly body: Record<string, unknown>) {
+    super(String(body.message ?? body.reason ?? status))
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    ingressMailbox?: MailboxRow
+  }
+}
+
 const Answer = Type.Object({
   message: Type.Optional(Type.String({ format: 'uuid' })),
   status: Type.Union(['accepted', 'duplicate', 'rejected', 'ignored'].map((s) => Type.Literal(s))),
@@ -94,15 +107,48 @@ export default async function ingressRoutes (app: FastifyInstance): Promise<void
   }
 
   app.setErrorHandler((error: Error & { statusCode?: number, code?: string }, request, reply) => {
+    // The body was not read: close the connection rather than drain it.
+    if (error instanceof EarlyAnswer) return reply.status(error.status).header('connection', 'close').send(error.body)
     if (error instanceof NotStored) {
       request.log.error({ err: error.cause ?? error }, error.message)
       return reply.status(503).header('retry-after', '60').send({ statusCode: 503, code: 'MAILRUN_ERR_NOT_STORED', message: `${error.message}; retry later`, requestId: request.id })
     }
     if (error.statusCode === 413 || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.code === 'FST_REQ_FILE_TOO_LARGE' || error.code === 'FST_FILES_LIMIT' || error.code === 'FST_PARTS_LIMIT' || error.code === 'FST_FIELDS_LIMIT') {
-      return reply.status(413).send({ statusCode: 413, code: 'MAILRUN_ERR_PAYLOAD_TOO_LARGE', message: error.code === 'MAILRUN_ERR_PAYLOAD_TOO_LARGE' ? error.message : tooLarge })
+      // The rest of the body is never read: close the connection instead of draining it.
+      return reply.status(413).header('connection', 'close').send({ statusCode: 413, code: 'MAILRUN_ERR_PAYLOAD_TOO_LARGE', message: error.code === 'MAILRUN_ERR_PAYLOAD_TOO_LARGE' ? error.message : tooLarge })
     }
     throw error
   })
+
+  /**
+   * Everything that needs no body, checked before the body is read: the token (the door's first
+   * credential) and, per door, a credential outside the body. A guessed token or a missing key
+   * costs a lookup, never the reading of a large post.
+   */
+  const identify = (door: 'mime' | 'mailgun' | 'sendgrid') => async (request: FastifyRequest) => {
+    const { ingressToken } = request.params as { ingressToken: string }
+    const mailbox = await findMailbox(ingressToken)
+    if (mailbox === null) {
+      if (door === 'mime') throw new EarlyAnswer(404, { statusCode: 404, code: 'MAILRUN_ERR_NOT_FOUND', message: 'unknown ingress token: copy the mime URL from the mailbox (POST /api/v1/mailboxes answers it; rotate-token issues a new one)' })
+      // 406 tells Mailgun to stop retrying; anything else 4xx it would retry for hours.
+      if (door === 'mailgun') throw new EarlyAnswer(406, { statusCode: 406, code: 'MAILRUN_ERR_UNKNOWN_MAILBOX', message: 'unknown ingress token' })
+      // SendGrid drops mail on any 4xx; an unknown mailbox has nowhere for the mail to go anyway.
+      throw new EarlyAnswer(200, { status: 'ignored', reason: 'unknown ingress token' })
+    }
+    if (door === 'mailgun' && mailbox.mailgunSigningKeyEnc === null) {
+      throw new EarlyAnswer(401, { statusCode: 401, code: 'MAILRUN_ERR_UNAUTHORIZED', message: 'this mailbox has no Mailgun signing key: set mailgunSigningKey on the mailbox' })
+    }
+    if (door === 'sendgrid' && mailbox.sendgridUsername !== null && mailbox.sendgridPasswordEnc !== null &&
+      !checkBasicAuth(request.headers.authorization, mailbox.sendgridUsername, app.secrets.open(mailbox.sendgridPasswordEnc))) {
+      throw new EarlyAnswer(401, { statusCode: 401, code: 'MAILRUN_ERR_UNAUTHORIZED', message: 'wrong or missing basic auth: put the user name and password set on the mailbox in the Inbound Parse URL' })
+    }
+    request.ingressMailbox = mailbox
+  }
+
+  const identified = (request: FastifyRequest): MailboxRow => {
+    if (request.ingressMailbox === undefined) throw new Error('the mailbox was not identified before the body')
+    return request.ingressMailbox
+  }
 
   const schema = (summary: string, description: string) => ({
     tags: ['ingress'],
@@ -113,26 +159,22 @@ export default async function ingressRoutes (app: FastifyInstance): Promise<void
   })
 
   app.post('/inbound/:ingressToken/mime', {
-    schema: schema('Raw RFC 822 message (MTA pipe or any provider that posts raw MIME)', 'Body: the message itself, as message/rfc822, application/octet-stream or text/plain. The ingress token in the path is the credential.')
-  }, async (request, reply) => {
-    const { ingressToken } = request.params as { ingressToken: string }
-    const mailbox = await findMailbox(ingressToken)
-    if (mailbox === null) throw new errors.NotFound('unknown ingress token: copy the mime URL from the mailbox (POST /api/v1/mailboxes answers it; rotate-token issues a new one)')
+    schema: schema('Raw RFC 822 message (MTA pipe or any provider that posts raw MIME)', 'Body: the message itself, as message/rfc822, application/octet-stream or text/plain. The ingress token in the path is the credential.'),
+    preParsing: async (request) => { await identify('mime')(request) }
+  }, async (request) => {
+    const mailbox = identified(request)
     const raw = request.body
     if (!Buffer.isBuffer(raw) || raw.length === 0) throw new errors.BadRequest('the body must be the raw message (Content-Type: message/rfc822)')
     return await deliver(mailbox, { door: 'mime', raw, rawIsOriginal: true, envelopeFrom: null, provider: null })
   })
 
   app.post('/inbound/:ingressToken/mailgun', {
-    schema: schema('Mailgun route forward()', 'Parsed fields or body-mime, as multipart/form-data or application/x-www-form-urlencoded. Verified with the mailbox Mailgun signing key (HMAC-SHA256 of timestamp + token), a single-use token and the timestamp window. An unknown or inactive mailbox answers 406 so Mailgun stops retrying.')
+    schema: schema('Mailgun route forward()', 'Parsed fields or body-mime, as multipart/form-data or application/x-www-form-urlencoded. Verified with the mailbox Mailgun signing key (HMAC-SHA256 of timestamp + token), a single-use token and the timestamp window. An unknown or inactive mailbox answers 406 so Mailgun stops retrying.'),
+    preParsing: async (request) => { await identify('mailgun')(request) }
   }, async (request, reply) => {
-    const { ingressToken } = request.params as { ingressToken: string }
-    const mailbox = await findMailbox(ingressToken)
-    // 406 tells Mailgun to stop retrying; anything else 4xx it would retry for hours.
-    if (mailbox === null) return await reply.status(406).send({ statusCode: 406, code: 'MAILRUN_ERR_UNKNOWN_MAILBOX', message: 'unknown ingress token' })
-    if (mailbox.mailgunSigningKeyEnc === null) throw new errors.Unauthorized('this mailbox has no Mailgun signing key: set mailgunSigningKey on the mailbox')
+    const mailbox = identified(request)
     const fields = await readForm(request)
-    const check = verifyMailgunSignature(fields, app.secrets.open(mailbox.mailgunSigningKeyEnc), app.config.mailgunMaxAgeSeconds)
+    const check = verifyMailgunSignature(fields, app.secrets.open(mailbox.mailgunSigningKeyEnc ?? ''), app.config.mailgunMaxAgeSeconds)
     if (!check.ok) throw new errors.Unauthorized(check.reason)
     const mail = mailgunToInbound(fields)
 
@@ -158,16 +200,10 @@ export default async function ingressRoutes (app: FastifyInstance): Promise<void
   })
 
   app.post('/inbound/:ingressToken/sendgrid', {
-    schema: schema('SendGrid Inbound Parse', 'Default (parsed fields) or raw (the email field), multipart/form-data. Optional basic auth: set sendgridBasicAuth on the mailbox and put user:password@ in the destination URL.')
-  }, async (request, reply) => {
-    const { ingressToken } = request.params as { ingressToken: string }
-    const mailbox = await findMailbox(ingressToken)
-    // SendGrid drops mail on any 4xx; an unknown mailbox has nowhere for the mail to go anyway.
-    if (mailbox === null) return { status: 'ignored' as const, reason: 'unknown ingress token' }
-    if (mailbox.sendgridUsername !== null && mailbox.sendgridPasswordEnc !== null &&
-      !checkBasicAuth(request.headers.authorization, mailbox.sendgridUsername, app.secrets.open(mailbox.sendgridPasswordEnc))) {
-      throw new errors.Unauthorized('wrong or missing basic auth: put the user name and password set on the mailbox in the Inbound Parse URL')
-    }
+    schema: schema('SendGrid Inbound Parse', 'Default (parsed fields) or raw (the email field), multipart/form-data. Optional basic auth: set sendgridBasicAuth on the mailbox and put user:password@ in the destination URL.'),
+    preParsing: async (request) => { await identify('sendgrid')(request) }
+  }, async (request) => {
+    const mailbox = identified(request)
     const fields = await readForm(request)
     return await deliver(mailbox, sendgridToInbound(fields))
   })
