@@ -23,10 +23,16 @@ export interface AppDeps {
   dnsResolver?: DNSResolver
 }
 
+/** Believe this many proxies in front (the nearest hops), as proxy-addr counts them. */
+function trustHops (hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops
+}
+
 export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
-    trustProxy: true,
+    // Off unless the operator says which proxies to believe: else any client picks its own address.
+    trustProxy: typeof deps.config.trustProxy === 'number' ? trustHops(deps.config.trustProxy) : deps.config.trustProxy,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 

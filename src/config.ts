@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { parseDenyList, type OutboundDeny } from './net/outbound-guard.js'
+import { isIP } from 'node:net'
+import { buildOutboundPolicy, DEFAULT_OUTBOUND_DENY, OutboundSettingError, type OutboundDeny } from './net/outbound-guard.js'
 
 // Each variable carries `expected`: the words used when its value is wrong, so the
 // operator reads what to write instead of a JSON-schema path.
@@ -25,10 +26,16 @@ export const EnvSchema = Type.Object({
     'a key of at least 24 characters'),
   MAILRUN_SECRET_KEY: variable(Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: 'AES-256-GCM key for secrets at rest: 32 bytes in base64 (openssl rand -base64 32). Required with DATABASE_URL; unset on the embedded database: generated into MAILRUN_DATA_DIR/secret.key.' })),
     '32 bytes in base64, 44 characters (generate with: openssl rand -base64 32)'),
-  MAILRUN_OUTBOUND_DENY: variable(Type.String({ minLength: 1, default: '127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8', description: 'Address ranges (CIDRs, comma-separated) that tenant-supplied hosts (Orchestrator, IMAP, SMTP) may not reach. "none" allows all.' }),
+  MAILRUN_OUTBOUND_DENY: variable(Type.String({ minLength: 1, default: DEFAULT_OUTBOUND_DENY, description: 'Address ranges (CIDRs, comma-separated) that tenant-supplied hosts (Orchestrator, IMAP, SMTP) may not reach: by default loopback, unspecified, private, shared, link-local (cloud metadata), multicast and reserved ranges. "none" allows all.' }),
     'comma-separated CIDRs such as 127.0.0.0/8,::1/128, or none'),
+  MAILRUN_OUTBOUND_ALLOW: variable(Type.Optional(Type.String({ minLength: 1, description: 'Addresses (CIDRs) or host names that tenant-supplied hosts may reach even though MAILRUN_OUTBOUND_DENY covers them: an on-premises Orchestrator or mail server on the internal network.' })),
+    'comma-separated CIDRs or host names such as 10.20.0.0/16,orchestrator.corp.example'),
   MAILRUN_ADMIN_RATE_LIMIT: variable(Type.Integer({ minimum: 1, maximum: 1000000, default: 600, description: 'Admin API requests allowed per key (or per client address without one) per minute.' }),
     'a whole number of requests per minute, at least 1'),
+  MAILRUN_AUTH_FAILURE_LIMIT: variable(Type.Integer({ minimum: 1, maximum: 1000000, default: 20, description: 'Failed credentials (wrong or missing API key, unknown ingress token, bad provider signature) allowed per client address per minute; past it the address gets 429 until the minute ends.' }),
+    'a whole number of failures per minute, at least 1'),
+  MAILRUN_TRUST_PROXY: variable(Type.String({ minLength: 1, default: 'false', description: 'Whom to believe about the client address (X-Forwarded-For): false (no one, the default), a number of proxy hops, or a comma-separated list of proxy addresses or CIDRs.' }),
+    'false, a number of hops such as 1, or proxy addresses/CIDRs such as 10.0.0.0/8,127.0.0.1'),
   MAILRUN_MAX_MESSAGE_BYTES: variable(Type.Integer({ minimum: 1024, maximum: 200 * 1024 * 1024, default: 30 * 1024 * 1024, description: 'Largest message (or provider post) accepted, in bytes; larger ones answer 413.' }),
     'a number of bytes from 1024 to 209715200'),
   MAILRUN_MAILGUN_MAX_AGE_S: variable(Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, default: 9 * 3600, description: 'How old a Mailgun signature timestamp may be. Mailgun retries for 8 hours with the original timestamp, so the default covers that.' }),
@@ -75,6 +82,8 @@ export interface Config {
   secretKey: Buffer | undefined
   outboundDeny: OutboundDeny
   adminRateLimitPerMinute: number
+  authFailureLimitPerMinute: number
+  trustProxy: boolean | number | string
   maxMessageBytes: number
   mailgunMaxAgeSeconds: number
   dnsServers: string[] | undefined
@@ -133,11 +142,25 @@ export function loadConfig (source: EnvSource): Config {
     problems.push(`${name}: expected ${schema?.expected ?? 'a valid value'}, got ${given === undefined ? 'nothing' : JSON.stringify(given)}`)
   }
   let outboundDeny: OutboundDeny = 'none'
-  if (!seen.has('MAILRUN_OUTBOUND_DENY')) {
+  if (!seen.has('MAILRUN_OUTBOUND_DENY') && !seen.has('MAILRUN_OUTBOUND_ALLOW')) {
+    const env = converted as Env
     try {
-      outboundDeny = parseDenyList((converted as Env).MAILRUN_OUTBOUND_DENY)
+      outboundDeny = buildOutboundPolicy({ deny: env.MAILRUN_OUTBOUND_DENY, allow: env.MAILRUN_OUTBOUND_ALLOW, dnsServers: env.MAILRUN_DNS_SERVERS?.split(',').map((s) => s.trim()).filter(Boolean) })
     } catch (error) {
-      problems.push(`MAILRUN_OUTBOUND_DENY: expected ${String((EnvSchema.properties.MAILRUN_OUTBOUND_DENY as { expected?: string }).expected)}; ${(error as Error).message}`)
+      const variable = error instanceof OutboundSettingError ? error.variable : 'MAILRUN_OUTBOUND_DENY'
+      problems.push(`${variable}: expected ${String((EnvSchema.properties[variable] as { expected?: string }).expected)}; ${(error as Error).message}`)
+    }
+  }
+  let trustProxy: boolean | number | string = false
+  if (!seen.has('MAILRUN_TRUST_PROXY')) {
+    const value = (converted as Env).MAILRUN_TRUST_PROXY.trim()
+    if (/^(false|off|no|0)$/i.test(value)) trustProxy = false
+    else if (/^[1-9]\d{0,1}$/.test(value)) trustProxy = Number(value)
+    else {
+      const entries = value.split(',').map((e) => e.trim()).filter(Boolean)
+      const bad = entries.find((e) => isIP(e.split('/')[0] ?? '') === 0 || (e.includes('/') && !/^\d{1,3}$/.test(e.split('/')[1] ?? '')))
+      if (bad !== undefined || entries.length === 0) problems.push(`MAILRUN_TRUST_PROXY: expected ${String((EnvSchema.properties.MAILRUN_TRUST_PROXY as { expected?: string }).expected)}, got ${JSON.stringify(written.MAILRUN_TRUST_PROXY ?? value)}`)
+      else trustProxy = entries.join(',')
     }
   }
   if (problems.length > 0) throw new ConfigError(problems)
@@ -154,6 +177,8 @@ export function loadConfig (source: EnvSource): Config {
     secretKey: env.MAILRUN_SECRET_KEY !== undefined ? Buffer.from(env.MAILRUN_SECRET_KEY, 'base64') : undefined,
     outboundDeny,
     adminRateLimitPerMinute: env.MAILRUN_ADMIN_RATE_LIMIT,
+    authFailureLimitPerMinute: env.MAILRUN_AUTH_FAILURE_LIMIT,
+    trustProxy,
     maxMessageBytes: env.MAILRUN_MAX_MESSAGE_BYTES,
     mailgunMaxAgeSeconds: env.MAILRUN_MAILGUN_MAX_AGE_S,
     dnsServers: env.MAILRUN_DNS_SERVERS?.split(',').map((s) => s.trim()).filter(Boolean),

@@ -8,8 +8,14 @@ export const errors = {
   Forbidden: createError('MAILRUN_ERR_FORBIDDEN', '%s', 403),
   Conflict: createError('MAILRUN_ERR_CONFLICT', '%s', 409),
   BadRequest: createError('MAILRUN_ERR_BAD_REQUEST', '%s', 400),
-  PayloadTooLarge: createError('MAILRUN_ERR_PAYLOAD_TOO_LARGE', '%s', 413)
+  PayloadTooLarge: createError('MAILRUN_ERR_PAYLOAD_TOO_LARGE', '%s', 413),
+  TooManyFailures: createError('MAILRUN_ERR_RATE_LIMITED', '%s', 429)
 } as const
+
+/** The 429 for an address past its failed-credential allowance, with when to come back. */
+export function tooManyFailures (retryAfterS: number): Error {
+  return Object.assign(new errors.TooManyFailures(`Too many failed attempts from this address: retry after ${retryAfterS} s (MAILRUN_AUTH_FAILURE_LIMIT)`), { retryAfterS })
+}
 
 /** A 400 naming one offending field, shaped like the validation errors. */
 export function fieldError (field: string, message: string): Error {

@@ -1,7 +1,7 @@
 import type { LookupAddress, LookupOptions } from 'node:dns'
 import { isIP } from 'node:net'
 import { Agent, type Dispatcher } from 'undici'
-import { OutboundDenied, resolveAllowed, type OutboundDeny } from './outbound-guard.js'
+import { isDenied, normalizeHost, OutboundDenied, resolveAllowed, type OutboundDeny } from './outbound-guard.js'
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void
 
@@ -24,7 +24,7 @@ export function outboundDispatcher (deny: OutboundDeny, options: Agent.Options =
 
 /** IP literals never go through lookup, so they are checked before the request. */
 export function assertLiteralAllowed (deny: OutboundDeny, url: URL): void {
-  const host = url.hostname.replace(/^\[|\]$/g, '')
-  if (deny === 'none' || isIP(host) === 0) return
-  if (deny.check(host, isIP(host) === 4 ? 'ipv4' : 'ipv6')) throw new OutboundDenied(url.hostname, host)
+  const host = normalizeHost(url.hostname)
+  if (deny === 'none' || host === null || isIP(host) === 0) return
+  if (isDenied(deny, host)) throw new OutboundDenied(url.hostname, host)
 }

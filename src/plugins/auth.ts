@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { authenticateKey, type Principal } from '../auth/api-keys.js'
-import { errors } from '../errors.js'
+import { errors, tooManyFailures } from '../errors.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,14 +26,20 @@ export default fp(async function auth (app: FastifyInstance) {
   app.decorateRequest('principal', null)
 
   async function authenticate (request: FastifyRequest): Promise<Principal> {
-    const header = request.headers.authorization
-    if (header === undefined || header === '') {
-      throw new errors.Unauthorized('Missing Authorization header: send "Authorization: Bearer <api key>"')
+    // An address past its failed-credential allowance is refused before its key is even looked
+    // at: otherwise the answer to a right guess would stand out.
+    const wait = app.failures.blocked(request.ip)
+    if (wait !== null) throw tooManyFailures(wait)
+    const refuse = (message: string): Error => {
+      app.failures.fail(request.ip)
+      return new errors.Unauthorized(message)
     }
+    const header = request.headers.authorization
+    if (header === undefined || header === '') throw refuse('Missing Authorization header: send "Authorization: Bearer <api key>"')
     const key = BEARER.exec(header)?.[1]
-    if (key === undefined) throw new errors.Unauthorized('Malformed Authorization header: expected "Bearer <api key>"')
+    if (key === undefined) throw refuse('Malformed Authorization header: expected "Bearer <api key>"')
     const principal = await authenticateKey(app.db, key, app.config.adminKey)
-    if (principal === null) throw new errors.Unauthorized('Unknown or revoked API key')
+    if (principal === null) throw refuse('Unknown or revoked API key')
     request.principal = principal
     return principal
   }

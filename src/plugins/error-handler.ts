@@ -50,6 +50,8 @@ export default fp(async function errorHandler (app: FastifyInstance) {
       }
       return reply.status(status).send(body)
     }
+    const retryAfterS = (error as { retryAfterS?: number }).retryAfterS
+    if (retryAfterS !== undefined) reply.header('retry-after', String(retryAfterS))
     const body: ErrorBody = { statusCode: status, code: error.code ?? 'MAILRUN_ERR_BAD_REQUEST', message: error.message }
     const details = (error as { details?: unknown }).details
     if (details !== undefined) body.details = details

@@ -19,6 +19,7 @@ import { createOrchestratorRegistry, type OrchestratorRegistry } from '../orches
 import type { DatabaseHandle } from '../db/database.js'
 import type { Database } from '../db/schema.js'
 import { countStuck } from '../pipeline/undecided.js'
+import { createFailureLimiter, type FailureLimiter } from '../auth/failure-limiter.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -35,6 +36,7 @@ declare module 'fastify' {
     mailer: Mailer
     outcomeDeps: OutcomeDeps
     sweeper: Sweeper
+    failures: FailureLimiter
   }
 }
 
@@ -62,6 +64,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('db', deps.database.db)
   app.decorate('metrics', metrics)
   app.decorate('secrets', deps.secrets)
+  app.decorate('failures', createFailureLimiter({ max: deps.config.authFailureLimitPerMinute }))
   const dispatcher = outboundDispatcher(deps.config.outboundDeny)
   app.decorate('orchestrator', createOrchestratorRegistry({ dispatcher, deny: deps.config.outboundDeny }))
   app.addHook('onClose', async () => { await dispatcher.close() })

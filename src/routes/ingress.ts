@@ -108,7 +108,11 @@ export default async function ingressRoutes (app: FastifyInstance): Promise<void
 
   app.setErrorHandler((error: Error & { statusCode?: number, code?: string }, request, reply) => {
     // The body was not read: close the connection rather than drain it.
-    if (error instanceof EarlyAnswer) return reply.status(error.status).header('connection', 'close').send(error.body)
+    if (error instanceof EarlyAnswer) {
+      const retryAfterS = (error as { retryAfterS?: number }).retryAfterS
+      if (retryAfterS !== undefined) reply.header('retry-after', String(retryAfterS))
+      return reply.status(error.status).header('connection', 'close').send(error.body)
+    }
     if (error instanceof NotStored) {
       request.log.error({ err: error.cause ?? error }, error.message)
       return reply.status(503).header('retry-after', '60').send({ statusCode: 503, code: 'MAILRUN_ERR_NOT_STORED', message: `${error.message}; retry later`, requestId: request.id })
@@ -126,8 +130,14 @@ export default async function ingressRoutes (app: FastifyInstance): Promise<void
    * costs a lookup, never the reading of a large post.
    */
   const identify = (door: 'mime' | 'mailgun' | 'sendgrid') => async (request: FastifyRequest) => {
+    // Guessing tokens must be slow: an address with too many failed credentials waits.
+    const wait = app.failures.blocked(request.ip)
+    if (wait !== null) {
+      throw Object.assign(new EarlyAnswer(429, { statusCode: 429, code: 'MAILRUN_ERR_RATE_LIMITED', message: `Too many failed attempts from this address: retry after ${wait} s (MAILRUN_AUTH_FAILURE_LIMIT)` }), { retryAfterS: wait })
+    }
     const { ingressToken } = request.params as { ingressToken: string }
     const mailbox = await findMailbox(ingressToken)
+    if (mailbox === null) app.failures.fail(request.ip)
     if (mailbox === null) {
       if (door === 'mime') throw new EarlyAnswer(404, { statusCode: 404, code: 'MAILRUN_ERR_NOT_FOUND', message: 'unknown ingress token: copy the mime URL from the mailbox (POST /api/v1/mailboxes answers it; rotate-token issues a new one)' })
       // 406 tells Mailgun to stop retrying; anything else 4xx it would retry for hours.
@@ -135,12 +145,13 @@ export default async function ingressRoutes (app: FastifyInstance): Promise<void
       // SendGrid drops mail on any 4xx; an unknown mailbox has nowhere for the mail to go anyway.
       throw new EarlyAnswer(200, { status: 'ignored', reason: 'unknown ingress token' })
     }
-    if (door === 'mailgun' && mailbox.mailgunSigningKeyEnc === null) {
-      throw new EarlyAnswer(401, { statusCode: 401, code: 'MAILRUN_ERR_UNAUTHORIZED', message: 'this mailbox has no Mailgun signing key: set mailgunSigningKey on the mailbox' })
-    }
     if (door === 'sendgrid' && mailbox.sendgridUsername !== null && mailbox.sendgridPasswordEnc !== null &&
       !checkBasicAuth(request.headers.authorization, mailbox.sendgridUsername, app.secrets.open(mailbox.sendgridPasswordEnc))) {
+      app.failures.fail(request.ip)
       throw new EarlyAnswer(401, { statusCode: 401, code: 'MAILRUN_ERR_UNAUTHORIZED', message: 'wrong or missing basic auth: put the user name and password set on the mailbox in the Inbound Parse URL' })
+    }
+    if (door === 'mailgun' && mailbox.mailgunSigningKeyEnc === null) {
+      throw new EarlyAnswer(401, { statusCode: 401, code: 'MAILRUN_ERR_UNAUTHORIZED', message: 'this mailbox has no Mailgun signing key: set mailgunSigningKey on the mailbox' })
     }
     request.ingressMailbox = mailbox
   }
@@ -155,7 +166,7 @@ export default async function ingressRoutes (app: FastifyInstance): Promise<void
     summary,
     description,
     params: TokenParams,
-    response: { 200: Type.Ref('InboundAnswer'), 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody'), 406: Type.Ref('ErrorBody'), 413: Type.Ref('ErrorBody'), 503: Type.Ref('ErrorBody') }
+    response: { 200: Type.Ref('InboundAnswer'), 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody'), 406: Type.Ref('ErrorBody'), 413: Type.Ref('ErrorBody'), 429: Type.Ref('ErrorBody'), 503: Type.Ref('ErrorBody') }
   })
 
   app.post('/inbound/:ingressToken/mime', {
@@ -175,7 +186,10 @@ export default async function ingressRoutes (app: FastifyInstance): Promise<void
     const mailbox = identified(request)
     const fields = await readForm(request)
     const check = verifyMailgunSignature(fields, app.secrets.open(mailbox.mailgunSigningKeyEnc ?? ''), app.config.mailgunMaxAgeSeconds)
-    if (!check.ok) throw new errors.Unauthorized(check.reason)
+    if (!check.ok) {
+      app.failures.fail(request.ip)
+      throw new errors.Unauthorized(check.reason)
+    }
     const mail = mailgunToInbound(fields)
 
     const seen = await app.db.selectFrom('mailgun_tokens').innerJoin('messages', 'messages.id', 'mailgun_tokens.message_id')

@@ -87,7 +87,7 @@ async function routesWithBodies (app: FastifyInstance, ids: Record<string, strin
 }
 
 t.test(`${ADMIN_CASES} generated admin bodies and ${DOOR_CASES} generated deliveries never answer 5xx, on ${testDatabaseKind}`, async (t) => {
-  const { app } = await buildTestApp(t, { env: { MAILRUN_ADMIN_RATE_LIMIT: '1000000', LOG_LEVEL: 'fatal', MAILRUN_MAX_MESSAGE_BYTES: '65536' } })
+  const { app } = await buildTestApp(t, { env: { MAILRUN_ADMIN_RATE_LIMIT: '1000000', MAILRUN_AUTH_FAILURE_LIMIT: '1000000', LOG_LEVEL: 'fatal', MAILRUN_MAX_MESSAGE_BYTES: '65536' } })
   const setup = await setUpMailbox(app, { mailbox: { senderAuth: 'off', mailgunSigningKey: 'mailgun-signing-key-for-tests', sendgridBasicAuth: { username: 'sg', password: 'sg-password' } } })
   const admin = client(app, ADMIN_KEY)
   const ids = { 'tenants.id': setup.tenantId, 'mailboxes.id': setup.mailboxId, 'senders.id': setup.senderId, 'robots.id': setup.robotId }

@@ -1,10 +1,15 @@
 import dgram from 'node:dgram'
 import dnsPacket from 'dns-packet'
 
+/** A TXT value, or addresses for A and AAAA questions. */
+export type DnsRecord = string | { A?: string[], AAAA?: string[] }
+
 export interface DnsServer {
   /** host:port, as MAILRUN_DNS_SERVERS takes it. */
   address: string
   queries: () => number
+  /** Changes (or adds) the answer for a name, as a DNS operator would. */
+  set: (name: string, record: DnsRecord) => void
   close: () => Promise<void>
 }
 
@@ -18,12 +23,12 @@ function characterStrings (value: string): string[] {
 }
 
 /**
- * An authoritative DNS server on 127.0.0.1 answering TXT questions from `records` (name → value),
- * NXDOMAIN for anything else. mailrun reaches it through MAILRUN_DNS_SERVERS, over real UDP, as it
- * would reach the operator's resolver.
+ * An authoritative DNS server on 127.0.0.1 answering TXT, A and AAAA questions from `records`
+ * (name → value), NXDOMAIN for any other name. mailrun reaches it through MAILRUN_DNS_SERVERS, over
+ * real UDP, as it would reach the operator's resolver.
  */
-export async function startDnsServer (records: Record<string, string>, port = 0): Promise<DnsServer> {
-  const table = new Map(Object.entries(records).map(([name, value]) => [name.toLowerCase(), value]))
+export async function startDnsServer (records: Record<string, DnsRecord>, port = 0): Promise<DnsServer> {
+  const table = new Map<string, DnsRecord>(Object.entries(records).map(([name, value]) => [name.toLowerCase(), value]))
   const socket = dgram.createSocket('udp4')
   let count = 0
   let closed = false
@@ -32,13 +37,20 @@ export async function startDnsServer (records: Record<string, string>, port = 0)
     try { query = dnsPacket.decode(message) } catch { return }
     count++
     const question = query.questions?.[0]
-    const value = question?.type === 'TXT' ? table.get(question.name.toLowerCase()) : undefined
+    const record = question === undefined ? undefined : table.get(question.name.toLowerCase())
+    const answers: dnsPacket.Answer[] = []
+    if (question !== undefined && record !== undefined) {
+      if (typeof record === 'string' && question.type === 'TXT') answers.push({ type: 'TXT', name: question.name, ttl: 300, data: characterStrings(record) })
+      if (typeof record !== 'string' && question.type === 'A') for (const data of record.A ?? []) answers.push({ type: 'A', name: question.name, ttl: 0, data })
+      if (typeof record !== 'string' && question.type === 'AAAA') for (const data of record.AAAA ?? []) answers.push({ type: 'AAAA', name: question.name, ttl: 0, data })
+    }
+    // A name with other records answers "no data" (an empty answer); an unknown name NXDOMAIN.
     const answer = dnsPacket.encode({
       type: 'response',
       id: query.id,
-      flags: dnsPacket.AUTHORITATIVE_ANSWER | (value === undefined ? NXDOMAIN : 0),
+      flags: dnsPacket.AUTHORITATIVE_ANSWER | (record === undefined ? NXDOMAIN : 0),
       questions: query.questions,
-      answers: value === undefined || question === undefined ? [] : [{ type: 'TXT', name: question.name, ttl: 300, data: characterStrings(value) }]
+      answers
     })
     socket.send(answer, peer.port, peer.address)
   })
@@ -46,6 +58,7 @@ export async function startDnsServer (records: Record<string, string>, port = 0)
   return {
     address: `127.0.0.1:${socket.address().port}`,
     queries: () => count,
+    set: (name, record) => { table.set(name.toLowerCase(), record) },
     close: async () => {
       if (closed) return
       closed = true
