@@ -50,3 +50,18 @@ t.test('a rejected message shows its problems in the messages API', async (t) =>
   t.match(listed, [{ id: answer.message, status: 'rejected', reason: 'the email has 1 problem', problems: [{ line: 2, text: 'Build Report', message: /not a valid function name/ }] }])
   t.match((await setup.api('GET', `/api/v1/messages/${answer.message}`)).json(), { body: null, subject: null, launchId: null })
 })
+
+t.test('under the provider policy only the topmost header of the trusted server counts, and the mailbox warns why', async (t) => {
+  const { app } = await buildTestApp(t, { dnsResolver: dns })
+  const setup = await setUpMailbox(app, { mailbox: { senderAuth: 'provider', trustedAuthservId: 'mx.acme.example' } })
+  // What arrives at mailrun: the MTA prepended its own verdict above whatever the sender wrote.
+  const relayed = (mta: string, forged: string, id: string): string => `Authentication-Results: mx.acme.example; ${mta}\r\n` +
+    buildMessage({ from: 'anna@sender.example', subject: 'Monthly Report', body: 'period = 2026-10\nBuildReport', messageId: `<${id}@sender.example>`, headers: { 'Authentication-Results': `mx.acme.example; ${forged}` } })
+  const post = async (raw: string) => (await app.inject({ method: 'POST', url: `/inbound/${setup.ingressToken}/mime`, headers: { 'content-type': 'message/rfc822' }, payload: raw })).json()
+  t.match(await post(relayed('dkim=none; dmarc=fail header.from=sender.example', 'dkim=pass header.d=sender.example; dmarc=pass header.from=sender.example', 'forged-below')),
+    { status: 'rejected', reason: /mx\.acme\.example reports no DMARC or aligned DKIM pass/ }, "a sender's forged pass below the MTA's fail is not believed")
+  t.match(await post(relayed('dkim=pass header.d=sender.example; dmarc=pass header.from=sender.example', 'dmarc=fail header.from=sender.example', 'genuine-top')),
+    { status: 'accepted' }, "the MTA's own verdict on top is")
+  const mailbox = (await setup.api('GET', `/api/v1/mailboxes/${setup.mailboxId}`)).json()
+  t.match(mailbox.warnings, [/trusts the topmost Authentication-Results header from mx\.acme\.example.*a sender can forge "dmarc=pass"/])
+})
