@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
+import { isMailboxAddress } from './mail/address.js'
 import type { DNSResolver } from 'mailauth'
 import type { SecretBox } from './crypto/secret-box.js'
 import ingressRoutes from './routes/ingress.js'
@@ -33,7 +34,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     // Off unless the operator says which proxies to believe: else any client picks its own address.
     trustProxy: typeof deps.config.trustProxy === 'number' ? trustHops(deps.config.trustProxy) : deps.config.trustProxy,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } }
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true, formats: { 'idn-email': isMailboxAddress } } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   await app.register(services, deps)

@@ -1,3 +1,4 @@
+import iconv from 'iconv-lite'
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser'
 import { headerEnd, normalizeMessageId } from './header-block.js'
 
@@ -68,11 +69,41 @@ function checkLimits (raw: Buffer, limits: ParseLimits): void {
   }
 }
 
+/** Lines ended by CR alone: no mail standard allows it, and parsers read it as one long line. */
+function checkLineEnds (raw: Buffer): void {
+  const head = raw.subarray(0, Math.min(raw.length, 8192))
+  const cr = head.indexOf(0x0d)
+  if (cr !== -1 && head.indexOf(0x0a) === -1 && head.indexOf(0x0d, cr + 1) !== -1) {
+    throw new UnreadableMessage('its lines end with a bare CR (carriage return without line feed); mail lines must end with CRLF — check the program that wrote or relayed it')
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * Header bytes that are not UTF-8 (a windows-1251 Subject written without RFC 2047 encoding, as
+ * some old clients do) are read in the charset the message declares for its text, as mail
+ * clients read them. Only the copy handed to the parser changes: DKIM sees the bytes as sent.
+ */
+export function readableHeaders (raw: Buffer): Buffer {
+  const end = headerEnd(raw)
+  const block = raw.subarray(0, end === -1 ? raw.length : end)
+  if (!block.some((byte) => byte > 0x7f)) return raw
+  try {
+    utf8.decode(block)
+    return raw
+  } catch {}
+  const declared = /charset\s*=\s*"?([\w.:-]+)"?/i.exec(raw.subarray(0, Math.min(raw.length, 64 * 1024)).toString('latin1'))?.[1]
+  const charset = declared !== undefined && !/^(utf-?8|us-ascii)$/i.test(declared) && iconv.encodingExists(declared) ? declared : 'windows-1252'
+  return Buffer.concat([Buffer.from(iconv.decode(block, charset), 'utf8'), raw.subarray(block.length)])
+}
+
 export async function parseMessage (raw: Buffer, limits: ParseLimits = defaultParseLimits): Promise<ParsedMessage> {
   checkLimits(raw, limits)
+  checkLineEnds(raw)
   let mail: ParsedMail
   try {
-    mail = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true })
+    mail = await simpleParser(readableHeaders(raw), { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true })
   } catch (error) {
     throw new UnreadableMessage(`it is not a readable email (${(error as Error).message})`)
   }

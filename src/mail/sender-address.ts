@@ -1,8 +1,9 @@
+import { parseMailbox } from './address.js'
 import type { ParsedMessage } from './parse-message.js'
 
+/** `address`: canonical and lower-cased, for matching senders; `domain`: the A-label, for DKIM and DMARC. */
 export type SenderAddress = { ok: true, address: string, domain: string, name: string } | { ok: false, reason: string }
 
-const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@([a-z0-9-]+(\.[a-z0-9-]+)+)$/i
 const ADDRESS_IN_TEXT = /[^\s@<>"']+@[^\s@<>"']+\.[^\s@<>"']+/g
 
 /**
@@ -15,14 +16,16 @@ export function senderAddress (message: ParsedMessage): SenderAddress {
   if (message.fromIsGroup) return { ok: false, reason: 'the From header is a group, not one person' }
   if (message.from.length > 1) return { ok: false, reason: 'the From header names more than one mailbox' }
   const { address, name } = message.from[0] as { address: string, name: string }
-  const match = ADDRESS.exec(address)
-  if (match === null) return { ok: false, reason: `the From address "${address}" is not a valid email address` }
-  const lower = address.toLowerCase()
+  const mailbox = parseMailbox(address)
+  if (mailbox === null) return { ok: false, reason: `the From address "${address}" is not a valid email address` }
+  const lower = `${mailbox.local}@${mailbox.domain}`.toLowerCase()
   // "boss@company.example" <attacker@elsewhere.example> shows one address and is from another.
   for (const shown of name.match(ADDRESS_IN_TEXT) ?? []) {
-    if (shown.toLowerCase().replace(/[.,;:]+$/, '') !== lower) {
+    const trimmed = shown.replace(/[.,;:]+$/, '')
+    const parsed = parseMailbox(trimmed)
+    if ((parsed === null ? trimmed.toLowerCase() : `${parsed.local}@${parsed.domain}`.toLowerCase()) !== lower) {
       return { ok: false, reason: `the From display name shows ${shown} but the address is ${address}` }
     }
   }
-  return { ok: true, address: lower, domain: (match[1] as string).toLowerCase(), name }
+  return { ok: true, address: lower, domain: mailbox.asciiDomain, name }
 }

@@ -25,7 +25,7 @@ t.test(`senders and robots through HTTP on ${testDatabaseKind}`, async (t) => {
   t.test('a sender needs a valid email', async (t) => {
     const res = await api('POST', '/api/v1/senders', { fullName: 'Bob', email: 'not an address' })
     t.equal(res.statusCode, 400)
-    t.match(res.json().details, [{ field: 'email', message: /format "email"/ }])
+    t.match(res.json().details, [{ field: 'email', message: /format "idn-email"/ }])
   })
 
   t.test('robots: declared catalogue, defaults, allow-list, rename, delete', async (t) => {

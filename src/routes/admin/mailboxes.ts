@@ -8,6 +8,7 @@ import type { ImapSettings, MailboxesTable, SmtpSettings } from '../../db/schema
 import { errors, fieldError } from '../../errors.js'
 import { assertHostAllowed, OutboundDenied } from '../../net/outbound-guard.js'
 import { tenantOf } from '../../plugins/auth.js'
+import { storedAddress } from '../../mail/address.js'
 import { errorResponses, IdParams, ListQuery, marker, Nullable, Page, SecretMarker, Timestamp, Uuid } from '../../schemas/common.js'
 
 const Host = Type.String({ minLength: 1, maxLength: 253, pattern: '^[^\\s/:@]+$|^\\[[0-9a-fA-F:]+\\]$' })
@@ -40,7 +41,7 @@ const SendgridBasicAuth = Type.Object({
 }, { additionalProperties: false })
 
 const mailboxFields = {
-  address: Type.String({ format: 'email', maxLength: 254, description: 'The service mailbox senders write to. Unique across the instance.' }),
+  address: Type.String({ format: 'idn-email', maxLength: 254, description: 'The service mailbox senders write to. Unique across the instance.' }),
   active: Type.Boolean({ default: true }),
   senderAuth: SenderAuth,
   trustedAuthservId: Nullable(Type.String({ maxLength: 253, description: 'With senderAuth provider: the authserv-id whose Authentication-Results header is trusted (IMAP mail).' })),
@@ -185,7 +186,7 @@ const mailboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
   /** The columns a body sets; `current` supplies stored passwords the body leaves out. */
   async function columnsFrom (body: Partial<Static<typeof MailboxPatch>>, current: MailboxRow | null): Promise<Updateable<MailboxesTable>> {
     const columns: Updateable<MailboxesTable> = {}
-    if (body.address !== undefined) columns.address = body.address.toLowerCase()
+    if (body.address !== undefined) columns.address = storedAddress(body.address).toLowerCase()
     if (body.active !== undefined) columns.active = body.active
     if (body.senderAuth !== undefined) columns.sender_auth = body.senderAuth
     if (body.trustedAuthservId !== undefined) columns.trusted_authserv_id = body.trustedAuthservId
@@ -248,7 +249,7 @@ const mailboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
           throw new errors.Conflict(`licence limit reached: tenant "${tenant.name}" may have ${tenant.max_mailboxes} service mailbox(es) and has ${used.n}. Delete one, or ask the instance admin to raise maxMailboxes.`)
         }
         return await trx.insertInto('mailboxes').values({
-          ...columns as Insertable<MailboxesTable>, tenant_id: tenantId, address: request.body.address.toLowerCase(), ingress_token_hash: hash
+          ...columns as Insertable<MailboxesTable>, tenant_id: tenantId, address: storedAddress(request.body.address).toLowerCase(), ingress_token_hash: hash
         }).returningAll().executeTakeFirstOrThrow()
       })
       return await reply.status(201).send({ ...present(row), ingressToken: token, ingressUrls: ingressUrls(app.config.publicUrl, token) })

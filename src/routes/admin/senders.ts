@@ -6,11 +6,12 @@ import { newestFirst } from '../../db/pagination.js'
 import type { SendersTable } from '../../db/schema.js'
 import { errors } from '../../errors.js'
 import { tenantOf } from '../../plugins/auth.js'
+import { storedAddress } from '../../mail/address.js'
 import { errorResponses, IdParams, ListQuery, Page, Timestamp, Uuid } from '../../schemas/common.js'
 
 const senderFields = {
   fullName: Type.String({ minLength: 1, maxLength: 200 }),
-  email: Type.String({ format: 'email', maxLength: 254, description: 'Unique per tenant, compared case-insensitively.' }),
+  email: Type.String({ format: 'idn-email', maxLength: 254, description: 'Unique per tenant, compared case-insensitively.' }),
   active: Type.Boolean({ description: 'An inactive sender cannot launch anything.' })
 }
 
@@ -44,7 +45,7 @@ const senderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     try {
       const row = await db.insertInto('senders').values({
-        tenant_id: tenantOf(request), full_name: request.body.fullName, email: request.body.email, active: request.body.active ?? true
+        tenant_id: tenantOf(request), full_name: request.body.fullName, email: storedAddress(request.body.email), active: request.body.active ?? true
       }).returningAll().executeTakeFirstOrThrow()
       return await reply.status(201).send(present(row))
     } catch (error) {
@@ -75,7 +76,7 @@ const senderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     try {
       const row = await db.updateTable('senders').set({
         ...(body.fullName !== undefined ? { full_name: body.fullName } : {}),
-        ...(body.email !== undefined ? { email: body.email } : {}),
+        ...(body.email !== undefined ? { email: storedAddress(body.email) } : {}),
         ...(body.active !== undefined ? { active: body.active } : {}),
         updated_at: new Date()
       }).where('tenant_id', '=', tenantOf(request)).where('id', '=', request.params.id).returningAll().executeTakeFirst()

@@ -6,6 +6,7 @@ import { isUniqueViolation } from '../../db/errors.js'
 import { newestFirst } from '../../db/pagination.js'
 import type { ApiKeysTable, TenantsTable } from '../../db/schema.js'
 import { errors } from '../../errors.js'
+import { storedAddress } from '../../mail/address.js'
 import { errorResponses, IdParams, ListQuery, Nullable, Page, Timestamp, Uuid } from '../../schemas/common.js'
 
 const Locale = Type.Union([Type.Literal('en'), Type.Literal('ru')], { description: 'Language of the replies sent to senders.' })
@@ -14,7 +15,7 @@ const tenantFields = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
   maxMailboxes: Type.Integer({ minimum: 0, maximum: 100000, description: 'Licences: how many service mailboxes the tenant may have.' }),
   locale: Locale,
-  contactEmail: Nullable(Type.String({ format: 'email', description: 'Whom replies tell senders to ask for access.' }))
+  contactEmail: Nullable(Type.String({ format: 'idn-email', description: 'Whom replies tell senders to ask for access.' }))
 }
 
 const TenantCreate = Type.Object({
@@ -120,7 +121,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const body = request.body
     try {
       const row = await db.insertInto('tenants').values({
-        name: body.name, max_mailboxes: body.maxMailboxes, locale: body.locale ?? 'en', contact_email: body.contactEmail ?? null
+        name: body.name, max_mailboxes: body.maxMailboxes, locale: body.locale ?? 'en', contact_email: body.contactEmail === undefined || body.contactEmail === null ? null : storedAddress(body.contactEmail)
       }).returning('id').executeTakeFirstOrThrow()
       return await reply.status(201).send(present(await findTenant(row.id)))
     } catch (error) {
@@ -154,7 +155,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...(body.name !== undefined ? { name: body.name } : {}),
         ...(body.maxMailboxes !== undefined ? { max_mailboxes: body.maxMailboxes } : {}),
         ...(body.locale !== undefined ? { locale: body.locale } : {}),
-        ...(body.contactEmail !== undefined ? { contact_email: body.contactEmail } : {}),
+        ...(body.contactEmail !== undefined ? { contact_email: body.contactEmail === null ? null : storedAddress(body.contactEmail) } : {}),
         updated_at: new Date()
       }).where('id', '=', id).execute()
     } catch (error) {
