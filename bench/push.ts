@@ -9,6 +9,7 @@ import { idleSample, startService, withPeakRss, type ServiceProcess } from './su
 import { freshDatabase, type DatabaseKind } from './support/targets.js'
 import { LETTER, setUpTenant } from './support/tenant.js'
 import { freePort } from '../tests/support/net.js'
+import { benchBig, type BigReport } from './big.js'
 
 export interface PushPlan {
   rates: number[]
@@ -17,6 +18,8 @@ export interface PushPlan {
   /** Seconds the server is left alone before its idle RSS is read. */
   settleS: number
   mix: Array<{ kind: MessageKind, concurrency: number, maxMessages: number }>
+  /** Messages with a large attachment posted at once, and the attachment's size. */
+  big: { messages: number, attachmentBytes: number }
   workDir: string
   /** Extra node flags for mailrun (the profile run passes --cpu-prof). */
   nodeArgs: string[]
@@ -30,6 +33,7 @@ export interface PushReport {
   idle: { rssMb: number, cpuPercent: number }
   steps: Step[]
   idleAfterLoad: { rssMb: number, cpuPercent: number }
+  big: BigReport
   /** Jobs the simulator received against launches the door reported: they must match. */
   jobsStarted: number
   launchesReported: number
@@ -83,8 +87,10 @@ export async function benchPush (kind: DatabaseKind, plan: PushPlan, shared: Sha
     await run('saturation', 'small', undefined, plan.concurrency, Math.max(200, Math.ceil(plan.durationS * 1500)))
     for (const m of plan.mix) await run(`mix ${m.kind}`, m.kind, undefined, m.concurrency, m.maxMessages)
     const idleAfterLoad = await idleSample(service, plan.settleS)
+    const big = await benchBig(service, tenant.mimeUrl, plan.big)
+    report(`big: ${big.messages} × ${big.messageMb} MB at once: answers ${big.answersMs.join(', ')} ms (${big.statuses.join(', ')}), /healthz max ${big.healthzMaxMs} ms over ${big.healthzChecks} checks, RSS ${big.idleRssMb} → ${big.peakRssMb} MB`)
     await service.stop()
-    return { database: kind, startup, idle, steps, idleAfterLoad, jobsStarted: shared.simulator.jobs.length - jobsBefore, launchesReported }
+    return { database: kind, startup, idle, steps, idleAfterLoad, big, jobsStarted: shared.simulator.jobs.length - jobsBefore, launchesReported }
   } finally {
     await database.drop()
   }

@@ -36,8 +36,8 @@ const profileDir = path.join(repoRoot, 'bench/profiles')
 if (args['cpu-prof'] === true) await mkdir(profileDir, { recursive: true })
 
 const pushPlan: PushPlan = smoke
-  ? { rates: [20], durationS: 1, concurrency: 4, settleS: 1, mix: [{ kind: 'html', concurrency: 2, maxMessages: 4 }, { kind: 'attachment', concurrency: 1, maxMessages: 2 }], workDir, nodeArgs: [] }
-  : { rates: [50, 200, 1000], durationS: 10, concurrency: 16, settleS: 10, mix: [{ kind: 'html', concurrency: 8, maxMessages: 3000 }, { kind: 'attachment', concurrency: 2, maxMessages: 60 }], workDir, nodeArgs: [] }
+  ? { rates: [20], durationS: 1, concurrency: 4, settleS: 1, mix: [{ kind: 'html', concurrency: 2, maxMessages: 4 }, { kind: 'attachment', concurrency: 1, maxMessages: 2 }], big: { messages: 1, attachmentBytes: 1024 * 1024 }, workDir, nodeArgs: [] }
+  : { rates: [50, 200, 1000], durationS: 10, concurrency: 16, settleS: 10, mix: [{ kind: 'html', concurrency: 8, maxMessages: 3000 }, { kind: 'attachment', concurrency: 2, maxMessages: 60 }], big: { messages: 3, attachmentBytes: 25 * 1024 * 1024 }, workDir, nodeArgs: [] }
 if (args.duration !== undefined) pushPlan.durationS = Number(args.duration)
 if (args.concurrency !== undefined) pushPlan.concurrency = Number(args.concurrency)
 if (args['cpu-prof'] === true) pushPlan.nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]

@@ -36,7 +36,7 @@ export const EnvSchema = Type.Object({
     'a whole number of failures per minute, at least 1'),
   MAILRUN_TRUST_PROXY: variable(Type.String({ minLength: 1, default: 'false', description: 'Whom to believe about the client address (X-Forwarded-For): false (no one, the default), a number of proxy hops, or a comma-separated list of proxy addresses or CIDRs.' }),
     'false, a number of hops such as 1, or proxy addresses/CIDRs such as 10.0.0.0/8,127.0.0.1'),
-  MAILRUN_MAX_MESSAGE_BYTES: variable(Type.Integer({ minimum: 1024, maximum: 200 * 1024 * 1024, default: 30 * 1024 * 1024, description: 'Largest message (or provider post) accepted, in bytes; larger ones answer 413.' }),
+  MAILRUN_MAX_MESSAGE_BYTES: variable(Type.Integer({ minimum: 1024, maximum: 200 * 1024 * 1024, default: 40 * 1024 * 1024, description: 'Largest message (or provider post) accepted, in bytes; larger ones answer 413. The default, 40 MiB, admits a 25 MB attachment: base64 makes it 4/3 larger and its line breaks add 2 bytes in 78, about 36 MB, plus the text and headers.' }),
     'a number of bytes from 1024 to 209715200'),
   MAILRUN_MAILGUN_MAX_AGE_S: variable(Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, default: 9 * 3600, description: 'How old a Mailgun signature timestamp may be. Mailgun retries for 8 hours with the original timestamp, so the default covers that.' }),
     'a number of seconds from 60 to 604800'),

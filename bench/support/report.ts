@@ -32,6 +32,15 @@ export function checkTargets (report: BenchReport): Target[] {
       const ratio = saturation.result.throughput / parseOnly
       targets.push({ what: `push throughput / parse-only route (${push.database})`, goal: '≥ 0.25', measured: `${ratio.toFixed(2)} (${saturation.result.throughput} / ${parseOnly} msg/s)`, met: ratio >= 0.25 })
     }
+    const big = push.big
+    if (big !== undefined && big.messages > 1) {
+      const db = push.database === 'postgres' ? 'PostgreSQL' : 'PGlite'
+      const slowest = Math.max(...big.answersMs)
+      targets.push({ what: `${big.messages} × ${big.messageMb} MB messages at once, each answered (${db})`, goal: '≤ 5 s', measured: `${(slowest / 1000).toFixed(2)} s`, met: slowest <= 5000 && big.statuses.every((s) => s === 200) })
+      targets.push({ what: `/healthz during them (${db})`, goal: '≤ 250 ms', measured: `${big.healthzMaxMs} ms`, met: big.healthzMaxMs <= 250 })
+      const ceiling = Math.round(big.idleRssMb + 4 * big.messageMb)
+      targets.push({ what: `peak RSS during them (${db})`, goal: `≤ idle + 4 × size = ${ceiling} MB`, measured: `${big.peakRssMb} MB`, met: big.peakRssMb <= ceiling })
+    }
     const limit = push.database === 'postgres' ? 120 : 300
     targets.push({ what: `idle RSS (${push.database === 'postgres' ? 'PostgreSQL' : 'PGlite, reopened data dir'})`, goal: `≤ ${limit} MB`, measured: `${push.idle.rssMb} MB`, met: push.idle.rssMb <= limit })
   }

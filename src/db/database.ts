@@ -15,6 +15,8 @@ export interface DatabaseHandle {
   kind: DatabaseKind
   /** Where the data lives, without credentials: safe to log. */
   location: string
+  /** The embedded database's data directory (MAILRUN_DATA_DIR), when it has one. */
+  dataDir?: string
   close: () => Promise<void>
 }
 
@@ -82,7 +84,7 @@ async function openPGlite (dataDir: string | undefined): Promise<DatabaseHandle>
     await db.destroy()
     if (!pglite.closed) await pglite.close()
   }
-  return { db, kind: 'pglite', location, close }
+  return { db, kind: 'pglite', location, close, ...(dataDir !== undefined ? { dataDir: path.resolve(dataDir) } : {}) }
 }
 
 export async function openDatabase (target: DatabaseTarget): Promise<DatabaseHandle> {

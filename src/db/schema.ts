@@ -153,6 +153,8 @@ export interface MessagesTable {
   subject: string | null
   body: string | null
   raw: Uint8Array | null
+  /** On the embedded database: the spool file holding the raw bytes of a large undecided message. */
+  raw_spool: string | null
   raw_sha256: string
   size_bytes: number
   auth_verdict: Json<Record<string, unknown>> | null

@@ -1,5 +1,6 @@
 import iconv from 'iconv-lite'
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser'
+import { Readable } from 'node:stream'
+import { MailParser, type AddressObject, type HeaderLines, type Headers } from 'mailparser'
 import { headerEnd, normalizeMessageId } from './header-block.js'
 
 // mailparser is in maintenance mode: everything else in mailrun sees only this module's
@@ -98,14 +99,58 @@ export function readableHeaders (raw: Buffer): Buffer {
   return Buffer.concat([Buffer.from(iconv.decode(block, charset), 'utf8'), raw.subarray(block.length)])
 }
 
+interface Streamed { headers: Headers, headerLines: HeaderLines, text: string | undefined }
+
+const FEED_BYTES = 1024 * 1024
+
+/**
+ * The headers and the text, read as a stream: attachments are drained, never kept (mailrun does not
+ * use them; a 25 MB attachment would otherwise sit in memory decoded), and the bytes are fed in
+ * 1 MB pieces so a large message never holds the event loop in one go.
+ */
+async function streamParse (raw: Buffer): Promise<Streamed> {
+  return await new Promise((resolve, reject) => {
+    const parser = new MailParser({ skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true })
+    let headers: Headers = new Map()
+    let headerLines: HeaderLines = []
+    let text: string | undefined
+    parser.on('headers', (h: Headers) => { headers = h; headerLines = parser.headerLines === false ? [] : parser.headerLines })
+    parser.on('data', (data: { type: string, text?: string, content?: Readable, release?: () => void }) => {
+      if (data.type === 'text') text = data.text
+      else if (data.type === 'attachment' && data.content !== undefined) {
+        data.content.on('end', () => { data.release?.() })
+        data.content.resume()
+      }
+    })
+    let settled = false
+    parser.once('error', (error: Error) => { if (!settled) { settled = true; reject(error) } })
+    parser.once('end', () => { if (!settled) { settled = true; resolve({ headers, headerLines, text }) } })
+    const pieces = function * (): Generator<Buffer> {
+      for (let at = 0; at < raw.length; at += FEED_BYTES) yield raw.subarray(at, at + FEED_BYTES)
+    }
+    Readable.from(pieces()).pipe(parser)
+  })
+}
+
 export async function parseMessage (raw: Buffer, limits: ParseLimits = defaultParseLimits): Promise<ParsedMessage> {
   checkLimits(raw, limits)
   checkLineEnds(raw)
-  let mail: ParsedMail
+  let parsed: Streamed
   try {
-    mail = await simpleParser(readableHeaders(raw), { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true })
+    parsed = await streamParse(readableHeaders(raw))
   } catch (error) {
     throw new UnreadableMessage(`it is not a readable email (${(error as Error).message})`)
+  }
+  const value = <T>(name: string): T | undefined => parsed.headers.get(name) as T | undefined
+  const mail = {
+    headerLines: parsed.headerLines,
+    from: value<AddressObject>('from'),
+    references: value<string | string[]>('references'),
+    messageId: value<string>('message-id'),
+    subject: value<string>('subject'),
+    text: parsed.text,
+    date: value<Date>('date'),
+    inReplyTo: value<string>('in-reply-to')
   }
   const headers = new Map<string, string[]>()
   for (const { key, line } of mail.headerLines) {

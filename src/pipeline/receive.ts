@@ -18,6 +18,7 @@ import { isHelpRequest, parseCommandBody, robotNameFromSubject } from './command
 import type { InboundMail, TargetMailbox } from './inbound-mail.js'
 import type { LaunchOutcome, Launcher } from './launcher.js'
 import { boundProblems, clip } from './problems.js'
+import { SPOOL_MIN_BYTES, type RawSpool } from './raw-spool.js'
 import { noteDecideFailure } from './undecided.js'
 import { validatePlan } from './validate-plan.js'
 
@@ -38,6 +39,8 @@ export interface ReceiverDeps {
   replies: ReplyLimits
   /** Called after a reply was queued, so it can be sent without waiting for the next pass. */
   onReplyQueued?: () => void
+  /** Embedded database with a data directory: large raw messages wait in files, not rows. */
+  spool?: RawSpool
 }
 
 /** Work to do inside the transaction that stores the message (a Mailgun token, say). */
@@ -166,6 +169,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       body: decision.keepContent?.body ?? null,
       reply_to: decision.replyTo !== undefined ? JSON.stringify(decision.replyTo) : null,
       raw: null,
+      raw_spool: null,
       processed_at: new Date()
     }
     const plan = decision.plan
@@ -226,9 +230,11 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     }
   }
 
-  async function finish (messageId: string, mailbox: TargetMailbox, unbounded: Decision, door: string): Promise<ReceiveResult> {
+  async function finish (messageId: string, mailbox: TargetMailbox, unbounded: Decision, door: string, spooled: string | null): Promise<ReceiveResult> {
     const decision = bounded(unbounded)
     const launchId = await record(messageId, mailbox.tenantId, mailbox.id, decision)
+    // Decided: the bytes are no longer needed (a file left by a crash here is swept later).
+    if (spooled !== null) await deps.spool?.remove(spooled).catch(() => {})
     deps.metrics.messages.inc({ door, status: decision.status })
     const result: ReceiveResult = { message: messageId, status: decision.status as ReceiveResult['status'] }
     if (decision.reason !== null) result.reason = decision.reason
@@ -247,13 +253,16 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       const key = dedupeKey(mail.raw)
       // Stored before anything else happens: a crash after this line loses nothing, and a second
       // delivery of the same message (provider retry, IMAP sweep, another replica) stops here.
+      // A large message on the embedded database goes to a synced spool file first; the row names it.
+      const spooled = deps.spool !== undefined && mail.raw.length >= SPOOL_MIN_BYTES ? await deps.spool.write(mail.raw) : null
       const values = {
         tenant_id: mailbox.tenantId,
         mailbox_id: mailbox.id,
         door: mail.door,
         dedupe_key: key,
         message_id_header: key.startsWith('<') ? key : null,
-        raw: mail.raw,
+        raw: spooled === null ? mail.raw : null,
+        raw_spool: spooled,
         raw_sha256: createHash('sha256').update(mail.raw).digest('hex'),
         size_bytes: mail.raw.length,
         // What deciding needs besides the bytes, the mailbox's policy included: a message decided
@@ -266,13 +275,20 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       const insert = (executor: Kysely<Database>) => executor.insertInto('messages').values(values)
         .onConflict((oc) => oc.columns(['mailbox_id', 'dedupe_key']).doNothing()).returning('id').executeTakeFirst()
       // One statement is atomic on its own; a transaction only when the door has more to store with it.
-      const stored = afterStore === undefined
-        ? await insert(db)
-        : await db.transaction().execute(async (trx) => {
-          const row = await insert(trx)
-          if (row !== undefined) await afterStore(trx, row.id)
-          return row
-        })
+      let stored: { id: string } | undefined
+      try {
+        stored = afterStore === undefined
+          ? await insert(db)
+          : await db.transaction().execute(async (trx) => {
+            const row = await insert(trx)
+            if (row !== undefined) await afterStore(trx, row.id)
+            return row
+          })
+      } catch (error) {
+        if (spooled !== null) await deps.spool?.remove(spooled).catch(() => {})
+        throw error
+      }
+      if (stored === undefined && spooled !== null) await deps.spool?.remove(spooled).catch(() => {})
       if (stored === undefined) {
         const existing = await db.selectFrom('messages').select('id').where('mailbox_id', '=', mailbox.id).where('dedupe_key', '=', key).executeTakeFirstOrThrow()
         deps.metrics.messages.inc({ door: mail.door, status: 'duplicate' })
@@ -281,26 +297,28 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       try {
         const decision = await decide(mailbox, mail)
         deps.logger.info({ messageId: stored.id, mailbox: mailbox.id, door: mail.door, status: decision.status, reason: decision.reason }, 'message received')
-        return await finish(stored.id, mailbox, decision, mail.door)
+        return await finish(stored.id, mailbox, decision, mail.door, spooled)
       } catch (error) {
         // The message is stored: the provider must not retry. Recovery decides it later, with a
         // backoff of its own (a database that is away now may not record even this).
         deps.logger.error({ err: error, messageId: stored.id }, 'message stored but not yet decided; recovery will finish it')
-        await noteDecideFailure(db, deps.metrics, stored.id, error).catch(() => {})
+        await noteDecideFailure(db, deps.metrics, stored.id, error, deps.spool).catch(() => {})
         return { message: stored.id, status: 'accepted', reason: 'stored; it will be processed shortly' }
       }
     },
 
     /** Finishes a message stored but never decided (the process stopped in between). */
     async processStored (messageId) {
-      const row = await db.selectFrom('messages').select(['id', 'mailbox_id', 'door', 'raw', 'auth_verdict', 'status']).where('id', '=', messageId).executeTakeFirstOrThrow()
-      if (row.status !== 'received' || row.raw === null) return { message: row.id, status: 'duplicate', reason: 'already processed' }
+      const row = await db.selectFrom('messages').select(['id', 'mailbox_id', 'door', 'raw', 'raw_spool', 'auth_verdict', 'status']).where('id', '=', messageId).executeTakeFirstOrThrow()
+      if (row.status !== 'received' || (row.raw === null && row.raw_spool === null)) return { message: row.id, status: 'duplicate', reason: 'already processed' }
+      if (row.raw === null && deps.spool === undefined) throw new Error('the message waits in a spool file, but this process has no spool (is it running on another database?)')
+      const raw = row.raw !== null ? Buffer.from(row.raw) : await (deps.spool as RawSpool).read(row.raw_spool ?? '')
       const current = await loadMailbox(row.mailbox_id)
       const saved = (row.auth_verdict ?? {}) as { rawIsOriginal?: boolean, envelopeFrom?: string | null, provider?: InboundMail['provider'], senderAuth?: TargetMailbox['senderAuth'], trustedAuthservId?: string | null }
       // Messages stored before the policy was kept with them are decided with today's.
       const mailbox: TargetMailbox = { ...current, senderAuth: saved.senderAuth ?? current.senderAuth, trustedAuthservId: saved.trustedAuthservId !== undefined ? saved.trustedAuthservId : current.trustedAuthservId }
-      const decision = await decide(mailbox, { raw: Buffer.from(row.raw), rawIsOriginal: saved.rawIsOriginal ?? true, envelopeFrom: saved.envelopeFrom ?? null, provider: saved.provider ?? null })
-      return await finish(row.id, mailbox, decision, row.door)
+      const decision = await decide(mailbox, { raw, rawIsOriginal: saved.rawIsOriginal ?? true, envelopeFrom: saved.envelopeFrom ?? null, provider: saved.provider ?? null })
+      return await finish(row.id, mailbox, decision, row.door, row.raw_spool)
     }
   }
 }

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import type { Metrics } from '../metrics.js'
+import type { RawSpool } from './raw-spool.js'
 
 // A stored message whose decision fails (a database fault, or a message no code path expected) is
 // tried again with a backoff of its own — 15 s, 30 s, 1 min, 2 min — and failed after the fifth
@@ -16,17 +17,18 @@ export const STUCK_AFTER_MS = 5 * 60_000
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error)).slice(0, 500)
 
 /** Records a failed attempt at deciding; answers 'failed' when that was the last one. */
-export async function noteDecideFailure (db: Kysely<Database>, metrics: Metrics, messageId: string, error: unknown): Promise<'retrying' | 'failed'> {
+export async function noteDecideFailure (db: Kysely<Database>, metrics: Metrics, messageId: string, error: unknown, spool?: RawSpool): Promise<'retrying' | 'failed'> {
   const row = await db.updateTable('messages')
     .set((eb) => ({ decide_attempts: eb('decide_attempts', '+', 1) }))
     .where('id', '=', messageId).where('status', '=', 'received')
-    .returning(['decide_attempts', 'door']).executeTakeFirst()
+    .returning(['decide_attempts', 'door', 'raw_spool']).executeTakeFirst()
   if (row === undefined) return 'failed'
   if (row.decide_attempts >= MAX_DECIDE_ATTEMPTS) {
     // Nothing more is kept of it than of any message mailrun did not act on: no raw bytes.
     await db.updateTable('messages').set({
-      status: 'failed', reason: `could not be processed after ${row.decide_attempts} attempts: ${describe(error)}`, raw: null, next_decide_at: null, processed_at: new Date()
+      status: 'failed', reason: `could not be processed after ${row.decide_attempts} attempts: ${describe(error)}`, raw: null, raw_spool: null, next_decide_at: null, processed_at: new Date()
     }).where('id', '=', messageId).where('status', '=', 'received').execute()
+    if (row.raw_spool !== null) await spool?.remove(row.raw_spool).catch(() => {})
     metrics.messages.inc({ door: row.door, status: 'failed' })
     return 'failed'
   }

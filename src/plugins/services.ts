@@ -19,6 +19,8 @@ import { createOrchestratorRegistry, type OrchestratorRegistry } from '../orches
 import type { DatabaseHandle } from '../db/database.js'
 import type { Database } from '../db/schema.js'
 import { countStuck } from '../pipeline/undecided.js'
+import { createRawSpool, type RawSpool } from '../pipeline/raw-spool.js'
+import path from 'node:path'
 import { createFailureLimiter, type FailureLimiter } from '../auth/failure-limiter.js'
 
 declare module 'fastify' {
@@ -37,6 +39,7 @@ declare module 'fastify' {
     outcomeDeps: OutcomeDeps
     sweeper: Sweeper
     failures: FailureLimiter
+    spool: RawSpool | undefined
   }
 }
 
@@ -107,7 +110,10 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('launches', launches)
   app.decorate('outcomeDeps', { db: deps.database.db, replies, metrics: appMetrics, onReplyQueued })
   app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, metrics: appMetrics, replies, onReplyQueued }))
+  const spool = deps.database.kind === 'pglite' && deps.database.dataDir !== undefined ? createRawSpool(path.join(deps.database.dataDir, 'spool')) : undefined
+  app.decorate('spool', spool)
   const receiver = createReceiver({
+    ...(spool !== undefined ? { spool } : {}),
     db: deps.database.db,
     logger,
     metrics: appMetrics,
