@@ -6,6 +6,7 @@ import { recoverReceived } from '../../src/pipeline/recover-received.js'
 import { buildTestApp } from '../support/app.js'
 import { testDatabaseKind } from '../support/database.js'
 import { dkimKey, fakeDns, signMessage } from '../support/mail.js'
+import { refuseNextDecision } from '../support/db-faults.js'
 import { setUpMailbox } from '../support/tenant-setup.js'
 
 // Fault suite: mail that PostgreSQL cannot hold as text (U+0000, lone surrogates) and messages
@@ -114,14 +115,7 @@ t.test(`a message decided late is judged by the sender policy in force when it a
   const db = database.db
   const setup = await setUpMailbox(app, { mailbox: { senderAuth: 'off' } })
   // The door's own decision fails once (the database refuses the update), as in an outage.
-  // (A sequence, because it is not rolled back with the failing statement.)
-  await sql.raw('create sequence refusals').execute(db)
-  await sql.raw(`create function refuse_once() returns trigger language plpgsql as $$
-    begin
-      if new.status <> 'received' and nextval('refusals') = 1 then raise exception 'database hiccup'; end if;
-      return new;
-    end $$`).execute(db)
-  await sql.raw('create trigger refuse_once before update on messages for each row execute function refuse_once()').execute(db)
+  await refuseNextDecision(db)
   const raw = `${head(['Subject: Monthly Report', 'Message-ID: <policy@sender.example>', 'Content-Type: text/plain'])}\r\n\r\nperiod = 2026-11\r\n`
   const answer = await app.inject({ method: 'POST', url: `/inbound/${setup.ingressToken}/mime`, headers: { 'content-type': 'message/rfc822' }, payload: raw })
   t.match(answer.json(), { status: 'accepted', reason: /processed shortly/ })

@@ -9,6 +9,7 @@ import { openDatabase } from '../../src/db/database.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
 import { recoverReceived } from '../../src/pipeline/recover-received.js'
 import { buildTestApp } from '../support/app.js'
+import { refuseNextDecision } from '../support/db-faults.js'
 import { setUpMailbox } from '../support/tenant-setup.js'
 
 // Large mail: the default limit admits what mail clients send, and on the embedded database the
@@ -53,13 +54,7 @@ t.test('on the embedded database a large message waits in a spool file until it 
   t.same(await files(), [], 'a duplicate leaves no file behind')
 
   // The door's decision fails once, as in a crash between store and decision.
-  await sql.raw('create sequence refusals').execute(db)
-  await sql.raw(`create function refuse_once() returns trigger language plpgsql as $$
-    begin
-      if new.status <> 'received' and nextval('refusals') = 1 then raise exception 'database hiccup'; end if;
-      return new;
-    end $$`).execute(db)
-  await sql.raw('create trigger refuse_once before update on messages for each row execute function refuse_once()').execute(db)
+  await refuseNextDecision(db)
   const stranded = await post(withAttachment(2 * 1024 * 1024, 'stranded'))
   t.match(stranded, { status: 'accepted', reason: /processed shortly/ })
   const waiting = await db.selectFrom('messages').select(['status', 'raw', 'raw_spool']).where('id', '=', stranded.message).executeTakeFirstOrThrow()
