@@ -1,8 +1,12 @@
 import { parseMailbox } from './address.js'
 import type { ParsedMessage } from './parse-message.js'
 
-/** `address`: canonical and lower-cased, for matching senders; `domain`: the A-label, for DKIM and DMARC. */
-export type SenderAddress = { ok: true, address: string, domain: string, name: string } | { ok: false, reason: string }
+/**
+ * `address`: canonical and lower-cased; `spellings`: every form a sender may have been saved in (the
+ * canonical one, and with an A-label domain, as the API accepted before it took Unicode); `domain`:
+ * the A-label, for DKIM and DMARC.
+ */
+export type SenderAddress = { ok: true, address: string, spellings: string[], domain: string, name: string } | { ok: false, reason: string }
 
 const ADDRESS_IN_TEXT = /[^\s@<>"']+@[^\s@<>"']+\.[^\s@<>"']+/g
 
@@ -27,5 +31,6 @@ export function senderAddress (message: ParsedMessage): SenderAddress {
       return { ok: false, reason: `the From display name shows ${shown} but the address is ${address}` }
     }
   }
-  return { ok: true, address: lower, domain: mailbox.asciiDomain, name }
+  const ascii = `${mailbox.local}@${mailbox.asciiDomain}`.toLowerCase()
+  return { ok: true, address: lower, spellings: ascii === lower ? [lower] : [lower, ascii], domain: mailbox.asciiDomain, name }
 }

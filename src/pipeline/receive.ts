@@ -81,9 +81,9 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
   const { db } = deps
 
   /** Everything authorization needs, in one round trip: the tenant, the sender on its allow-list, the robot and whether the sender may run it. */
-  async function findSenderAndRobot (tenantId: string, address: string, robotKey: string | null) {
+  async function findSenderAndRobot (tenantId: string, spellings: string[], robotKey: string | null) {
     return await db.selectFrom('tenants')
-      .leftJoin('senders', (join) => join.onRef('senders.tenant_id', '=', 'tenants.id').on((eb) => eb(eb.fn('lower', ['senders.email']), '=', address)))
+      .leftJoin('senders', (join) => join.onRef('senders.tenant_id', '=', 'tenants.id').on((eb) => eb(eb.fn('lower', ['senders.email']), 'in', spellings)))
       .leftJoin('robots', (join) => join.onRef('robots.tenant_id', '=', 'tenants.id').on((eb) => robotKey === null ? eb.val(false) : eb('robots.name_key', '=', robotKey)))
       .select((eb) => [
         'tenants.locale', 'tenants.contact_email', 'senders.id as sender_id', 'senders.active as sender_active',
@@ -125,7 +125,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
 
     const robotName = robotNameFromSubject(parsed.subject)
     const asksForRobot = robotName !== '' && !isHelpRequest(robotName)
-    const found = await findSenderAndRobot(mailbox.tenantId, from.address, asksForRobot ? robotNameKey(robotName) : null)
+    const found = await findSenderAndRobot(mailbox.tenantId, from.spellings, asksForRobot ? robotNameKey(robotName) : null)
     if (found.sender_id === null) return { ...base, status: 'rejected', reason: 'unknown sender: not on the allow-list of this tenant', notReplied: { recipient: from.address, why: 'unknown sender' } }
     const senderId = found.sender_id
     if (found.sender_active !== true) return { ...base, senderId, status: 'rejected', reason: 'the sender is deactivated', notReplied: { recipient: from.address, why: 'the sender is deactivated' } }

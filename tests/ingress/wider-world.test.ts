@@ -12,7 +12,7 @@ const idnKey = dkimKey('xn--80a1acny.xn--p1ai')
 const dns = fakeDns([idnKey], { 'xn--80a1acny.xn--p1ai': 'v=DMARC1; p=reject' })
 
 t.test(`internationalised addresses are accepted and matched in either spelling, on ${testDatabaseKind}`, async (t) => {
-  const { app } = await buildTestApp(t, { dnsResolver: dns })
+  const { app, database } = await buildTestApp(t, { dnsResolver: dns })
   const { api } = await newTenant(app, 'Почта')
   const ivan = await api('POST', '/api/v1/senders', { fullName: 'Иван', email: 'ivan@почта.рф' })
   t.equal(ivan.statusCode, 201, 'ivan@почта.рф is a sender')
@@ -36,6 +36,11 @@ t.test(`internationalised addresses are accepted and matched in either spelling,
   t.match(await post(mailbox.json().ingressToken, message('Иван <ivan@почта.рф>', 'u-label')), { status: 'accepted' }, 'From in Unicode (RFC 6532)')
   t.match(await post(mailbox.json().ingressToken, message('Ivan <ivan@xn--80a1acny.xn--p1ai>', 'a-label')), { status: 'accepted' }, 'From in A-labels matches the same sender')
   t.match(await post(mailbox.json().ingressToken, message('jdo\u0308e@mächine.example', 'nfd')), { status: 'accepted' }, 'a decomposed ö in the local part matches after normalisation')
+
+  // A sender saved with an A-label domain (all the API took before) is still recognised.
+  const tenantId = (await database.db.selectFrom('senders').select('tenant_id').where('id', '=', ivan.json().id).executeTakeFirstOrThrow()).tenant_id
+  await database.db.insertInto('senders').values({ tenant_id: tenantId, full_name: 'Legacy', email: 'olga@xn--80a1acny.xn--p1ai' }).execute()
+  t.match(await post(mailbox.json().ingressToken, message('Ольга <olga@почта.рф>', 'legacy')), { status: 'accepted' }, 'a sender stored in A-labels matches a Unicode From')
 
   const dkimSigned = await signMessage(message('Иван <ivan@почта.рф>', 'dkim'), idnKey)
   const verdict = await post(signed.json().ingressToken, dkimSigned)
