@@ -5,6 +5,8 @@ import { sql } from 'kysely'
 import { hashIngressToken } from '../admin/ingress-token.js'
 import { errors } from '../errors.js'
 import { FormFields, parseUrlEncoded, readMultipart } from '../ingress/form-fields.js'
+import { readBody } from '../ingress/read-body.js'
+import type { IncomingMessage } from 'node:http'
 import { mailgunToInbound, verifyMailgunSignature } from '../ingress/mailgun.js'
 import { checkBasicAuth, sendgridToInbound } from '../ingress/sendgrid.js'
 import type { InboundMail, TargetMailbox } from '../pipeline/inbound-mail.js'
@@ -60,7 +62,10 @@ export default async function ingressRoutes (app: FastifyInstance): Promise<void
   // Raw bytes everywhere: the default parsers would decode 8-bit MIME as UTF-8 or leave it
   // percent-encoded. @fastify/formbody is not used for the same reason.
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser(['message/rfc822', 'application/octet-stream', 'text/plain', 'application/x-www-form-urlencoded'], { parseAs: 'buffer', bodyLimit: limit }, (_request, body, done) => { done(null, body) })
+  app.addContentTypeParser(['message/rfc822', 'application/octet-stream', 'text/plain', 'application/x-www-form-urlencoded'], async (request: FastifyRequest, payload: IncomingMessage) => {
+    const length = Number(request.headers['content-length'])
+    return await readBody(payload, Number.isSafeInteger(length) && length >= 0 ? length : null, limit, tooLarge)
+  })
   await app.register(multipart, { defCharset: 'latin1', limits: { fieldSize: limit, fileSize: limit, fields: 2000, files: 100, parts: 2100, fieldNameSize: 200 } })
   app.addSchema(Answer)
 
