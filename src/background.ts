@@ -28,9 +28,9 @@ export function startBackgroundWork (app: FastifyInstance): () => Promise<void> 
     loops.push(loop)
   }
   const busy = new Set<string>()
-  recoverReceived(app.db, app.receiver, logger, app.appMetrics, 100, app.spool).catch((error: unknown) => { logger.error({ err: error }, 'recovery pass failed') })
+  recoverReceived(app.db, app.receiver, logger).catch((error: unknown) => { logger.error({ err: error }, 'recovery pass failed') })
   app.spool?.sweep(app.db).catch((error: unknown) => { logger.warn({ err: error }, 'sweeping the spool failed') })
-  every(RECOVERY_INTERVAL_MS, 'recovery', async () => await recoverReceived(app.db, app.receiver, logger, app.appMetrics, 100, app.spool))
+  every(RECOVERY_INTERVAL_MS, 'recovery', async () => await recoverReceived(app.db, app.receiver, logger))
   every(LAUNCH_QUEUE_INTERVAL_MS, 'launch queue', async () => await app.launches.runDue())
   every(JOB_POLL_TICK_MS, 'job polling', async () => await app.jobs.pollDue())
   every(REPLY_TICK_MS, 'replies', async () => await app.mailer.sendDue())

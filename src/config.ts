@@ -118,6 +118,8 @@ function convert (schema: TSchema, value: string): unknown {
   return value
 }
 
+const dnsServersOf = (env: Env): string[] | undefined => env.MAILRUN_DNS_SERVERS?.split(',').map((s) => s.trim()).filter(Boolean)
+
 export function loadConfig (source: EnvSource): Config {
   const known = Object.keys(EnvSchema.properties) as Array<keyof Env>
   const raw: Record<string, unknown> = {}
@@ -145,7 +147,7 @@ export function loadConfig (source: EnvSource): Config {
   if (!seen.has('MAILRUN_OUTBOUND_DENY') && !seen.has('MAILRUN_OUTBOUND_ALLOW')) {
     const env = converted as Env
     try {
-      outboundDeny = buildOutboundPolicy({ deny: env.MAILRUN_OUTBOUND_DENY, allow: env.MAILRUN_OUTBOUND_ALLOW, dnsServers: env.MAILRUN_DNS_SERVERS?.split(',').map((s) => s.trim()).filter(Boolean) })
+      outboundDeny = buildOutboundPolicy({ deny: env.MAILRUN_OUTBOUND_DENY, allow: env.MAILRUN_OUTBOUND_ALLOW, dnsServers: dnsServersOf(env) })
     } catch (error) {
       const variable = error instanceof OutboundSettingError ? error.variable : 'MAILRUN_OUTBOUND_DENY'
       problems.push(`${variable}: expected ${String((EnvSchema.properties[variable] as { expected?: string }).expected)}; ${(error as Error).message}`)
@@ -181,7 +183,7 @@ export function loadConfig (source: EnvSource): Config {
     trustProxy,
     maxMessageBytes: env.MAILRUN_MAX_MESSAGE_BYTES,
     mailgunMaxAgeSeconds: env.MAILRUN_MAILGUN_MAX_AGE_S,
-    dnsServers: env.MAILRUN_DNS_SERVERS?.split(',').map((s) => s.trim()).filter(Boolean),
+    dnsServers: dnsServersOf(env),
     launchDeadlineMs: env.MAILRUN_LAUNCH_DEADLINE_MS,
     launchMaxAttempts: env.MAILRUN_LAUNCH_MAX_ATTEMPTS,
     startTimeoutMs: env.MAILRUN_START_TIMEOUT_MS,

@@ -64,10 +64,16 @@ function systemResolve (name: string): Promise<Array<{ address: string, family: 
   return lookup(name, { all: true, verbatim: true })
 }
 
+/** A resolver asking the given DNS servers (MAILRUN_DNS_SERVERS), or the system's when there are none. */
+export function resolverOn (servers: string[] | undefined): Resolver {
+  const resolver = new Resolver({ timeout: 3000, tries: 2 })
+  if (servers !== undefined && servers.length > 0) resolver.setServers(servers)
+  return resolver
+}
+
 /** Resolution through the given DNS servers only (MAILRUN_DNS_SERVERS), A and AAAA. */
 export function serverResolve (servers: string[]): (name: string) => Promise<Array<{ address: string, family: number }>> {
-  const resolver = new Resolver({ timeout: 3000, tries: 2 })
-  resolver.setServers(servers)
+  const resolver = resolverOn(servers)
   return async (name) => {
     const [v4, v6] = await Promise.allSettled([resolver.resolve4(name), resolver.resolve6(name)])
     const found = [
@@ -165,21 +171,12 @@ export function isDenied (policy: OutboundPolicy, address: string): boolean {
  */
 export async function assertHostAllowed (deny: OutboundDeny, host: string): Promise<void> {
   if (deny === 'none') return
-  const name = normalizeHost(host)
-  if (name === null) throw new OutboundDenied(host, 'no valid address')
-  if (deny.allowHosts.has(name)) return
-  if (isIP(name) !== 0) {
-    if (isDenied(deny, name)) throw new OutboundDenied(host, name)
-    return
-  }
-  if (isLocalhost(name)) throw new OutboundDenied(host, '127.0.0.1')
-  let addresses: Array<{ address: string }>
   try {
-    addresses = await deny.resolve(name)
-  } catch {
-    return
+    await resolveAllowed(deny, host)
+  } catch (error) {
+    // A name that does not resolve now is let through: it is checked again when connecting.
+    if (error instanceof OutboundDenied) throw error
   }
-  for (const { address } of addresses) if (isDenied(deny, address)) throw new OutboundDenied(host, address)
 }
 
 /** The addresses to connect to for `host`, none of them denied; for use at connect time. */

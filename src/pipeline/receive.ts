@@ -75,10 +75,15 @@ interface Decision {
 export interface Receiver {
   receive: (mailbox: TargetMailbox, mail: InboundMail, afterStore?: AfterStore) => Promise<ReceiveResult>
   processStored: (messageId: string) => Promise<ReceiveResult>
+  /** Records a failed attempt at deciding a stored message (its backoff, or its end as failed). */
+  noteFailure: (messageId: string, error: unknown) => Promise<'retrying' | 'failed'>
 }
 
 export function createReceiver (deps: ReceiverDeps): Receiver {
   const { db } = deps
+  /** The spool file of a message that no longer needs it (a file left behind is swept later). */
+  const dropSpooled = async (name: string | null): Promise<void> => { if (name !== null) await deps.spool?.remove(name).catch(() => {}) }
+  const noteFailure = async (messageId: string, error: unknown): Promise<'retrying' | 'failed'> => await noteDecideFailure(db, deps.metrics, messageId, error, deps.spool)
 
   /** Everything authorization needs, in one round trip: the tenant, the sender on its allow-list, the robot and whether the sender may run it. */
   async function findSenderAndRobot (tenantId: string, spellings: string[], robotKey: string | null) {
@@ -233,8 +238,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
   async function finish (messageId: string, mailbox: TargetMailbox, unbounded: Decision, door: string, spooled: string | null): Promise<ReceiveResult> {
     const decision = bounded(unbounded)
     const launchId = await record(messageId, mailbox.tenantId, mailbox.id, decision)
-    // Decided: the bytes are no longer needed (a file left by a crash here is swept later).
-    if (spooled !== null) await deps.spool?.remove(spooled).catch(() => {})
+    await dropSpooled(spooled)
     deps.metrics.messages.inc({ door, status: decision.status })
     const result: ReceiveResult = { message: messageId, status: decision.status as ReceiveResult['status'] }
     if (decision.reason !== null) result.reason = decision.reason
@@ -285,11 +289,11 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
             return row
           })
       } catch (error) {
-        if (spooled !== null) await deps.spool?.remove(spooled).catch(() => {})
+        await dropSpooled(spooled)
         throw error
       }
-      if (stored === undefined && spooled !== null) await deps.spool?.remove(spooled).catch(() => {})
       if (stored === undefined) {
+        await dropSpooled(spooled)
         const existing = await db.selectFrom('messages').select('id').where('mailbox_id', '=', mailbox.id).where('dedupe_key', '=', key).executeTakeFirstOrThrow()
         deps.metrics.messages.inc({ door: mail.door, status: 'duplicate' })
         return { message: existing.id, status: 'duplicate', reason: 'this message was already received' }
@@ -302,7 +306,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
         // The message is stored: the provider must not retry. Recovery decides it later, with a
         // backoff of its own (a database that is away now may not record even this).
         deps.logger.error({ err: error, messageId: stored.id }, 'message stored but not yet decided; recovery will finish it')
-        await noteDecideFailure(db, deps.metrics, stored.id, error, deps.spool).catch(() => {})
+        await noteFailure(stored.id, error).catch(() => {})
         return { message: stored.id, status: 'accepted', reason: 'stored; it will be processed shortly' }
       }
     },
@@ -319,6 +323,8 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       const mailbox: TargetMailbox = { ...current, senderAuth: saved.senderAuth ?? current.senderAuth, trustedAuthservId: saved.trustedAuthservId !== undefined ? saved.trustedAuthservId : current.trustedAuthservId }
       const decision = await decide(mailbox, { raw, rawIsOriginal: saved.rawIsOriginal ?? true, envelopeFrom: saved.envelopeFrom ?? null, provider: saved.provider ?? null })
       return await finish(row.id, mailbox, decision, row.door, row.raw_spool)
-    }
+    },
+
+    noteFailure
   }
 }

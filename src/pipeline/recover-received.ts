@@ -1,10 +1,8 @@
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { Database } from '../db/schema.js'
-import type { Metrics } from '../metrics.js'
-import type { RawSpool } from './raw-spool.js'
 import type { Receiver } from './receive.js'
-import { dueUndecided, noteDecideFailure } from './undecided.js'
+import { dueUndecided } from './undecided.js'
 
 /**
  * Decides the messages that were stored but never decided: the process stopped between the two,
@@ -12,7 +10,7 @@ import { dueUndecided, noteDecideFailure } from './undecided.js'
  * lost; decided here, late. Each message has its own backoff and a last attempt (undecided.ts),
  * so one that always fails cannot block the others. Answers how many it finished.
  */
-export async function recoverReceived (db: Kysely<Database>, receiver: Receiver, logger: Logger, metrics: Metrics, limit = 100, spool?: RawSpool): Promise<number> {
+export async function recoverReceived (db: Kysely<Database>, receiver: Receiver, logger: Logger, limit = 100): Promise<number> {
   let done = 0
   for (const id of await dueUndecided(db, limit)) {
     try {
@@ -20,7 +18,7 @@ export async function recoverReceived (db: Kysely<Database>, receiver: Receiver,
       logger.info({ messageId: id, status: result.status }, 'recovered a message stored before a stop')
       done++
     } catch (error) {
-      const outcome = await noteDecideFailure(db, metrics, id, error, spool).catch(() => 'unrecorded')
+      const outcome = await receiver.noteFailure(id, error).catch(() => 'unrecorded')
       if (outcome === 'failed') logger.error({ err: error, messageId: id }, 'gave up on a stored message that could not be processed; it is marked failed with the error')
       else logger.warn({ err: error, messageId: id }, 'could not finish a stored message; will try again')
     }

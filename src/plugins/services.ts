@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import type { Config } from '../config.js'
 import { cachingResolver } from '../net/dns-cache.js'
-import { Resolver } from 'node:dns/promises'
+import { resolverOn } from '../net/outbound-guard.js'
 import type { DNSResolver } from 'mailauth'
 import type { SecretBox } from '../crypto/secret-box.js'
 import { createMetrics, type Metrics } from '../metrics.js'
@@ -52,8 +52,7 @@ export interface ServiceDeps {
 }
 
 function resolverFor (servers: string[] | undefined): DNSResolver {
-  const resolver = new Resolver({ timeout: 3000, tries: 2 })
-  if (servers !== undefined) resolver.setServers(servers)
+  const resolver = resolverOn(servers)
   return cachingResolver(async (name, rrtype) => await resolver.resolve(name, rrtype) as string[] | string[][])
 }
 

@@ -3,7 +3,7 @@ import multipart from '@fastify/multipart'
 import { Type } from '@sinclair/typebox'
 import { sql } from 'kysely'
 import { hashIngressToken } from '../admin/ingress-token.js'
-import { errors } from '../errors.js'
+import { errors, tooManyFailures } from '../errors.js'
 import { FormFields, parseUrlEncoded, readMultipart } from '../ingress/form-fields.js'
 import { readBody } from '../ingress/read-body.js'
 import type { IncomingMessage } from 'node:http'
@@ -28,7 +28,7 @@ class NotStored extends Error {}
 
 /** An answer given before the body is read (unknown token, missing credential). */
 class EarlyAnswer extends Error {
-  constructor (readonly status: number, readonly body: Record<string, unknown>) {
+  constructor (readonly status: number, readonly body: Record<string, unknown>, readonly retryAfterS?: number) {
     super(String(body.message ?? body.reason ?? status))
   }
 }
@@ -114,8 +114,7 @@ export default async function ingressRoutes (app: FastifyInstance): Promise<void
   app.setErrorHandler((error: Error & { statusCode?: number, code?: string }, request, reply) => {
     // The body was not read: close the connection rather than drain it.
     if (error instanceof EarlyAnswer) {
-      const retryAfterS = (error as { retryAfterS?: number }).retryAfterS
-      if (retryAfterS !== undefined) reply.header('retry-after', String(retryAfterS))
+      if (error.retryAfterS !== undefined) reply.header('retry-after', String(error.retryAfterS))
       return reply.status(error.status).header('connection', 'close').send(error.body)
     }
     if (error instanceof NotStored) {
@@ -137,13 +136,11 @@ export default async function ingressRoutes (app: FastifyInstance): Promise<void
   const identify = (door: 'mime' | 'mailgun' | 'sendgrid') => async (request: FastifyRequest) => {
     // Guessing tokens must be slow: an address with too many failed credentials waits.
     const wait = app.failures.blocked(request.ip)
-    if (wait !== null) {
-      throw Object.assign(new EarlyAnswer(429, { statusCode: 429, code: 'MAILRUN_ERR_RATE_LIMITED', message: `Too many failed attempts from this address: retry after ${wait} s (MAILRUN_AUTH_FAILURE_LIMIT)` }), { retryAfterS: wait })
-    }
+    if (wait !== null) throw new EarlyAnswer(429, { statusCode: 429, code: 'MAILRUN_ERR_RATE_LIMITED', message: tooManyFailures(wait).message }, wait)
     const { ingressToken } = request.params as { ingressToken: string }
     const mailbox = await findMailbox(ingressToken)
-    if (mailbox === null) app.failures.fail(request.ip)
     if (mailbox === null) {
+      app.failures.fail(request.ip)
       if (door === 'mime') throw new EarlyAnswer(404, { statusCode: 404, code: 'MAILRUN_ERR_NOT_FOUND', message: 'unknown ingress token: copy the mime URL from the mailbox (POST /api/v1/mailboxes answers it; rotate-token issues a new one)' })
       // 406 tells Mailgun to stop retrying; anything else 4xx it would retry for hours.
       if (door === 'mailgun') throw new EarlyAnswer(406, { statusCode: 406, code: 'MAILRUN_ERR_UNKNOWN_MAILBOX', message: 'unknown ingress token' })

@@ -84,8 +84,8 @@ t.test(`a message that cannot be decided is retried with its own backoff, then f
   for (let i = 0; i < 120; i++) poison.push(await store(`<poison-${i}@sender.example>`, 10 * 60_000))
   const stranded = await store('<stranded@sender.example>', 60_000)
 
-  await recoverReceived(db, app.receiver, log.logger, app.appMetrics, 100)
-  await recoverReceived(db, app.receiver, log.logger, app.appMetrics, 100)
+  await recoverReceived(db, app.receiver, log.logger, 100)
+  await recoverReceived(db, app.receiver, log.logger, 100)
   const decided = await db.selectFrom('messages').select('status').where('id', '=', stranded).executeTakeFirstOrThrow()
   t.equal(decided.status, 'accepted', 'the stranded message was decided within two passes of 100 despite 120 older poison messages')
   const first = await db.selectFrom('messages').select(['status', 'decide_attempts', 'next_decide_at', 'reason']).where('id', '=', poison[0] ?? '').executeTakeFirstOrThrow()
@@ -98,7 +98,7 @@ t.test(`a message that cannot be decided is retried with its own backoff, then f
 
   for (let attempt = 2; attempt <= 5; attempt++) {
     await db.updateTable('messages').set({ next_decide_at: sql<Date>`now() - interval '1 second'` }).where('status', '=', 'received').execute()
-    await recoverReceived(db, app.receiver, log.logger, app.appMetrics, 200)
+    await recoverReceived(db, app.receiver, log.logger, 200)
   }
   const failed = await db.selectFrom('messages').select(['status', 'raw', 'reason', 'decide_attempts']).where('id', 'in', poison).execute()
   t.ok(failed.every((m) => m.status === 'failed' && m.raw === null && m.decide_attempts === 5), 'after five attempts each is failed, its raw bytes dropped')
@@ -122,7 +122,7 @@ t.test(`a message decided late is judged by the sender policy in force when it a
   // The tenant turns DMARC on before recovery runs: this unsigned message arrived under "off".
   t.equal((await setup.api('PATCH', `/api/v1/mailboxes/${setup.mailboxId}`, { senderAuth: 'dmarc' })).statusCode, 200)
   await db.updateTable('messages').set({ next_decide_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', answer.json().message).execute()
-  t.equal(await recoverReceived(db, app.receiver, log.logger, app.appMetrics), 1)
+  t.equal(await recoverReceived(db, app.receiver, log.logger), 1)
   t.match(await db.selectFrom('messages').select(['status', 'reason']).where('id', '=', answer.json().message).executeTakeFirstOrThrow(), { status: 'accepted' })
 })
 

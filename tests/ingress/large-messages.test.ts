@@ -61,7 +61,7 @@ t.test('on the embedded database a large message waits in a spool file until it 
   t.match(waiting, { status: 'received', raw: null, raw_spool: /\.eml$/ }, 'the row names the spool file instead of holding the bytes')
   t.same(await files(), [waiting.raw_spool], 'which is on disk')
   await db.updateTable('messages').set({ next_decide_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', stranded.message).execute()
-  t.equal(await recoverReceived(db, app.receiver, log.logger, app.appMetrics, 100, app.spool), 1, 'recovery decides it from the file')
+  t.equal(await recoverReceived(db, app.receiver, log.logger), 1, 'recovery decides it from the file')
   t.match(await db.selectFrom('messages').select(['status', 'raw_spool']).where('id', '=', stranded.message).executeTakeFirstOrThrow(), { status: 'accepted', raw_spool: null })
   t.same(await files(), [], 'and removes the file')
 

@@ -27,10 +27,10 @@ t.test(`on ${testDatabaseKind}, a message stored before a stop is decided and la
   const redelivered = (await app.inject({ method: 'POST', url: `/inbound/${setup.ingressToken}/mime`, headers: { 'content-type': 'message/rfc822' }, payload: raw })).json()
   t.same(redelivered, { message: stored.id, status: 'duplicate', reason: 'this message was already received' }, 'a provider retry meanwhile is still a duplicate')
 
-  t.equal(await recoverReceived(db, app.receiver, log.logger, app.appMetrics), 1)
+  t.equal(await recoverReceived(db, app.receiver, log.logger), 1)
   const row = await db.selectFrom('messages').select(['status', 'raw', 'subject']).where('id', '=', stored.id).executeTakeFirstOrThrow()
   t.same(row, { status: 'accepted', raw: null, subject: 'Monthly Report' })
   t.equal((await db.selectFrom('launches').where('message_id', '=', stored.id).selectAll().execute()).length, 1)
-  t.equal(await recoverReceived(db, app.receiver, log.logger, app.appMetrics), 0, 'a second pass finds nothing to do')
+  t.equal(await recoverReceived(db, app.receiver, log.logger), 0, 'a second pass finds nothing to do')
   t.equal((await db.selectFrom('launches').where('message_id', '=', stored.id).selectAll().execute()).length, 1)
 })
