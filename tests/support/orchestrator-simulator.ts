@@ -115,6 +115,11 @@ function odataFilter (filter: string | null): { field: string, value: string } |
   return match === null ? null : { field: match[1] as string, value: (match[2] as string).replace(/''/g, "'") }
 }
 
+/** The items an OData `$filter=Field eq 'value'` selects (all of them without a filter). */
+function matching<T> (items: T[], filter: { field: string, value: string } | null): T[] {
+  return filter === null ? items : items.filter((item) => String(item[filter.field as keyof T]) === filter.value)
+}
+
 const TERMINAL: JobState[] = ['Successful', 'Faulted', 'Stopped']
 
 export async function startOrchestratorSimulator (options: SimulatorOptions = {}): Promise<OrchestratorSimulator> {
@@ -250,16 +255,15 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
     const method = req.method ?? 'GET'
     if (method === 'GET' && path === '/odata/Folders') {
       const filter = odataFilter(query.get('$filter'))
-      const value = filter === null ? folders : folders.filter((f) => String(f[filter.field as keyof SimFolder]) === filter.value)
+      const value = matching(folders, filter)
       send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#Folders`, value: value.slice(0, Number(query.get('$top') ?? value.length)) })
       return
     }
-    if (method === 'GET' && path === '/odata/Releases') {
+    if (method === 'GET' && (path === '/odata/Releases' || path === '/odata/QueueItems')) {
       const folder = folderOf(req, res)
       if (folder === null) return
-      const filter = odataFilter(query.get('$filter'))
-      const inFolder = releases.filter((r) => r.OrganizationUnitId === folder.Id)
-      send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#Releases`, value: filter === null ? inFolder : inFolder.filter((r) => String(r[filter.field as keyof SimRelease]) === filter.value) })
+      const items: Array<SimRelease | SimQueueItem> = path === '/odata/Releases' ? releases : queueItems
+      send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#${path.slice('/odata/'.length)}`, value: matching(items.filter((i) => i.OrganizationUnitId === folder.Id), odataFilter(query.get('$filter'))) })
       return
     }
     if (method === 'POST' && path === '/odata/Jobs/UiPath.Server.Configuration.OData.StartJobs') {
@@ -301,15 +305,7 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
       const contains = /^contains\(InputArguments,'((?:[^']|'')*)'\)$/.exec(query.get('$filter') ?? '')
       if (contains !== null) { send(res, 200, { value: inFolder.filter((j) => (j.InputArguments ?? '').includes((contains[1] as string).replace(/''/g, "'"))) }); return }
       if (options.withoutJobReference === true && filter?.field === 'Reference') { send(res, 400, errorBody("Could not find a property named 'Reference' on type 'UiPath.Server.Configuration.OData.JobDto'.", 0)); return }
-      send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#Jobs`, value: filter === null ? inFolder : inFolder.filter((j) => String(j[filter.field as keyof SimJob]) === filter.value) })
-      return
-    }
-    if (method === 'GET' && path === '/odata/QueueItems') {
-      const folder = folderOf(req, res)
-      if (folder === null) return
-      const filter = odataFilter(query.get('$filter'))
-      const inFolder = queueItems.filter((q) => q.OrganizationUnitId === folder.Id)
-      send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#QueueItems`, value: filter === null ? inFolder : inFolder.filter((q) => String(q[filter.field as keyof SimQueueItem]) === filter.value) })
+      send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#Jobs`, value: matching(inFolder, filter) })
       return
     }
     if (method === 'POST' && path === '/odata/Queues/UiPathODataSvc.AddQueueItem') {
