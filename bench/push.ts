@@ -18,6 +18,8 @@ export interface PushPlan {
   /** Seconds the server is left alone before its idle RSS is read. */
   settleS: number
   mix: Array<{ kind: MessageKind, concurrency: number, maxMessages: number }>
+  /** Measure the load at the saturation rate (off for `--only big`). */
+  saturation: boolean
   /** Messages with a large attachment posted at once, and the attachment's size. */
   big: { messages: number, attachmentBytes: number }
   workDir: string
@@ -84,7 +86,7 @@ export async function benchPush (kind: DatabaseKind, plan: PushPlan, shared: Sha
     }
     await run('warm-up', 'small', 100, 64, 0, Math.min(3, plan.durationS))
     for (const rate of plan.rates) await run(`${rate}/s`, 'small', rate, 256, 0)
-    await run('saturation', 'small', undefined, plan.concurrency, Math.max(200, Math.ceil(plan.durationS * 1500)))
+    if (plan.saturation) await run('saturation', 'small', undefined, plan.concurrency, Math.max(200, Math.ceil(plan.durationS * 1500)))
     for (const m of plan.mix) await run(`mix ${m.kind}`, m.kind, undefined, m.concurrency, m.maxMessages)
     const idleAfterLoad = await idleSample(service, plan.settleS)
     const big = await benchBig(service, tenant.mimeUrl, plan.big)

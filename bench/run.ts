@@ -14,7 +14,8 @@ import { formatReport, type BenchReport } from './support/report.js'
 import { postgresVersion, type DatabaseKind } from './support/targets.js'
 
 // npm run bench: how fast mailrun is, against the plain limits of this machine, in one run.
-// `npm run bench -- --smoke` runs every part for a second or two (CI); `--only push|imap`,
+// `npm run bench -- --smoke` runs every part for a second or two (CI); `--only push|big|imap`
+// (big: only the three large messages, after a warm-up; a minute instead of ten),
 // `--db pglite|postgres` narrow it; `--cpu-prof` writes V8 CPU profiles of mailrun to bench/profiles.
 
 const { values: args } = parseArgs({
@@ -36,8 +37,9 @@ const profileDir = path.join(repoRoot, 'bench/profiles')
 if (args['cpu-prof'] === true) await mkdir(profileDir, { recursive: true })
 
 const pushPlan: PushPlan = smoke
-  ? { rates: [20], durationS: 1, concurrency: 4, settleS: 1, mix: [{ kind: 'html', concurrency: 2, maxMessages: 4 }, { kind: 'attachment', concurrency: 1, maxMessages: 2 }], big: { messages: 1, attachmentBytes: 1024 * 1024 }, workDir, nodeArgs: [] }
-  : { rates: [50, 200, 1000], durationS: 10, concurrency: 16, settleS: 10, mix: [{ kind: 'html', concurrency: 8, maxMessages: 3000 }, { kind: 'attachment', concurrency: 2, maxMessages: 60 }], big: { messages: 3, attachmentBytes: 25 * 1024 * 1024 }, workDir, nodeArgs: [] }
+  ? { rates: [20], durationS: 1, concurrency: 4, settleS: 1, mix: [{ kind: 'html', concurrency: 2, maxMessages: 4 }, { kind: 'attachment', concurrency: 1, maxMessages: 2 }], saturation: true, big: { messages: 1, attachmentBytes: 1024 * 1024 }, workDir, nodeArgs: [] }
+  : { rates: [50, 200, 1000], durationS: 10, concurrency: 16, settleS: 10, mix: [{ kind: 'html', concurrency: 8, maxMessages: 3000 }, { kind: 'attachment', concurrency: 2, maxMessages: 60 }], saturation: true, big: { messages: 3, attachmentBytes: 25 * 1024 * 1024 }, workDir, nodeArgs: [] }
+if (parts.includes('big') && !parts.includes('push')) Object.assign(pushPlan, { rates: [], mix: [], saturation: false, settleS: 3 })
 if (args.duration !== undefined) pushPlan.durationS = Number(args.duration)
 if (args.concurrency !== undefined) pushPlan.concurrency = Number(args.concurrency)
 if (args['cpu-prof'] === true) pushPlan.nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
@@ -64,12 +66,17 @@ const report: BenchReport = {
 }
 
 try {
-  if (parts.includes('push')) {
-    log('baseline: bare route, mailparser only')
-    report.baselines.push(await benchBaseline('parse', null, pushPlan, shared))
+  if (parts.includes('push') || parts.includes('big')) {
+    const baselines = parts.includes('push')
+    if (baselines) {
+      log('baseline: bare route, mailparser only')
+      report.baselines.push(await benchBaseline('parse', null, pushPlan, shared))
+    }
     for (const kind of databases) {
-      log(`baseline: bare route, mailparser + insert (${kind})`)
-      report.baselines.push(await benchBaseline('insert', kind, pushPlan, shared))
+      if (baselines) {
+        log(`baseline: bare route, mailparser + insert (${kind})`)
+        report.baselines.push(await benchBaseline('insert', kind, pushPlan, shared))
+      }
       log(`mailrun push path on ${kind}`)
       report.push.push(await benchPush(kind, pushPlan, shared, log))
     }

@@ -6,6 +6,7 @@ import * as imapLeases from './20261123T1900-imap-leases.js'
 import * as replyLimitIndex from './20261123T2000-reply-limit-index.js'
 import * as faultGuarantees from './20261130T1300-fault-guarantees.js'
 import * as rawSpool from './20261130T1400-raw-spool.js'
+import * as rawChunks from './20261130T1700-raw-chunks.js'
 
 // A static list rather than a directory scan: the same code runs from src (tsx) and from
 // dist (compiled), and Kysely runs migrations in the order of their names.
@@ -16,5 +17,6 @@ export const migrations: Record<string, Migration> = {
   '20261123T1900-imap-leases': imapLeases,
   '20261123T2000-reply-limit-index': replyLimitIndex,
   '20261130T1300-fault-guarantees': faultGuarantees,
-  '20261130T1400-raw-spool': rawSpool
+  '20261130T1400-raw-spool': rawSpool,
+  '20261130T1700-raw-chunks': rawChunks
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { sweepChunks } from './pipeline/raw-chunks.js'
 import { recoverReceived } from './pipeline/recover-received.js'
 
 const RECOVERY_INTERVAL_MS = 10_000
@@ -30,6 +31,7 @@ export function startBackgroundWork (app: FastifyInstance): () => Promise<void> 
   const busy = new Set<string>()
   recoverReceived(app.db, app.receiver, logger).catch((error: unknown) => { logger.error({ err: error }, 'recovery pass failed') })
   app.spool?.sweep(app.db).catch((error: unknown) => { logger.warn({ err: error }, 'sweeping the spool failed') })
+  sweepChunks(app.db).catch((error: unknown) => { logger.warn({ err: error }, 'sweeping raw chunks failed') })
   every(RECOVERY_INTERVAL_MS, 'recovery', async () => await recoverReceived(app.db, app.receiver, logger))
   every(LAUNCH_QUEUE_INTERVAL_MS, 'launch queue', async () => await app.launches.runDue())
   every(JOB_POLL_TICK_MS, 'job polling', async () => await app.jobs.pollDue())

@@ -65,13 +65,15 @@ export function formatReport (report: BenchReport): string {
   if (report.push.length > 0) {
     out.push('Push path: raw MIME door → stored → DKIM/DMARC → authorized → parsed → StartJobs at the simulator → door answers (latency from when each request was due)\n')
     const rows = report.push.flatMap((p) => p.steps.map((s) => [p.database, s.kind, s.rate === 'max' ? 'saturation' : `${s.rate}/s`, s.result.throughput, s.result.latencyMs.p50, s.result.latencyMs.p95, s.result.latencyMs.p99, s.result.latencyMs.max, s.peakRssMb, Object.entries(s.result.outcomes).map(([k, v]) => `${k} ${v}`).join(', ') + (s.result.errors > 0 ? `, errors ${s.result.errors}` : '')]))
-    out.push(table(['database', 'message', 'offered', 'msg/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'peak RSS MB', 'door answers'], rows))
-    out.push('\nThe plain limits, same run (saturation, small message):\n')
-    out.push(table(['route', 'msg/s', 'p50 ms', 'p99 ms', 'mailrun / route (same database)'], report.baselines.map((b) => {
-      const push = report.push.find((p) => b.database === null || p.database === b.database)
-      const sat = (b.database === null ? report.push : [push]).flatMap((p) => p?.steps.filter((s) => s.step === 'saturation').map((s) => `${p.database} ${(s.result.throughput / b.result.throughput).toFixed(2)}`) ?? [])
-      return [b.baseline === 'parse' ? 'bare route: mailparser only' : `bare route: mailparser + insert (${String(b.database)})`, b.result.throughput, b.result.latencyMs.p50, b.result.latencyMs.p99, sat.join(', ')]
-    })))
+    if (rows.length > 0) out.push(table(['database', 'message', 'offered', 'msg/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'peak RSS MB', 'door answers'], rows))
+    if (report.baselines.length > 0) {
+      out.push('\nThe plain limits, same run (saturation, small message):\n')
+      out.push(table(['route', 'msg/s', 'p50 ms', 'p99 ms', 'mailrun / route (same database)'], report.baselines.map((b) => {
+        const push = report.push.find((p) => b.database === null || p.database === b.database)
+        const sat = (b.database === null ? report.push : [push]).flatMap((p) => p?.steps.filter((s) => s.step === 'saturation').map((s) => `${p.database} ${(s.result.throughput / b.result.throughput).toFixed(2)}`) ?? [])
+        return [b.baseline === 'parse' ? 'bare route: mailparser only' : `bare route: mailparser + insert (${String(b.database)})`, b.result.throughput, b.result.latencyMs.p50, b.result.latencyMs.p99, sat.join(', ')]
+      })))
+    }
     out.push('\nMemory and start-up:\n')
     out.push(table(['database', 'moment', 'ready s', 'RSS MB', 'CPU % of a core'], report.push.flatMap((p) => [
       ...p.startup.map((s) => [p.database, s.what, s.readyS, s.rssMb, '']),

@@ -155,6 +155,8 @@ export interface MessagesTable {
   raw: Uint8Array | null
   /** On the embedded database: the spool file holding the raw bytes of a large undecided message. */
   raw_spool: string | null
+  /** Elsewhere: how many rows of message_raw_chunks hold the raw bytes of a large undecided message. */
+  raw_chunks: number | null
   raw_sha256: string
   size_bytes: number
   auth_verdict: Json<Record<string, unknown>> | null
@@ -269,6 +271,12 @@ export interface ImapLeasesTable {
   expires_at: Timestamp
 }
 
+export interface MessageRawChunksTable {
+  message_id: string
+  seq: number
+  bytes: Uint8Array
+}
+
 export interface Database {
   tenants: TenantsTable
   api_keys: ApiKeysTable
@@ -284,6 +292,7 @@ export interface Database {
   imap_cursors: ImapCursorsTable
   mailgun_tokens: MailgunTokensTable
   imap_leases: ImapLeasesTable
+  message_raw_chunks: MessageRawChunksTable
 }
 
 export type Tenant = Selectable<TenantsTable>

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto'
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DNSResolver } from 'mailauth'
 import type { Logger } from 'pino'
+import { sha256Hex } from '../crypto/sha256.js'
 import type { Database, MessageStatus, Problem, ReplyTo } from '../db/schema.js'
 import { automaticReason } from '../mail/automatic.js'
 import { normalizeMessageId, readHeaders } from '../mail/header-block.js'
@@ -18,6 +18,7 @@ import { isHelpRequest, parseCommandBody, robotNameFromSubject } from './command
 import type { InboundMail, TargetMailbox } from './inbound-mail.js'
 import type { LaunchOutcome, Launcher } from './launcher.js'
 import { boundProblems, clip } from './problems.js'
+import { chunkCount, dropChunks, readChunks, writeChunks } from './raw-chunks.js'
 import { SPOOL_MIN_BYTES, type RawSpool } from './raw-spool.js'
 import { noteDecideFailure } from './undecided.js'
 import { validatePlan } from './validate-plan.js'
@@ -50,10 +51,13 @@ const MAX_HEADER_SCAN = 256 * 1024
 const QUEUE_GRACE_MS = 30_000
 
 /** Per mailbox: the normalised Message-ID, or a hash of the bytes for a message without one. */
-export function dedupeKey (raw: Buffer): string {
+export async function dedupeKey (raw: Buffer): Promise<string> {
   const header = readHeaders(raw, MAX_HEADER_SCAN).find(([name]) => name === 'message-id')
-  return normalizeMessageId(header?.[1]) ?? `sha256:${createHash('sha256').update(raw).digest('hex')}`
+  return normalizeMessageId(header?.[1]) ?? `sha256:${await sha256Hex(raw)}`
 }
+
+/** Where a stored message's raw bytes wait for its decision. */
+interface RawPlace { spool: string | null, chunked: boolean }
 
 interface Decision {
   status: Exclude<MessageStatus, 'received'>
@@ -81,8 +85,12 @@ export interface Receiver {
 
 export function createReceiver (deps: ReceiverDeps): Receiver {
   const { db } = deps
-  /** The spool file of a message that no longer needs it (a file left behind is swept later). */
+  // Raw bytes no longer needed: what a failure leaves behind is swept at the next start.
   const dropSpooled = async (name: string | null): Promise<void> => { if (name !== null) await deps.spool?.remove(name).catch(() => {}) }
+  const dropRaw = async (messageId: string, place: RawPlace): Promise<void> => {
+    await dropSpooled(place.spool)
+    if (place.chunked) await dropChunks(db, messageId).catch(() => {})
+  }
   const noteFailure = async (messageId: string, error: unknown): Promise<'retrying' | 'failed'> => await noteDecideFailure(db, deps.metrics, messageId, error, deps.spool)
 
   /** Everything authorization needs, in one round trip: the tenant, the sender on its allow-list, the robot and whether the sender may run it. */
@@ -175,6 +183,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       reply_to: decision.replyTo !== undefined ? JSON.stringify(decision.replyTo) : null,
       raw: null,
       raw_spool: null,
+      raw_chunks: null,
       processed_at: new Date()
     }
     const plan = decision.plan
@@ -235,10 +244,10 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     }
   }
 
-  async function finish (messageId: string, mailbox: TargetMailbox, unbounded: Decision, door: string, spooled: string | null): Promise<ReceiveResult> {
+  async function finish (messageId: string, mailbox: TargetMailbox, unbounded: Decision, door: string, place: RawPlace): Promise<ReceiveResult> {
     const decision = bounded(unbounded)
     const launchId = await record(messageId, mailbox.tenantId, mailbox.id, decision)
-    await dropSpooled(spooled)
+    await dropRaw(messageId, place)
     deps.metrics.messages.inc({ door, status: decision.status })
     const result: ReceiveResult = { message: messageId, status: decision.status as ReceiveResult['status'] }
     if (decision.reason !== null) result.reason = decision.reason
@@ -254,20 +263,24 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
 
   return {
     async receive (mailbox, mail, afterStore) {
-      const key = dedupeKey(mail.raw)
+      const key = await dedupeKey(mail.raw)
       // Stored before anything else happens: a crash after this line loses nothing, and a second
       // delivery of the same message (provider retry, IMAP sweep, another replica) stops here.
-      // A large message on the embedded database goes to a synced spool file first; the row names it.
-      const spooled = deps.spool !== undefined && mail.raw.length >= SPOOL_MIN_BYTES ? await deps.spool.write(mail.raw) : null
+      // A large message goes to a synced spool file first where there is a data directory (the row
+      // names it), and otherwise to chunk rows inserted with the row.
+      const large = mail.raw.length >= SPOOL_MIN_BYTES
+      const spooled = deps.spool !== undefined && large ? await deps.spool.write(mail.raw) : null
+      const place: RawPlace = { spool: spooled, chunked: large && spooled === null }
       const values = {
         tenant_id: mailbox.tenantId,
         mailbox_id: mailbox.id,
         door: mail.door,
         dedupe_key: key,
         message_id_header: key.startsWith('<') ? key : null,
-        raw: spooled === null ? mail.raw : null,
+        raw: large ? null : mail.raw,
         raw_spool: spooled,
-        raw_sha256: createHash('sha256').update(mail.raw).digest('hex'),
+        raw_chunks: place.chunked ? chunkCount(mail.raw.length) : null,
+        raw_sha256: await sha256Hex(mail.raw),
         size_bytes: mail.raw.length,
         // What deciding needs besides the bytes, the mailbox's policy included: a message decided
         // late (after a crash, or a retry) is judged by the rules in force when it arrived.
@@ -281,11 +294,12 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       // One statement is atomic on its own; a transaction only when the door has more to store with it.
       let stored: { id: string } | undefined
       try {
-        stored = afterStore === undefined
+        stored = afterStore === undefined && !place.chunked
           ? await insert(db)
           : await db.transaction().execute(async (trx) => {
             const row = await insert(trx)
-            if (row !== undefined) await afterStore(trx, row.id)
+            if (row !== undefined && place.chunked) await writeChunks(trx, row.id, mail.raw)
+            if (row !== undefined) await afterStore?.(trx, row.id)
             return row
           })
       } catch (error) {
@@ -301,7 +315,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       try {
         const decision = await decide(mailbox, mail)
         deps.logger.info({ messageId: stored.id, mailbox: mailbox.id, door: mail.door, status: decision.status, reason: decision.reason }, 'message received')
-        return await finish(stored.id, mailbox, decision, mail.door, spooled)
+        return await finish(stored.id, mailbox, decision, mail.door, place)
       } catch (error) {
         // The message is stored: the provider must not retry. Recovery decides it later, with a
         // backoff of its own (a database that is away now may not record even this).
@@ -313,16 +327,18 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
 
     /** Finishes a message stored but never decided (the process stopped in between). */
     async processStored (messageId) {
-      const row = await db.selectFrom('messages').select(['id', 'mailbox_id', 'door', 'raw', 'raw_spool', 'auth_verdict', 'status']).where('id', '=', messageId).executeTakeFirstOrThrow()
-      if (row.status !== 'received' || (row.raw === null && row.raw_spool === null)) return { message: row.id, status: 'duplicate', reason: 'already processed' }
-      if (row.raw === null && deps.spool === undefined) throw new Error('the message waits in a spool file, but this process has no spool (is it running on another database?)')
-      const raw = row.raw !== null ? Buffer.from(row.raw) : await (deps.spool as RawSpool).read(row.raw_spool ?? '')
+      const row = await db.selectFrom('messages').select(['id', 'mailbox_id', 'door', 'raw', 'raw_spool', 'raw_chunks', 'auth_verdict', 'status']).where('id', '=', messageId).executeTakeFirstOrThrow()
+      if (row.status !== 'received' || (row.raw === null && row.raw_spool === null && row.raw_chunks === null)) return { message: row.id, status: 'duplicate', reason: 'already processed' }
+      if (row.raw_spool !== null && deps.spool === undefined) throw new Error('the message waits in a spool file, but this process has no spool (is it running on another database?)')
+      const raw = row.raw !== null
+        ? Buffer.from(row.raw)
+        : row.raw_chunks !== null ? await readChunks(db, row.id, row.raw_chunks) : await (deps.spool as RawSpool).read(row.raw_spool ?? '')
       const current = await loadMailbox(row.mailbox_id)
       const saved = (row.auth_verdict ?? {}) as { rawIsOriginal?: boolean, envelopeFrom?: string | null, provider?: InboundMail['provider'], senderAuth?: TargetMailbox['senderAuth'], trustedAuthservId?: string | null }
       // Messages stored before the policy was kept with them are decided with today's.
       const mailbox: TargetMailbox = { ...current, senderAuth: saved.senderAuth ?? current.senderAuth, trustedAuthservId: saved.trustedAuthservId !== undefined ? saved.trustedAuthservId : current.trustedAuthservId }
       const decision = await decide(mailbox, { raw, rawIsOriginal: saved.rawIsOriginal ?? true, envelopeFrom: saved.envelopeFrom ?? null, provider: saved.provider ?? null })
-      return await finish(row.id, mailbox, decision, row.door, row.raw_spool)
+      return await finish(row.id, mailbox, decision, row.door, { spool: row.raw_spool, chunked: row.raw_chunks !== null })
     },
 
     noteFailure

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import type { Metrics } from '../metrics.js'
+import { dropChunks } from './raw-chunks.js'
 import type { RawSpool } from './raw-spool.js'
 
 // A stored message whose decision fails (a database fault, or a message no code path expected) is
@@ -21,14 +22,15 @@ export async function noteDecideFailure (db: Kysely<Database>, metrics: Metrics,
   const row = await db.updateTable('messages')
     .set((eb) => ({ decide_attempts: eb('decide_attempts', '+', 1) }))
     .where('id', '=', messageId).where('status', '=', 'received')
-    .returning(['decide_attempts', 'door', 'raw_spool']).executeTakeFirst()
+    .returning(['decide_attempts', 'door', 'raw_spool', 'raw_chunks']).executeTakeFirst()
   if (row === undefined) return 'failed'
   if (row.decide_attempts >= MAX_DECIDE_ATTEMPTS) {
     // Nothing more is kept of it than of any message mailrun did not act on: no raw bytes.
     await db.updateTable('messages').set({
-      status: 'failed', reason: `could not be processed after ${row.decide_attempts} attempts: ${describe(error)}`, raw: null, raw_spool: null, next_decide_at: null, processed_at: new Date()
+      status: 'failed', reason: `could not be processed after ${row.decide_attempts} attempts: ${describe(error)}`, raw: null, raw_spool: null, raw_chunks: null, next_decide_at: null, processed_at: new Date()
     }).where('id', '=', messageId).where('status', '=', 'received').execute()
     if (row.raw_spool !== null) await spool?.remove(row.raw_spool).catch(() => {})
+    if (row.raw_chunks !== null) await dropChunks(db, messageId).catch(() => {})
     metrics.messages.inc({ door: row.door, status: 'failed' })
     return 'failed'
   }

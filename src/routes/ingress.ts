@@ -200,7 +200,7 @@ export default async function ingressRoutes (app: FastifyInstance): Promise<void
     if (seen !== undefined) {
       // Mailgun's own retry of a message we stored carries the same token: a duplicate. The same
       // token on another body is a replay (the signature does not cover the body).
-      if (seen.mailbox_id === mailbox.id && seen.dedupe_key === dedupeKey(mail.raw)) return { message: seen.id, status: 'duplicate', reason: 'this message was already received' }
+      if (seen.mailbox_id === mailbox.id && seen.dedupe_key === await dedupeKey(mail.raw)) return { message: seen.id, status: 'duplicate', reason: 'this message was already received' }
       throw new errors.Unauthorized('this Mailgun token was already used for another message (replay)')
     }
     if (!mailbox.active) {

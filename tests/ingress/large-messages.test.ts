@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -7,6 +7,7 @@ import t from 'tap'
 import { loadConfig } from '../../src/config.js'
 import { openDatabase } from '../../src/db/database.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
+import { sweepChunks } from '../../src/pipeline/raw-chunks.js'
 import { recoverReceived } from '../../src/pipeline/recover-received.js'
 import { buildTestApp } from '../support/app.js'
 import { refuseNextDecision } from '../support/db-faults.js'
@@ -74,4 +75,41 @@ t.test('on the embedded database a large message waits in a spool file until it 
   await utimes(orphan, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000))
   t.equal(await app.spool?.sweep(db), 1)
   t.same(await files(), [])
+})
+
+t.test('without a spool directory a large message waits in 1 MiB chunk rows, inserted with its row', async (t) => {
+  // PostgreSQL (every replica must reach the bytes) or PGlite in memory: the test database is either.
+  const { app, database, log } = await buildTestApp(t)
+  const db = database.db
+  const setup = await setUpMailbox(app, { mailbox: { senderAuth: 'off' } })
+  const post = async (raw: Buffer) => (await app.inject({ method: 'POST', url: `/inbound/${setup.ingressToken}/mime`, headers: { 'content-type': 'message/rfc822' }, payload: raw })).json()
+  const chunks = async (id: string) => await db.selectFrom('message_raw_chunks').select(['seq', sql<number>`length(bytes)`.as('size')]).where('message_id', '=', id).orderBy('seq').execute()
+
+  const decided = await post(withAttachment(2 * 1024 * 1024, 'chunked-now'))
+  t.match(decided, { status: 'accepted' })
+  t.match(await db.selectFrom('messages').select(['raw', 'raw_chunks']).where('id', '=', decided.message).executeTakeFirstOrThrow(), { raw: null, raw_chunks: null })
+  t.same(await chunks(decided.message), [], 'decided at once: the chunks are gone')
+
+  await refuseNextDecision(db)
+  const raw = withAttachment(2 * 1024 * 1024, 'chunked-stranded')
+  const stranded = await post(raw)
+  t.match(stranded, { status: 'accepted', reason: /processed shortly/ })
+  const waiting = await db.selectFrom('messages').select(['status', 'raw', 'raw_chunks', 'size_bytes']).where('id', '=', stranded.message).executeTakeFirstOrThrow()
+  t.match(waiting, { status: 'received', raw: null, raw_chunks: 3 }, 'the row says how many chunks hold the bytes')
+  t.same((await chunks(stranded.message)).map((c) => Number(c.size)), [1048576, 1048576, raw.length - 2 * 1048576], 'three chunks, the last one short')
+  t.match(await post(raw), { status: 'duplicate' }, 'the same message again is a duplicate')
+  t.equal((await chunks(stranded.message)).length, 3, 'and adds no chunks')
+
+  await db.updateTable('messages').set({ next_decide_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', stranded.message).execute()
+  t.equal(await recoverReceived(db, app.receiver, log.logger), 1, 'recovery decides it from the chunks')
+  const after = await db.selectFrom('messages').select(['status', 'raw_chunks', 'raw_sha256']).where('id', '=', stranded.message).executeTakeFirstOrThrow()
+  t.match(after, { status: 'accepted', raw_chunks: null })
+  t.equal(after.raw_sha256, createHash('sha256').update(raw).digest('hex'), 'the hash is of the whole message')
+  t.same(await chunks(stranded.message), [], 'and deletes the chunks')
+
+  // A stop between the decision and the clean-up leaves chunks of a decided message: swept.
+  const left = await post(withAttachment(300 * 1024, 'chunks-left'))
+  await db.insertInto('message_raw_chunks').values({ message_id: left.message, seq: 0, bytes: Buffer.from('left behind') }).execute()
+  t.equal(await sweepChunks(db), 1, 'the chunk of a decided message is swept')
+  t.equal(await sweepChunks(db), 0)
 })
