@@ -22,6 +22,7 @@ import { countStuck } from '../pipeline/undecided.js'
 import { createRawSpool, type RawSpool } from '../pipeline/raw-spool.js'
 import path from 'node:path'
 import { createFailureLimiter, type FailureLimiter } from '../auth/failure-limiter.js'
+import { createResources, type Resources } from '../resources/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,6 +41,7 @@ declare module 'fastify' {
     sweeper: Sweeper
     failures: FailureLimiter
     spool: RawSpool | undefined
+    resources: Resources
   }
 }
 
@@ -69,6 +71,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('failures', createFailureLimiter({ max: deps.config.authFailureLimitPerMinute }))
   const dispatcher = outboundDispatcher(deps.config.outboundDeny)
   app.decorate('orchestrator', createOrchestratorRegistry({ dispatcher, deny: deps.config.outboundDeny }))
+  app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator: app.orchestrator }))
   app.addHook('onClose', async () => { await dispatcher.close() })
   const appMetrics = createMetrics(metrics)
   app.decorate('appMetrics', appMetrics)

@@ -1,0 +1,26 @@
+import type { Kysely } from 'kysely'
+import type { Config } from '../config.js'
+import type { SecretBox } from '../crypto/secret-box.js'
+import type { CursorScope } from '../db/pagination.js'
+import type { Database } from '../db/schema.js'
+import type { OrchestratorRegistry } from '../orchestrator/registry.js'
+
+// What every resource module needs. The JSON API and the console call the same resource
+// functions: the routes and pages hold HTTP and HTML, these hold the rules and the SQL.
+
+export interface ResourceDeps {
+  db: Kysely<Database>
+  secrets: SecretBox
+  config: Pick<Config, 'publicUrl' | 'outboundDeny'>
+  orchestrator: OrchestratorRegistry
+}
+
+/** A page request: how many, and the nextCursor of the previous page of the same list. */
+export interface PageQuery { limit?: number, cursor?: string }
+
+export interface PageOf<T> { items: T[], nextCursor: string | null }
+
+/** Cursors are sealed and bound to the tenant that listed (null: the instance admin). */
+export function cursorScope (deps: ResourceDeps, tenantId: string | null): CursorScope {
+  return { box: deps.secrets, tenantId }
+}

@@ -1,0 +1,24 @@
+import { launchesResource, messagesResource } from './activity.js'
+import { apiKeysResource } from './api-keys.js'
+import type { ResourceDeps } from './context.js'
+import { mailboxesResource } from './mailboxes.js'
+import { orchestratorResource } from './orchestrator.js'
+import { robotsResource } from './robots.js'
+import { sendersResource } from './senders.js'
+import { tenantsResource } from './tenants.js'
+
+/** Every operation the admin API (and the console) offers, one module per resource. */
+export function createResources (deps: ResourceDeps) {
+  return {
+    tenants: tenantsResource(deps),
+    apiKeys: apiKeysResource(deps),
+    mailboxes: mailboxesResource(deps),
+    senders: sendersResource(deps),
+    robots: robotsResource(deps),
+    orchestrator: orchestratorResource(deps),
+    messages: messagesResource(deps),
+    launches: launchesResource(deps)
+  }
+}
+
+export type Resources = ReturnType<typeof createResources>

@@ -1,0 +1,190 @@
+import type { Static } from '@sinclair/typebox'
+import type { Insertable, Selectable, Updateable } from 'kysely'
+import { ingressUrls, newIngressToken } from '../admin/ingress-token.js'
+import { isUniqueViolation } from '../db/errors.js'
+import { newestFirst } from '../db/pagination.js'
+import type { ImapSettings, MailboxesTable, SmtpSettings } from '../db/schema.js'
+import { errors, fieldError } from '../errors.js'
+import { storedAddress } from '../mail/address.js'
+import { assertHostAllowed, OutboundDenied } from '../net/outbound-guard.js'
+import { marker } from '../schemas/common.js'
+import type { Mailbox, MailboxCreate, MailboxPatch, MailboxWithIngress } from '../schemas/mailboxes.js'
+import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
+
+// A tenant's service mailboxes: one per licence, secrets sealed and write-only, the ingress token
+// shown only when it is issued.
+
+export type MailboxView = Static<typeof Mailbox>
+export type MailboxWithIngressView = Static<typeof MailboxWithIngress>
+type MailboxRow = Selectable<MailboxesTable>
+type MailboxBody = Partial<Static<typeof MailboxPatch>>
+
+/** What a tenant should know about a mailbox's settings before it bites them. */
+function warningsFor (row: MailboxRow, imap: ImapSettings | null): string[] {
+  const warnings: string[] = []
+  if (row.sender_auth === 'off') warnings.push('senderAuth is off: anyone who forges the From address of an allowed sender can launch robots. Use dmarc or provider.')
+  if (row.sender_auth === 'provider' && row.trusted_authserv_id === null && imap !== null) warnings.push('senderAuth is provider but trustedAuthservId is not set: mail found by the IMAP sweep cannot be authenticated and will be rejected.')
+  if (row.sender_auth === 'provider' && row.trusted_authserv_id !== null) {
+    warnings.push(`senderAuth is provider: mailrun trusts the topmost Authentication-Results header from ${row.trusted_authserv_id}. Unless that server removes incoming Authentication-Results headers carrying its own name (RFC 8601 section 5), a sender can forge "dmarc=pass". See "Trusting your MTA" in the README, or use dmarc.`)
+  }
+  return warnings
+}
+
+function present (row: MailboxRow): MailboxView {
+  const imap = row.imap as ImapSettings | null
+  const smtp = row.smtp as SmtpSettings | null
+  return {
+    id: row.id,
+    address: row.address,
+    active: row.active,
+    senderAuth: row.sender_auth,
+    trustedAuthservId: row.trusted_authserv_id,
+    mailgunSigningKey: marker(row.mailgun_signing_key_enc),
+    sendgridBasicAuth: row.sendgrid_username === null ? null : { username: row.sendgrid_username, password: marker(row.sendgrid_password_enc) },
+    imap: imap === null ? null : { ...imap, password: marker(row.imap_password_enc) },
+    imapStatus: {
+      configuredAt: row.imap_configured_at?.toISOString() ?? null,
+      lastSweptAt: row.imap_last_swept_at?.toISOString() ?? null,
+      lastError: row.imap_last_error,
+      lastErrorAt: row.imap_last_error_at?.toISOString() ?? null
+    },
+    smtp: smtp === null ? null : { ...smtp, password: marker(row.smtp_password_enc) },
+    warnings: warningsFor(row, imap),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString()
+  }
+}
+
+const addressTaken = (address: string): Error => new errors.Conflict(`the address ${address} is already registered (addresses are unique across the instance)`)
+const notFound = (id: string): Error => new errors.NotFound(`no mailbox ${id}`)
+
+export function mailboxesResource (deps: ResourceDeps) {
+  const { db } = deps
+  const seal = (value: string): string => deps.secrets.seal(value)
+  const withIngress = (row: MailboxRow, token: string): MailboxWithIngressView => ({ ...present(row), ingressToken: token, ingressUrls: ingressUrls(deps.config.publicUrl, token) })
+
+  async function checkHost (field: string, host: string): Promise<void> {
+    try {
+      await assertHostAllowed(deps.config.outboundDeny, host)
+    } catch (error) {
+      if (error instanceof OutboundDenied) throw fieldError(field, `may not be ${host}: ${error.message}`)
+      throw error
+    }
+  }
+
+  async function findRow (tenantId: string, id: string): Promise<MailboxRow> {
+    const row = await db.selectFrom('mailboxes').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
+    if (row === undefined) throw notFound(id)
+    return row
+  }
+
+  /** The columns a body sets; `current` supplies stored passwords the body leaves out. */
+  async function columnsFrom (body: MailboxBody, current: MailboxRow | null): Promise<Updateable<MailboxesTable>> {
+    const columns: Updateable<MailboxesTable> = {}
+    if (body.address !== undefined) columns.address = storedAddress(body.address).toLowerCase()
+    if (body.active !== undefined) columns.active = body.active
+    if (body.senderAuth !== undefined) columns.sender_auth = body.senderAuth
+    if (body.trustedAuthservId !== undefined) columns.trusted_authserv_id = body.trustedAuthservId
+    if (body.mailgunSigningKey !== undefined) columns.mailgun_signing_key_enc = body.mailgunSigningKey === null ? null : seal(body.mailgunSigningKey)
+    if (body.sendgridBasicAuth !== undefined) {
+      columns.sendgrid_username = body.sendgridBasicAuth?.username ?? null
+      columns.sendgrid_password_enc = body.sendgridBasicAuth === null ? null : seal(body.sendgridBasicAuth.password)
+    }
+    if (body.imap !== undefined) {
+      if (body.imap === null) {
+        Object.assign(columns, { imap: null, imap_password_enc: null, imap_configured_at: null, imap_last_error: null, imap_last_error_at: null })
+      } else {
+        await checkHost('imap.host', body.imap.host)
+        if (body.imap.password === undefined && current?.imap_password_enc == null) throw fieldError('imap.password', 'is required')
+        const settings: ImapSettings = { host: body.imap.host, port: body.imap.port ?? 993, tls: body.imap.tls ?? true, user: body.imap.user, folders: body.imap.folders ?? [] }
+        // The sweep takes mail from this moment on (minus a look-back), so it is reset on every change.
+        Object.assign(columns, {
+          imap: JSON.stringify(settings),
+          imap_password_enc: body.imap.password !== undefined ? seal(body.imap.password) : current?.imap_password_enc,
+          imap_configured_at: new Date(),
+          imap_last_error: null,
+          imap_last_error_at: null
+        })
+      }
+    }
+    if (body.smtp !== undefined) {
+      if (body.smtp === null) {
+        Object.assign(columns, { smtp: null, smtp_password_enc: null })
+      } else {
+        await checkHost('smtp.host', body.smtp.host)
+        const settings: SmtpSettings = { host: body.smtp.host, port: body.smtp.port ?? 465, tls: body.smtp.tls ?? true, user: body.smtp.user ?? null, fromName: body.smtp.fromName ?? null }
+        if (settings.user !== null && body.smtp.password === undefined && current?.smtp_password_enc == null) throw fieldError('smtp.password', 'is required when smtp.user is set')
+        Object.assign(columns, {
+          smtp: JSON.stringify(settings),
+          smtp_password_enc: body.smtp.password !== undefined ? seal(body.smtp.password) : (settings.user === null ? null : current?.smtp_password_enc)
+        })
+      }
+    }
+    return columns
+  }
+
+  return {
+    /** Registers a mailbox within the tenant's licences; answers its ingress token and URLs, once. */
+    async create (tenantId: string, body: Static<typeof MailboxCreate>): Promise<MailboxWithIngressView> {
+      const columns = await columnsFrom(body, null)
+      const { token, hash } = newIngressToken()
+      try {
+        const row = await db.transaction().execute(async (trx) => {
+          // Locking the tenant row serialises concurrent creates, so the licence count holds.
+          const tenant = await trx.selectFrom('tenants').select(['max_mailboxes', 'name']).where('id', '=', tenantId).forUpdate().executeTakeFirstOrThrow()
+          const used = await trx.selectFrom('mailboxes').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow()
+          if (Number(used.n) >= tenant.max_mailboxes) {
+            throw new errors.Conflict(`licence limit reached: tenant "${tenant.name}" may have ${tenant.max_mailboxes} service mailbox(es) and has ${used.n}. Delete one, or ask the instance admin to raise maxMailboxes.`)
+          }
+          return await trx.insertInto('mailboxes').values({
+            ...columns as Insertable<MailboxesTable>, tenant_id: tenantId, address: storedAddress(body.address).toLowerCase(), ingress_token_hash: hash
+          }).returningAll().executeTakeFirstOrThrow()
+        })
+        return withIngress(row, token)
+      } catch (error) {
+        if (isUniqueViolation(error)) throw addressTaken(body.address)
+        throw error
+      }
+    },
+
+    async list (tenantId: string, query: PageQuery): Promise<PageOf<MailboxView>> {
+      const { items, nextCursor } = await newestFirst(db.selectFrom('mailboxes').selectAll().where('tenant_id', '=', tenantId), 'mailboxes', 'created_at', query, cursorScope(deps, tenantId))
+      return { items: items.map(present), nextCursor }
+    },
+
+    async get (tenantId: string, id: string): Promise<MailboxView> {
+      return present(await findRow(tenantId, id))
+    },
+
+    /** Omitted secrets stay as they are; null clears. */
+    async update (tenantId: string, id: string, body: Static<typeof MailboxPatch>): Promise<MailboxView> {
+      const current = await findRow(tenantId, id)
+      const columns = await columnsFrom(body, current)
+      try {
+        const row = await db.updateTable('mailboxes').set({ ...columns, updated_at: new Date() })
+          .where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
+        return present(row)
+      } catch (error) {
+        if (isUniqueViolation(error)) throw addressTaken(body.address ?? '')
+        throw error
+      }
+    },
+
+    /** Deletes the mailbox and its messages. */
+    async remove (tenantId: string, id: string): Promise<void> {
+      const deleted = await db.deleteFrom('mailboxes').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
+      if (deleted.numDeletedRows === 0n) throw notFound(id)
+    },
+
+    /** A new ingress token; the old ingress URLs stop working at once. */
+    async rotateToken (tenantId: string, id: string): Promise<MailboxWithIngressView> {
+      await findRow(tenantId, id)
+      const { token, hash } = newIngressToken()
+      const row = await db.updateTable('mailboxes').set({ ingress_token_hash: hash, updated_at: new Date() })
+        .where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
+      return withIngress(row, token)
+    }
+  }
+}
+
+export type MailboxesResource = ReturnType<typeof mailboxesResource>

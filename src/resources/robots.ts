@@ -1,0 +1,171 @@
+import type { Static } from '@sinclair/typebox'
+import type { Kysely, Selectable } from 'kysely'
+import { isUniqueViolation } from '../db/errors.js'
+import { newestFirst } from '../db/pagination.js'
+import type { Database, FunctionDeclaration, ParameterDeclaration, RobotsTable } from '../db/schema.js'
+import { errors, fieldError } from '../errors.js'
+import { robotNameKey } from '../robots/robot-name.js'
+import type { Parameter, Robot, RobotCreate, RobotFunction, RobotPatch } from '../schemas/robots.js'
+import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
+
+// A tenant's robots: the Orchestrator process each name launches, its declared catalogue
+// (parameters and functions) and its allow-list of senders.
+
+export type RobotView = Static<typeof Robot>
+type RobotRow = Selectable<RobotsTable>
+
+function present (row: RobotRow, senderIds: string[]): RobotView {
+  return {
+    id: row.id,
+    name: row.name,
+    processName: row.process_name,
+    folder: row.folder,
+    launchMode: row.launch_mode,
+    queueName: row.queue_name,
+    functionsArgument: row.functions_argument,
+    allowAllSenders: row.allow_all_senders,
+    senderIds,
+    description: row.description,
+    parameters: row.parameters,
+    functions: row.functions,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString()
+  }
+}
+
+function normalizeParameters (field: string, parameters: Array<Static<typeof Parameter>>): ParameterDeclaration[] {
+  const seen = new Set<string>()
+  return parameters.map((p, i) => {
+    const key = p.name.toLowerCase()
+    if (seen.has(key)) throw fieldError(`${field}.${i}.name`, `repeats the parameter name "${p.name}"; names must be unique`)
+    seen.add(key)
+    return { name: p.name, type: p.type as ParameterDeclaration['type'], required: p.required ?? false, ...(p.description !== undefined ? { description: p.description } : {}) }
+  })
+}
+
+function normalizeFunctions (functions: Array<Static<typeof RobotFunction>>): FunctionDeclaration[] {
+  const seen = new Set<string>()
+  return functions.map((f, i) => {
+    const key = f.name.toLowerCase()
+    if (seen.has(key)) throw fieldError(`functions.${i}.name`, `repeats the function name "${f.name}"; names must be unique`)
+    seen.add(key)
+    return { name: f.name, ...(f.description !== undefined ? { description: f.description } : {}), parameters: normalizeParameters(`functions.${i}.parameters`, f.parameters ?? []) }
+  })
+}
+
+function checkQueue (launchMode: string, queueName: string | null): void {
+  if (launchMode === 'queue' && queueName === null) throw fieldError('queueName', 'is required when launchMode is queue')
+}
+
+async function allowedSenders (db: Kysely<Database>, robotIds: string[]): Promise<Map<string, string[]>> {
+  const map = new Map<string, string[]>(robotIds.map((id) => [id, []]))
+  if (robotIds.length === 0) return map
+  const rows = await db.selectFrom('robot_senders').select(['robot_id', 'sender_id']).where('robot_id', 'in', robotIds).orderBy('sender_id').execute()
+  for (const row of rows) map.get(row.robot_id)?.push(row.sender_id)
+  return map
+}
+
+async function setSenders (trx: Kysely<Database>, tenantId: string, robotId: string, senderIds: string[]): Promise<void> {
+  if (senderIds.length > 0) {
+    const known = await trx.selectFrom('senders').select('id').where('tenant_id', '=', tenantId).where('id', 'in', senderIds).execute()
+    const missing = senderIds.filter((id) => !known.some((k) => k.id === id))
+    if (missing.length > 0) throw fieldError('senderIds', `names senders that do not exist in this tenant: ${missing.join(', ')}`)
+  }
+  await trx.deleteFrom('robot_senders').where('robot_id', '=', robotId).execute()
+  if (senderIds.length > 0) {
+    await trx.insertInto('robot_senders').values(senderIds.map((senderId) => ({ tenant_id: tenantId, robot_id: robotId, sender_id: senderId }))).execute()
+  }
+}
+
+const nameTaken = (name: string): Error => new errors.Conflict(`a robot named "${name}" already exists in this tenant (names compare case-insensitively)`)
+const notFound = (id: string): Error => new errors.NotFound(`no robot ${id}`)
+
+export function robotsResource (deps: ResourceDeps) {
+  const { db } = deps
+  const presentOne = async (row: RobotRow): Promise<RobotView> => present(row, (await allowedSenders(db, [row.id])).get(row.id) ?? [])
+
+  return {
+    async create (tenantId: string, body: Static<typeof RobotCreate>): Promise<RobotView> {
+      const launchMode = body.launchMode ?? 'job'
+      checkQueue(launchMode, body.queueName ?? null)
+      const parameters = normalizeParameters('parameters', body.parameters ?? [])
+      const functions = normalizeFunctions(body.functions ?? [])
+      try {
+        const row = await db.transaction().execute(async (trx) => {
+          const inserted = await trx.insertInto('robots').values({
+            tenant_id: tenantId,
+            name: body.name.trim(),
+            name_key: robotNameKey(body.name),
+            process_name: body.processName ?? body.name.trim(),
+            folder: body.folder ?? null,
+            launch_mode: launchMode,
+            queue_name: body.queueName ?? null,
+            functions_argument: body.functionsArgument ?? 'in_Functions',
+            allow_all_senders: body.allowAllSenders ?? false,
+            description: body.description ?? '',
+            parameters: JSON.stringify(parameters),
+            functions: JSON.stringify(functions)
+          }).returningAll().executeTakeFirstOrThrow()
+          await setSenders(trx, tenantId, inserted.id, body.senderIds ?? [])
+          return inserted
+        })
+        return await presentOne(row)
+      } catch (error) {
+        if (isUniqueViolation(error)) throw nameTaken(body.name)
+        throw error
+      }
+    },
+
+    async list (tenantId: string, query: PageQuery): Promise<PageOf<RobotView>> {
+      const { items, nextCursor } = await newestFirst(db.selectFrom('robots').selectAll().where('tenant_id', '=', tenantId), 'robots', 'created_at', query, cursorScope(deps, tenantId))
+      const senders = await allowedSenders(db, items.map((r) => r.id))
+      return { items: items.map((r) => present(r, senders.get(r.id) ?? [])), nextCursor }
+    },
+
+    async get (tenantId: string, id: string): Promise<RobotView> {
+      const row = await db.selectFrom('robots').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
+      if (row === undefined) throw notFound(id)
+      return await presentOne(row)
+    },
+
+    /** Changes a robot; senderIds, when given, replaces the allow-list. */
+    async update (tenantId: string, id: string, body: Static<typeof RobotPatch>): Promise<RobotView> {
+      try {
+        const row = await db.transaction().execute(async (trx) => {
+          const current = await trx.selectFrom('robots').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).forUpdate().executeTakeFirst()
+          if (current === undefined) throw notFound(id)
+          checkQueue(body.launchMode ?? current.launch_mode, body.queueName !== undefined ? body.queueName : current.queue_name)
+          const moved = body.processName !== undefined || body.folder !== undefined
+          const updated = await trx.updateTable('robots').set({
+            ...(body.name !== undefined ? { name: body.name.trim(), name_key: robotNameKey(body.name) } : {}),
+            ...(body.processName !== undefined ? { process_name: body.processName } : {}),
+            ...(body.folder !== undefined ? { folder: body.folder } : {}),
+            ...(body.launchMode !== undefined ? { launch_mode: body.launchMode } : {}),
+            ...(body.queueName !== undefined ? { queue_name: body.queueName } : {}),
+            ...(body.functionsArgument !== undefined ? { functions_argument: body.functionsArgument } : {}),
+            ...(body.allowAllSenders !== undefined ? { allow_all_senders: body.allowAllSenders } : {}),
+            ...(body.description !== undefined ? { description: body.description } : {}),
+            ...(body.parameters !== undefined ? { parameters: JSON.stringify(normalizeParameters('parameters', body.parameters)) } : {}),
+            ...(body.functions !== undefined ? { functions: JSON.stringify(normalizeFunctions(body.functions)) } : {}),
+            // The cached Orchestrator ids belong to the old process or folder.
+            ...(moved ? { cached_folder_id: null, cached_release_key: null } : {}),
+            updated_at: new Date()
+          }).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
+          if (body.senderIds !== undefined) await setSenders(trx, tenantId, id, body.senderIds)
+          return updated
+        })
+        return await presentOne(row)
+      } catch (error) {
+        if (isUniqueViolation(error)) throw nameTaken(body.name ?? '')
+        throw error
+      }
+    },
+
+    async remove (tenantId: string, id: string): Promise<void> {
+      const deleted = await db.deleteFrom('robots').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
+      if (deleted.numDeletedRows === 0n) throw notFound(id)
+    }
+  }
+}
+
+export type RobotsResource = ReturnType<typeof robotsResource>

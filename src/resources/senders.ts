@@ -1,0 +1,72 @@
+import type { Static } from '@sinclair/typebox'
+import type { Selectable } from 'kysely'
+import { isUniqueViolation } from '../db/errors.js'
+import { newestFirst } from '../db/pagination.js'
+import type { SendersTable } from '../db/schema.js'
+import { errors } from '../errors.js'
+import { storedAddress } from '../mail/address.js'
+import type { Sender, SenderCreate, SenderPatch } from '../schemas/senders.js'
+import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
+
+// A tenant's senders: the allow-list of people who may launch robots by email.
+
+export type SenderView = Static<typeof Sender>
+
+function present (row: Selectable<SendersTable>): SenderView {
+  return { id: row.id, fullName: row.full_name, email: row.email, active: row.active, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() }
+}
+
+const emailTaken = (email: string): Error => new errors.Conflict(`a sender with the email ${email} already exists in this tenant`)
+const notFound = (id: string): Error => new errors.NotFound(`no sender ${id}`)
+
+export function sendersResource (deps: ResourceDeps) {
+  const { db } = deps
+  return {
+    async create (tenantId: string, body: Static<typeof SenderCreate>): Promise<SenderView> {
+      try {
+        const row = await db.insertInto('senders').values({
+          tenant_id: tenantId, full_name: body.fullName, email: storedAddress(body.email), active: body.active ?? true
+        }).returningAll().executeTakeFirstOrThrow()
+        return present(row)
+      } catch (error) {
+        if (isUniqueViolation(error)) throw emailTaken(body.email)
+        throw error
+      }
+    },
+
+    async list (tenantId: string, query: PageQuery): Promise<PageOf<SenderView>> {
+      const { items, nextCursor } = await newestFirst(db.selectFrom('senders').selectAll().where('tenant_id', '=', tenantId), 'senders', 'created_at', query, cursorScope(deps, tenantId))
+      return { items: items.map(present), nextCursor }
+    },
+
+    async get (tenantId: string, id: string): Promise<SenderView> {
+      const row = await db.selectFrom('senders').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
+      if (row === undefined) throw notFound(id)
+      return present(row)
+    },
+
+    async update (tenantId: string, id: string, body: Static<typeof SenderPatch>): Promise<SenderView> {
+      try {
+        const row = await db.updateTable('senders').set({
+          ...(body.fullName !== undefined ? { full_name: body.fullName } : {}),
+          ...(body.email !== undefined ? { email: storedAddress(body.email) } : {}),
+          ...(body.active !== undefined ? { active: body.active } : {}),
+          updated_at: new Date()
+        }).where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirst()
+        if (row === undefined) throw notFound(id)
+        return present(row)
+      } catch (error) {
+        if (isUniqueViolation(error)) throw emailTaken(body.email ?? '')
+        throw error
+      }
+    },
+
+    /** Removes the sender, and with it from every robot's allow-list. */
+    async remove (tenantId: string, id: string): Promise<void> {
+      const deleted = await db.deleteFrom('senders').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
+      if (deleted.numDeletedRows === 0n) throw notFound(id)
+    }
+  }
+}
+
+export type SendersResource = ReturnType<typeof sendersResource>

@@ -1,0 +1,99 @@
+import type { Static } from '@sinclair/typebox'
+import type { Selectable } from 'kysely'
+import { isUniqueViolation } from '../db/errors.js'
+import { newestFirst } from '../db/pagination.js'
+import type { TenantsTable } from '../db/schema.js'
+import { errors } from '../errors.js'
+import { storedAddress } from '../mail/address.js'
+import type { Tenant, TenantCreate, TenantPatch } from '../schemas/tenants.js'
+import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
+
+// Tenants: the instance admin's resource.
+
+export type TenantView = Static<typeof Tenant>
+type TenantRow = Selectable<TenantsTable> & { mailbox_count: number | string | bigint }
+
+function present (row: TenantRow): TenantView {
+  return {
+    id: row.id,
+    name: row.name,
+    maxMailboxes: row.max_mailboxes,
+    locale: row.locale,
+    contactEmail: row.contact_email,
+    mailboxCount: Number(row.mailbox_count),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString()
+  }
+}
+
+const nameTaken = (name: string): Error => new errors.Conflict(`a tenant named "${name}" already exists: choose another name`)
+export const tenantNotFound = (id: string): Error => new errors.NotFound(`no tenant ${id}`)
+
+export function tenantsResource (deps: ResourceDeps) {
+  const { db } = deps
+  const selectTenants = () => db.selectFrom('tenants').selectAll('tenants').select((eb) =>
+    eb.selectFrom('mailboxes').whereRef('mailboxes.tenant_id', '=', 'tenants.id').select((e) => e.fn.countAll<number>().as('n')).as('mailbox_count'))
+
+  async function findRow (id: string): Promise<TenantRow> {
+    const row = await selectTenants().where('tenants.id', '=', id).executeTakeFirst()
+    if (row === undefined) throw tenantNotFound(id)
+    return row as TenantRow
+  }
+
+  return {
+    async create (body: Static<typeof TenantCreate>): Promise<TenantView> {
+      try {
+        const row = await db.insertInto('tenants').values({
+          name: body.name, max_mailboxes: body.maxMailboxes, locale: body.locale ?? 'en', contact_email: body.contactEmail === undefined || body.contactEmail === null ? null : storedAddress(body.contactEmail)
+        }).returning('id').executeTakeFirstOrThrow()
+        return present(await findRow(row.id))
+      } catch (error) {
+        if (isUniqueViolation(error)) throw nameTaken(body.name)
+        throw error
+      }
+    },
+
+    async list (query: PageQuery): Promise<PageOf<TenantView>> {
+      const { items, nextCursor } = await newestFirst(selectTenants(), 'tenants', 'created_at', query, cursorScope(deps, null))
+      return { items: (items as TenantRow[]).map(present), nextCursor }
+    },
+
+    async get (id: string): Promise<TenantView> {
+      return present(await findRow(id))
+    },
+
+    async update (id: string, body: Static<typeof TenantPatch>): Promise<TenantView> {
+      const current = await findRow(id)
+      if (body.maxMailboxes !== undefined && body.maxMailboxes < Number(current.mailbox_count)) {
+        throw new errors.Conflict(`the tenant has ${current.mailbox_count} mailboxes: delete some before lowering maxMailboxes to ${body.maxMailboxes}`)
+      }
+      try {
+        await db.updateTable('tenants').set({
+          ...(body.name !== undefined ? { name: body.name } : {}),
+          ...(body.maxMailboxes !== undefined ? { max_mailboxes: body.maxMailboxes } : {}),
+          ...(body.locale !== undefined ? { locale: body.locale } : {}),
+          ...(body.contactEmail !== undefined ? { contact_email: body.contactEmail === null ? null : storedAddress(body.contactEmail) } : {}),
+          updated_at: new Date()
+        }).where('id', '=', id).execute()
+      } catch (error) {
+        if (isUniqueViolation(error)) throw nameTaken(body.name ?? '')
+        throw error
+      }
+      return present(await findRow(id))
+    },
+
+    /** Deletes the tenant and everything it owns. */
+    async remove (id: string): Promise<void> {
+      const deleted = await db.deleteFrom('tenants').where('id', '=', id).executeTakeFirst()
+      if (deleted.numDeletedRows === 0n) throw tenantNotFound(id)
+    },
+
+    /** Throws NotFound unless the tenant exists. */
+    async assertExists (id: string): Promise<void> {
+      const row = await db.selectFrom('tenants').select('id').where('id', '=', id).executeTakeFirst()
+      if (row === undefined) throw tenantNotFound(id)
+    }
+  }
+}
+
+export type TenantsResource = ReturnType<typeof tenantsResource>

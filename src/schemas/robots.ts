@@ -1,0 +1,90 @@
+import { Type } from '@sinclair/typebox'
+import { Nullable, Timestamp, Uuid, Word } from './common.js'
+
+// Robots: what senders name in the subject, what they may pass, and who may launch them.
+
+export const ParameterType = Type.Union(['string', 'number', 'boolean', 'date'].map((t) => Type.Literal(t)))
+
+export const Parameter = Type.Object({
+  name: Word,
+  type: ParameterType,
+  required: Type.Optional(Type.Boolean({ default: false })),
+  description: Type.Optional(Type.String({ maxLength: 500 }))
+}, { additionalProperties: false })
+
+export const RobotFunction = Type.Object({
+  name: Word,
+  description: Type.Optional(Type.String({ maxLength: 500 })),
+  parameters: Type.Optional(Type.Array(Parameter, { default: [], maxItems: 100 }))
+}, { additionalProperties: false })
+
+export const LaunchMode = Type.Union([Type.Literal('job'), Type.Literal('queue')], { description: 'job: StartJobs; queue: AddQueueItem to queueName.' })
+
+const robotFields = {
+  name: Type.String({ minLength: 1, maxLength: 200, description: 'What senders write as the subject. Unique per tenant, case-insensitive.' }),
+  processName: Type.String({ minLength: 1, maxLength: 200, description: 'The Orchestrator process (release) name. Defaults to name.' }),
+  folder: Nullable(Type.String({ minLength: 1, maxLength: 500, description: "The folder's fully qualified name. Null: the connection's default folder." })),
+  launchMode: LaunchMode,
+  queueName: Nullable(Type.String({ minLength: 1, maxLength: 200 })),
+  functionsArgument: Word,
+  allowAllSenders: Type.Boolean({ description: 'true: every active sender of the tenant may launch it; false: only senderIds.' }),
+  senderIds: Type.Array(Uuid, { uniqueItems: true, maxItems: 10000 }),
+  description: Type.String({ maxLength: 2000 }),
+  parameters: Type.Array(Parameter, { maxItems: 100, description: 'Declared input arguments. When any are declared, undeclared arguments in an email are rejected.' }),
+  functions: Type.Array(RobotFunction, { maxItems: 200, description: 'Declared functions. When any are declared, unknown functions in an email are rejected.' })
+}
+
+const createExample = {
+  name: 'Monthly Report',
+  processName: 'MonthlyReport',
+  folder: 'Finance',
+  launchMode: 'job',
+  allowAllSenders: false,
+  senderIds: ['3c2b1a09-8f7e-4d6c-b5a4-9382716f5e4d'],
+  description: 'Builds the monthly finance report',
+  parameters: [{ name: 'period', type: 'string', required: true }],
+  functions: [
+    { name: 'ExtractData', description: 'Pull data from the ERP', parameters: [{ name: 'region', type: 'string', required: true }, { name: 'currency', type: 'string' }] },
+    { name: 'BuildReport' },
+    { name: 'SendReport', parameters: [{ name: 'to', type: 'string', required: true }] }
+  ]
+}
+
+export const RobotCreate = Type.Object({
+  name: robotFields.name,
+  processName: Type.Optional(robotFields.processName),
+  folder: Type.Optional(robotFields.folder),
+  launchMode: Type.Optional({ ...LaunchMode, default: 'job' }),
+  queueName: Type.Optional(robotFields.queueName),
+  functionsArgument: Type.Optional({ ...robotFields.functionsArgument, default: 'in_Functions', description: 'The input argument that receives the function list (a JSON string).' }),
+  allowAllSenders: Type.Optional({ ...robotFields.allowAllSenders, default: false }),
+  senderIds: Type.Optional({ ...robotFields.senderIds, default: [] }),
+  description: Type.Optional(robotFields.description),
+  parameters: Type.Optional(robotFields.parameters),
+  functions: Type.Optional(robotFields.functions)
+}, { additionalProperties: false, examples: [createExample] })
+
+export const RobotPatch = Type.Partial(Type.Object(robotFields), { additionalProperties: false, minProperties: 1, examples: [{ allowAllSenders: true }] })
+
+export const StoredParameter = Type.Object({ name: Type.String(), type: ParameterType, required: Type.Boolean(), description: Type.Optional(Type.String()) })
+
+export const Robot = Type.Object({
+  id: Uuid,
+  ...robotFields,
+  folder: Nullable(Type.String()),
+  parameters: Type.Array(StoredParameter),
+  functions: Type.Array(Type.Object({ name: Type.String(), description: Type.Optional(Type.String()), parameters: Type.Array(StoredParameter) })),
+  createdAt: Timestamp,
+  updatedAt: Timestamp
+}, {
+  examples: [{
+    id: '7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918',
+    ...createExample,
+    queueName: null,
+    functionsArgument: 'in_Functions',
+    parameters: [{ name: 'period', type: 'string', required: true }],
+    functions: [{ name: 'BuildReport', parameters: [] }],
+    createdAt: '2026-11-23T10:00:00.000Z',
+    updatedAt: '2026-11-23T10:00:00.000Z'
+  }]
+})
