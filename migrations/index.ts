@@ -7,6 +7,7 @@ import * as replyLimitIndex from './20261123T2000-reply-limit-index.js'
 import * as faultGuarantees from './20261130T1300-fault-guarantees.js'
 import * as rawSpool from './20261130T1400-raw-spool.js'
 import * as rawChunks from './20261130T1700-raw-chunks.js'
+import * as consoleUsers from './20261130T1800-console-users.js'
 
 // A static list rather than a directory scan: the same code runs from src (tsx) and from
 // dist (compiled), and Kysely runs migrations in the order of their names.
@@ -18,5 +19,6 @@ export const migrations: Record<string, Migration> = {
   '20261123T2000-reply-limit-index': replyLimitIndex,
   '20261130T1300-fault-guarantees': faultGuarantees,
   '20261130T1400-raw-spool': rawSpool,
-  '20261130T1700-raw-chunks': rawChunks
+  '20261130T1700-raw-chunks': rawChunks,
+  '20261130T1800-console-users': consoleUsers
 }

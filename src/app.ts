@@ -34,7 +34,9 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     // Off unless the operator says which proxies to believe: else any client picks its own address.
     trustProxy: typeof deps.config.trustProxy === 'number' ? trustHops(deps.config.trustProxy) : deps.config.trustProxy,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true, formats: { 'idn-email': isMailboxAddress } } }
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true, formats: { 'idn-email': isMailboxAddress } } },
+    // The response serializer picks anyOf branches with an Ajv of its own: it must know the format too.
+    serializerOpts: { ajv: { formats: { 'idn-email': isMailboxAddress } } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   await app.register(services, deps)

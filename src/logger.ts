@@ -17,6 +17,7 @@ export const redactPaths = [
   '*.webhookSecret',
   '*.mailgunSigningKey',
   '*.ingressToken',
+  '*.setPasswordUrl',
   '*.apiKey',
   '*.key',
   '*.secret',
@@ -26,9 +27,9 @@ export const redactPaths = [
   'apiKey'
 ]
 
-/** The ingress token is the credential of a door, and it travels in the path: never log it. */
+/** The ingress token and a set-password token are credentials that travel in the path: never log them. */
 export function redactUrl (url: string): string {
-  return url.replace(/\/inbound\/[^/?#]+/g, '/inbound/[redacted]')
+  return url.replace(/\/inbound\/[^/?#]+/g, '/inbound/[redacted]').replace(/\/set-password\/[^/?#]+/g, '/set-password/[redacted]')
 }
 
 // Fastify's request serializer, with the URL's credentials removed.

@@ -277,6 +277,39 @@ export interface MessageRawChunksTable {
   bytes: Uint8Array
 }
 
+export type UserRole = 'admin' | 'viewer'
+
+export interface UsersTable {
+  id: Generated<string>
+  tenant_id: string
+  email: string
+  name: Generated<string>
+  role: UserRole
+  /** scrypt (see auth/passwords.ts); null until the user sets one through a one-time link. */
+  password_hash: string | null
+  /** The user's own choice of language; null: the tenant's. */
+  locale: 'en' | 'ru' | null
+  disabled_at: Timestamp | null
+  created_at: CreatedAt
+  updated_at: UpdatedAt
+}
+
+export interface UserTokensTable {
+  token_hash: string
+  user_id: string
+  purpose: 'set_password'
+  expires_at: Timestamp
+  created_at: CreatedAt
+}
+
+export interface ConsoleSessionsTable {
+  id_hash: string
+  user_id: string
+  created_at: CreatedAt
+  expires_at: Timestamp
+  last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>
+}
+
 export interface Database {
   tenants: TenantsTable
   api_keys: ApiKeysTable
@@ -293,6 +326,9 @@ export interface Database {
   mailgun_tokens: MailgunTokensTable
   imap_leases: ImapLeasesTable
   message_raw_chunks: MessageRawChunksTable
+  users: UsersTable
+  user_tokens: UserTokensTable
+  console_sessions: ConsoleSessionsTable
 }
 
 export type Tenant = Selectable<TenantsTable>

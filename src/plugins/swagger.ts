@@ -26,6 +26,7 @@ export default fp(async function openapi (app: FastifyInstance) {
         { name: 'senders', description: 'Tenant: the people allowed to launch robots' },
         { name: 'robots', description: 'Tenant: robots, their declared functions and parameters, and who may run them' },
         { name: 'activity', description: 'Tenant: messages that arrived and launches that followed' },
+        { name: 'users', description: 'Tenant: people who sign in to the web console' },
         { name: 'ingress', description: 'The doors mail providers push messages to' },
         { name: 'operations', description: 'Health, readiness and metrics' }
       ]

@@ -6,6 +6,7 @@ import { orchestratorResource } from './orchestrator.js'
 import { robotsResource } from './robots.js'
 import { sendersResource } from './senders.js'
 import { tenantsResource } from './tenants.js'
+import { usersResource } from './users.js'
 
 /** Every operation the admin API (and the console) offers, one module per resource. */
 export function createResources (deps: ResourceDeps) {
@@ -17,7 +18,8 @@ export function createResources (deps: ResourceDeps) {
     robots: robotsResource(deps),
     orchestrator: orchestratorResource(deps),
     messages: messagesResource(deps),
-    launches: launchesResource(deps)
+    launches: launchesResource(deps),
+    users: usersResource(deps)
   }
 }
 

@@ -7,6 +7,7 @@ import robotRoutes from './robots.js'
 import senderRoutes from './senders.js'
 import orchestratorRoutes from './orchestrator.js'
 import tenantRoutes from './tenants.js'
+import userRoutes from './users.js'
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i
 
@@ -32,4 +33,5 @@ export default async function adminApi (app: FastifyInstance): Promise<void> {
   await app.register(senderRoutes)
   await app.register(robotRoutes)
   await app.register(activityRoutes)
+  await app.register(userRoutes)
 }
