@@ -9,6 +9,7 @@ import webhookRoutes from './routes/webhooks.js'
 import { ErrorBody } from './schemas/common.js'
 import type { DatabaseHandle } from './db/database.js'
 import errorHandler from './plugins/error-handler.js'
+import consolePlugin from './console/index.js'
 import services from './plugins/services.js'
 import openapi from './plugins/swagger.js'
 import healthRoutes from './routes/health.js'
@@ -49,5 +50,6 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminApi)
   await app.register(ingressRoutes)
   await app.register(webhookRoutes)
+  await app.register(consolePlugin)
   return app
 }

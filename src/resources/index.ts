@@ -1,10 +1,12 @@
 import { launchesResource, messagesResource } from './activity.js'
 import { apiKeysResource } from './api-keys.js'
+import { dashboardResource } from './dashboard.js'
 import type { ResourceDeps } from './context.js'
 import { mailboxesResource } from './mailboxes.js'
 import { orchestratorResource } from './orchestrator.js'
 import { robotsResource } from './robots.js'
 import { sendersResource } from './senders.js'
+import { sessionsResource } from './sessions.js'
 import { tenantsResource } from './tenants.js'
 import { usersResource } from './users.js'
 
@@ -19,7 +21,9 @@ export function createResources (deps: ResourceDeps) {
     orchestrator: orchestratorResource(deps),
     messages: messagesResource(deps),
     launches: launchesResource(deps),
-    users: usersResource(deps)
+    users: usersResource(deps),
+    sessions: sessionsResource(deps),
+    dashboard: dashboardResource(deps)
   }
 }
 

@@ -34,8 +34,15 @@ export function sendersResource (deps: ResourceDeps) {
       }
     },
 
-    async list (tenantId: string, query: PageQuery): Promise<PageOf<SenderView>> {
-      const { items, nextCursor } = await newestFirst(db.selectFrom('senders').selectAll().where('tenant_id', '=', tenantId), 'senders', 'created_at', query, cursorScope(deps, tenantId))
+    /** Newest first; `search` matches part of the name or the address, case-insensitively. */
+    async list (tenantId: string, query: PageQuery & { search?: string }): Promise<PageOf<SenderView>> {
+      let select = db.selectFrom('senders').selectAll().where('tenant_id', '=', tenantId)
+      const search = query.search?.trim().toLowerCase()
+      if (search !== undefined && search !== '') {
+        const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+        select = select.where((eb) => eb.or([eb(eb.fn('lower', ['full_name']), 'like', pattern), eb(eb.fn('lower', ['email']), 'like', pattern)]))
+      }
+      const { items, nextCursor } = await newestFirst(select, 'senders', 'created_at', query, cursorScope(deps, tenantId))
       return { items: items.map(present), nextCursor }
     },
 

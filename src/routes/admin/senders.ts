@@ -18,7 +18,7 @@ const senderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => await reply.status(201).send(await senders.create(tenantOf(request), request.body)))
 
   app.get('/api/v1/senders', {
-    schema: { tags, security, summary: 'List senders', querystring: Type.Object(ListQuery), response: { 200: Page(Sender), ...errorResponses } }
+    schema: { tags, security, summary: 'List senders', querystring: Type.Object({ ...ListQuery, search: Type.Optional(Type.String({ maxLength: 200, description: 'Part of the name or the address, case-insensitive.' })) }, { additionalProperties: false }), response: { 200: Page(Sender), ...errorResponses } }
   }, async (request) => await senders.list(tenantOf(request), request.query))
 
   app.get('/api/v1/senders/:id', {

@@ -1,0 +1,35 @@
+import { FormatRegistry, type TSchema } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { errors } from '../errors.js'
+import { isMailboxAddress } from '../mail/address.js'
+
+// Forms arrive as flat strings; the resource functions take what the JSON API takes. These turn one
+// into the other, and a refusal into the words the form shows next to itself.
+
+/** The body of a form post as strings (repeated fields keep their last value), without the CSRF token. */
+export function readForm (body: unknown): Record<string, string | undefined> {
+  const form: Record<string, string | undefined> = {}
+  if (typeof body !== 'object' || body === null) return form
+  for (const [key, value] of Object.entries(body)) {
+    if (key === '_csrf') continue
+    form[key] = Array.isArray(value) ? String(value.at(-1)) : String(value)
+  }
+  return form
+}
+
+// The formats the API's schemas use, for TypeBox's own checker (the API checks with Ajv).
+if (!FormatRegistry.Has('idn-email')) FormatRegistry.Set('idn-email', isMailboxAddress)
+if (!FormatRegistry.Has('uuid')) FormatRegistry.Set('uuid', (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v))
+
+/** Validates a value against a resource's schema, as the API would; the first problem as a 400. */
+export function checkShape (schema: TSchema, value: unknown): void {
+  const first = Value.Errors(schema, value).First()
+  if (first !== undefined) throw new errors.BadRequest(`${first.path.replace(/^\//, '').replace(/\//g, '.') || 'form'}: ${first.message}`)
+}
+
+/** A refusal the form can show (400, 404, 409), or the error itself for the error page. */
+export function formError (error: unknown): { status: number, message: string } {
+  const status = (error as { statusCode?: number }).statusCode
+  if (status === 400 || status === 409) return { status, message: (error as Error).message.replace(/^Invalid body: /, '') }
+  throw error
+}

@@ -1,0 +1,79 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { errors } from '../../errors.js'
+import { render, userOf } from '../context.js'
+
+// What arrived and what happened: messages and launches, filterable, each with its whole story.
+
+const MESSAGE_STATUSES = ['accepted', 'rejected', 'ignored', 'failed', 'received'] as const
+const LAUNCH_STATES = ['pending', 'launching', 'launched', 'completed', 'faulted', 'stopped', 'failed'] as const
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+type Query = Record<string, string | undefined>
+
+/** The filters a list page takes from its query string; a value the list cannot take is a 400 that names it. */
+function filters (query: Query, states: readonly string[], stateKey: 'status' | 'state') {
+  const out: Record<string, string> = {}
+  const state = query[stateKey]
+  if (state !== undefined && state !== '') {
+    if (!states.includes(state)) throw new errors.BadRequest(`${stateKey} must be one of ${states.join(', ')}`)
+    out[stateKey] = state
+  }
+  for (const key of ['robotId', 'senderId'] as const) {
+    const value = query[key]
+    if (value !== undefined && value !== '') {
+      if (!UUID.test(value)) throw new errors.BadRequest(`${key} is not an id`)
+      out[key] = value
+    }
+  }
+  for (const [key, end] of [['since', false], ['until', true]] as const) {
+    const value = query[key]
+    if (value !== undefined && value !== '') {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new errors.BadRequest(`${key} must be a date (YYYY-MM-DD)`)
+      // A date picked as "until" includes that whole day.
+      out[key] = new Date(Date.parse(value) + (end ? 24 * 3600_000 : 0)).toISOString()
+    }
+  }
+  const cursor = query.cursor !== undefined && query.cursor !== '' ? { cursor: query.cursor } : {}
+  return { filter: out, cursor }
+}
+
+/** The link to the next page: the same filters as typed, and the list's cursor. */
+function nextHref (path: string, query: Query, cursor: string | null): string | null {
+  if (cursor === null) return null
+  const kept = Object.entries(query).filter(([k, v]) => k !== 'cursor' && v !== undefined && v !== '') as Array<[string, string]>
+  return `${path}?${new URLSearchParams([...kept, ['cursor', cursor]]).toString()}`
+}
+
+export default async function activityPages (app: FastifyInstance): Promise<void> {
+  const { messages, launches, robots, senders } = app.resources
+
+  app.get('/console/messages', async (request: FastifyRequest<{ Querystring: Query }>, reply) => {
+    const tenantId = userOf(request).tenantId
+    const { filter, cursor } = filters(request.query, MESSAGE_STATUSES, 'status')
+    const page = await messages.list(tenantId, { ...filter, ...cursor, limit: 50 })
+    const robotList = (await robots.list(tenantId, { limit: 200 })).items
+    return await render(request, reply, 'messages.eta', { page, query: request.query, statuses: MESSAGE_STATUSES, robots: robotList, next: nextHref('/console/messages', request.query, page.nextCursor) })
+  })
+
+  app.get('/console/messages/:id', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const tenantId = userOf(request).tenantId
+    if (!UUID.test(request.params.id)) throw new errors.NotFound('no such message')
+    const message = await messages.get(tenantId, request.params.id)
+    const sender = message.senderId !== null ? await senders.get(tenantId, message.senderId).catch(() => null) : null
+    const launch = message.launchId !== null ? await launches.get(tenantId, message.launchId) : null
+    return await render(request, reply, 'message.eta', { message, sender, launch })
+  })
+
+  app.get('/console/launches', async (request: FastifyRequest<{ Querystring: Query }>, reply) => {
+    const tenantId = userOf(request).tenantId
+    const { filter, cursor } = filters(request.query, LAUNCH_STATES, 'state')
+    const page = await launches.list(tenantId, { ...filter, ...cursor, limit: 50 })
+    return await render(request, reply, 'launches.eta', { page, query: request.query, states: LAUNCH_STATES, next: nextHref('/console/launches', request.query, page.nextCursor) })
+  })
+
+  app.get('/console/launches/:id', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    if (!UUID.test(request.params.id)) throw new errors.NotFound('no such launch')
+    const launch = await launches.get(userOf(request).tenantId, request.params.id)
+    return await render(request, reply, 'launch.eta', { launch })
+  })
+}

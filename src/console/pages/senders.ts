@@ -1,0 +1,61 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { render, userOf } from '../context.js'
+import { SenderCreate } from '../../schemas/senders.js'
+import { checkShape, formError, readForm } from '../forms.js'
+
+// Senders: list and search, add, change, deactivate, delete.
+
+type Form = Record<string, string | undefined>
+
+const senderFrom = (form: Form) => ({ fullName: String(form.fullName ?? '').trim(), email: String(form.email ?? '').trim(), active: form.active === 'on' })
+
+export default async function senderPages (app: FastifyInstance): Promise<void> {
+  const { senders } = app.resources
+
+  const list = async (request: FastifyRequest<{ Querystring: { search?: string, cursor?: string } }>, extra: Record<string, unknown> = {}) => {
+    const search = typeof request.query.search === 'string' ? request.query.search.slice(0, 200) : ''
+    const page = await senders.list(userOf(request).tenantId, { search, limit: 50, ...(typeof request.query.cursor === 'string' ? { cursor: request.query.cursor } : {}) })
+    return { page, search, form: { fullName: '', email: '', active: true }, error: null, notice: null, ...extra }
+  }
+
+  app.get('/console/senders', async (request: FastifyRequest<{ Querystring: { search?: string, cursor?: string, done?: string } }>, reply) => {
+    const notice = request.query.done === 'created' ? 'senders.created' : request.query.done === 'deleted' ? 'senders.deleted' : null
+    return await render(request, reply, 'senders.eta', await list(request, { notice }))
+  })
+
+  app.post('/console/senders', async (request: FastifyRequest<{ Body: Form, Querystring: Record<string, string> }>, reply) => {
+    const form = senderFrom(readForm(request.body))
+    try {
+      checkShape(SenderCreate, form)
+      await senders.create(userOf(request).tenantId, form)
+    } catch (error) {
+      const problem = formError(error)
+      return await render(request, reply, 'senders.eta', await list(request, { form, error: problem.message }), problem.status)
+    }
+    return await reply.redirect('/console/senders?done=created', 303)
+  })
+
+  app.get('/console/senders/:id', async (request: FastifyRequest<{ Params: { id: string }, Querystring: { done?: string } }>, reply) => {
+    const sender = await senders.get(userOf(request).tenantId, request.params.id)
+    return await render(request, reply, 'sender.eta', { sender, form: sender, error: null, notice: request.query.done === 'saved' ? 'senders.saved' : null })
+  })
+
+  app.post('/console/senders/:id', async (request: FastifyRequest<{ Params: { id: string }, Body: Form }>, reply) => {
+    const tenantId = userOf(request).tenantId
+    const sender = await senders.get(tenantId, request.params.id)
+    const form = senderFrom(readForm(request.body))
+    try {
+      checkShape(SenderCreate, form)
+      await senders.update(tenantId, sender.id, form)
+    } catch (error) {
+      const problem = formError(error)
+      return await render(request, reply, 'sender.eta', { sender, form, error: problem.message, notice: null }, problem.status)
+    }
+    return await reply.redirect(`/console/senders/${sender.id}?done=saved`, 303)
+  })
+
+  app.post('/console/senders/:id/delete', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    await senders.remove(userOf(request).tenantId, request.params.id)
+    return await reply.redirect('/console/senders?done=deleted', 303)
+  })
+}

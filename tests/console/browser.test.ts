@@ -1,0 +1,122 @@
+import t from 'tap'
+import type { Page } from 'playwright-core'
+import type { Test } from 'tap'
+import { buildTestApp } from '../support/app.js'
+import { newTenant } from '../support/admin.js'
+import { needsChromium, seriousViolations, startBrowser } from '../support/browser.js'
+import { testDatabaseKind } from '../support/database.js'
+import { eventually, setUpLaunching } from '../support/launching.js'
+import { startOrchestratorSimulator } from '../support/orchestrator-simulator.js'
+
+// The console in a real browser (Debian's Chromium), as a tenant's people use it: sign in, look at
+// what happened, add a sender; a viewer and another tenant's admin see what they may. Every page
+// visited is checked with axe-core for serious and critical accessibility problems.
+
+t.test(`the console in Chromium on ${testDatabaseKind}`, async (t) => {
+  if (!needsChromium(t)) return
+  const sim = await startOrchestratorSimulator({ processes: ['MonthlyReport'] })
+  t.teardown(sim.close)
+  const { app } = await buildTestApp(t, { env: { MAILRUN_AUTH_FAILURE_LIMIT: '1000' } })
+  const setup = await setUpLaunching(app, sim)
+  const launched = (await setup.send()).json()
+  t.match(launched, { status: 'accepted' })
+  const rejected = (await setup.send('period = 2026-10\nBuildReprt', { subject: 'Monthly Report' })).json()
+  t.match(rejected, { status: 'rejected' })
+  await eventually(async () => sim.jobs.length === 1)
+  await setup.api('POST', '/api/v1/users', { email: 'ada@acme.example', name: 'Ada Admin', role: 'admin', password: 'acme admin password' })
+  await setup.api('POST', '/api/v1/users', { email: 'vic@acme.example', name: 'Vic Viewer', role: 'viewer', password: 'acme viewer password' })
+  const globex = await newTenant(app, 'Globex')
+  await globex.api('POST', '/api/v1/users', { email: 'gus@globex.example', name: 'Gus', role: 'admin', password: 'globex admin password' })
+
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  const browser = await startBrowser(t)
+  const accessible = async (t: Test, page: Page, what: string): Promise<void> => {
+    const found = await seriousViolations(page)
+    t.same(found.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `${what}: no serious or critical accessibility violation`)
+  }
+  const signIn = async (email: string, password: string): Promise<Page> => {
+    const page = await (await browser.newContext()).newPage()
+    await page.goto(`${base}/`)
+    t.match(new URL(page.url()).pathname, '/console/sign-in', '/ leads to sign-in')
+    await page.getByLabel('Email').fill(email)
+    await page.getByLabel('Password').fill(password)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.waitForURL(`${base}/console`)
+    return page
+  }
+
+  t.test('an admin signs in and sees what happened', async (t) => {
+    const page = await signIn('ada@acme.example', 'acme admin password')
+    await accessible(t, page, 'dashboard')
+    t.equal(await page.locator('[data-count="dash.messages-today-accepted"]').textContent(), '1')
+    t.equal(await page.locator('[data-count="dash.messages-today-rejected"]').textContent(), '1')
+    await page.waitForSelector('#hourly .uplot', { timeout: 5000 })
+    t.pass('the hourly chart is drawn with uPlot, served from the package')
+
+    await page.getByRole('link', { name: 'Messages' }).click()
+    await page.waitForURL(/\/console\/messages$/)
+    await accessible(t, page, 'messages')
+    await page.getByLabel('Status').selectOption('rejected')
+    await page.getByRole('button', { name: 'Filter' }).click()
+    await page.waitForURL(/status=rejected/)
+    t.equal(await page.locator('tbody tr').count(), 1, 'the filter keeps the rejected message only')
+    await page.locator('tbody tr a').first().click()
+    await page.waitForURL(new RegExp(`/console/messages/${rejected.message as string}$`))
+    t.match(await page.locator('.problems').textContent(), /BuildReprt/)
+    await accessible(t, page, 'a rejected message')
+
+    await page.goto(`${base}/console/messages/${launched.message as string}`)
+    await page.getByRole('link', { name: /launched|completed|Job/ }).click()
+    await page.waitForURL(/\/console\/launches\//)
+    t.match(await page.locator('h1').textContent(), /Launch/)
+    t.match(await page.locator('.timeline').textContent(), /pending/)
+    t.match(await page.locator('dl').textContent(), new RegExp(String(sim.jobs[0]?.Id)))
+    await accessible(t, page, 'a launch')
+    await page.getByRole('link', { name: 'Launches' }).click()
+    await accessible(t, page, 'launches')
+  })
+
+  t.test('an admin adds a sender with the form', async (t) => {
+    const page = await signIn('ada@acme.example', 'acme admin password')
+    await page.getByRole('link', { name: 'Senders' }).click()
+    await accessible(t, page, 'senders')
+    await page.getByLabel('Full name').fill('Boris Orlov')
+    await page.getByLabel('Email', { exact: true }).fill('boris@acme.example')
+    await page.getByRole('button', { name: 'Add a sender' }).click()
+    await page.waitForURL(/done=created/)
+    t.match(await page.locator('[role=status]').textContent(), /Sender added/)
+    const created = (await setup.api('GET', '/api/v1/senders?search=boris')).json().items
+    t.match(created, [{ fullName: 'Boris Orlov', email: 'boris@acme.example', active: true }], 'the API sees what the console made')
+    await page.getByRole('link', { name: 'Boris Orlov' }).click()
+    await accessible(t, page, 'a sender')
+    await page.getByLabel('May launch robots').uncheck()
+    await page.getByRole('button', { name: 'Save' }).click()
+    await page.waitForURL(/done=saved/)
+    t.match((await setup.api('GET', `/api/v1/senders/${created[0].id as string}`)).json(), { active: false })
+  })
+
+  t.test('a viewer reads but has nothing to change with', async (t) => {
+    const page = await signIn('vic@acme.example', 'acme viewer password')
+    await page.goto(`${base}/console/senders`)
+    t.equal(await page.getByRole('button', { name: 'Add a sender' }).count(), 0)
+    t.match(await page.locator('table').textContent(), /anna@sender.example/)
+  })
+
+  t.test("another tenant's admin gets 404 on this tenant's pages", async (t) => {
+    const page = await signIn('gus@globex.example', 'globex admin password')
+    const res = await page.goto(`${base}/console/messages/${launched.message as string}`)
+    t.equal(res?.status(), 404)
+    t.match(await page.locator('[role=alert]').textContent(), /nothing here/)
+    await accessible(t, page, 'the 404 page')
+  })
+
+  t.test('a wrong password says so, on an accessible sign-in page', async (t) => {
+    const page = await (await browser.newContext()).newPage()
+    await page.goto(`${base}/console/sign-in`)
+    await accessible(t, page, 'sign-in')
+    await page.getByLabel('Email').fill('ada@acme.example')
+    await page.getByLabel('Password').fill('wrong password')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    t.match(await page.locator('[role=alert]').textContent(), /wrong/)
+  })
+})

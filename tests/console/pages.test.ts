@@ -1,0 +1,194 @@
+import t from 'tap'
+import { buildTestApp } from '../support/app.js'
+import { newTenant } from '../support/admin.js'
+import { testDatabaseKind } from '../support/database.js'
+
+// The console over HTTP, without a browser: sessions, CSRF, roles, tenants. The browser journeys
+// (tests/console/browser.test.ts) drive the same pages in Chromium.
+
+interface Jar { cookies: Map<string, string>, header: () => string }
+function jar (): Jar {
+  const cookies = new Map<string, string>()
+  return { cookies, header: () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') }
+}
+function keep (j: Jar, setCookie: string | string[] | undefined): void {
+  for (const line of [setCookie ?? []].flat()) {
+    const [pair] = line.split(';')
+    const [name, ...value] = (pair ?? '').split('=')
+    if (name !== undefined && name !== '') {
+      if (/Expires=Thu, 01 Jan 1970/i.test(line) || /Max-Age=0/i.test(line)) j.cookies.delete(name)
+      else j.cookies.set(name, value.join('='))
+    }
+  }
+}
+const csrfOf = (html: string): string => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? ''
+
+t.test(`console pages over HTTP on ${testDatabaseKind}`, async (t) => {
+  const { app } = await buildTestApp(t)
+  const acme = await newTenant(app, 'Acme')
+  const globex = await newTenant(app, 'Globex')
+  await acme.api('POST', '/api/v1/users', { email: 'admin@acme.example', name: 'Ada Admin', role: 'admin', password: 'acme admin password' })
+  await acme.api('POST', '/api/v1/users', { email: 'viewer@acme.example', name: 'Vic Viewer', role: 'viewer', password: 'acme viewer password' })
+  await globex.api('POST', '/api/v1/users', { email: 'admin@globex.example', name: 'Gus', role: 'admin', password: 'globex admin password' })
+  const globexSender = (await globex.api('POST', '/api/v1/senders', { fullName: 'Gina', email: 'gina@globex.example' })).json()
+
+  const get = async (j: Jar, url: string) => {
+    const res = await app.inject({ method: 'GET', url, headers: { cookie: j.header() } })
+    keep(j, res.headers['set-cookie'])
+    return res
+  }
+  const post = async (j: Jar, url: string, form: Record<string, string>) => {
+    const res = await app.inject({ method: 'POST', url, headers: { cookie: j.header(), 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(form).toString() })
+    keep(j, res.headers['set-cookie'])
+    return res
+  }
+  const signIn = async (email: string, password: string): Promise<Jar> => {
+    const j = jar()
+    const page = await get(j, '/console/sign-in')
+    const res = await post(j, '/console/sign-in', { _csrf: csrfOf(page.body), email, password, next: '/console' })
+    t.equal(res.statusCode, 303, `${email} signs in`)
+    return j
+  }
+
+  t.test('/ leads to the console, and the console to sign-in', async (t) => {
+    t.equal((await app.inject({ url: '/' })).headers.location, '/console')
+    const res = await app.inject({ url: '/console/messages' })
+    t.equal(res.statusCode, 302)
+    t.equal(res.headers.location, '/console/sign-in?next=%2Fconsole%2Fmessages')
+  })
+
+  t.test('a wrong password is refused with a clear message; the session cookie is HttpOnly and SameSite', async (t) => {
+    const j = jar()
+    const page = await get(j, '/console/sign-in')
+    const wrong = await post(j, '/console/sign-in', { _csrf: csrfOf(page.body), email: 'admin@acme.example', password: 'not the password' })
+    t.equal(wrong.statusCode, 401)
+    t.match(wrong.body, /The email or the password is wrong/)
+    const right = await post(j, '/console/sign-in', { _csrf: csrfOf(wrong.body), email: 'ADMIN@acme.example', password: 'acme admin password', next: '/console/senders' })
+    t.equal(right.statusCode, 303)
+    t.equal(right.headers.location, '/console/senders')
+    const cookie = [right.headers['set-cookie']].flat().find((c) => c?.startsWith('mailrun_session=')) ?? ''
+    t.match(cookie, /HttpOnly/)
+    t.match(cookie, /SameSite=Lax/)
+    t.match(cookie, /Path=\/console/)
+    t.notMatch(cookie, /Secure/, 'not Secure on a plain-http public URL')
+    const dash = await get(j, '/console')
+    t.equal(dash.statusCode, 200)
+    t.match(dash.body, /Signed in as Ada Admin \(admin\), Acme/)
+  })
+
+  t.test('a sign-in link cannot send the user to another site', async (t) => {
+    const j = jar()
+    const page = await get(j, '/console/sign-in')
+    for (const next of ['https://evil.example/', '//evil.example/console', '/console//evil.example', '/consolex']) {
+      const res = await post(j, '/console/sign-in', { _csrf: csrfOf(page.body), email: 'admin@acme.example', password: 'acme admin password', next })
+      t.equal(res.headers.location, '/console', next)
+    }
+  })
+
+  t.test('an admin adds a sender; a form without its CSRF token changes nothing', async (t) => {
+    const j = await signIn('admin@acme.example', 'acme admin password')
+    const list = await get(j, '/console/senders')
+    const created = await post(j, '/console/senders', { _csrf: csrfOf(list.body), fullName: 'Anna Petrova', email: 'anna@acme.example', active: 'on' })
+    t.equal(created.statusCode, 303)
+    const after = await get(j, '/console/senders?done=created')
+    t.match(after.body, /Sender added/)
+    t.match(after.body, /anna@acme.example/)
+    const forged = await post(j, '/console/senders', { fullName: 'Mallory', email: 'mallory@acme.example', active: 'on' })
+    t.equal(forged.statusCode, 403)
+    t.match(forged.body, /form expired or was not sent from this page/)
+    const wrongToken = await post(j, '/console/senders', { _csrf: 'x'.repeat(40), fullName: 'Mallory', email: 'mallory@acme.example' })
+    t.equal(wrongToken.statusCode, 403)
+    t.notMatch((await acme.api('GET', '/api/v1/senders')).body, /mallory/)
+    const invalid = await post(j, '/console/senders', { _csrf: csrfOf(after.body), fullName: 'No Address', email: 'not an address' })
+    t.equal(invalid.statusCode, 400)
+    t.match(invalid.body, /email/)
+    t.match(invalid.body, /value="No Address"/, 'the form keeps what was typed')
+    const duplicate = await post(j, '/console/senders', { _csrf: csrfOf(after.body), fullName: 'Anna Again', email: 'ANNA@acme.example' })
+    t.equal(duplicate.statusCode, 409)
+    t.match(duplicate.body, /already exists/)
+  })
+
+  t.test('a viewer reads but cannot change anything', async (t) => {
+    const j = await signIn('viewer@acme.example', 'acme viewer password')
+    const list = await get(j, '/console/senders')
+    t.equal(list.statusCode, 200)
+    t.match(list.body, /anna@acme.example/)
+    t.notMatch(list.body, /method="post" action="\/console\/senders"/, 'no add form for a viewer')
+    const res = await post(j, '/console/senders', { _csrf: csrfOf(list.body), fullName: 'Vic Was Here', email: 'vic@acme.example' })
+    t.equal(res.statusCode, 403)
+    t.match(res.body, /Your role does not allow this/)
+    t.notMatch((await acme.api('GET', '/api/v1/senders')).body, /vic@acme/)
+  })
+
+  t.test("another tenant's pages answer 404, exactly like missing ones", async (t) => {
+    const j = await signIn('admin@acme.example', 'acme admin password')
+    const foreign = await get(j, `/console/senders/${globexSender.id as string}`)
+    t.equal(foreign.statusCode, 404)
+    t.notMatch(foreign.body, /Gina|gina@globex/)
+    const missing = await get(j, '/console/senders/00000000-0000-4000-8000-000000000000')
+    t.equal(missing.statusCode, 404)
+    const page = await get(j, '/console/senders')
+    t.equal((await post(j, `/console/senders/${globexSender.id as string}/delete`, { _csrf: csrfOf(page.body) })).statusCode, 404)
+    t.equal((await globex.api('GET', `/api/v1/senders/${globexSender.id as string}`)).statusCode, 200, 'still there')
+    t.equal((await get(j, '/console/messages/not-a-uuid')).statusCode, 404)
+  })
+
+  t.test('bad filters are a 400 that says what to fix, never a 500', async (t) => {
+    const j = await signIn('admin@acme.example', 'acme admin password')
+    const res = await get(j, '/console/messages?status=bogus')
+    t.equal(res.statusCode, 400)
+    t.match(res.body, /status must be one of/)
+    t.equal((await get(j, '/console/messages?since=2026-13-45')).statusCode, 400)
+    t.equal((await get(j, '/console/launches?cursor=garbage')).statusCode, 400)
+    t.equal((await get(j, '/console/messages?status=accepted&since=2026-11-01&until=2026-11-30')).statusCode, 200)
+  })
+
+  t.test('sign out, and sign out everywhere', async (t) => {
+    const a = await signIn('admin@acme.example', 'acme admin password')
+    const b = await signIn('admin@acme.example', 'acme admin password')
+    const page = await get(a, '/console')
+    t.equal((await post(a, '/console/sign-out-everywhere', { _csrf: csrfOf(page.body) })).statusCode, 303)
+    t.equal((await get(a, '/console')).statusCode, 302)
+    t.equal((await get(b, '/console')).statusCode, 302, 'the other session ended too')
+  })
+
+  t.test('a viewer chooses Russian for themselves', async (t) => {
+    const j = await signIn('viewer@acme.example', 'acme viewer password')
+    const page = await get(j, '/console')
+    t.equal((await post(j, '/console/account/language', { _csrf: csrfOf(page.body), locale: 'ru' })).statusCode, 303)
+    const ru = await get(j, '/console')
+    t.match(ru.body, /<html lang="ru">/)
+    t.match(ru.body, /Сводка/)
+  })
+
+  t.test('a one-time link sets a password once', async (t) => {
+    const created = (await acme.api('POST', '/api/v1/users', { email: 'new@acme.example', name: 'New Person', role: 'viewer' })).json()
+    const path = new URL(created.setPasswordUrl).pathname
+    const j = jar()
+    const form = await get(j, path)
+    t.equal(form.statusCode, 200)
+    t.equal((await post(j, path, { _csrf: csrfOf(form.body), password: 'short' })).statusCode, 400)
+    const set = await post(j, path, { _csrf: csrfOf(form.body), password: 'a long enough password' })
+    t.equal(set.statusCode, 303)
+    t.equal((await get(j, '/console')).statusCode, 200, 'and signs in')
+    t.equal((await get(jar(), path)).statusCode, 410, 'the link works once')
+  })
+
+  t.test('sign-in is throttled per account, from any address', async (t) => {
+    const j = jar()
+    const page = await get(j, '/console/sign-in')
+    const token = csrfOf(page.body)
+    let last = 0
+    for (let i = 0; i < 12; i++) {
+      const res = await app.inject({ method: 'POST', url: '/console/sign-in', remoteAddress: `10.0.0.${i + 1}`, headers: { cookie: j.header(), 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ _csrf: token, email: 'viewer@acme.example', password: `guess ${i}` }).toString() })
+      last = res.statusCode
+      if (res.statusCode === 429) {
+        t.ok(i >= 10, `throttled after ${i} failures`)
+        t.ok(Number(res.headers['retry-after']) > 0)
+        t.match(res.body, /Too many attempts/)
+        break
+      }
+    }
+    t.equal(last, 429)
+  })
+})
