@@ -109,6 +109,9 @@ const en = {
 export type MessageKey = keyof typeof en
 
 const ru: Partial<Record<MessageKey, string>> = {
+  'app.name': 'mailrun',
+  'col.door.p50': 'p50',
+  'col.door.p99': 'p99',
   'nav.dashboard': 'Сводка',
   'nav.messages': 'Письма',
   'nav.launches': 'Запуски',
