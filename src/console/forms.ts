@@ -1,7 +1,5 @@
-import { FormatRegistry, type TSchema } from '@sinclair/typebox'
-import { Value } from '@sinclair/typebox/value'
-import { errors } from '../errors.js'
-import { isMailboxAddress } from '../mail/address.js'
+import type { TSchema } from '@sinclair/typebox'
+import { checked } from '../schemas/validate.js'
 
 // Forms arrive as flat strings; the resource functions take what the JSON API takes. These turn one
 // into the other, and a refusal into the words the form shows next to itself.
@@ -17,14 +15,9 @@ export function readForm (body: unknown): Record<string, string | undefined> {
   return form
 }
 
-// The formats the API's schemas use, for TypeBox's own checker (the API checks with Ajv).
-if (!FormatRegistry.Has('idn-email')) FormatRegistry.Set('idn-email', isMailboxAddress)
-if (!FormatRegistry.Has('uuid')) FormatRegistry.Set('uuid', (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v))
-
-/** Validates a value against a resource's schema, as the API would; the first problem as a 400. */
+/** Validates a value against a resource's schema, as the API does; a 400 naming each offending field. */
 export function checkShape (schema: TSchema, value: unknown): void {
-  const first = Value.Errors(schema, value).First()
-  if (first !== undefined) throw new errors.BadRequest(`${first.path.replace(/^\//, '').replace(/\//g, '.') || 'form'}: ${first.message}`)
+  checked(schema, value)
 }
 
 /** A refusal the form can show (400, 404, 409), or the error itself for the error page. */

@@ -15,6 +15,7 @@ import accountPages from './pages/account.js'
 import authPages from './pages/auth.js'
 import activityPages from './pages/activity.js'
 import dashboardPages from './pages/dashboard.js'
+import robotPages from './pages/robots.js'
 import senderPages from './pages/senders.js'
 
 // The web console: server-rendered pages over the same resource functions as the admin API.
@@ -87,6 +88,7 @@ export default async function consolePlugin (app: FastifyInstance): Promise<void
       await pages.register(accountPages)
       await pages.register(dashboardPages)
       await pages.register(senderPages)
+      await pages.register(robotPages)
       await pages.register(activityPages)
     })
   })

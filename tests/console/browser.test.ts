@@ -95,6 +95,28 @@ t.test(`the console in Chromium on ${testDatabaseKind}`, async (t) => {
     t.match((await setup.api('GET', `/api/v1/senders/${created[0].id as string}`)).json(), { active: false })
   })
 
+  t.test('an admin adds a robot and gets an email that launches it', async (t) => {
+    const page = await signIn('ada@acme.example', 'acme admin password')
+    await page.getByRole('link', { name: 'Robots' }).click()
+    await accessible(t, page, 'robots')
+    await page.getByRole('link', { name: 'Add a robot' }).click()
+    await accessible(t, page, 'the new robot form')
+    await page.getByLabel('Name', { exact: true }).fill('Quarterly Close')
+    await page.getByLabel('Orchestrator process').fill('MonthlyReport')
+    await page.getByLabel('Inputs').fill('quarter: number, required')
+    await page.getByLabel('Functions').fill('Reconcile — Match the ledgers\n  account: string, required\nPublish')
+    await page.getByLabel('Anna Petrova <anna@sender.example>').check()
+    await page.getByRole('button', { name: 'Add a robot' }).click()
+    await page.waitForURL(/done=created/)
+    await accessible(t, page, 'a robot')
+    t.equal(await page.locator('#example').textContent(), 'quarter = 42\nReconcile: account = text\nPublish')
+    const mailto = await page.getByRole('link', { name: 'Open in my mail program' }).getAttribute('href')
+    t.equal(mailto, `mailto:robots@acme.example?subject=${encodeURIComponent('Quarterly Close')}&body=${encodeURIComponent('quarter = 42\nReconcile: account = text\nPublish')}`)
+    // The example is what a sender would write: sent as is, it launches the robot.
+    const sent = (await setup.send('quarter = 42\nReconcile: account = text\nPublish', { subject: 'Quarterly Close' })).json()
+    t.match(sent, { status: 'accepted', launch: { state: 'launched' } })
+  })
+
   t.test('a viewer reads but has nothing to change with', async (t) => {
     const page = await signIn('vic@acme.example', 'acme viewer password')
     await page.goto(`${base}/console/senders`)

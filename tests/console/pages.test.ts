@@ -108,6 +108,33 @@ t.test(`console pages over HTTP on ${testDatabaseKind}`, async (t) => {
     t.match(duplicate.body, /already exists/)
   })
 
+  t.test('an admin adds a robot with its catalogue as text; the robot page shows an example email that passes', async (t) => {
+    const j = await signIn('admin@acme.example', 'acme admin password')
+    await acme.api('POST', '/api/v1/mailboxes', { address: 'robots@acme.example', senderAuth: 'off' })
+    const anna = (await acme.api('GET', '/api/v1/senders?search=anna')).json().items[0]
+    const form = await get(j, '/console/robots/new')
+    t.equal(form.statusCode, 200)
+    const bad = await post(j, '/console/robots', { _csrf: csrfOf(form.body), name: 'Monthly Report', functions: 'ExtractData\n  region: text', launchMode: 'job' })
+    t.equal(bad.statusCode, 400)
+    t.match(bad.body, /functions, line 2: &quot;text&quot; is not a type/)
+    t.match(bad.body, /ExtractData/, 'the form keeps what was typed')
+    const created = await app.inject({
+      method: 'POST',
+      url: '/console/robots',
+      headers: { cookie: j.header(), 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams([['_csrf', csrfOf(form.body)], ['name', 'Monthly Report'], ['processName', 'MonthlyReport'], ['launchMode', 'job'], ['parameters', 'period: date, required — The month'],
+        ['functions', 'ExtractData — From the ERP\n  region: string, required\nBuildReport'], ['senderIds', anna.id]]).toString()
+    })
+    t.equal(created.statusCode, 303, created.body)
+    const robot = (await acme.api('GET', '/api/v1/robots')).json().items[0]
+    t.match(robot, { name: 'Monthly Report', processName: 'MonthlyReport', senderIds: [anna.id], parameters: [{ name: 'period', type: 'date', required: true, description: 'The month' }], functions: [{ name: 'ExtractData', parameters: [{ name: 'region', required: true }] }, { name: 'BuildReport' }] })
+    const page = await get(j, `/console/robots/${robot.id as string}`)
+    t.match(page.body, /period = 2026-05-31/)
+    t.match(page.body, /ExtractData: region = text/)
+    t.match(page.body, /href="mailto:robots@acme\.example\?subject=Monthly%20Report&amp;body=period%20%3D%202026-05-31/)
+    t.match(page.body, /region: string, required/, 'the edit form shows the catalogue as text')
+  })
+
   t.test('a viewer reads but cannot change anything', async (t) => {
     const j = await signIn('viewer@acme.example', 'acme viewer password')
     const list = await get(j, '/console/senders')

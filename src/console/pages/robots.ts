@@ -1,0 +1,127 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FunctionDeclaration, ParameterDeclaration } from '../../db/schema.js'
+import { exampleCommand } from '../../notify/compose-reply.js'
+import { RobotCreate } from '../../schemas/robots.js'
+import type { RobotView } from '../../resources/robots.js'
+import { functionsFromText, functionsToText, parametersFromText, parametersToText } from '../catalogue-text.js'
+import { render, userOf } from '../context.js'
+import { checkShape, formError, readForm } from '../forms.js'
+
+// Robots: list, add, change (catalogue as text, allow-list as checkboxes), delete; each robot shows
+// an example email that passes its checks, with a mailto: link that opens it in a mail client.
+
+type Body = Record<string, string | string[] | undefined>
+
+interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string }
+
+function formOf (robot: RobotView | null): RobotForm {
+  return {
+    name: robot?.name ?? '',
+    processName: robot?.processName ?? '',
+    folder: robot?.folder ?? '',
+    launchMode: robot?.launchMode ?? 'job',
+    queueName: robot?.queueName ?? '',
+    functionsArgument: robot?.functionsArgument ?? 'in_Functions',
+    description: robot?.description ?? '',
+    allowAllSenders: robot?.allowAllSenders ?? false,
+    senderIds: robot?.senderIds ?? [],
+    parameters: parametersToText((robot?.parameters ?? []) as ParameterDeclaration[]),
+    functions: functionsToText((robot?.functions ?? []) as FunctionDeclaration[])
+  }
+}
+
+function formFrom (body: Body): RobotForm {
+  const form = readForm(body)
+  const ids = body.senderIds
+  return {
+    name: (form.name ?? '').trim(),
+    processName: (form.processName ?? '').trim(),
+    folder: (form.folder ?? '').trim(),
+    launchMode: form.launchMode === 'queue' ? 'queue' : 'job',
+    queueName: (form.queueName ?? '').trim(),
+    functionsArgument: (form.functionsArgument ?? '').trim() || 'in_Functions',
+    description: form.description ?? '',
+    allowAllSenders: form.allowAllSenders === 'on',
+    senderIds: (Array.isArray(ids) ? ids : ids === undefined ? [] : [ids]).map(String),
+    parameters: form.parameters ?? '',
+    functions: form.functions ?? ''
+  }
+}
+
+/** The API's body for a form; the catalogue text is read here, so its errors name the line. */
+function bodyFrom (form: RobotForm) {
+  const body = {
+    name: form.name,
+    processName: form.processName !== '' ? form.processName : form.name,
+    folder: form.folder !== '' ? form.folder : null,
+    launchMode: form.launchMode as 'job' | 'queue',
+    queueName: form.queueName !== '' ? form.queueName : null,
+    functionsArgument: form.functionsArgument,
+    description: form.description,
+    allowAllSenders: form.allowAllSenders,
+    senderIds: form.senderIds,
+    parameters: parametersFromText(form.parameters),
+    functions: functionsFromText(form.functions)
+  }
+  checkShape(RobotCreate, body)
+  return body
+}
+
+const exampleOf = (robot: RobotView): string => exampleCommand({ name: robot.name, description: robot.description, parameters: robot.parameters as ParameterDeclaration[], functions: robot.functions as FunctionDeclaration[] })
+
+export default async function robotPages (app: FastifyInstance): Promise<void> {
+  const { robots, senders, mailboxes } = app.resources
+  const allSenders = async (tenantId: string) => (await senders.list(tenantId, { limit: 200 })).items
+
+  app.get('/console/robots', async (request: FastifyRequest<{ Querystring: { cursor?: string, done?: string } }>, reply) => {
+    const tenantId = userOf(request).tenantId
+    const page = await robots.list(tenantId, { limit: 50, ...(typeof request.query.cursor === 'string' ? { cursor: request.query.cursor } : {}) })
+    return await render(request, reply, 'robots.eta', { title: 'robots.title', page, notice: request.query.done === 'deleted' ? 'robots.deleted' : null })
+  })
+
+  app.get('/console/robots/new', async (request, reply) => {
+    return await render(request, reply, 'robot-form.eta', { title: 'robots.add', robot: null, form: formOf(null), senders: await allSenders(userOf(request).tenantId), error: null })
+  })
+
+  app.post('/console/robots', async (request: FastifyRequest<{ Body: Body }>, reply) => {
+    const tenantId = userOf(request).tenantId
+    const form = formFrom(request.body)
+    let created: RobotView
+    try {
+      created = await robots.create(tenantId, bodyFrom(form))
+    } catch (error) {
+      const problem = formError(error)
+      return await render(request, reply, 'robot-form.eta', { title: 'robots.add', robot: null, form, senders: await allSenders(tenantId), error: problem.message }, problem.status)
+    }
+    return await reply.redirect(`/console/robots/${created.id}?done=created`, 303)
+  })
+
+  app.get('/console/robots/:id', async (request: FastifyRequest<{ Params: { id: string }, Querystring: { done?: string } }>, reply) => {
+    const tenantId = userOf(request).tenantId
+    const robot = await robots.get(tenantId, request.params.id)
+    const mailbox = (await mailboxes.list(tenantId, { limit: 200 })).items.find((m) => m.active)
+    const example = exampleOf(robot)
+    const mailto = mailbox !== undefined ? `mailto:${mailbox.address}?subject=${encodeURIComponent(robot.name)}&body=${encodeURIComponent(example)}` : null
+    const notice = request.query.done === 'created' ? 'robots.created' : request.query.done === 'saved' ? 'robots.saved' : null
+    return await render(request, reply, 'robot.eta', { title: 'robots.title', robot, form: formOf(robot), senders: await allSenders(tenantId), example, mailto, mailbox: mailbox?.address ?? null, error: null, notice })
+  })
+
+  app.post('/console/robots/:id', async (request: FastifyRequest<{ Params: { id: string }, Body: Body }>, reply) => {
+    const tenantId = userOf(request).tenantId
+    const robot = await robots.get(tenantId, request.params.id)
+    const form = formFrom(request.body)
+    try {
+      await robots.update(tenantId, robot.id, bodyFrom(form))
+    } catch (error) {
+      const problem = formError(error)
+      const example = exampleOf(robot)
+      return await render(request, reply, 'robot.eta', { title: 'robots.title', robot, form, senders: await allSenders(tenantId), example, mailto: null, mailbox: null, error: problem.message, notice: null }, problem.status)
+    }
+    return await reply.redirect(`/console/robots/${robot.id}?done=saved`, 303)
+  })
+
+  app.post('/console/robots/:id/delete', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    await robots.remove(userOf(request).tenantId, request.params.id)
+    return await reply.redirect('/console/robots?done=deleted', 303)
+  })
+}
