@@ -8,6 +8,7 @@ import * as faultGuarantees from './20261130T1300-fault-guarantees.js'
 import * as rawSpool from './20261130T1400-raw-spool.js'
 import * as rawChunks from './20261130T1700-raw-chunks.js'
 import * as consoleUsers from './20261130T1800-console-users.js'
+import * as consoleTestSends from './20261130T1900-console-test-sends.js'
 
 // A static list rather than a directory scan: the same code runs from src (tsx) and from
 // dist (compiled), and Kysely runs migrations in the order of their names.
@@ -20,5 +21,6 @@ export const migrations: Record<string, Migration> = {
   '20261130T1300-fault-guarantees': faultGuarantees,
   '20261130T1400-raw-spool': rawSpool,
   '20261130T1700-raw-chunks': rawChunks,
-  '20261130T1800-console-users': consoleUsers
+  '20261130T1800-console-users': consoleUsers,
+  '20261130T1900-console-test-sends': consoleTestSends
 }

@@ -17,6 +17,7 @@ import activityPages from './pages/activity.js'
 import dashboardPages from './pages/dashboard.js'
 import robotPages from './pages/robots.js'
 import senderPages from './pages/senders.js'
+import testSendPages from './pages/test-send.js'
 
 // The web console: server-rendered pages over the same resource functions as the admin API.
 // Forms work without JavaScript; the few scripts only enhance. Templates and assets ship in the
@@ -89,6 +90,7 @@ export default async function consolePlugin (app: FastifyInstance): Promise<void
       await pages.register(dashboardPages)
       await pages.register(senderPages)
       await pages.register(robotPages)
+      await pages.register(testSendPages)
       await pages.register(activityPages)
     })
   })

@@ -138,7 +138,7 @@ export interface RobotSendersTable {
 }
 
 export type MessageStatus = 'received' | 'accepted' | 'rejected' | 'ignored' | 'failed'
-export type Door = 'mime' | 'mailgun' | 'sendgrid' | 'imap'
+export type Door = 'mime' | 'mailgun' | 'sendgrid' | 'imap' | 'console'
 
 export interface MessagesTable {
   id: Generated<string>

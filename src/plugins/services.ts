@@ -71,7 +71,6 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('failures', createFailureLimiter({ max: deps.config.authFailureLimitPerMinute }))
   const dispatcher = outboundDispatcher(deps.config.outboundDeny)
   app.decorate('orchestrator', createOrchestratorRegistry({ dispatcher, deny: deps.config.outboundDeny }))
-  app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator: app.orchestrator }))
   app.addHook('onClose', async () => { await dispatcher.close() })
   const appMetrics = createMetrics(metrics)
   app.decorate('appMetrics', appMetrics)
@@ -110,6 +109,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
     onReplyQueued
   })
   app.decorate('launches', launches)
+  app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, launcher: launches }))
   app.decorate('outcomeDeps', { db: deps.database.db, replies, metrics: appMetrics, onReplyQueued })
   app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, metrics: appMetrics, replies, onReplyQueued }))
   const spool = deps.database.kind === 'pglite' && deps.database.dataDir !== undefined ? createRawSpool(path.join(deps.database.dataDir, 'spool')) : undefined

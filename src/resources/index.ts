@@ -2,6 +2,8 @@ import { launchesResource, messagesResource } from './activity.js'
 import { apiKeysResource } from './api-keys.js'
 import { dashboardResource } from './dashboard.js'
 import type { ResourceDeps } from './context.js'
+import type { Launcher } from '../pipeline/launcher.js'
+import { testSendsResource } from './test-sends.js'
 import { mailboxesResource } from './mailboxes.js'
 import { orchestratorResource } from './orchestrator.js'
 import { robotsResource } from './robots.js'
@@ -11,7 +13,7 @@ import { tenantsResource } from './tenants.js'
 import { usersResource } from './users.js'
 
 /** Every operation the admin API (and the console) offers, one module per resource. */
-export function createResources (deps: ResourceDeps) {
+export function createResources (deps: ResourceDeps & { launcher: Launcher }) {
   return {
     tenants: tenantsResource(deps),
     apiKeys: apiKeysResource(deps),
@@ -23,7 +25,8 @@ export function createResources (deps: ResourceDeps) {
     launches: launchesResource(deps),
     users: usersResource(deps),
     sessions: sessionsResource(deps),
-    dashboard: dashboardResource(deps)
+    dashboard: dashboardResource(deps),
+    testSends: testSendsResource(deps)
   }
 }
 

@@ -117,6 +117,28 @@ t.test(`the console in Chromium on ${testDatabaseKind}`, async (t) => {
     t.match(sent, { status: 'accepted', launch: { state: 'launched' } })
   })
 
+  t.test('test send: a dry run shows the StartJobs body and launches nothing; a real run launches, marked as a test', async (t) => {
+    const page = await signIn('ada@acme.example', 'acme admin password')
+    await page.getByRole('link', { name: 'Test send' }).click()
+    await accessible(t, page, 'test send')
+    await page.getByLabel('Robot (the subject)').selectOption({ label: 'Monthly Report' })
+    await page.getByLabel('Body').fill('period = 2026-12\nBuildReport')
+    const jobsBefore = sim.jobs.length
+    await page.getByRole('button', { name: 'Check (dry run)' }).click()
+    await page.waitForSelector('#request')
+    t.match(await page.locator('#result').textContent(), /The command is valid/)
+    t.match(await page.locator('#request').textContent(), /StartJobs[\s\S]*"InputArguments": "\{\\"period\\":\\"2026-12\\"/)
+    await accessible(t, page, 'a dry run')
+    t.equal(sim.jobs.length, jobsBefore, 'the dry run started nothing')
+    await page.getByRole('button', { name: 'Launch for real' }).click()
+    await page.waitForSelector('#result')
+    t.match(await page.locator('#result').textContent(), /Launched/)
+    t.equal(sim.jobs.length, jobsBefore + 1, 'the real run started one job')
+    await page.locator('section[aria-labelledby=result] a').click()
+    await page.waitForURL(/\/console\/launches\//)
+    t.match(await page.locator('.timeline').textContent(), /console test by Ada Admin in the console/)
+  })
+
   t.test('a viewer reads but has nothing to change with', async (t) => {
     const page = await signIn('vic@acme.example', 'acme viewer password')
     await page.goto(`${base}/console/senders`)

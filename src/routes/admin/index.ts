@@ -7,6 +7,7 @@ import robotRoutes from './robots.js'
 import senderRoutes from './senders.js'
 import orchestratorRoutes from './orchestrator.js'
 import tenantRoutes from './tenants.js'
+import testSendRoutes from './test-sends.js'
 import userRoutes from './users.js'
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i
@@ -34,4 +35,5 @@ export default async function adminApi (app: FastifyInstance): Promise<void> {
   await app.register(robotRoutes)
   await app.register(activityRoutes)
   await app.register(userRoutes)
+  await app.register(testSendRoutes)
 }

@@ -1,0 +1,109 @@
+import { createHash, randomUUID } from 'node:crypto'
+import type { Static } from '@sinclair/typebox'
+import type { FunctionDeclaration, ParameterDeclaration, Problem } from '../db/schema.js'
+import { errors, fieldError } from '../errors.js'
+import { inputArguments, PlanTooLarge, serializeInputArguments } from '../launch/input-arguments.js'
+import { loadConnection } from '../orchestrator/connection.js'
+import { findRelease } from '../orchestrator/jobs.js'
+import { parseCommandBody } from '../pipeline/command-grammar.js'
+import type { Launcher } from '../pipeline/launcher.js'
+import { validatePlan, type LaunchPlan } from '../pipeline/validate-plan.js'
+import type { TestSendCreate, TestSendResult } from '../schemas/test-sends.js'
+import type { ResourceDeps } from './context.js'
+
+// Trying a robot without an email: the command is checked exactly as an email's would be (the
+// sender's permission, the grammar, the robot's catalogue). A dry run then shows the StartJobs or
+// AddQueueItem request a launch would send, looking up the folder and the process read-only; a real
+// run stores a message of door "console" (its reason says who ran it) and launches it through the
+// same launch service as mail, exactly once. No reply is emailed for a test.
+
+type Result = Static<typeof TestSendResult>
+const rejected = (problems: Problem[]): Result => ({ outcome: 'rejected', problems, request: null, messageId: null, launch: null })
+
+export function testSendsResource (deps: ResourceDeps & { launcher: Launcher }) {
+  const { db } = deps
+
+  /** The request a launch of this plan would send, with the folder and process looked up; a problem when they cannot be. */
+  async function requestFor (tenantId: string, robot: { process_name: string, folder: string | null, launch_mode: 'job' | 'queue', queue_name: string | null, functions_argument: string }, plan: LaunchPlan): Promise<Result['request'] | Problem> {
+    const connection = await loadConnection(db, deps.secrets, tenantId)
+    if (connection === null) return { message: 'no Orchestrator connection is configured for this tenant: set it up first' }
+    const folder = robot.folder ?? connection.defaultFolder
+    if (folder === null) return { message: 'the robot names no folder and the Orchestrator connection has no default folder' }
+    const args = inputArguments(plan, robot.functions_argument)
+    try {
+      serializeInputArguments(args)
+    } catch (error) {
+      if (error instanceof PlanTooLarge) return { message: error.message }
+      throw error
+    }
+    try {
+      const client = deps.orchestrator.clientFor(connection)
+      const found = await client.findFolder(folder)
+      if (found === null) return { message: `Orchestrator folder "${folder}" was not found (or these credentials cannot see it)` }
+      if (robot.launch_mode === 'queue') {
+        return { method: 'POST', path: '/odata/Queues/UiPathODataSvc.AddQueueItem', folder, body: { itemData: { Name: robot.queue_name ?? '', Priority: 'Normal', SpecificContent: args, Reference: '(the launch id)' } } }
+      }
+      const release = await findRelease(client, found.Id, robot.process_name, folder)
+      if (release === null) return { message: `process "${robot.process_name}" was not found in folder "${folder}"` }
+      return { method: 'POST', path: '/odata/Jobs/UiPath.Server.Configuration.OData.StartJobs', folder, body: { startInfo: { ReleaseKey: release.Key, Strategy: 'ModernJobsCount', JobsCount: 1, InputArguments: JSON.stringify(args), Reference: '(the launch id)' } } }
+    } catch (error) {
+      return { message: `Orchestrator could not be asked: ${(error as Error).message}` }
+    }
+  }
+
+  return {
+    async run (tenantId: string, body: Static<typeof TestSendCreate>, by: string): Promise<Result> {
+      const robot = await db.selectFrom('robots').selectAll().where('tenant_id', '=', tenantId).where('id', '=', body.robotId).executeTakeFirst()
+      if (robot === undefined) throw fieldError('robotId', 'names no robot of this tenant')
+      const sender = await db.selectFrom('senders').select(['id', 'email', 'active', 'full_name']).select((eb) =>
+        eb.exists(eb.selectFrom('robot_senders').select('sender_id').where('robot_id', '=', robot.id).whereRef('sender_id', '=', 'senders.id')).as('allowed'))
+        .where('tenant_id', '=', tenantId).where('id', '=', body.senderId).executeTakeFirst()
+      if (sender === undefined) throw fieldError('senderId', 'names no sender of this tenant')
+      let mailboxes = db.selectFrom('mailboxes').select(['id', 'address']).where('tenant_id', '=', tenantId)
+      if (body.mailboxId !== undefined) mailboxes = mailboxes.where('id', '=', body.mailboxId)
+      const mailbox = await mailboxes.orderBy('created_at').executeTakeFirst()
+      if (mailbox === undefined) throw body.mailboxId !== undefined ? fieldError('mailboxId', 'names no mailbox of this tenant') : new errors.Conflict('the tenant has no service mailbox yet: a test is a message to one of them, so add a mailbox first')
+
+      if (!sender.active) return rejected([{ message: `${sender.email} is deactivated: it cannot launch anything` }])
+      if (!robot.allow_all_senders && sender.allowed !== true) return rejected([{ message: `${sender.email} is not allowed to run "${robot.name}": add them to its allow-list` }])
+      const { plan, problems } = validatePlan(parseCommandBody(body.text), { name: robot.name, parameters: robot.parameters as ParameterDeclaration[], functions: robot.functions as FunctionDeclaration[] })
+      if (problems.length > 0) return rejected(problems)
+
+      if (body.dryRun !== false) {
+        const request = await requestFor(tenantId, robot, plan)
+        if (request !== null && 'message' in request) return rejected([request])
+        return { outcome: 'valid', problems: [], request, messageId: null, launch: null }
+      }
+
+      const text = body.text
+      const launchId = await db.transaction().execute(async (trx) => {
+        const message = await trx.insertInto('messages').values({
+          tenant_id: tenantId,
+          mailbox_id: mailbox.id,
+          door: 'console',
+          dedupe_key: `console:${randomUUID()}`,
+          from_address: sender.email,
+          sender_id: sender.id,
+          robot_id: robot.id,
+          subject: robot.name,
+          body: text,
+          raw_sha256: createHash('sha256').update(text).digest('hex'),
+          size_bytes: Buffer.byteLength(text),
+          status: 'accepted',
+          reason: `console test by ${by}`,
+          processed_at: new Date()
+        }).returning('id').executeTakeFirstOrThrow()
+        // Attempted right below; the queue takes it only if that never happens (as for mail).
+        const launch = await trx.insertInto('launches').values({ tenant_id: tenantId, message_id: message.id, robot_id: robot.id, sender_id: sender.id, plan: JSON.stringify(plan), next_attempt_at: new Date(Date.now() + 30_000) })
+          .returning('id').executeTakeFirstOrThrow()
+        await trx.insertInto('launch_events').values({ launch_id: launch.id, state: 'pending', detail: `console test by ${by}` }).execute()
+        return { message: message.id, launch: launch.id }
+      })
+      const outcome = await deps.launcher.launch(launchId.launch)
+      const state = outcome.state === 'launched' || outcome.state === 'completed' ? 'launched' : outcome.state === 'failed' ? 'failed' : 'retrying'
+      return { outcome: state, problems: [], request: null, messageId: launchId.message, launch: { id: outcome.id, state: outcome.state, ...(outcome.jobId !== undefined ? { jobId: outcome.jobId } : {}), ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}) } }
+    }
+  }
+}
+
+export type TestSendsResource = ReturnType<typeof testSendsResource>
