@@ -1,6 +1,7 @@
 // Progressive enhancement only: every page works without this file.
 (function () {
   'use strict'
+
   // The dashboard chart, drawn with uPlot (served from the package) when it has loaded.
   function drawChart () {
     const el = document.getElementById('hourly')
@@ -12,5 +13,19 @@
     const Plot = window.uPlot
     el.chart = new Plot(opts, data, el)
   }
+
+  // Copy buttons next to the ingress URLs: shown only where the Clipboard API can work.
+  function copyButtons () {
+    if (!navigator.clipboard) return
+    document.querySelectorAll('button.copy').forEach(function (button) {
+      button.hidden = false
+      button.addEventListener('click', function () {
+        const source = document.getElementById(button.getAttribute('data-copy'))
+        if (source) navigator.clipboard.writeText(source.textContent.trim()).then(function () { button.textContent = '✓' })
+      })
+    })
+  }
+
   window.addEventListener('load', drawChart)
+  document.addEventListener('DOMContentLoaded', copyButtons)
 }())

@@ -15,6 +15,7 @@ import accountPages from './pages/account.js'
 import authPages from './pages/auth.js'
 import activityPages from './pages/activity.js'
 import dashboardPages from './pages/dashboard.js'
+import mailboxPages from './pages/mailboxes.js'
 import robotPages from './pages/robots.js'
 import senderPages from './pages/senders.js'
 import testSendPages from './pages/test-send.js'
@@ -91,6 +92,7 @@ export default async function consolePlugin (app: FastifyInstance): Promise<void
       await pages.register(senderPages)
       await pages.register(robotPages)
       await pages.register(testSendPages)
+      await pages.register(mailboxPages)
       await pages.register(activityPages)
     })
   })

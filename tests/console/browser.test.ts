@@ -139,6 +139,31 @@ t.test(`the console in Chromium on ${testDatabaseKind}`, async (t) => {
     t.match(await page.locator('.timeline').textContent(), /console test by Ada Admin in the console/)
   })
 
+  t.test('an admin adds a mailbox and copies its ingress URL', async (t) => {
+    const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] })
+    const page = await context.newPage()
+    await page.goto(`${base}/console/sign-in`)
+    await page.getByLabel('Email').fill('ada@acme.example')
+    await page.getByLabel('Password').fill('acme admin password')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('link', { name: 'Mailboxes' }).click()
+    await accessible(t, page, 'mailboxes')
+    await page.getByRole('link', { name: 'Add a mailbox' }).click()
+    await accessible(t, page, 'the new mailbox form')
+    await page.getByLabel('Address senders write to').fill('desk@acme.example')
+    await page.getByRole('button', { name: 'Add a mailbox' }).click()
+    await page.waitForSelector('#url-mime')
+    await accessible(t, page, 'the ingress URLs and guides')
+    const url = await page.locator('#url-mime').textContent()
+    await page.locator('button[data-copy="url-mime"]').click()
+    t.equal(await page.evaluate(async () => await navigator.clipboard.readText()), url, 'the copy button copies the URL')
+    // The URL works: a message posted to it is stored.
+    const res = await fetch(new URL(new URL(url ?? '').pathname, base), { method: 'POST', headers: { 'content-type': 'message/rfc822' }, body: 'From: anna@sender.example\r\nSubject: help\r\nMessage-ID: <copied@x>\r\n\r\nhelp\r\n' })
+    t.equal(res.status, 200)
+    await page.getByRole('link', { name: 'Back to the mailbox' }).click()
+    await accessible(t, page, 'a mailbox')
+  })
+
   t.test('a viewer reads but has nothing to change with', async (t) => {
     const page = await signIn('vic@acme.example', 'acme viewer password')
     await page.goto(`${base}/console/senders`)

@@ -135,6 +135,36 @@ t.test(`console pages over HTTP on ${testDatabaseKind}`, async (t) => {
     t.match(page.body, /region: string, required/, 'the edit form shows the catalogue as text')
   })
 
+  t.test('mailboxes: the ingress URLs once, secrets write-only, a blank secret keeps the stored one', async (t) => {
+    const j = await signIn('admin@acme.example', 'acme admin password')
+    const form = await get(j, '/console/mailboxes/new')
+    const created = await post(j, '/console/mailboxes', { _csrf: csrfOf(form.body), address: 'ops@acme.example', active: 'on', senderAuth: 'dmarc', mailgunSigningKey: 'key-secret-mailgun-0001', imapOn: 'on', imapHost: 'imap.acme.example', imapPort: '993', imapTls: 'on', imapUser: 'ops@acme.example', imapPassword: 'imap-app-password-1' })
+    t.equal(created.statusCode, 201, created.body.slice(0, 300))
+    const url = /<code id="url-mime">([^<]+)<\/code>/.exec(created.body)?.[1] ?? ''
+    t.match(url, /\/inbound\/[A-Za-z0-9_-]+\/mime$/)
+    t.match(created.body, /shown only this once/)
+    t.match(created.body, /MAILRUN_PUBLIC_URL points at this machine/, 'a localhost public URL is called out')
+    t.equal(created.headers['cache-control'], 'no-store')
+    const mailbox = (await acme.api('GET', '/api/v1/mailboxes')).json().items.find((m: { address: string }) => m.address === 'ops@acme.example')
+    t.match(mailbox, { mailgunSigningKey: { set: true }, imap: { host: 'imap.acme.example', password: { set: true } } })
+    const page = await get(j, `/console/mailboxes/${mailbox.id as string}`)
+    t.notMatch(page.body, /key-secret-mailgun-0001|imap-app-password-1/, 'no secret on the page')
+    t.notMatch(page.body, /\/inbound\//, 'nor the ingress URLs')
+    const saved = await post(j, `/console/mailboxes/${mailbox.id as string}`, { _csrf: csrfOf(page.body), address: 'ops@acme.example', active: 'on', senderAuth: 'off', imapOn: 'on', imapHost: 'imap2.acme.example', imapPort: '993', imapTls: 'on', imapUser: 'ops@acme.example', imapPassword: '' })
+    t.equal(saved.statusCode, 303)
+    const after = (await acme.api('GET', `/api/v1/mailboxes/${mailbox.id as string}`)).json()
+    t.match(after, { senderAuth: 'off', mailgunSigningKey: { set: true }, imap: { host: 'imap2.acme.example', password: { set: true } } }, 'blank secrets are kept')
+    t.match(after.warnings, [/senderAuth is off/])
+    t.match((await get(j, `/console/mailboxes/${mailbox.id as string}`)).body, /senderAuth is off/, 'the warning is on the page')
+    const rotated = await post(j, `/console/mailboxes/${mailbox.id as string}/rotate-token`, { _csrf: csrfOf(page.body) })
+    const newUrl = /<code id="url-mime">([^<]+)<\/code>/.exec(rotated.body)?.[1] ?? ''
+    t.not(newUrl, url)
+    t.equal((await app.inject({ method: 'POST', url: new URL(url).pathname, headers: { 'content-type': 'message/rfc822' }, payload: 'Subject: x\r\n\r\nx' })).statusCode, 404, 'the old URL stopped working')
+    const bad = await post(j, '/console/mailboxes', { _csrf: csrfOf(page.body), address: 'nope', senderAuth: 'dmarc' })
+    t.equal(bad.statusCode, 400)
+    t.match(bad.body, /address/)
+  })
+
   t.test('a viewer reads but cannot change anything', async (t) => {
     const j = await signIn('viewer@acme.example', 'acme viewer password')
     const list = await get(j, '/console/senders')
