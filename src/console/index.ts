@@ -16,6 +16,7 @@ import authPages from './pages/auth.js'
 import activityPages from './pages/activity.js'
 import dashboardPages from './pages/dashboard.js'
 import mailboxPages from './pages/mailboxes.js'
+import orchestratorPages from './pages/orchestrator.js'
 import robotPages from './pages/robots.js'
 import senderPages from './pages/senders.js'
 import testSendPages from './pages/test-send.js'
@@ -93,6 +94,7 @@ export default async function consolePlugin (app: FastifyInstance): Promise<void
       await pages.register(robotPages)
       await pages.register(testSendPages)
       await pages.register(mailboxPages)
+      await pages.register(orchestratorPages)
       await pages.register(activityPages)
     })
   })

@@ -156,12 +156,32 @@ t.test(`the console in Chromium on ${testDatabaseKind}`, async (t) => {
     await accessible(t, page, 'the ingress URLs and guides')
     const url = await page.locator('#url-mime').textContent()
     await page.locator('button[data-copy="url-mime"]').click()
-    t.equal(await page.evaluate(async () => await navigator.clipboard.readText()), url, 'the copy button copies the URL')
+    t.equal(await page.evaluate(async () => await (globalThis as unknown as { navigator: { clipboard: { readText: () => Promise<string> } } }).navigator.clipboard.readText()), url, 'the copy button copies the URL')
     // The URL works: a message posted to it is stored.
     const res = await fetch(new URL(new URL(url ?? '').pathname, base), { method: 'POST', headers: { 'content-type': 'message/rfc822' }, body: 'From: anna@sender.example\r\nSubject: help\r\nMessage-ID: <copied@x>\r\n\r\nhelp\r\n' })
     t.equal(res.status, 200)
     await page.getByRole('link', { name: 'Back to the mailbox' }).click()
     await accessible(t, page, 'a mailbox')
+  })
+
+  t.test('the Orchestrator page tests the connection step by step', async (t) => {
+    const page = await signIn('ada@acme.example', 'acme admin password')
+    await page.getByRole('link', { name: 'Orchestrator' }).click()
+    await accessible(t, page, 'orchestrator')
+    await page.getByRole('button', { name: 'Test the connection' }).click()
+    await page.waitForSelector('#check')
+    t.match(await page.locator('#check').textContent(), /The connection works/)
+    await accessible(t, page, 'a connection test')
+    await page.getByLabel('Default folder').fill('Nowhere')
+    await page.getByRole('button', { name: 'Save' }).click()
+    await page.waitForURL(/done=saved/)
+    await page.getByRole('button', { name: 'Test the connection' }).click()
+    await page.waitForSelector('#check')
+    t.match(await page.locator('section[aria-labelledby=check]').textContent(), /does not work yet[\s\S]*Nowhere/)
+    t.match((await setup.api('GET', '/api/v1/orchestrator')).json(), { defaultFolder: 'Nowhere', clientSecret: { set: true } }, 'the stored secret was kept')
+    await page.getByLabel('Default folder').fill('Finance')
+    await page.getByRole('button', { name: 'Save' }).click()
+    await page.waitForURL(/done=saved/)
   })
 
   t.test('a viewer reads but has nothing to change with', async (t) => {
