@@ -19,6 +19,7 @@ import mailboxPages from './pages/mailboxes.js'
 import orchestratorPages from './pages/orchestrator.js'
 import robotPages from './pages/robots.js'
 import senderPages from './pages/senders.js'
+import teamPages from './pages/team.js'
 import testSendPages from './pages/test-send.js'
 
 // The web console: server-rendered pages over the same resource functions as the admin API.
@@ -95,6 +96,7 @@ export default async function consolePlugin (app: FastifyInstance): Promise<void
       await pages.register(testSendPages)
       await pages.register(mailboxPages)
       await pages.register(orchestratorPages)
+      await pages.register(teamPages)
       await pages.register(activityPages)
     })
   })

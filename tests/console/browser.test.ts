@@ -184,6 +184,24 @@ t.test(`the console in Chromium on ${testDatabaseKind}`, async (t) => {
     await page.waitForURL(/done=saved/)
   })
 
+  t.test('the team page invites a person, who sets a password and signs in', async (t) => {
+    const page = await signIn('ada@acme.example', 'acme admin password')
+    await page.getByRole('link', { name: 'Team' }).click()
+    await accessible(t, page, 'team')
+    await page.locator('#invite-email').fill('dora@acme.example')
+    await page.locator('#invite-name').fill('Dora')
+    await page.getByRole('button', { name: 'Invite someone' }).click()
+    const link = await page.locator('#set-password-url').textContent()
+    await accessible(t, page, 'an invitation')
+    const dora = await (await browser.newContext()).newPage()
+    await dora.goto(new URL(new URL(link ?? '').pathname, base).toString())
+    await accessible(t, dora, 'set password')
+    await dora.getByLabel('New password').fill('dora chooses a password')
+    await dora.getByRole('button', { name: 'Save and sign in' }).click()
+    await dora.waitForURL(`${base}/console`)
+    t.match(await dora.locator('.account').textContent(), /Signed in as Dora \(viewer\), Acme/)
+  })
+
   t.test('a viewer reads but has nothing to change with', async (t) => {
     const page = await signIn('vic@acme.example', 'acme viewer password')
     await page.goto(`${base}/console/senders`)

@@ -165,6 +165,34 @@ t.test(`console pages over HTTP on ${testDatabaseKind}`, async (t) => {
     t.match(bad.body, /address/)
   })
 
+  t.test('team: invite with a one-time link, no self-lockout, API keys shown once and revocable', async (t) => {
+    const j = await signIn('admin@acme.example', 'acme admin password')
+    const page = await get(j, '/console/team')
+    t.equal(page.statusCode, 200)
+    const invited = await post(j, '/console/team/users', { _csrf: csrfOf(page.body), email: 'carol@acme.example', name: 'Carol', role: 'viewer' })
+    t.equal(invited.statusCode, 201)
+    const link = /<code id="set-password-url">([^<]+)<\/code>/.exec(invited.body)?.[1] ?? ''
+    t.match(link, /\/console\/set-password\//)
+    t.equal((await get(jar(), new URL(link).pathname)).statusCode, 200, 'the link opens the set-password form')
+    const me = (await acme.api('GET', '/api/v1/users')).json().items.find((u: { email: string }) => u.email === 'admin@acme.example')
+    const self = await post(j, `/console/team/users/${me.id as string}`, { _csrf: csrfOf(page.body), action: 'save', role: 'viewer' })
+    t.equal(self.statusCode, 409)
+    t.match(self.body, /cannot do this to yourself/)
+    t.match((await acme.api('GET', `/api/v1/users/${me.id as string}`)).json(), { role: 'admin' })
+
+    const created = await post(j, '/console/team/keys', { _csrf: csrfOf(page.body), name: 'laptop' })
+    t.equal(created.statusCode, 201)
+    const key = /<code id="new-key">([^<]+)<\/code>/.exec(created.body)?.[1] ?? ''
+    t.match(key, /^mrt_/)
+    const use = async () => await app.inject({ url: '/api/v1/senders', headers: { authorization: `Bearer ${key}` } })
+    t.equal((await use()).statusCode, 200, 'the new key works')
+    t.notMatch((await get(j, '/console/team')).body, new RegExp(key), 'and is not shown again')
+    const keyId = /<td>laptop<\/td>[\s\S]*?action="\/console\/team\/keys\/([0-9a-f-]+)\/revoke"/.exec((await get(j, '/console/team')).body)?.[1] ?? ''
+    t.equal((await post(j, `/console/team/keys/${keyId}/revoke`, { _csrf: csrfOf(page.body) })).statusCode, 200)
+    const after = await use()
+    t.equal(after.statusCode, 401, 'a revoked key stops working')
+  })
+
   t.test('a viewer reads but cannot change anything', async (t) => {
     const j = await signIn('viewer@acme.example', 'acme viewer password')
     const list = await get(j, '/console/senders')
