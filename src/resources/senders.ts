@@ -5,7 +5,8 @@ import { newestFirst } from '../db/pagination.js'
 import type { SendersTable } from '../db/schema.js'
 import { errors } from '../errors.js'
 import { storedAddress } from '../mail/address.js'
-import type { Sender, SenderCreate, SenderPatch } from '../schemas/senders.js'
+import { SenderCreate, type Sender, type SenderPatch } from '../schemas/senders.js'
+import { checked } from '../schemas/validate.js'
 import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
 
 // A tenant's senders: the allow-list of people who may launch robots by email.
@@ -66,6 +67,23 @@ export function sendersResource (deps: ResourceDeps) {
         if (isUniqueViolation(error)) throw emailTaken(body.email ?? '')
         throw error
       }
+    },
+
+    /** Adds many senders; each row succeeds or fails on its own, with the reason. */
+    async importRows (tenantId: string, rows: Array<{ row: number, fullName: string, email: string }>): Promise<{ created: number, problems: Array<{ row: number, message: string }> }> {
+      const problems: Array<{ row: number, message: string }> = []
+      let created = 0
+      for (const r of rows) {
+        try {
+          await this.create(tenantId, checked(SenderCreate, { fullName: r.fullName, email: r.email }))
+          created++
+        } catch (error) {
+          const status = (error as { statusCode?: number }).statusCode
+          if (status !== 400 && status !== 409) throw error
+          problems.push({ row: r.row, message: (error as Error).message.replace(/^Invalid body: /, '') })
+        }
+      }
+      return { created, problems }
     },
 
     /** Removes the sender, and with it from every robot's allow-list. */

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { render, userOf } from '../context.js'
 import { SenderCreate } from '../../schemas/senders.js'
 import { checkShape, formError, readForm } from '../forms.js'
+import { sendersFromCsv } from '../senders-csv.js'
 
 // Senders: list and search, add, change, deactivate, delete.
 
@@ -15,7 +16,7 @@ export default async function senderPages (app: FastifyInstance): Promise<void> 
   const list = async (request: FastifyRequest<{ Querystring: { search?: string, cursor?: string } }>, extra: Record<string, unknown> = {}) => {
     const search = typeof request.query.search === 'string' ? request.query.search.slice(0, 200) : ''
     const page = await senders.list(userOf(request).tenantId, { search, limit: 50, ...(typeof request.query.cursor === 'string' ? { cursor: request.query.cursor } : {}) })
-    return { page, search, form: { fullName: '', email: '', active: true }, error: null, notice: null, ...extra }
+    return { title: 'senders.title', page, search, form: { fullName: '', email: '', active: true }, error: null, notice: null, imported: null, importError: null, csv: '', ...extra }
   }
 
   app.get('/console/senders', async (request: FastifyRequest<{ Querystring: { search?: string, cursor?: string, done?: string } }>, reply) => {
@@ -33,6 +34,18 @@ export default async function senderPages (app: FastifyInstance): Promise<void> 
       return await render(request, reply, 'senders.eta', await list(request, { form, error: problem.message }), problem.status)
     }
     return await reply.redirect('/console/senders?done=created', 303)
+  })
+
+  // A pasted list can be long: up to MAX_ROWS lines of a name and an address.
+  app.post('/console/senders/import', { bodyLimit: 1024 * 1024 }, async (request: FastifyRequest<{ Body: Form, Querystring: Record<string, string> }>, reply) => {
+    const csv = readForm(request.body).csv ?? ''
+    try {
+      const result = await senders.importRows(userOf(request).tenantId, sendersFromCsv(csv))
+      return await render(request, reply, 'senders.eta', await list(request, { imported: result, csv: result.problems.length > 0 ? csv : '' }))
+    } catch (error) {
+      const problem = formError(error)
+      return await render(request, reply, 'senders.eta', await list(request, { importError: problem.message, csv }), problem.status)
+    }
   })
 
   app.get('/console/senders/:id', async (request: FastifyRequest<{ Params: { id: string }, Querystring: { done?: string } }>, reply) => {
