@@ -15,6 +15,7 @@ import accountPages from './pages/account.js'
 import authPages from './pages/auth.js'
 import activityPages from './pages/activity.js'
 import dashboardPages from './pages/dashboard.js'
+import instancePages from './pages/instance.js'
 import mailboxPages from './pages/mailboxes.js'
 import orchestratorPages from './pages/orchestrator.js'
 import robotPages from './pages/robots.js'
@@ -77,12 +78,25 @@ export default async function consolePlugin (app: FastifyInstance): Promise<void
     scope.get('/console/*', async (request, reply) => await render(request, reply, 'error.eta', { title: 'error.title', message: 'error.404', detail: null, requestId: request.id }, 404))
 
     await scope.register(authPages)
+    // The instance pages: only a session opened with the instance-admin key; anyone else gets 404.
     await scope.register(async (pages) => {
-      // Every page below needs a signed-in user; a change needs the admin role and a form token.
+      pages.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+        if (request.consoleUser === null && request.method === 'GET') return await reply.redirect(`/console/sign-in?next=${encodeURIComponent(request.url)}`)
+        if (request.consoleUser?.instanceAdmin !== true) throw Object.assign(new Error('not found'), { statusCode: 404 })
+        if (request.method !== 'GET') await checkCsrf(scope, request, reply)
+      })
+      await pages.register(instancePages)
+    })
+    await scope.register(async (pages) => {
+      // Every tenant page needs a signed-in user of a tenant; a change needs the admin role and a form token.
       pages.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
         if (request.consoleUser === null) {
           if (request.method === 'GET') return await reply.redirect(`/console/sign-in?next=${encodeURIComponent(request.url)}`)
           return await reply.status(401).redirect('/console/sign-in')
+        }
+        if (request.consoleUser.instanceAdmin) {
+          if (request.method === 'GET') return await reply.redirect('/console/admin')
+          throw Object.assign(new Error('the instance admin has no tenant pages'), { statusCode: 403 })
         }
         if (request.method !== 'GET') {
           await checkCsrf(scope, request, reply)

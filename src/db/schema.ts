@@ -304,7 +304,9 @@ export interface UserTokensTable {
 
 export interface ConsoleSessionsTable {
   id_hash: string
-  user_id: string
+  /** Null for the instance admin, who signs in with the instance-admin key. */
+  user_id: string | null
+  instance_admin: Generated<boolean>
   created_at: CreatedAt
   expires_at: Timestamp
   last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>

@@ -11,7 +11,7 @@ import type { OrchestratorRegistry } from '../orchestrator/registry.js'
 export interface ResourceDeps {
   db: Kysely<Database>
   secrets: SecretBox
-  config: Pick<Config, 'publicUrl' | 'outboundDeny'>
+  config: Pick<Config, 'publicUrl' | 'outboundDeny' | 'adminKey'>
   orchestrator: OrchestratorRegistry
 }
 

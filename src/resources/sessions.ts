@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { authenticateKey } from '../auth/api-keys.js'
 import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords.js'
 import type { UserRole } from '../db/schema.js'
 import type { ResourceDeps } from './context.js'
@@ -12,21 +13,26 @@ export const SESSION_TTL_MS = 12 * 3600_000
 const LAST_SEEN_RESOLUTION_MS = 60_000
 
 export interface ConsoleUser {
+  /** The instance admin (signed in with the instance-admin key): no user, no tenant, instance pages only. */
+  instanceAdmin: boolean
   id: string
   tenantId: string
   tenantName: string
   email: string
   name: string
   role: UserRole
-  locale: 'en' | 'ru'
+  /** Null: the browser's choice. */
+  locale: 'en' | 'ru' | null
 }
+
+const INSTANCE_ADMIN: ConsoleUser = { instanceAdmin: true, id: '', tenantId: '', tenantName: '', email: '', name: 'instance admin', role: 'admin', locale: null }
 
 export function sessionsResource (deps: ResourceDeps) {
   const { db } = deps
 
-  async function open (userId: string): Promise<string> {
+  async function open (userId: string | null): Promise<string> {
     const id = randomBytes(32).toString('base64url')
-    await db.insertInto('console_sessions').values({ id_hash: tokenHash(id), user_id: userId, expires_at: new Date(Date.now() + SESSION_TTL_MS) }).execute()
+    await db.insertInto('console_sessions').values({ id_hash: tokenHash(id), user_id: userId, instance_admin: userId === null, expires_at: new Date(Date.now() + SESSION_TTL_MS) }).execute()
     return id
   }
 
@@ -38,6 +44,12 @@ export function sessionsResource (deps: ResourceDeps) {
       const matches = await verifyPassword(password, user?.password_hash ?? await decoyHash())
       if (user === undefined || user.password_hash === null || user.disabled_at !== null || !matches) return null
       return await open(user.id)
+    },
+
+    /** A session for the instance pages, for the holder of an instance-admin key; null for any other key. */
+    async signInAdmin (key: string): Promise<string | null> {
+      const principal = await authenticateKey(db, key.trim(), deps.config.adminKey)
+      return principal?.scope === 'admin' ? await open(null) : null
     },
 
     /** Sets the password of the user a one-time link names; answers a session, or null for a used or expired link. */
@@ -62,6 +74,9 @@ export function sessionsResource (deps: ResourceDeps) {
 
     /** The signed-in user of a session id, or null when it is unknown, expired, or its user disabled. */
     async user (sessionId: string): Promise<ConsoleUser | null> {
+      const session = await db.selectFrom('console_sessions').select(['instance_admin', 'expires_at', 'last_seen_at']).where('id_hash', '=', tokenHash(sessionId)).executeTakeFirst()
+      if (session === undefined || session.expires_at.getTime() < Date.now()) return null
+      if (session.instance_admin) return INSTANCE_ADMIN
       const row = await db.selectFrom('console_sessions')
         .innerJoin('users', 'users.id', 'console_sessions.user_id')
         .innerJoin('tenants', 'tenants.id', 'users.tenant_id')
@@ -71,7 +86,7 @@ export function sessionsResource (deps: ResourceDeps) {
       if (Date.now() - row.last_seen_at.getTime() > LAST_SEEN_RESOLUTION_MS) {
         await db.updateTable('console_sessions').set({ last_seen_at: new Date() }).where('id_hash', '=', tokenHash(sessionId)).execute()
       }
-      return { id: row.id, tenantId: row.tenant_id, tenantName: row.tenant_name, email: row.email, name: row.name, role: row.role, locale: row.locale ?? row.tenant_locale }
+      return { instanceAdmin: false, id: row.id, tenantId: row.tenant_id, tenantName: row.tenant_name, email: row.email, name: row.name, role: row.role, locale: row.locale ?? row.tenant_locale }
     },
 
     async signOut (sessionId: string): Promise<void> {
@@ -80,6 +95,11 @@ export function sessionsResource (deps: ResourceDeps) {
 
     async signOutEverywhere (userId: string): Promise<void> {
       await db.deleteFrom('console_sessions').where('user_id', '=', userId).execute()
+    },
+
+    /** Ends every instance-admin session. */
+    async signOutEveryAdmin (): Promise<void> {
+      await db.deleteFrom('console_sessions').where('instance_admin', '=', true).execute()
     },
 
     /** Removes expired sessions and links. */

@@ -2,7 +2,7 @@ import t from 'tap'
 import type { Page } from 'playwright-core'
 import type { Test } from 'tap'
 import { buildTestApp } from '../support/app.js'
-import { newTenant } from '../support/admin.js'
+import { ADMIN_KEY, newTenant } from '../support/admin.js'
 import { needsChromium, seriousViolations, startBrowser } from '../support/browser.js'
 import { testDatabaseKind } from '../support/database.js'
 import { eventually, setUpLaunching } from '../support/launching.js'
@@ -215,6 +215,23 @@ t.test(`the console in Chromium on ${testDatabaseKind}`, async (t) => {
     t.equal(res?.status(), 404)
     t.match(await page.locator('[role=alert]').textContent(), /nothing here/)
     await accessible(t, page, 'the 404 page')
+  })
+
+  t.test('the instance admin manages tenants on accessible pages', async (t) => {
+    const page = await (await browser.newContext()).newPage()
+    await page.goto(`${base}/console/sign-in`)
+    await page.getByText('Instance admin', { exact: true }).click()
+    await page.getByLabel('Instance-admin key').fill(ADMIN_KEY)
+    await page.getByRole('button', { name: 'Sign in as the instance admin' }).click()
+    await page.waitForURL(`${base}/console/admin`)
+    await accessible(t, page, 'the instance page')
+    await page.locator('#tenant-name').fill('Umbrella')
+    await page.getByLabel('Mailboxes (licences)').fill('4')
+    await page.getByRole('button', { name: 'Create' }).click()
+    await page.waitForURL(/\/console\/admin\/tenants\//)
+    await accessible(t, page, 'a tenant')
+    await page.getByRole('button', { name: 'Create a key' }).click()
+    t.match(await page.locator('#new-key').textContent(), /^mrt_/)
   })
 
   t.test('a wrong password says so, on an accessible sign-in page', async (t) => {

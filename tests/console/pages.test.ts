@@ -1,6 +1,6 @@
 import t from 'tap'
 import { buildTestApp } from '../support/app.js'
-import { newTenant } from '../support/admin.js'
+import { ADMIN_KEY, newTenant } from '../support/admin.js'
 import { testDatabaseKind } from '../support/database.js'
 
 // The console over HTTP, without a browser: sessions, CSRF, roles, tenants. The browser journeys
@@ -204,6 +204,37 @@ t.test(`console pages over HTTP on ${testDatabaseKind}`, async (t) => {
     const emails = (await acme.api('GET', '/api/v1/senders?limit=200')).json().items.map((s: { email: string }) => s.email)
     t.ok(emails.includes('boris@acme.example') && emails.includes('olga@acme.example'))
     t.notOk(emails.includes('nope'))
+  })
+
+  t.test('the instance admin signs in with the instance-admin key; tenants manage there; nobody else gets in', async (t) => {
+    const j = jar()
+    const page = await get(j, '/console/sign-in')
+    const wrong = await post(j, '/console/sign-in/admin', { _csrf: csrfOf(page.body), adminKey: 'mra_not-the-key' })
+    t.equal(wrong.statusCode, 401)
+    t.match(wrong.body, /not an instance-admin key/)
+    const tenantKey = await post(j, '/console/sign-in/admin', { _csrf: csrfOf(page.body), adminKey: acme.api.key })
+    t.equal(tenantKey.statusCode, 401, 'a tenant key is not an instance-admin key')
+    const right = await post(j, '/console/sign-in/admin', { _csrf: csrfOf(page.body), adminKey: ADMIN_KEY })
+    t.equal(right.headers.location, '/console/admin')
+    const home = await get(j, '/console/admin')
+    t.equal(home.statusCode, 200)
+    t.match(home.body, /Acme/)
+    t.match(home.body, /Globex/)
+    t.equal((await get(j, '/console/senders')).headers.location, '/console/admin', 'no tenant pages for the instance admin')
+    const created = await post(j, '/console/admin/tenants', { _csrf: csrfOf(home.body), name: 'Initech', maxMailboxes: '2', locale: 'ru', contactEmail: 'rpa@initech.example' })
+    t.equal(created.statusCode, 303)
+    const tenantPath = created.headers.location as string
+    const tenantPage = await get(j, tenantPath)
+    t.match(tenantPage.body, /Initech/)
+    const keyed = await post(j, `${tenantPath}/keys`, { _csrf: csrfOf(tenantPage.body), name: 'rpa team' })
+    const key = /<code id="new-key">([^<]+)<\/code>/.exec(keyed.body)?.[1] ?? ''
+    t.equal((await app.inject({ url: '/api/v1/senders', headers: { authorization: `Bearer ${key}` } })).statusCode, 200, 'the key works for the new tenant')
+    t.equal((await post(j, `${tenantPath}/delete`, { _csrf: csrfOf(tenantPage.body), confirm: 'initech' })).statusCode, 400, 'deleting needs the exact name')
+    t.equal((await post(j, `${tenantPath}/delete`, { _csrf: csrfOf(tenantPage.body), confirm: 'Initech' })).statusCode, 303)
+    t.equal((await get(j, tenantPath)).statusCode, 404)
+
+    const user = await signIn('admin@acme.example', 'acme admin password')
+    t.equal((await get(user, '/console/admin')).statusCode, 404, 'a tenant admin does not see the instance pages')
   })
 
   t.test('a viewer reads but cannot change anything', async (t) => {

@@ -23,7 +23,7 @@ export default async function authPages (app: FastifyInstance): Promise<void> {
     reply.setCookie(SESSION_COOKIE, id, { path: '/console', httpOnly: true, sameSite: 'lax', secure, maxAge: SESSION_TTL_MS / 1000 })
 
   app.get('/console/sign-in', async (request: FastifyRequest<{ Querystring: { next?: string } }>, reply) => {
-    if (request.consoleUser !== null) return await reply.redirect(safeNext(request.query.next))
+    if (request.consoleUser !== null) return await reply.redirect(request.consoleUser.instanceAdmin ? '/console/admin' : safeNext(request.query.next))
     return await render(request, reply, 'sign-in.eta', { email: '', error: null, next: safeNext(request.query.next) })
   })
 
@@ -47,6 +47,22 @@ export default async function authPages (app: FastifyInstance): Promise<void> {
     return await startSession(reply, session).redirect(next, 303)
   })
 
+  // The instance admin signs in with the instance-admin key, counted against the address like any key.
+  app.post('/console/sign-in/admin', async (request: FastifyRequest<{ Body: Record<string, string | undefined> }>, reply) => {
+    await checkCsrf(app, request, reply)
+    const wait = app.failures.blocked(request.ip)
+    if (wait !== null) {
+      reply.header('retry-after', String(wait))
+      return await render(request, reply, 'sign-in.eta', { email: '', error: { key: 'auth.throttled', values: { s: wait } }, next: '/console' }, 429)
+    }
+    const session = await sessions.signInAdmin(String(request.body.adminKey ?? '').slice(0, 500))
+    if (session === null) {
+      app.failures.fail(request.ip)
+      return await render(request, reply, 'sign-in.eta', { email: '', error: { key: 'auth.wrongKey' }, next: '/console' }, 401)
+    }
+    return await startSession(reply, session).redirect('/console/admin', 303)
+  })
+
   app.post('/console/sign-out', async (request, reply) => {
     await checkCsrf(app, request, reply)
     const id = request.cookies[SESSION_COOKIE]
@@ -56,7 +72,8 @@ export default async function authPages (app: FastifyInstance): Promise<void> {
 
   app.post('/console/sign-out-everywhere', async (request, reply) => {
     await checkCsrf(app, request, reply)
-    if (request.consoleUser !== null) await sessions.signOutEverywhere(userOf(request).id)
+    if (request.consoleUser?.instanceAdmin === true) await sessions.signOutEveryAdmin()
+    else if (request.consoleUser !== null) await sessions.signOutEverywhere(userOf(request).id)
     return await reply.clearCookie(SESSION_COOKIE, { path: '/console' }).redirect('/console/sign-in', 303)
   })
 
