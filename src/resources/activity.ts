@@ -15,7 +15,7 @@ export type LaunchView = Static<typeof Launch>
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null
 
 function presentReply (row: Selectable<NotificationsTable>): Static<typeof Reply> {
-  return { kind: row.kind, recipient: row.recipient, state: row.state, attempts: row.attempts, error: row.last_error, sentAt: iso(row.sent_at), createdAt: row.created_at.toISOString() }
+  return { kind: row.kind, recipient: row.recipient, subject: row.subject, text: row.text_body, state: row.state, attempts: row.attempts, error: row.last_error, sentAt: iso(row.sent_at), createdAt: row.created_at.toISOString() }
 }
 
 function presentMessage (row: Selectable<MessagesTable>): MessageView {

@@ -10,6 +10,8 @@ export const LaunchState = Type.Union(['pending', 'launching', 'launched', 'comp
 export const Reply = Type.Object({
   kind: Type.String({ description: 'launched, finished, failed, rejected, not_allowed, help; or none for a message that gets no answer.' }),
   recipient: Type.String(),
+  subject: Type.String(),
+  text: Type.String({ description: 'The reply as sent (its plain-text part).' }),
   state: Type.Union(['pending', 'sent', 'failed', 'suppressed'].map((s) => Type.Literal(s))),
   attempts: Type.Integer(),
   error: Nullable(Type.String({ description: 'The last SMTP error, or why no reply is sent ("not replied: …").' })),
@@ -117,7 +119,7 @@ export const LaunchDetail = Type.Object({
     jobInfo: 'Job completed',
     nextAttemptAt: null,
     history: [{ at: '2026-11-23T10:15:00.100Z', state: 'pending', detail: null }, { at: '2026-11-23T10:15:00.340Z', state: 'launched', detail: 'job 123456' }],
-    replies: [{ kind: 'launched', recipient: 'anna.petrova@acme.example', state: 'sent', attempts: 1, error: null, sentAt: '2026-11-23T10:15:01.000Z', createdAt: '2026-11-23T10:15:00.340Z' }]
+    replies: [{ kind: 'launched', recipient: 'anna.petrova@acme.example', subject: 'Re: Monthly Report', text: 'Monthly Report was launched: job 123456.', state: 'sent', attempts: 1, error: null, sentAt: '2026-11-23T10:15:01.000Z', createdAt: '2026-11-23T10:15:00.340Z' }]
   }]
 })
 

@@ -63,6 +63,8 @@ t.test(`the console in Chromium on ${testDatabaseKind}`, async (t) => {
     await page.locator('tbody tr a').first().click()
     await page.waitForURL(new RegExp(`/console/messages/${rejected.message as string}$`))
     t.match(await page.locator('.problems').textContent(), /BuildReprt/)
+    await page.locator('details summary', { hasText: 'rejected' }).click()
+    t.match(await page.locator('details pre.body').textContent(), /BuildReprt/, 'the reply is shown in full')
     await accessible(t, page, 'a rejected message')
 
     await page.goto(`${base}/console/messages/${launched.message as string}`)
