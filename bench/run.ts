@@ -6,6 +6,7 @@ import { repoRoot } from '../tests/support/process.js'
 import { dkimKey } from '../tests/support/mail.js'
 import { startOrchestratorSimulator } from '../tests/support/orchestrator-simulator.js'
 import { startSmtpCatcher } from '../tests/support/smtp.js'
+import { benchConsole, type ConsoleReport } from './console.js'
 import { benchImap, type ImapPlan, type ImapReport } from './imap.js'
 import { benchBaseline, benchPush, type BaselineReport, type PushPlan, type PushReport, type Shared } from './push.js'
 import { startDnsServer } from '../tests/support/dns-server.js'
@@ -14,7 +15,7 @@ import { formatReport, type BenchReport } from './support/report.js'
 import { postgresVersion, type DatabaseKind } from './support/targets.js'
 
 // npm run bench: how fast mailrun is, against the plain limits of this machine, in one run.
-// `npm run bench -- --smoke` runs every part for a second or two (CI); `--only push|big|imap`
+// `npm run bench -- --smoke` runs every part for a second or two (CI); `--only push|big|console|imap`
 // (big: only the three large messages, after a warm-up; a minute instead of ten),
 // `--db pglite|postgres` narrow it; `--cpu-prof` writes V8 CPU profiles of mailrun to bench/profiles.
 
@@ -30,7 +31,7 @@ const { values: args } = parseArgs({
 })
 const smoke = args.smoke === true
 const databases: DatabaseKind[] = args.db !== undefined ? args.db.split(',') as DatabaseKind[] : ['postgres', 'pglite']
-const parts = args.only !== undefined ? args.only.split(',') : ['push', 'imap']
+const parts = args.only !== undefined ? args.only.split(',') : ['push', 'console', 'imap']
 
 const workDir = await mkdtemp(path.join(tmpdir(), 'mailrun-bench-'))
 const profileDir = path.join(repoRoot, 'bench/profiles')
@@ -62,7 +63,8 @@ const report: BenchReport = {
   machine: { host: hostname(), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, postgres: await postgresVersion().catch(() => 'unreachable') },
   push: [] as PushReport[],
   baselines: [] as BaselineReport[],
-  imap: null as ImapReport | null
+  imap: null as ImapReport | null,
+  console: [] as ConsoleReport[]
 }
 
 try {
@@ -79,6 +81,13 @@ try {
       }
       log(`mailrun push path on ${kind}`)
       report.push.push(await benchPush(kind, pushPlan, shared, log))
+    }
+  }
+  if (parts.includes('console')) {
+    for (const kind of databases) {
+      log(`console pages with ${smoke ? 2000 : 100000} messages stored (${kind})`)
+      const measured = await benchConsole(kind, shared, workDir, { messages: smoke ? 2000 : 100_000, rounds: smoke ? 3 : 20 }, log)
+      report.console = [...(report.console ?? []), measured]
     }
   }
   if (parts.includes('imap')) {

@@ -1,4 +1,5 @@
 import type { ImapReport } from '../imap.js'
+import type { ConsoleReport } from '../console.js'
 import type { BaselineReport, PushReport } from '../push.js'
 
 export interface BenchReport {
@@ -8,6 +9,7 @@ export interface BenchReport {
   push: PushReport[]
   baselines: BaselineReport[]
   imap: ImapReport | null
+  console?: ConsoleReport[]
   targets?: Target[]
 }
 
@@ -43,6 +45,12 @@ export function checkTargets (report: BenchReport): Target[] {
     }
     const limit = push.database === 'postgres' ? 120 : 300
     targets.push({ what: `idle RSS (${push.database === 'postgres' ? 'PostgreSQL' : 'PGlite, reopened data dir'})`, goal: `≤ ${limit} MB`, measured: `${push.idle.rssMb} MB`, met: push.idle.rssMb <= limit })
+  }
+  for (const c of report.console ?? []) {
+    const db = c.database === 'postgres' ? 'PostgreSQL' : 'PGlite'
+    for (const p of c.pages.filter((p) => p.page === '/console' || p.page === '/console/messages')) {
+      targets.push({ what: `console ${p.page === '/console' ? 'dashboard' : 'messages list'}, ${c.messages} messages stored (${db})`, goal: '≤ 100 ms (p95)', measured: `${p.p95Ms} ms`, met: p.p95Ms <= 100 })
+    }
   }
   const imap = report.imap
   if (imap !== null) {
@@ -88,6 +96,10 @@ export function formatReport (report: BenchReport): string {
     out.push(table(['folder', 'p50 s', 'p99 s', 'max s'], [['INBOX (IDLE)', i.inbox.p50, i.inbox.p99, i.inbox.max], ['Junk (sweep)', i.junk.p50, i.junk.p99, i.junk.max]].map((r) => [r[0] as string, ...(r.slice(1) as number[]).map((ms) => (ms / 1000).toFixed(2))])))
     out.push('')
     out.push(table(['IMAP mailboxes', 'connected', 'RSS MB', `idle CPU % of a core (${i.idleS} s)`], i.mailboxes.map((b) => [b.count, b.connected, b.rssMb, b.cpuPercent])))
+  }
+  if ((report.console ?? []).length > 0) {
+    out.push('\nConsole pages (server time from a client on the same machine; messages over the last 7 days):\n')
+    out.push(table(['database', 'messages', 'page', 'p50 ms', 'p95 ms', 'max ms', 'KB'], (report.console ?? []).flatMap((c) => c.pages.map((p) => [c.database, c.messages, p.page, p.p50Ms, p.p95Ms, p.maxMs, Math.round(p.bytes / 1024)]))))
   }
   const targets = checkTargets(report)
   report.targets = targets

@@ -312,6 +312,16 @@ export interface ConsoleSessionsTable {
   last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 
+/** Counters kept by triggers: messages by status and launches by state, per tenant and hour (four shards per key). */
+export interface ActivityHourlyTable {
+  tenant_id: string
+  hour: Timestamp
+  kind: 'message' | 'launch'
+  state: string
+  shard: number
+  n: number
+}
+
 export interface Database {
   tenants: TenantsTable
   api_keys: ApiKeysTable
@@ -331,6 +341,7 @@ export interface Database {
   users: UsersTable
   user_tokens: UserTokensTable
   console_sessions: ConsoleSessionsTable
+  activity_hourly: ActivityHourlyTable
 }
 
 export type Tenant = Selectable<TenantsTable>

@@ -2,15 +2,15 @@ import { sql } from 'kysely'
 import type { ResourceDeps } from './context.js'
 
 // What a tenant sees first: what happened today and this week, what went wrong last, and whether
-// the parts mailrun depends on (IMAP, Orchestrator, replies) are healthy. A handful of aggregate
-// queries, each bounded by the tenant and the last 7 days (indexes: messages and launches by
-// tenant and time).
+// the parts mailrun depends on (IMAP, Orchestrator, replies) are healthy. Every query reads a
+// bounded number of rows whatever the volume: counters for the counts, indexes for the rest.
 
 export interface Dashboard {
   messages: { today: Record<string, number>, week: Record<string, number> }
   launches: { today: Record<string, number>, week: Record<string, number> }
-  /** Per hour over 7 days, oldest first: [hour (ms), messages, launches]. */
+  /** Per hour over 7 days, oldest first: [hour (ms), messages, launches]. "Today" is the UTC day, as the console shows times in UTC. */
   hourly: Array<[number, number, number]>
+  /** Over the last 24 hours. */
   latency: Array<{ door: string, folder: string | null, p50: number, p99: number, count: number }>
   problems: Array<{ id: string, at: string, status: string, from: string | null, reason: string | null }>
   mailboxes: Array<{ id: string, address: string, active: boolean, imap: boolean, lastSweptAt: string | null, lastError: string | null }>
@@ -18,35 +18,39 @@ export interface Dashboard {
   failingReplies: number
 }
 
-const counts = (rows: Array<{ key: string, n: unknown }>): Record<string, number> => Object.fromEntries(rows.map((r) => [r.key, Number(r.n)]))
-
 export function dashboardResource (deps: ResourceDeps) {
   const { db } = deps
   return {
     async read (tenantId: string, now = new Date()): Promise<Dashboard> {
       const week = new Date(now.getTime() - 7 * 24 * 3600_000)
-      const today = new Date(now.getFullYear(), now.getMonth(), now.getDate())
-      const messageCounts = async (since: Date) => counts(await db.selectFrom('messages').select(['status as key', (eb) => eb.fn.countAll().as('n')])
-        .where('tenant_id', '=', tenantId).where('received_at', '>=', since).groupBy('status').execute())
-      const launchCounts = async (since: Date) => counts(await db.selectFrom('launches').select(['state as key', (eb) => eb.fn.countAll().as('n')])
-        .where('tenant_id', '=', tenantId).where('created_at', '>=', since).groupBy('state').execute())
-      const perHour = async (table: 'messages' | 'launches', column: 'received_at' | 'created_at') => await sql<{ hour: Date, n: string | number }>`
-        select date_trunc('hour', ${sql.ref(column)}) as hour, count(*) as n from ${sql.table(table)}
-        where tenant_id = ${tenantId} and ${sql.ref(column)} >= ${week} group by 1`.execute(db)
-      const [messagesToday, messagesWeek, launchesToday, launchesWeek, messageHours, launchHours] = await Promise.all([
-        messageCounts(today), messageCounts(week), launchCounts(today), launchCounts(week), perHour('messages', 'received_at'), perHour('launches', 'created_at')
-      ])
+      const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()))
+      const day = new Date(now.getTime() - 24 * 3600_000)
+      // Counts and the hourly chart from the trigger-kept counters (activity_hourly): a few hundred
+      // rows however many messages the week held.
+      const rows = await db.selectFrom('activity_hourly').select(['hour', 'kind', 'state', (eb) => eb.fn.sum<string | number>('n').as('n')])
+        .where('tenant_id', '=', tenantId).where('hour', '>=', sql<Date>`date_trunc('hour', ${week}::timestamptz)`).groupBy(['hour', 'kind', 'state']).execute()
+      const messagesToday: Record<string, number> = {}
+      const messagesWeek: Record<string, number> = {}
+      const launchesToday: Record<string, number> = {}
+      const launchesWeek: Record<string, number> = {}
       const firstHour = Math.floor(week.getTime() / 3600_000) * 3600_000
       const hourly: Array<[number, number, number]> = []
       for (let hour = firstHour; hour <= now.getTime(); hour += 3600_000) hourly.push([hour, 0, 0])
-      const slot = (d: Date): [number, number, number] | undefined => hourly[Math.floor((new Date(d).getTime() - firstHour) / 3600_000)]
-      for (const r of messageHours.rows) { const s = slot(r.hour); if (s !== undefined) s[1] = Number(r.n) }
-      for (const r of launchHours.rows) { const s = slot(r.hour); if (s !== undefined) s[2] = Number(r.n) }
+      for (const r of rows) {
+        const n = Number(r.n)
+        if (n === 0) continue
+        const at = new Date(r.hour).getTime()
+        const [weekCounts, todayCounts, column] = r.kind === 'message' ? [messagesWeek, messagesToday, 1] as const : [launchesWeek, launchesToday, 2] as const
+        weekCounts[r.state] = (weekCounts[r.state] ?? 0) + n
+        if (at >= today.getTime()) todayCounts[r.state] = (todayCounts[r.state] ?? 0) + n
+        const slot = hourly[Math.floor((at - firstHour) / 3600_000)]
+        if (slot !== undefined) slot[column] += n
+      }
 
       const latency = await sql<{ door: string, folder: string | null, p50: number, p99: number, count: string | number }>`
         select door, imap_folder as folder, percentile_cont(0.5) within group (order by detection_latency_ms) as p50,
           percentile_cont(0.99) within group (order by detection_latency_ms) as p99, count(*) as count
-        from messages where tenant_id = ${tenantId} and received_at >= ${week} and detection_latency_ms is not null
+        from messages where tenant_id = ${tenantId} and received_at >= ${day} and detection_latency_ms is not null
         group by door, imap_folder order by door, imap_folder`.execute(db)
       const problems = await db.selectFrom('messages').select(['id', 'received_at', 'status', 'from_address', 'reason'])
         .where('tenant_id', '=', tenantId).where('status', 'in', ['rejected', 'failed']).orderBy('received_at', 'desc').limit(10).execute()

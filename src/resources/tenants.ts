@@ -86,6 +86,8 @@ export function tenantsResource (deps: ResourceDeps) {
     async remove (id: string): Promise<void> {
       const deleted = await db.deleteFrom('tenants').where('id', '=', id).executeTakeFirst()
       if (deleted.numDeletedRows === 0n) throw tenantNotFound(id)
+      // Its counters have no foreign key (its messages count themselves down as they go).
+      await db.deleteFrom('activity_hourly').where('tenant_id', '=', id).execute()
     },
 
     /** Throws NotFound unless the tenant exists. */
