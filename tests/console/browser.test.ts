@@ -204,6 +204,18 @@ t.test(`the console in Chromium on ${testDatabaseKind}`, async (t) => {
     t.match(await dora.locator('.account').textContent(), /Signed in as Dora \(viewer\), Acme/)
   })
 
+  t.test('a form stripped of its CSRF token is refused and changes nothing', async (t) => {
+    const page = await signIn('ada@acme.example', 'acme admin password')
+    await page.goto(`${base}/console/senders`)
+    await page.locator('form[action="/console/senders"][method="post"] input[name="_csrf"]').evaluate((input) => { (input as unknown as { remove: () => void }).remove() })
+    await page.getByLabel('Full name').fill('Mallory')
+    await page.getByLabel('Email', { exact: true }).fill('mallory@acme.example')
+    await page.getByRole('button', { name: 'Add a sender' }).click()
+    await page.waitForSelector('[role=alert]')
+    t.match(await page.locator('[role=alert]').textContent(), /form expired or was not sent from this page/)
+    t.same((await setup.api('GET', '/api/v1/senders?search=mallory')).json().items, [])
+  })
+
   t.test('a viewer reads but has nothing to change with', async (t) => {
     const page = await signIn('vic@acme.example', 'acme viewer password')
     await page.goto(`${base}/console/senders`)
