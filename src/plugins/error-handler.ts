@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { isDatabaseUnavailable } from '../db/errors.js'
+import { describeErrors, type FieldError } from '../schemas/validation-errors.js'
 
 export interface ErrorBody {
   statusCode: number
@@ -10,14 +11,8 @@ export interface ErrorBody {
   requestId?: string
 }
 
-function validationDetails (error: FastifyError): Array<{ field: string, message: string }> {
-  return (error.validation ?? []).map((v) => {
-    const missing = v.params as { missingProperty?: string, additionalProperty?: string } | undefined
-    const base = v.instancePath.replace(/^\//, '').replace(/\//g, '.')
-    if (missing?.missingProperty) return { field: [base, missing.missingProperty].filter(Boolean).join('.'), message: 'is required' }
-    if (missing?.additionalProperty) return { field: [base, missing.additionalProperty].filter(Boolean).join('.'), message: 'is not a known field; remove it' }
-    return { field: base || (error.validationContext ?? 'body'), message: v.message ?? 'is invalid' }
-  })
+function validationDetails (error: FastifyError): FieldError[] {
+  return describeErrors((error.validation ?? []) as Parameters<typeof describeErrors>[0], error.validationContext ?? 'body')
 }
 
 // One shape for every error. 5xx bodies never carry internals: the request id lets an

@@ -46,7 +46,8 @@ function presentLaunch (row: Selectable<LaunchesTable>): LaunchView {
     messageId: row.message_id,
     robotId: row.robot_id,
     senderId: row.sender_id,
-    state: row.state,
+    // The door answers "retrying" for a pending launch whose last attempt failed: so does the API.
+    state: row.state === 'pending' && row.last_error !== null ? 'retrying' : row.state,
     attempts: row.attempts,
     jobId: row.job_id,
     jobKey: row.job_key,
@@ -104,7 +105,8 @@ export function launchesResource (deps: ResourceDeps) {
     /** Newest first, filtered. */
     async list (tenantId: string, q: Static<typeof LaunchQuery>): Promise<PageOf<LaunchView>> {
       let query = db.selectFrom('launches').selectAll().where('tenant_id', '=', tenantId)
-      if (q.state !== undefined) query = query.where('state', '=', q.state as Selectable<LaunchesTable>['state'])
+      if (q.state === 'retrying' || q.state === 'pending') query = query.where('state', '=', 'pending').where('last_error', q.state === 'retrying' ? 'is not' : 'is', null)
+      else if (q.state !== undefined) query = query.where('state', '=', q.state as Selectable<LaunchesTable>['state'])
       if (q.robotId !== undefined) query = query.where('robot_id', '=', q.robotId)
       if (q.senderId !== undefined) query = query.where('sender_id', '=', q.senderId)
       if (q.since !== undefined) query = query.where('created_at', '>=', new Date(q.since))

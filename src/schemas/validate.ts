@@ -1,8 +1,9 @@
-import { Ajv, type ErrorObject } from 'ajv'
+import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import type { Static, TSchema } from '@sinclair/typebox'
 import { errors } from '../errors.js'
 import { isMailboxAddress } from '../mail/address.js'
+import { describeErrors } from './validation-errors.js'
 
 // Checks a value against one of the API's schemas outside a route (the console's forms), with the
 // same validator and formats Fastify uses for the routes, so both refuse the same things in the
@@ -12,14 +13,6 @@ const ajv = new Ajv({ allErrors: true, strict: false, formats: { 'idn-email': is
 addFormats.default(ajv)
 const compiled = new WeakMap<TSchema, ReturnType<typeof ajv.compile>>()
 
-function describe (error: ErrorObject): { field: string, message: string } {
-  const base = error.instancePath.replace(/^\//, '').replace(/\//g, '.')
-  const params = error.params as { missingProperty?: string, additionalProperty?: string }
-  if (params.missingProperty !== undefined) return { field: [base, params.missingProperty].filter(Boolean).join('.'), message: 'is required' }
-  if (params.additionalProperty !== undefined) return { field: [base, params.additionalProperty].filter(Boolean).join('.'), message: 'is not a known field; remove it' }
-  return { field: base || 'body', message: error.message ?? 'is invalid' }
-}
-
 /** The value, typed, when it fits the schema; else a 400 naming each offending field. */
 export function checked<T extends TSchema> (schema: T, value: unknown): Static<T> {
   let validate = compiled.get(schema)
@@ -28,6 +21,6 @@ export function checked<T extends TSchema> (schema: T, value: unknown): Static<T
     compiled.set(schema, validate)
   }
   if (validate(value)) return value as Static<T>
-  const details = (validate.errors ?? []).map(describe)
+  const details = describeErrors(validate.errors ?? [])
   throw Object.assign(new errors.BadRequest(`Invalid body: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`), { details })
 }

@@ -5,7 +5,7 @@ import { render, userOf } from '../context.js'
 // What arrived and what happened: messages and launches, filterable, each with its whole story.
 
 const MESSAGE_STATUSES = ['accepted', 'rejected', 'ignored', 'failed', 'received'] as const
-const LAUNCH_STATES = ['pending', 'launching', 'launched', 'completed', 'faulted', 'stopped', 'failed'] as const
+const LAUNCH_STATES = ['pending', 'retrying', 'launching', 'launched', 'completed', 'faulted', 'stopped', 'failed'] as const
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 type Query = Record<string, string | undefined>
