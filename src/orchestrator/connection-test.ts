@@ -8,7 +8,8 @@ export interface ConnectionCheck {
 
 function reason (error: unknown): string {
   if (error instanceof OrchestratorError) {
-    const extra = [error.errorCode !== null ? `errorCode ${String(error.errorCode)}` : null, error.traceId !== null ? `traceId ${error.traceId}` : null].filter(Boolean)
+    // A network failure's code is already in its message; Orchestrator's errorCode is not.
+    const extra = [error.errorCode !== null && error.status !== 0 ? `errorCode ${String(error.errorCode)}` : null, error.traceId !== null ? `traceId ${error.traceId}` : null].filter(Boolean)
     return `${error.message}${extra.length > 0 ? ` (${extra.join(', ')})` : ''}`
   }
   return error instanceof Error ? error.message : String(error)

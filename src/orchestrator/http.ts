@@ -27,11 +27,27 @@ export function retryAfterMs (value: string | string[] | undefined, now = Date.n
 // Failures that happen before a request leaves: the server cannot have acted on it.
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'])
 
-function describeNetworkError (error: unknown): { message: string, code: string } {
-  const e = error as { code?: string, message?: string }
-  const code = e.code ?? 'ERROR'
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return { message: 'Orchestrator did not answer in time', code }
-  return { message: `could not reach Orchestrator (${code})`, code }
+const NETWORK_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'the connection was refused (nothing listens there)',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name could not be resolved now (DNS)',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENETUNREACH: 'the network is unreachable',
+  ECONNRESET: 'the connection was reset',
+  UND_ERR_SOCKET: 'the connection was closed',
+  CERT_HAS_EXPIRED: "the server's TLS certificate has expired",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "the server's TLS certificate is self-signed",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the server's TLS certificate cannot be verified",
+  ERR_TLS_CERT_ALTNAME_INVALID: "the server's TLS certificate is for another name"
+}
+
+/** What went wrong before an answer came, naming where mailrun tried and, for a timeout, how long it waited. */
+function describeNetworkError (error: unknown, target: URL, timeoutMs: number): { message: string, code: string } {
+  const e = error as { code?: string, cause?: { code?: string } }
+  const code = e.code ?? e.cause?.code ?? 'ERROR'
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return { message: `could not connect to Orchestrator at ${target.origin} within the connect timeout (${code})`, code }
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return { message: `Orchestrator at ${target.origin} did not answer within ${Math.round(timeoutMs / 100) / 10} s (${code})`, code }
+  return { message: `could not reach Orchestrator at ${target.origin}: ${NETWORK_WORDS[code] ?? 'the request failed'} (${code})`, code }
 }
 
 /**
@@ -46,6 +62,7 @@ export async function call<T> (deps: HttpDeps, method: Dispatcher.HttpMethod, ur
     if (error instanceof OutboundDenied) throw new OrchestratorError({ status: 0, message: error.message, transient: false })
     throw error
   }
+  const timeoutMs = init.timeoutMs ?? deps.timeoutMs ?? 10_000
   let answer: Dispatcher.ResponseData
   try {
     answer = await request(target, {
@@ -53,14 +70,14 @@ export async function call<T> (deps: HttpDeps, method: Dispatcher.HttpMethod, ur
       dispatcher: deps.dispatcher,
       headers: { accept: 'application/json', ...init.headers },
       ...(init.body !== undefined ? { body: init.body } : {}),
-      headersTimeout: init.timeoutMs ?? deps.timeoutMs ?? 10_000,
-      bodyTimeout: init.timeoutMs ?? deps.timeoutMs ?? 10_000
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs
     })
   } catch (error) {
     if (error instanceof OutboundDenied || (error as { cause?: unknown }).cause instanceof OutboundDenied) {
       throw new OrchestratorError({ status: 0, message: (error instanceof OutboundDenied ? error : (error as { cause: Error }).cause).message, transient: false })
     }
-    const { message, code } = describeNetworkError(error)
+    const { message, code } = describeNetworkError(error, target, timeoutMs)
     throw new OrchestratorError({ status: 0, message, errorCode: code, transient: true, neverSent: NOT_SENT_CODES.has(code) })
   }
   const text = await answer.body.text()

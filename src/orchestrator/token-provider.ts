@@ -36,7 +36,8 @@ function authFailure (mode: string, error: unknown, hint: string): OrchestratorE
     errorCode: error.errorCode,
     traceId: error.traceId,
     transient: false,
-    message: `authentication (${mode}) failed: ${error.status === 0 ? error.message : `the server answered ${error.status}${error.errorCode !== null ? ` ${String(error.errorCode)}` : ''}`}; ${hint}`
+    // With no answer at all (a refused destination), the credentials were never tried: no hint about them.
+    message: error.status === 0 ? `authentication (${mode}) failed: ${error.message}` : `authentication (${mode}) failed: the server answered ${error.status}${error.errorCode !== null ? ` ${String(error.errorCode)}` : ''}; ${hint}`
   })
 }
 

@@ -70,7 +70,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('secrets', deps.secrets)
   app.decorate('failures', createFailureLimiter({ max: deps.config.authFailureLimitPerMinute }))
   const dispatcher = outboundDispatcher(deps.config.outboundDeny)
-  app.decorate('orchestrator', createOrchestratorRegistry({ dispatcher, deny: deps.config.outboundDeny }))
+  app.decorate('orchestrator', createOrchestratorRegistry({ dispatcher, deny: deps.config.outboundDeny, timeoutMs: deps.config.orchestratorTimeoutMs }))
   app.addHook('onClose', async () => { await dispatcher.close() })
   const appMetrics = createMetrics(metrics)
   app.decorate('appMetrics', appMetrics)

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { buildTestApp } from '../support/app.js'
 import { newTenant } from '../support/admin.js'
@@ -106,10 +108,24 @@ t.test(`the Orchestrator connection on ${testDatabaseKind}`, async (t) => {
 
   t.test('an unreachable server is reported, not thrown', async (t) => {
     const { api } = await newTenant(app, 'Unreachable')
-    await api('PUT', '/api/v1/orchestrator', { ...cloud, url: `http://127.0.0.1:${await freePort()}` })
+    const port = await freePort()
+    await api('PUT', '/api/v1/orchestrator', { ...cloud, url: `http://127.0.0.1:${port}` })
     const res = await api('POST', '/api/v1/orchestrator/test')
     t.equal(res.statusCode, 200)
-    t.match(res.json(), { ok: false, steps: [{ step: 'authenticate', ok: false, detail: /could not reach Orchestrator \(ECONNREFUSED\)/ }] })
+    const detail = res.json().steps[0].detail as string
+    t.match(res.json(), { ok: false, steps: [{ step: 'authenticate', ok: false }] })
+    t.equal(detail, `could not reach Orchestrator at http://127.0.0.1:${port}: the connection was refused (nothing listens there) (ECONNREFUSED)`, 'where, why, and the code once')
+  })
+
+  t.test('a server that does not answer: how long mailrun waited', async (t) => {
+    const silent = createServer(() => {})
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    t.teardown(() => { silent.closeAllConnections(); silent.close() })
+    const { app } = await buildTestApp(t, { env: { MAILRUN_ORCHESTRATOR_TIMEOUT_S: '1' } })
+    const { api } = await newTenant(app, 'Silent')
+    await api('PUT', '/api/v1/orchestrator', { ...cloud, url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` })
+    const res = await api('POST', '/api/v1/orchestrator/test')
+    t.match(res.json().steps[0].detail, /did not answer within 1 s \(UND_ERR_HEADERS_TIMEOUT\)$/)
   })
 })
 
@@ -119,4 +135,14 @@ t.test('an Orchestrator URL in MAILRUN_OUTBOUND_DENY is refused', async (t) => {
   const res = await api('PUT', '/api/v1/orchestrator', { kind: 'onprem', url: 'http://169.254.169.254/latest', authMode: 'token', accessToken: 'x' })
   t.equal(res.statusCode, 400)
   t.match(res.json().details, [{ field: 'url', message: /MAILRUN_OUTBOUND_DENY/ }])
+})
+
+t.test('a connection whose address became refused says so, with no hint about credentials never tried', async (t) => {
+  // Saved while the deny list allowed it (the list changed since): the refusal comes at use, before any connection.
+  const { app, database } = await buildTestApp(t, { env: { MAILRUN_OUTBOUND_DENY: '10.0.0.0/8' } })
+  const { id, api } = await newTenant(app, 'Moved')
+  await database.db.insertInto('orchestrator_connections').values({ tenant_id: id, kind: 'onprem', url: 'http://10.1.2.3', auth_mode: 'client_credentials', client_id: 'app', secret_enc: app.secrets.seal('s'), tenant_name: 'Default' }).execute()
+  const detail = (await api('POST', '/api/v1/orchestrator/test')).json().steps[0].detail as string
+  t.match(detail, /^authentication \(client_credentials\) failed: 10\.1\.2\.3 resolves to 10\.1\.2\.3, an address this mailrun instance may not connect to \(MAILRUN_OUTBOUND_DENY/)
+  t.notMatch(detail, /secret|scopes/)
 })
