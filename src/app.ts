@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { isMailboxAddress } from './mail/address.js'
@@ -30,16 +30,24 @@ function trustHops (hops: number): (address: string, hop: number) => boolean {
   return (_address, hop) => hop < hops
 }
 
+const PROBES = new Set(['/healthz', '/readyz', '/metrics'])
+const isProbe = (url: string): boolean => PROBES.has(url.split('?')[0] ?? '')
+
 export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
     // Off unless the operator says which proxies to believe: else any client picks its own address.
     trustProxy: typeof deps.config.trustProxy === 'number' ? trustHops(deps.config.trustProxy) : deps.config.trustProxy,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true, formats: { 'idn-email': isMailboxAddress } } },
+    // Health probes and scrapes arrive every few seconds: logged at debug (below), not at info.
+    logController: new LogController({ disableRequestLogging: (request) => isProbe(request.url) }),
     // The response serializer picks anyOf branches with an Ajv of its own: it must know the format too.
     serializerOpts: { ajv: { formats: { 'idn-email': isMailboxAddress } } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  app.addHook('onResponse', async (request, reply) => {
+    if (isProbe(request.url)) request.log.debug({ url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'probe answered')
+  })
   await app.register(services, deps)
   await app.register(errorHandler)
   app.addSchema(ErrorBody)

@@ -9,6 +9,7 @@ import { DataDirLocked, lockDataDir, type DataDirLock } from './db/data-dir-lock
 import { openConfiguredDatabase, type DatabaseHandle } from './db/database.js'
 import { migrateToLatest } from './db/migrate.js'
 import { createLogger } from './logger.js'
+import { PUBLIC_URL_WARNINGS, publicUrlProblems } from './net/public-url.js'
 
 function fail (message: string): never {
   process.stderr.write(`mailrun: ${message}\n`)
@@ -57,6 +58,17 @@ async function main (): Promise<void> {
     }
   }
 
+  // The whole configuration is checked before the database is touched: a missing
+  // MAILRUN_SECRET_KEY must not wait until after the migrations ran.
+  let secrets: SecretBox
+  try {
+    const loaded = await loadSecretKey(config)
+    if (loaded.generatedAt !== undefined) logger.warn(`generated the secret key for stored credentials at ${loaded.generatedAt}; back it up with the data directory (without it, stored passwords cannot be read)`)
+    secrets = createSecretBox(loaded.key)
+  } catch (error) {
+    fail(describe(error))
+  }
+
   let database: DatabaseHandle
   try {
     database = await openConfiguredDatabase(config)
@@ -64,16 +76,6 @@ async function main (): Promise<void> {
     if (applied.length > 0) logger.info({ migrations: applied }, `applied ${applied.length} migration(s)`)
   } catch (error) {
     fail(`cannot open the database: ${describe(error)}.${config.databaseUrl !== undefined ? ' Check DATABASE_URL and that the server is running.' : ` Check that ${config.dataDir} is writable.`}`)
-  }
-
-  let secrets: SecretBox
-  try {
-    const loaded = await loadSecretKey(config)
-    if (loaded.generatedAt !== undefined) logger.warn(`generated the secret key for stored credentials at ${loaded.generatedAt}; back it up with the data directory (without it, stored passwords cannot be read)`)
-    secrets = createSecretBox(loaded.key)
-  } catch (error) {
-    await database.close()
-    fail(describe(error))
   }
 
   const generatedAdminKey = await ensureAdminKey(database.db, config.adminKey)
@@ -84,8 +86,9 @@ async function main (): Promise<void> {
     await app.listen({
       port: config.port,
       host: config.host,
-      listenTextResolver: (address) => `mailrun listening on ${address}, database: ${database.location}`
+      listenTextResolver: (address) => `mailrun listening on ${address}, database: ${database.location}; console ${config.publicUrl}/console, API docs ${config.publicUrl}/docs`
     })
+    for (const problem of publicUrlProblems(config.publicUrl)) logger.warn({ publicUrl: config.publicUrl }, PUBLIC_URL_WARNINGS[problem])
   } catch (error) {
     await database.close()
     fail(`cannot listen on ${config.host}:${config.port}: ${describe(error)}. Set PORT or HOST to a free address.`)

@@ -18,3 +18,10 @@ t.test('the README configuration table lists every variable with its default', a
     if (fallback !== undefined) t.match(row ?? '', `| \`${String(fallback)}\` |`, `${name} shows its default`)
   }
 })
+
+t.test('.env.example names every variable with its default', async (t) => {
+  const text = await readFile(path.join(repoRoot, '.env.example'), 'utf8')
+  for (const [name, schema] of Object.entries(EnvSchema.properties) as Array<[string, { default?: unknown }]>) {
+    t.ok(text.includes(`\n# ${name}=${schema.default !== undefined ? String(schema.default) : ''}\n`), name)
+  }
+})

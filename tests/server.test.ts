@@ -27,8 +27,12 @@ async function servesAndStops (t: Test, env: Record<string, string>, database: R
     t.equal(tenants.status, 200, 'the printed admin key works')
   }
   t.match(line, database, 'the start-up line names the database')
+  t.match(line, /; console http:\/\/\S+\/console, API docs http:\/\/\S+\/docs/, 'and where the console and the API docs are')
   const health = await fetch(`${url}/healthz`)
   t.equal(health.status, 200)
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.notMatch(server.output(), /"url":"\/healthz"/, 'a health probe is not logged at info')
+  t.match(server.output(), /MAILRUN_PUBLIC_URL points at this machine/, 'a localhost public URL is called out at start')
   const ready = await fetch(`${url}/readyz`)
   t.equal(ready.status, 200)
   t.same(await ready.json(), { status: 'ok' })
@@ -65,6 +69,16 @@ t.test('with DATABASE_URL but no MAILRUN_SECRET_KEY it refuses to start and says
   stopOnTeardown(t, server)
   t.equal((await server.exited).code, 1)
   t.match(server.output(), /MAILRUN_SECRET_KEY is required with DATABASE_URL \(every replica must share it\); generate one with: openssl rand -base64 32/)
+  const tables = await database.db.selectFrom('information_schema.tables' as never).select('table_name' as never).where('table_schema' as never, '=', 'public' as never).execute()
+  t.same(tables, [], 'and said so before touching the database: no migration ran')
+})
+
+t.test('the whole configuration is checked before the database: a missing MAILRUN_SECRET_KEY is named even when DATABASE_URL is unreachable', async (t) => {
+  const server = startServer({ DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/mailrun`, PORT: '0' })
+  stopOnTeardown(t, server)
+  t.equal((await server.exited).code, 1)
+  t.match(server.output(), /MAILRUN_SECRET_KEY is required with DATABASE_URL/)
+  t.notMatch(server.output(), /cannot open the database/)
 })
 
 t.test('a wrong variable stops start-up with a message naming it, no stack trace', async (t) => {
@@ -79,7 +93,7 @@ t.test('a wrong variable stops start-up with a message naming it, no stack trace
 
 t.test('an unreachable DATABASE_URL stops start-up with a message that says what to check', async (t) => {
   const port = await freePort()
-  const server = startServer({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/mailrun`, PORT: '0' })
+  const server = startServer({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/mailrun`, MAILRUN_SECRET_KEY: randomBytes(32).toString('base64'), PORT: '0' })
   stopOnTeardown(t, server)
   const { code } = await server.exited
   t.equal(code, 1)

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { MailboxView, MailboxWithIngressView } from '../../resources/mailboxes.js'
+import { publicUrlProblems } from '../../net/public-url.js'
 import { MailboxCreate, MailboxPatch } from '../../schemas/mailboxes.js'
 import { checked } from '../../schemas/validate.js'
 import { render, userOf } from '../context.js'
@@ -79,12 +80,8 @@ function formOf (m: MailboxView | null): Form {
 
 export default async function mailboxPages (app: FastifyInstance): Promise<void> {
   const { mailboxes } = app.resources
-  const publicUrl = new URL(app.config.publicUrl)
   // Providers cannot post to these: say so next to the URLs.
-  const urlWarnings = [
-    ...(/^(localhost|127\.|\[::1\]|0\.0\.0\.0)/.test(publicUrl.host) ? ['mailboxes.warnLocal'] : []),
-    ...(publicUrl.protocol === 'http:' ? ['mailboxes.warnHttp'] : [])
-  ]
+  const urlWarnings = publicUrlProblems(app.config.publicUrl).map((p) => p === 'local' ? 'mailboxes.warnLocal' : 'mailboxes.warnHttp')
   const showIngress = async (request: FastifyRequest, reply: Parameters<typeof render>[1], mailbox: MailboxWithIngressView, status: number) =>
     await render(request, reply, 'mailbox-ingress.eta', { title: 'mailboxes.title', mailbox, urlWarnings }, status)
 
