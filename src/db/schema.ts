@@ -73,6 +73,8 @@ export interface MailboxesTable {
   sender_auth: Generated<'dmarc' | 'provider' | 'off'>
   trusted_authserv_id: string | null
   ingress_token_hash: string
+  /** The same token sealed, so its URLs can be shown again; null for mailboxes from before it was kept. */
+  ingress_token_enc: string | null
   mailgun_signing_key_enc: string | null
   sendgrid_username: string | null
   sendgrid_password_enc: string | null

@@ -137,7 +137,7 @@ export function mailboxesResource (deps: ResourceDeps) {
             throw new errors.Conflict(`licence limit reached: tenant "${tenant.name}" may have ${tenant.max_mailboxes} service mailbox(es) and has ${used.n}. Delete one, or ask the instance admin to raise maxMailboxes.`)
           }
           return await trx.insertInto('mailboxes').values({
-            ...columns as Insertable<MailboxesTable>, tenant_id: tenantId, address: storedAddress(body.address).toLowerCase(), ingress_token_hash: hash
+            ...columns as Insertable<MailboxesTable>, tenant_id: tenantId, address: storedAddress(body.address).toLowerCase(), ingress_token_hash: hash, ingress_token_enc: seal(token)
           }).returningAll().executeTakeFirstOrThrow()
         })
         return withIngress(row, token)
@@ -176,11 +176,18 @@ export function mailboxesResource (deps: ResourceDeps) {
       if (deleted.numDeletedRows === 0n) throw notFound(id)
     },
 
+    /** The ingress URLs again (the token is kept sealed); a mailbox from before that must rotate once. */
+    async ingress (tenantId: string, id: string): Promise<MailboxWithIngressView> {
+      const row = await findRow(tenantId, id)
+      if (row.ingress_token_enc === null) throw new errors.Conflict('this mailbox was created before ingress tokens were kept sealed: issue new ingress URLs once (POST …/rotate-token), and they can be shown again from then on')
+      return withIngress(row, deps.secrets.open(row.ingress_token_enc))
+    },
+
     /** A new ingress token; the old ingress URLs stop working at once. */
     async rotateToken (tenantId: string, id: string): Promise<MailboxWithIngressView> {
       await findRow(tenantId, id)
       const { token, hash } = newIngressToken()
-      const row = await db.updateTable('mailboxes').set({ ingress_token_hash: hash, updated_at: new Date() })
+      const row = await db.updateTable('mailboxes').set({ ingress_token_hash: hash, ingress_token_enc: seal(token), updated_at: new Date() })
         .where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
       return withIngress(row, token)
     }

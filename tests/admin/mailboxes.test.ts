@@ -50,6 +50,24 @@ t.test(`service mailboxes through HTTP on ${testDatabaseKind}`, async (t) => {
     t.equal(row.ingress_token_hash, hashIngressToken(rotated.json().ingressToken))
   })
 
+  t.test('the ingress URLs can be read again (the token is kept sealed); a mailbox from before must rotate once', async (t) => {
+    const { api } = await newTenant(app, 'Again')
+    const created = (await api('POST', '/api/v1/mailboxes', { address: 'again@acme.example' })).json()
+    const again = await api('GET', `/api/v1/mailboxes/${created.id}/ingress`)
+    t.equal(again.statusCode, 200)
+    t.match(again.json(), { ingressToken: created.ingressToken, ingressUrls: created.ingressUrls })
+    const stored = await db.selectFrom('mailboxes').select('ingress_token_enc').where('id', '=', created.id).executeTakeFirstOrThrow()
+    t.match(stored.ingress_token_enc, /^v1:/, 'sealed, not in clear')
+    await db.updateTable('mailboxes').set({ ingress_token_enc: null }).where('id', '=', created.id).execute()
+    const old = await api('GET', `/api/v1/mailboxes/${created.id}/ingress`)
+    t.equal(old.statusCode, 409)
+    t.match(old.json().message, /rotate-token/)
+    const rotated = (await api('POST', `/api/v1/mailboxes/${created.id}/rotate-token`)).json()
+    t.equal((await api('GET', `/api/v1/mailboxes/${created.id}/ingress`)).json().ingressToken, rotated.ingressToken)
+    const { api: other } = await newTenant(app, 'Other')
+    t.equal((await other('GET', `/api/v1/mailboxes/${created.id}/ingress`)).statusCode, 404)
+  })
+
   t.test('the licence limit answers 409 and says so', async (t) => {
     const { api } = await newTenant(app, 'Licensed', 2)
     t.equal((await api('POST', '/api/v1/mailboxes', { address: 'one@licensed.example' })).statusCode, 201)

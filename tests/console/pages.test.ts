@@ -142,7 +142,7 @@ t.test(`console pages over HTTP on ${testDatabaseKind}`, async (t) => {
     t.equal(created.statusCode, 201, created.body.slice(0, 300))
     const url = /<code id="url-mime">([^<]+)<\/code>/.exec(created.body)?.[1] ?? ''
     t.match(url, /\/inbound\/[A-Za-z0-9_-]+\/mime$/)
-    t.match(created.body, /shown only this once/)
+    t.match(created.body, /New ingress URLs: point your mail provider at them/)
     t.match(created.body, /MAILRUN_PUBLIC_URL points at this machine/, 'a localhost public URL is called out')
     t.equal(created.headers['cache-control'], 'no-store')
     const mailbox = (await acme.api('GET', '/api/v1/mailboxes')).json().items.find((m: { address: string }) => m.address === 'ops@acme.example')
@@ -150,6 +150,8 @@ t.test(`console pages over HTTP on ${testDatabaseKind}`, async (t) => {
     const page = await get(j, `/console/mailboxes/${mailbox.id as string}`)
     t.notMatch(page.body, /key-secret-mailgun-0001|imap-app-password-1/, 'no secret on the page')
     t.notMatch(page.body, /\/inbound\//, 'nor the ingress URLs')
+    const again = await get(j, `/console/mailboxes/${mailbox.id as string}/ingress`)
+    t.equal(/<code id="url-mime">([^<]+)<\/code>/.exec(again.body)?.[1], url, 'an admin can see the same URLs again')
     const saved = await post(j, `/console/mailboxes/${mailbox.id as string}`, { _csrf: csrfOf(page.body), address: 'ops@acme.example', active: 'on', senderAuth: 'off', imapOn: 'on', imapHost: 'imap2.acme.example', imapPort: '993', imapTls: 'on', imapUser: 'ops@acme.example', imapPassword: '' })
     t.equal(saved.statusCode, 303)
     const after = (await acme.api('GET', `/api/v1/mailboxes/${mailbox.id as string}`)).json()
@@ -239,6 +241,8 @@ t.test(`console pages over HTTP on ${testDatabaseKind}`, async (t) => {
 
   t.test('a viewer reads but cannot change anything', async (t) => {
     const j = await signIn('viewer@acme.example', 'acme viewer password')
+    const opsBox = (await acme.api('GET', '/api/v1/mailboxes')).json().items.find((m: { address: string }) => m.address === 'ops@acme.example')
+    t.equal((await get(j, `/console/mailboxes/${opsBox.id as string}/ingress`)).statusCode, 403, 'nor see ingress URLs')
     const list = await get(j, '/console/senders')
     t.equal(list.statusCode, 200)
     t.match(list.body, /anna@acme.example/)

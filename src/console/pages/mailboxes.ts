@@ -82,8 +82,8 @@ export default async function mailboxPages (app: FastifyInstance): Promise<void>
   const { mailboxes } = app.resources
   // Providers cannot post to these: say so next to the URLs.
   const urlWarnings = publicUrlProblems(app.config.publicUrl).map((p) => p === 'local' ? 'mailboxes.warnLocal' : 'mailboxes.warnHttp')
-  const showIngress = async (request: FastifyRequest, reply: Parameters<typeof render>[1], mailbox: MailboxWithIngressView, status: number) =>
-    await render(request, reply, 'mailbox-ingress.eta', { title: 'mailboxes.title', mailbox, urlWarnings }, status)
+  const showIngress = async (request: FastifyRequest, reply: Parameters<typeof render>[1], mailbox: MailboxWithIngressView, status: number, issued = true) =>
+    await render(request, reply, 'mailbox-ingress.eta', { title: 'mailboxes.title', mailbox, urlWarnings, issued }, status)
 
   app.get('/console/mailboxes', async (request: FastifyRequest<{ Querystring: { done?: string } }>, reply) => {
     const page = await mailboxes.list(userOf(request).tenantId, { limit: 200 })
@@ -120,6 +120,13 @@ export default async function mailboxPages (app: FastifyInstance): Promise<void>
       return await render(request, reply, 'mailbox.eta', { title: 'mailboxes.title', mailbox, form, error: problem.message, urlWarnings, notice: null }, problem.status)
     }
     return await reply.redirect(`/console/mailboxes/${mailbox.id}?done=saved`, 303)
+  })
+
+  // The URLs hold the door's credential: admins only, like every change.
+  app.get('/console/mailboxes/:id/ingress', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const user = userOf(request)
+    if (user.role !== 'admin') throw Object.assign(new Error('viewers do not see ingress URLs'), { statusCode: 403 })
+    return await showIngress(request, reply, await mailboxes.ingress(user.tenantId, request.params.id), 200, false)
   })
 
   app.post('/console/mailboxes/:id/rotate-token', async (request: FastifyRequest<{ Params: { id: string } }>, reply) =>

@@ -36,6 +36,10 @@ const mailboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return await reply.status(204).send(null)
   })
 
+  app.get('/api/v1/mailboxes/:id/ingress', {
+    schema: { tags, security, summary: 'The mailbox with its ingress token and URLs, again (409 for a mailbox from before tokens were kept sealed: rotate once)', params: IdParams, response: { 200: MailboxWithIngress, ...errorResponses } }
+  }, async (request) => await mailboxes.ingress(tenantOf(request), request.params.id))
+
   app.post('/api/v1/mailboxes/:id/rotate-token', {
     schema: { tags, security, summary: 'Issue a new ingress token; the old ingress URLs stop working at once', params: IdParams, response: { 200: MailboxWithIngress, ...errorResponses } }
   }, async (request) => await mailboxes.rotateToken(tenantOf(request), request.params.id))
