@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -39,11 +40,13 @@ const senderKey = dkimKey('finance.example')
 
 step('Starting the Orchestrator SIMULATOR (a local stand-in that follows the Orchestrator API; not UiPath), an SMTP catcher and mailrun on PGlite')
 const smtp = await startSmtpCatcher()
-const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', MAILRUN_DATA_DIR: dataDir, MAILRUN_ADMIN_KEY: adminKey, MAILRUN_OUTBOUND_DENY: 'none', LOG_LEVEL: 'warn', MAILRUN_JOB_POLL_INTERVAL_S: '2', MAILRUN_SWEEP_INTERVAL_S: '5' })
+// PORT when given, else a free one chosen now, so the URLs mailrun builds (ingress, console links) are the real ones.
+const port = process.env.PORT ?? String(await new Promise<number>((resolve) => { const probe = createNetServer().listen(0, '127.0.0.1', () => { const p = (probe.address() as AddressInfo).port; probe.close(() => { resolve(p) }) }) }))
+const config = loadConfig({ PORT: port, MAILRUN_PUBLIC_URL: `http://127.0.0.1:${port}`, HOST: '127.0.0.1', MAILRUN_DATA_DIR: dataDir, MAILRUN_ADMIN_KEY: adminKey, MAILRUN_OUTBOUND_DENY: 'none', LOG_LEVEL: 'warn', MAILRUN_JOB_POLL_INTERVAL_S: '2', MAILRUN_SWEEP_INTERVAL_S: '5' })
 const database = await openDatabase({ kind: 'pglite', dataDir })
 await migrateToLatest(database.db)
 const app = await buildApp({ config, database, logger: createLogger('warn', false), secrets: createSecretBox(randomBytes(32)), dnsResolver: fakeDns([senderKey], { 'finance.example': 'v=DMARC1; p=reject' }) })
-const base = await app.listen({ port: 0, host: '127.0.0.1' })
+const base = await app.listen({ port: Number(port), host: '127.0.0.1' })
 const hook: { url: string } = { url: '' }
 const sim = await startOrchestratorSimulator({
   processes: ['MonthlyReport', 'Payroll'],
@@ -55,7 +58,7 @@ const stopBackground = startBackgroundWork(app)
 console.log(indent(`mailrun:    ${base}   (database: ${database.location})\nsimulator:  ${sim.url}   (Orchestrator simulator)\nSMTP:       127.0.0.1:${smtp.port}   (catches the replies)`))
 
 async function api (method: string, url: string, key: string, body?: unknown): Promise<Record<string, unknown>> {
-  console.log(indent(`$ curl -X ${method} ${base}${url} -H 'Authorization: Bearer ${key.slice(0, 12)}…'${body !== undefined ? ` -H 'content-type: application/json' -d '${JSON.stringify(body)}'` : ''}`))
+  console.log(indent(`$ curl -X ${method} ${base}${url} -H 'Authorization: Bearer ${key}'${body !== undefined ? ` -H 'content-type: application/json' -d '${JSON.stringify(body)}'` : ''}`))
   const res = await fetch(`${base}${url}`, { method, headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
   const json = await res.json() as Record<string, unknown>
   if (!res.ok) throw new Error(`demo: ${method} ${url} answered ${res.status}: ${JSON.stringify(json)}`)
@@ -78,6 +81,7 @@ await api('POST', '/api/v1/robots', key, {
   parameters: [{ name: 'period', type: 'string', required: true }],
   functions: [{ name: 'ExtractData', parameters: [{ name: 'region', type: 'string', required: true }] }, { name: 'BuildReport' }, { name: 'SendReport', parameters: [{ name: 'to', type: 'string', required: true }] }]
 })
+await api('POST', '/api/v1/users', key, { email: 'rpa-team@acme.example', name: 'RPA team', role: 'admin', password: 'demo console password' })
 await api('POST', '/api/v1/robots', key, { name: 'Payroll', processName: 'Payroll', senderIds: [sender.id], parameters: [{ name: 'month', type: 'date', required: true }] })
 const mimeUrl = String((mailbox.ingressUrls as Record<string, string>).mime).replace('http://localhost:0', base)
 
@@ -153,6 +157,6 @@ if (once) {
   console.log('\ndemo: ok')
 } else {
   step('Everything keeps running. Press Ctrl-C to stop and clean up.')
-  console.log(indent(`Swagger UI:          ${base}/docs\nAdmin API:           ${base}/api/v1  (tenant key: ${key})\nRaw MIME door:       ${mimeUrl}\nSimulator job list:  ${sim.url}/odata/Jobs  (Orchestrator simulator)`))
+  console.log(indent(`Web console:         ${base}/console  (sign in as rpa-team@acme.example, password: demo console password)\nSwagger UI:          ${base}/docs\nAdmin API:           ${base}/api/v1  (tenant key: ${key})\nRaw MIME door:       ${mimeUrl}\nSimulator job list:  ${sim.url}/simulator/jobs  (what the Orchestrator simulator received)`))
   process.once('SIGINT', () => { cleanup().then(() => process.exit(0), () => process.exit(1)) })
 }

@@ -372,6 +372,9 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
       send(res, 200, { access_token: issue(), id_token: 'sim-id-token', scope: 'openid profile offline_access', expires_in: 86400, token_type: 'Bearer' })
       return
     }
+    // Not part of any Orchestrator contract: the simulator's own read-only view of what it received,
+    // for a person following the demo in a browser (Orchestrator's /odata/Jobs needs a token).
+    if (req.method === 'GET' && path === '/simulator/jobs') { send(res, 200, { jobs }); return }
     if (path.startsWith(`${orchestratorPrefix}/odata/`)) { handleOData(req, res, path.slice(orchestratorPrefix.length), url.searchParams, body, fault); return }
     if (path.startsWith('/odata/')) { handleOData(req, res, path, url.searchParams, body, fault); return }
     send(res, 404, errorBody(`No HTTP resource was found that matches the request URI '${path}'.`, 0))
