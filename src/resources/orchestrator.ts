@@ -16,6 +16,16 @@ type Body = Static<typeof ConnectionPut>
 
 const secretField = { client_credentials: 'clientSecret', password: 'password', refresh_token: 'userKey', token: 'accessToken' } as const
 
+// The README's examples write "…" where a real value goes; pasted as is, they would be stored as
+// credentials and fail later with an authentication error that points elsewhere.
+const PLACEHOLDER = /^\s*(…|\.\.\.|<[^<>]*>)\s*$/
+
+function refusePlaceholders (body: Body): void {
+  for (const [field, value] of Object.entries(body)) {
+    if (typeof value === 'string' && PLACEHOLDER.test(value)) throw fieldError(field, `is a placeholder ("${value}"), not a value: paste the real one`)
+  }
+}
+
 /** What each mode needs, named by field, so the admin knows exactly what to add. */
 function requireFields (body: Body, keepsSecret: boolean): void {
   const need = (field: keyof Body, why: string): void => {
@@ -73,6 +83,7 @@ export function orchestratorResource (deps: ResourceDeps) {
       const mode = body.authMode as keyof typeof secretField
       const newSecret = body[secretField[mode]]
       const keepsSecret = newSecret === undefined && current?.auth_mode === mode && current.secret_enc !== null
+      refusePlaceholders(body)
       requireFields(body, keepsSecret)
       // The pattern admits what WHATWG URL parsing can still refuse (a %09 in the host, an open
       // bracket): refused here as the field it is, not as a fault of ours.

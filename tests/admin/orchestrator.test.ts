@@ -146,3 +146,15 @@ t.test('a connection whose address became refused says so, with no hint about cr
   t.match(detail, /^authentication \(client_credentials\) failed: 10\.1\.2\.3 resolves to 10\.1\.2\.3, an address this mailrun instance may not connect to \(MAILRUN_OUTBOUND_DENY/)
   t.notMatch(detail, /secret|scopes/)
 })
+
+t.test("the docs' placeholders are refused as values, naming the field", async (t) => {
+  const { app } = await buildTestApp(t)
+  const { api } = await newTenant(app, 'Copied')
+  for (const placeholder of ['…', '...', '<client secret>']) {
+    const res = await api('PUT', '/api/v1/orchestrator', { kind: 'cloud', url: 'https://cloud.uipath.com', organization: 'acme', tenantName: 'DefaultTenant', authMode: 'client_credentials', clientId: 'real-app-id', clientSecret: placeholder })
+    t.equal(res.statusCode, 400, placeholder)
+    t.match(res.json().details, [{ field: 'clientSecret', message: /is a placeholder .*paste the real one/ }])
+  }
+  const real = await api('PUT', '/api/v1/orchestrator', { kind: 'cloud', url: 'https://cloud.uipath.com', organization: 'acme', tenantName: 'DefaultTenant', authMode: 'client_credentials', clientId: 'real-app-id', clientSecret: 'x7.Yq…z' })
+  t.equal(real.statusCode, 200, 'an ellipsis inside a real value is fine')
+})
