@@ -10,6 +10,7 @@ import { assertHostAllowed, OutboundDenied } from '../net/outbound-guard.js'
 import { marker } from '../schemas/common.js'
 import type { Mailbox, MailboxCreate, MailboxPatch, MailboxWithIngress } from '../schemas/mailboxes.js'
 import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
+import { refusePlaceholders } from './placeholders.js'
 
 // A tenant's service mailboxes: one per licence, secrets sealed and write-only, the ingress token
 // shown only when it is issued.
@@ -80,6 +81,7 @@ export function mailboxesResource (deps: ResourceDeps) {
 
   /** The columns a body sets; `current` supplies stored passwords the body leaves out. */
   async function columnsFrom (body: MailboxBody, current: MailboxRow | null): Promise<Updateable<MailboxesTable>> {
+    refusePlaceholders(body)
     const columns: Updateable<MailboxesTable> = {}
     if (body.address !== undefined) columns.address = storedAddress(body.address).toLowerCase()
     if (body.active !== undefined) columns.active = body.active

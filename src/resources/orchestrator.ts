@@ -8,6 +8,7 @@ import { DEFAULT_SCOPES, loadConnection } from '../orchestrator/connection.js'
 import { marker } from '../schemas/common.js'
 import type { Connection, ConnectionCheck, ConnectionPut } from '../schemas/orchestrator.js'
 import type { ResourceDeps } from './context.js'
+import { refusePlaceholders } from './placeholders.js'
 
 // A tenant's Orchestrator connection: one per tenant, replaced whole, secrets sealed and write-only.
 
@@ -15,16 +16,6 @@ export type ConnectionView = Static<typeof Connection>
 type Body = Static<typeof ConnectionPut>
 
 const secretField = { client_credentials: 'clientSecret', password: 'password', refresh_token: 'userKey', token: 'accessToken' } as const
-
-// The README's examples write "…" where a real value goes; pasted as is, they would be stored as
-// credentials and fail later with an authentication error that points elsewhere.
-const PLACEHOLDER = /^\s*(…|\.\.\.|<[^<>]*>)\s*$/
-
-function refusePlaceholders (body: Body): void {
-  for (const [field, value] of Object.entries(body)) {
-    if (typeof value === 'string' && PLACEHOLDER.test(value)) throw fieldError(field, `is a placeholder ("${value}"), not a value: paste the real one`)
-  }
-}
 
 /** What each mode needs, named by field, so the admin knows exactly what to add. */
 function requireFields (body: Body, keepsSecret: boolean): void {

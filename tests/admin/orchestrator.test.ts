@@ -157,4 +157,7 @@ t.test("the docs' placeholders are refused as values, naming the field", async (
   }
   const real = await api('PUT', '/api/v1/orchestrator', { kind: 'cloud', url: 'https://cloud.uipath.com', organization: 'acme', tenantName: 'DefaultTenant', authMode: 'client_credentials', clientId: 'real-app-id', clientSecret: 'x7.Yq…z' })
   t.equal(real.statusCode, 200, 'an ellipsis inside a real value is fine')
+  const mailbox = await api('POST', '/api/v1/mailboxes', { address: 'robots@copied.example', mailgunSigningKey: '…', imap: { host: 'imap.copied.example', user: 'robots', password: '<app password>' } })
+  t.equal(mailbox.statusCode, 400)
+  t.match(mailbox.json().details, [{ field: 'mailgunSigningKey', message: /placeholder/ }])
 })
