@@ -15,7 +15,8 @@ import { refusePlaceholders } from './placeholders.js'
 export type ConnectionView = Static<typeof Connection>
 type Body = Static<typeof ConnectionPut>
 
-const secretField = { client_credentials: 'clientSecret', password: 'password', refresh_token: 'userKey', token: 'accessToken' } as const
+/** Which body field carries each sign-in mode's secret (the console's one secret field maps through it too). */
+export const secretField = { client_credentials: 'clientSecret', password: 'password', refresh_token: 'userKey', token: 'accessToken' } as const
 
 /** What each mode needs, named by field, so the admin knows exactly what to add. */
 function requireFields (body: Body, keepsSecret: boolean): void {

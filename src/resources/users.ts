@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { Static } from '@sinclair/typebox'
 import type { Selectable } from 'kysely'
+import { hashKey } from '../auth/api-keys.js'
 import { hashPassword } from '../auth/passwords.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { newestFirst } from '../db/pagination.js'
@@ -18,9 +19,8 @@ type UserRow = Selectable<UsersTable>
 
 export const SET_PASSWORD_VALID_MS = 7 * 24 * 3600_000
 
-export function tokenHash (token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex')
-}
+/** One-time tokens are stored as their SHA-256, like API keys. */
+export const tokenHash = hashKey
 
 function present (row: UserRow): UserView {
   return {

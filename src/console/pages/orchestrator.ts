@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { ConnectionView } from '../../resources/orchestrator.js'
+import { secretField, type ConnectionView } from '../../resources/orchestrator.js'
 import { ConnectionPut } from '../../schemas/orchestrator.js'
 import { checked } from '../../schemas/validate.js'
 import { render, userOf } from '../context.js'
@@ -9,7 +9,6 @@ import { formError, readForm } from '../forms.js'
 // field; blank keeps the stored one) and the step-by-step test.
 
 type Form = Record<string, string | undefined>
-const SECRET_FIELD = { client_credentials: 'clientSecret', password: 'password', refresh_token: 'userKey', token: 'accessToken' } as const
 const text = (value: string | undefined): string | null => (value ?? '').trim() === '' ? null : (value ?? '').trim()
 
 function formOf (c: ConnectionView | null): Form {
@@ -27,7 +26,7 @@ function formOf (c: ConnectionView | null): Form {
 }
 
 function bodyFrom (form: Form): Record<string, unknown> {
-  const mode = (form.authMode ?? 'client_credentials') as keyof typeof SECRET_FIELD
+  const mode = (form.authMode ?? 'client_credentials') as keyof typeof secretField
   const body: Record<string, unknown> = {
     kind: form.kind === 'onprem' ? 'onprem' : 'cloud',
     url: (form.url ?? '').trim(),
@@ -39,7 +38,7 @@ function bodyFrom (form: Form): Record<string, unknown> {
     username: text(form.username),
     defaultFolder: text(form.defaultFolder)
   }
-  if (text(form.secret) !== null && SECRET_FIELD[mode] !== undefined) body[SECRET_FIELD[mode]] = text(form.secret)
+  if (text(form.secret) !== null && secretField[mode] !== undefined) body[secretField[mode]] = text(form.secret)
   if (text(form.webhookSecret) !== null) body.webhookSecret = text(form.webhookSecret)
   return body
 }
