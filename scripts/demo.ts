@@ -12,8 +12,8 @@ import { openDatabase } from '../src/db/database.js'
 import { migrateToLatest } from '../src/db/migrate.js'
 import { createLogger } from '../src/logger.js'
 import { buildMessage, dkimKey, fakeDns, signMessage } from '../tests/support/mail.js'
-import { startOrchestratorSimulator } from '../tests/support/orchestrator-simulator.js'
-import { startSmtpCatcher, type Received } from '../tests/support/smtp.js'
+import { startOrchestratorSimulator } from '../src/simulator/orchestrator.js'
+import { startSmtpCatcher, type Received } from '../src/simulator/mail-catcher.js'
 import { launchDovecot } from '../tests/support/dovecot.js'
 
 // npm run demo: the whole product on one machine, no UiPath account, no configuration.

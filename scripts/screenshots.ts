@@ -11,8 +11,8 @@ import { migrateToLatest } from '../src/db/migrate.js'
 import { createLogger } from '../src/logger.js'
 import { CHROMIUM } from '../tests/support/browser.js'
 import { buildMessage, dkimKey, fakeDns, signMessage } from '../tests/support/mail.js'
-import { startOrchestratorSimulator } from '../tests/support/orchestrator-simulator.js'
-import { startSmtpCatcher } from '../tests/support/smtp.js'
+import { startOrchestratorSimulator } from '../src/simulator/orchestrator.js'
+import { startSmtpCatcher } from '../src/simulator/mail-catcher.js'
 import { repoRoot } from '../tests/support/process.js'
 
 // npm run screenshots: a screenshot of every console page, from a freshly seeded mailrun (in-memory

@@ -5,10 +5,11 @@ import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { Database, ImapSettings } from '../db/schema.js'
-import { resolveAllowed, type OutboundDeny } from '../net/outbound-guard.js'
+import type { OutboundDeny } from '../net/outbound-guard.js'
 import type { Receiver } from '../pipeline/receive.js'
 import { holdLeases, releaseLease } from './lease.js'
 import { foldersToSweep, sweepFolder, type Cursors } from './sweep-folder.js'
+import { imapConnectOptions } from './connect-options.js'
 
 // The safety net behind push delivery: every active mailbox with IMAP settings is watched by one
 // replica (a lease in Postgres), INBOX with IDLE for near-instant pickup, and every folder that can
@@ -85,20 +86,13 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
         .where('id', '=', mailboxId).executeTakeFirst()
       if (row === undefined || !row.active || row.imap === null) { state.stopped = true; return }
       const settings = row.imap as ImapSettings
-      const [address] = await resolveAllowed(deps.deny, settings.host)
+      const options = await imapConnectOptions(deps.deny, settings, row.imap_password_enc !== null ? deps.secrets.open(row.imap_password_enc) : '')
       const mailbox = { id: row.id, tenantId: row.tenant_id, address: row.address, active: row.active, senderAuth: row.sender_auth, trustedAuthservId: row.trusted_authserv_id }
       const ctx = { db, receiver: deps.receiver, mailbox, notBefore: new Date((row.imap_configured_at ?? new Date()).getTime() - deps.lookbackMs) }
       // Loaded with the first IMAP mailbox: an instance fed only by push never carries it.
       const { ImapFlow } = await import('imapflow')
       connection.client = new ImapFlow({
-        host: address?.address ?? settings.host,
-        port: settings.port,
-        secure: settings.tls,
-        servername: settings.host,
-        auth: { user: settings.user, pass: row.imap_password_enc !== null ? deps.secrets.open(row.imap_password_enc) : '' },
-        logger: false,
-        connectionTimeout: 15_000,
-        greetingTimeout: 15_000,
+        ...options,
         socketTimeout: 5 * 60_000,
         maxIdleTime: idleRestartMs,
         // imapflow waits 15 s of silence before it IDLEs; new mail would wait that long after

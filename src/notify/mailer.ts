@@ -29,6 +29,29 @@ export function retryDelayMs (attempts: number): number {
   return Math.min(30 * 60_000, 30_000 * 2 ** Math.max(0, attempts - 1))
 }
 
+/**
+ * The SMTP server replies of a mailbox go through: its own `smtp` settings (the tenant typed the
+ * host, so it is checked against the deny list again, after DNS), else MAILRUN_SMTP_URL.
+ * Used by the mailer and by `mailrun doctor`.
+ */
+export async function smtpTransportOptions (deps: Pick<MailerDeps, 'secrets' | 'deny' | 'defaultSmtpUrl'>, smtp: SmtpSettings | null, passwordEnc: string | null): Promise<string | Record<string, unknown>> {
+  if (smtp !== null) {
+    const [target] = await resolveAllowed(deps.deny, smtp.host)
+    return {
+      host: target?.address ?? smtp.host,
+      port: smtp.port,
+      secure: smtp.tls,
+      tls: { servername: smtp.host },
+      ...(smtp.user !== null ? { auth: { user: smtp.user, pass: passwordEnc !== null ? deps.secrets.open(passwordEnc) : '' } } : {}),
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000
+    }
+  }
+  if (deps.defaultSmtpUrl !== undefined) return deps.defaultSmtpUrl
+  throw new Error('no SMTP server for replies: set smtp on the mailbox or MAILRUN_SMTP_URL')
+}
+
 export function createMailer (deps: MailerDeps): Mailer {
   const { db } = deps
   const transports = new Map<string, Transporter>()
@@ -37,25 +60,7 @@ export function createMailer (deps: MailerDeps): Mailer {
     const mailbox = mailboxId === null ? undefined : await db.selectFrom('mailboxes').select(['address', 'smtp', 'smtp_password_enc']).where('id', '=', mailboxId).executeTakeFirst()
     if (mailbox === undefined) throw new Error('the mailbox of this reply no longer exists')
     const smtp = mailbox.smtp as SmtpSettings | null
-    let options: string | Record<string, unknown>
-    if (smtp !== null) {
-      // The tenant typed this host: check it against the deny list again, after DNS.
-      const [target] = await resolveAllowed(deps.deny, smtp.host)
-      options = {
-        host: target?.address ?? smtp.host,
-        port: smtp.port,
-        secure: smtp.tls,
-        tls: { servername: smtp.host },
-        ...(smtp.user !== null ? { auth: { user: smtp.user, pass: mailbox.smtp_password_enc !== null ? deps.secrets.open(mailbox.smtp_password_enc) : '' } } : {}),
-        connectionTimeout: 10_000,
-        greetingTimeout: 10_000,
-        socketTimeout: 30_000
-      }
-    } else if (deps.defaultSmtpUrl !== undefined) {
-      options = deps.defaultSmtpUrl
-    } else {
-      throw new Error('no SMTP server for replies: set smtp on the mailbox or MAILRUN_SMTP_URL')
-    }
+    const options = await smtpTransportOptions(deps, smtp, mailbox.smtp_password_enc)
     const key = createHash('sha256').update(JSON.stringify([mailboxId, options])).digest('hex')
     let transport = transports.get(key)
     if (transport === undefined) {

@@ -1,0 +1,218 @@
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import type { Config } from '../config.js'
+import { createSecretBox, type SecretBox } from '../crypto/secret-box.js'
+import { loadSecretKey } from '../crypto/secret-key.js'
+import { DataDirLocked, lockDataDir } from '../db/data-dir-lock.js'
+import { openConfiguredDatabase, type DatabaseHandle } from '../db/database.js'
+import { pendingMigrations } from '../db/migrate.js'
+import type { ImapSettings, SmtpSettings } from '../db/schema.js'
+import { imapConnectOptions } from '../imap/connect-options.js'
+import { outboundDispatcher } from '../net/outbound-dispatcher.js'
+import { resolverOn } from '../net/outbound-guard.js'
+import { PUBLIC_URL_WARNINGS, publicUrlProblems } from '../net/public-url.js'
+import { smtpTransportOptions } from '../notify/mailer.js'
+import { checkConnection } from '../orchestrator/connection-test.js'
+import { loadConnection } from '../orchestrator/connection.js'
+import { createOrchestratorRegistry } from '../orchestrator/registry.js'
+import { configFrom } from './database.js'
+
+// `mailrun doctor`: every check an operator would otherwise do by hand after an install or a
+// change, in the order things depend on each other, each failure with what to do about it.
+// It reads and connects; it changes nothing (no migration, no key generated).
+
+type Mark = 'ok' | 'warn' | 'fail'
+const SYMBOL: Record<Mark, string> = { ok: '✓', warn: '!', fail: '✗' }
+
+interface Report { line: (mark: Mark, what: string, detail: string) => void, failures: number, warnings: number }
+
+function report (): Report {
+  const r: Report = {
+    failures: 0,
+    warnings: 0,
+    line (mark, what, detail) {
+      if (mark === 'fail') r.failures++
+      if (mark === 'warn') r.warnings++
+      process.stdout.write(`${SYMBOL[mark]} ${what}: ${detail}\n`)
+    }
+  }
+  return r
+}
+
+const message = (error: unknown): string => {
+  const e = error as { message?: string, code?: string, responseText?: string, response?: string }
+  const text = e.responseText ?? e.response ?? e.message ?? String(error)
+  return e.code !== undefined && !text.includes(e.code) ? `${text} (${e.code})` : text
+}
+
+async function withTimeout<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`no answer within ${ms / 1000} s while ${what}`)) }, ms) })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function checkSecretKey (config: Config, r: Report): Promise<SecretBox | null> {
+  if (config.secretKey !== undefined) { r.line('ok', 'secret key', 'MAILRUN_SECRET_KEY is set'); return createSecretBox(config.secretKey) }
+  if (config.databaseUrl !== undefined) {
+    r.line('fail', 'secret key', 'MAILRUN_SECRET_KEY is required with DATABASE_URL (every replica must share it): generate one with `openssl rand -base64 32` and keep it with your database backups')
+    return null
+  }
+  const file = path.resolve(config.dataDir, 'secret.key')
+  if (!existsSync(file)) { r.line('warn', 'secret key', `${file} does not exist yet: the first start generates it; back it up with the data directory`); return null }
+  try {
+    const { key } = await loadSecretKey(config)
+    r.line('ok', 'secret key', file)
+    return createSecretBox(key)
+  } catch (error) {
+    r.line('fail', 'secret key', message(error))
+    return null
+  }
+}
+
+async function checkDns (config: Config, domains: string[], r: Report): Promise<void> {
+  const which = config.dnsServers !== undefined ? `MAILRUN_DNS_SERVERS ${config.dnsServers.join(', ')}` : 'the system resolver'
+  const resolver = resolverOn(config.dnsServers)
+  // DKIM and DMARC need TXT answers; "no such record" is an answer, a timeout or a refusal is not.
+  const name = `_dmarc.${domains[0] ?? 'example.com'}`
+  try {
+    await resolver.resolveTxt(name)
+    r.line('ok', 'DNS for DKIM/DMARC', `${which} answered for ${name}`)
+  } catch (error) {
+    const code = (error as { code?: string }).code
+    if (code === 'ENOTFOUND' || code === 'ENODATA') { r.line('ok', 'DNS for DKIM/DMARC', `${which} answered for ${name} (no record)`); return }
+    r.line('fail', 'DNS for DKIM/DMARC', `${which} gave no answer for ${name} (${code ?? message(error)}): DKIM and DMARC cannot be checked, so signed mail is refused. Fix the resolver or set MAILRUN_DNS_SERVERS to servers that answer.`)
+  }
+}
+
+async function checkImap (config: Config, secrets: SecretBox, settings: ImapSettings, passwordEnc: string | null): Promise<string> {
+  const { ImapFlow } = await import('imapflow')
+  const client = new ImapFlow(await imapConnectOptions(config.outboundDeny, settings, passwordEnc !== null ? secrets.open(passwordEnc) : ''))
+  client.on('error', () => {})
+  try {
+    await withTimeout(client.connect(), 30_000, `connecting to ${settings.host}:${settings.port}`)
+    const folders = await client.list()
+    return `logged in to ${settings.host}:${settings.port} as ${settings.user}; ${folders.length} folders`
+  } finally {
+    await client.logout().catch(() => { client.close() })
+  }
+}
+
+async function checkSmtp (config: Config, secrets: SecretBox, smtp: SmtpSettings | null, passwordEnc: string | null): Promise<string> {
+  const options = await smtpTransportOptions({ secrets, deny: config.outboundDeny, defaultSmtpUrl: config.smtpUrl }, smtp, passwordEnc)
+  const { default: nodemailer } = await import('nodemailer')
+  const transport = nodemailer.createTransport(options as Parameters<typeof nodemailer.createTransport>[0])
+  try {
+    await withTimeout(transport.verify(), 30_000, 'talking to the SMTP server')
+    return smtp !== null ? `${smtp.host}:${smtp.port} accepted the connection${smtp.user !== null ? ` and the login of ${smtp.user}` : ''}` : 'the MAILRUN_SMTP_URL server accepted the connection'
+  } finally {
+    transport.close()
+  }
+}
+
+async function checkTenants (config: Config, database: DatabaseHandle, secrets: SecretBox, r: Report): Promise<void> {
+  const { db } = database
+  const tenants = await db.selectFrom('tenants').select(['id', 'name']).orderBy('name').execute()
+  if (tenants.length === 0) { r.line('warn', 'tenants', 'none yet: create one with POST /api/v1/tenants (README, "Try it")'); return }
+  const dispatcher = outboundDispatcher(config.outboundDeny)
+  const registry = createOrchestratorRegistry({ dispatcher, deny: config.outboundDeny, timeoutMs: config.orchestratorTimeoutMs })
+  try {
+    for (const tenant of tenants) {
+      process.stdout.write(`tenant "${tenant.name}" (${tenant.id})\n`)
+      const t: Report = { ...r, line: (mark, what, detail) => { r.line(mark, `  ${what}`, detail) } }
+      let connection
+      try {
+        connection = await loadConnection(db, secrets, tenant.id)
+      } catch (error) {
+        t.line('fail', 'Orchestrator', `its stored secret cannot be read (${message(error)}): MAILRUN_SECRET_KEY is not the key it was saved with; restore the right key, or enter the secret again`)
+        connection = undefined
+      }
+      if (connection === null) t.line('warn', 'Orchestrator', 'no connection: PUT /api/v1/orchestrator')
+      else if (connection !== undefined) {
+        const result = await checkConnection(registry.clientFor(connection))
+        for (const step of result.steps) t.line(step.ok ? 'ok' : 'fail', `Orchestrator ${step.step}`, step.detail)
+      }
+      const mailboxes = await db.selectFrom('mailboxes').select(['address', 'active', 'imap', 'imap_password_enc', 'smtp', 'smtp_password_enc']).where('tenant_id', '=', tenant.id).orderBy('address').execute()
+      if (mailboxes.length === 0) t.line('warn', 'mailboxes', 'none yet: POST /api/v1/mailboxes')
+      for (const mailbox of mailboxes) {
+        if (!mailbox.active) { t.line('ok', `mailbox ${mailbox.address}`, 'inactive, not checked'); continue }
+        if (mailbox.imap !== null) {
+          try {
+            t.line('ok', `mailbox ${mailbox.address} IMAP`, await checkImap(config, secrets, mailbox.imap as ImapSettings, mailbox.imap_password_enc))
+          } catch (error) {
+            t.line('fail', `mailbox ${mailbox.address} IMAP`, `${message(error)}. Check the host, port, tls and the app password (docs/providers.md, "IMAP").`)
+          }
+        }
+        if (mailbox.smtp === null && config.smtpUrl === undefined) {
+          t.line('warn', `mailbox ${mailbox.address} SMTP`, 'no SMTP server for replies: senders get no answer. Set smtp on the mailbox, or MAILRUN_SMTP_URL')
+          continue
+        }
+        try {
+          t.line('ok', `mailbox ${mailbox.address} SMTP`, await checkSmtp(config, secrets, mailbox.smtp as SmtpSettings | null, mailbox.smtp_password_enc))
+        } catch (error) {
+          t.line('fail', `mailbox ${mailbox.address} SMTP`, `${message(error)}. Replies cannot be sent: check the SMTP settings${mailbox.smtp === null ? ' (MAILRUN_SMTP_URL)' : ''}.`)
+        }
+      }
+    }
+  } finally {
+    await dispatcher.close()
+  }
+}
+
+/** Runs every check; answers the exit status: 0 when nothing failed (warnings allowed), else 1. */
+export async function doctor (): Promise<number> {
+  const r = report()
+  let config: Config
+  try {
+    config = configFrom(process.env)
+  } catch (error) {
+    r.line('fail', 'configuration', message(error))
+    return 1
+  }
+  r.line('ok', 'configuration', `read; database ${config.databaseUrl !== undefined ? 'PostgreSQL (DATABASE_URL)' : `embedded, in ${path.resolve(config.dataDir)}`}`)
+  const problems = publicUrlProblems(config.publicUrl)
+  if (problems.length === 0) r.line('ok', 'public URL', config.publicUrl)
+  for (const problem of problems) r.line('warn', 'public URL', `${config.publicUrl}: ${PUBLIC_URL_WARNINGS[problem]}`)
+  const secrets = await checkSecretKey(config, r)
+
+  let lock: Awaited<ReturnType<typeof lockDataDir>> | null = null
+  let database: DatabaseHandle | null = null
+  try {
+    if (config.databaseUrl === undefined) {
+      try {
+        lock = await lockDataDir(config.dataDir)
+      } catch (error) {
+        if (!(error instanceof DataDirLocked)) throw error
+        r.line('warn', 'database', `not checked: ${error.message}`)
+      }
+    }
+    if (config.databaseUrl !== undefined || lock !== null) {
+      try {
+        database = await openConfiguredDatabase(config)
+        const pending = await pendingMigrations(database.db)
+        r.line(pending.length === 0 ? 'ok' : 'warn', 'database', `${database.location} answers${pending.length === 0 ? ', every migration applied' : `; ${pending.length} migration(s) pending: they run at the next start, or now with \`mailrun migrate\``}`)
+      } catch (error) {
+        r.line('fail', 'database', `${message(error)}. ${config.databaseUrl !== undefined ? 'Check DATABASE_URL and that the server is running.' : `Check that ${config.dataDir} is writable.`}`)
+        database = null
+      }
+    }
+    let domains: string[] = []
+    let migrated = false
+    if (database !== null) {
+      migrated = (await pendingMigrations(database.db).catch(() => ['?'])).length === 0
+      if (migrated) domains = (await database.db.selectFrom('mailboxes').select('address').execute()).map((m) => m.address.split('@').pop() ?? '')
+    }
+    await checkDns(config, domains, r)
+    if (database !== null && migrated && secrets !== null) await checkTenants(config, database, secrets, r)
+  } finally {
+    await database?.close()
+    await lock?.release()
+  }
+  process.stdout.write(r.failures === 0
+    ? `\nno problems${r.warnings > 0 ? ` (${r.warnings} warning${r.warnings === 1 ? '' : 's'} above)` : ''}\n`
+    : `\n${r.failures} problem${r.failures === 1 ? '' : 's'} to fix (marked ✗ above)\n`)
+  return r.failures === 0 ? 0 : 1
+}
