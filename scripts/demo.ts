@@ -126,7 +126,7 @@ console.log(indent(`replies sent: ${smtp.received.length}`))
 step('Email 4: a message the push never delivered, filed as spam — the IMAP fallback sweep finds it')
 let dovecot: Awaited<ReturnType<typeof launchDovecot>> | null = null
 if (!existsSync('/usr/sbin/dovecot')) {
-  console.log(indent('Skipped: Dovecot is not installed (apt-get install -y dovecot-imapd). The test suite runs this against a real Dovecot; see README, "The IMAP fallback sweep".'))
+  console.log(indent('Skipped: Dovecot is not installed (apt-get install -y dovecot-imapd). The test suite runs this against a real Dovecot; see docs/providers.md, "The IMAP fallback sweep".'))
 } else {
   dovecot = await launchDovecot({ 'robots@acme.example': 'demo-app-password' })
   console.log(indent(`Dovecot (a real IMAP server) on ${dovecot.host}:${dovecot.port}; the mailbox gets its IMAP settings:`))

@@ -116,7 +116,7 @@ async function checkSmtp (config: Config, secrets: SecretBox, smtp: SmtpSettings
 async function checkTenants (config: Config, database: DatabaseHandle, secrets: SecretBox, r: Report): Promise<void> {
   const { db } = database
   const tenants = await db.selectFrom('tenants').select(['id', 'name']).orderBy('name').execute()
-  if (tenants.length === 0) { r.line('warn', 'tenants', 'none yet: create one with POST /api/v1/tenants (README, "Try it")'); return }
+  if (tenants.length === 0) { r.line('warn', 'tenants', 'none yet: create one with POST /api/v1/tenants (README, "Try it yourself")'); return }
   const dispatcher = outboundDispatcher(config.outboundDeny)
   const registry = createOrchestratorRegistry({ dispatcher, deny: config.outboundDeny, timeoutMs: config.orchestratorTimeoutMs })
   try {

@@ -19,7 +19,7 @@ usage: mailrun <command> [options]
   restore <file> [--force]   replace the embedded database with a backup (--force: one exists)
   help                       this text
 
-Configuration: README.md and docs/operating.md (every variable, with its default).
+Configuration: docs/operating.md lists every variable with its default.
 `
 
 /** Runs one command; answers its exit status. */

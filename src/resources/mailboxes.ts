@@ -26,7 +26,7 @@ function warningsFor (row: MailboxRow, imap: ImapSettings | null): string[] {
   if (row.sender_auth === 'off') warnings.push('senderAuth is off: anyone who forges the From address of an allowed sender can launch robots. Use dmarc or provider.')
   if (row.sender_auth === 'provider' && row.trusted_authserv_id === null && imap !== null) warnings.push('senderAuth is provider but trustedAuthservId is not set: mail found by the IMAP sweep cannot be authenticated and will be rejected.')
   if (row.sender_auth === 'provider' && row.trusted_authserv_id !== null) {
-    warnings.push(`senderAuth is provider: mailrun trusts the topmost Authentication-Results header from ${row.trusted_authserv_id}. Unless that server removes incoming Authentication-Results headers carrying its own name (RFC 8601 section 5), a sender can forge "dmarc=pass". See "Trusting your MTA" in the README, or use dmarc.`)
+    warnings.push(`senderAuth is provider: mailrun trusts the topmost Authentication-Results header from ${row.trusted_authserv_id}. Unless that server removes incoming Authentication-Results headers carrying its own name (RFC 8601 section 5), a sender can forge "dmarc=pass". See "Trusting your MTA" in docs/providers.md, or use dmarc.`)
   }
   return warnings
 }

@@ -10,7 +10,7 @@ import { freePort } from '../support/net.js'
 import { startOrchestratorSimulator } from '../support/orchestrator-simulator.js'
 import { needsPostfix, startPostfix } from '../support/postfix.js'
 
-// Fault suite: a real Postfix in front of mailrun, delivering through the README's pipe recipe
+// Fault suite: a real Postfix in front of mailrun, delivering through the pipe recipe of docs/providers.md
 // (bin/mailrun-deliver). Mail sent while mailrun is stopped is deferred, never bounced, and
 // delivered once when mailrun is back.
 

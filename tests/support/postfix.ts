@@ -33,7 +33,7 @@ export function needsPostfix (t: Test): boolean {
 /**
  * A Postfix of the test's own, on 127.0.0.1 at a free port, with its own configuration, queue and
  * log: mail for `domain` goes through the pipe transport `mailrun` to bin/mailrun-deliver with
- * `mimeUrl`, as the README's recipe sets it up. Deferred mail is retried every second.
+ * `mimeUrl`, as docs/providers.md's recipe sets it up. Deferred mail is retried every second.
  */
 export async function startPostfix (t: Test, options: { domain: string, mimeUrl: string }): Promise<Postfix> {
   const dir = await mkdtemp(path.join(tmpdir(), 'mailrun-postfix-'))
@@ -95,7 +95,7 @@ export async function startPostfix (t: Test, options: { domain: string, mimeUrl:
     'anvil     unix  -       -       n       -       1       anvil',
     'scache    unix  -       -       n       -       1       scache',
     'postlog   unix-dgram n  -       n       -       1       postlogd',
-    '# The recipe from the README: the message on standard input, the mailbox mime URL as argument.',
+    '# The recipe from docs/providers.md: the message on standard input, the mailbox mime URL as argument.',
     'mailrun   unix  -       n       n       -       -       pipe',
     `  flags=R user=nobody argv=${process.execPath} ${deliver} ${options.mimeUrl}`,
     ''
