@@ -37,6 +37,8 @@ export async function backup (file: string | undefined): Promise<number> {
   if (config.databaseUrl !== undefined) throw new CommandError(POSTGRES_HINT)
   const pgdata = path.resolve(config.dataDir, 'pgdata')
   if (!existsSync(pgdata)) throw new CommandError(`there is no database in ${pgdata} to back up (MAILRUN_DATA_DIR=${config.dataDir})`)
+  // Checked before the dump (seconds of work) as well as by the exclusive write after it.
+  if (existsSync(file)) throw new CommandError(`${file} already exists: choose another name`)
   await locked(config.dataDir, async () => {
     const { PGlite } = await import('@electric-sql/pglite')
     const pglite = new PGlite(pgdata)
