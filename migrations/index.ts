@@ -12,6 +12,7 @@ import * as consoleTestSends from './20261130T1900-console-test-sends.js'
 import * as instanceAdminSessions from './20261130T2000-instance-admin-sessions.js'
 import * as activityRollup from './20261130T2100-activity-rollup.js'
 import * as ingressTokenSealed from './20261130T2200-ingress-token-sealed.js'
+import * as smtpDoor from './20261130T2300-smtp-door.js'
 
 // A static list rather than a directory scan: the same code runs from src (tsx) and from
 // dist (compiled), and Kysely runs migrations in the order of their names.
@@ -28,5 +29,6 @@ export const migrations: Record<string, Migration> = {
   '20261130T1900-console-test-sends': consoleTestSends,
   '20261130T2000-instance-admin-sessions': instanceAdminSessions,
   '20261130T2100-activity-rollup': activityRollup,
-  '20261130T2200-ingress-token-sealed': ingressTokenSealed
+  '20261130T2200-ingress-token-sealed': ingressTokenSealed,
+  '20261130T2300-smtp-door': smtpDoor
 }

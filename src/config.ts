@@ -66,6 +66,20 @@ export const EnvSchema = Type.Object({
     'a number of seconds from 1 to 300 (mail must be detected within 5 minutes)'),
   MAILRUN_IMAP_LOOKBACK_S: variable(Type.Integer({ minimum: 0, maximum: 7 * 86400, default: 600, description: 'On first sight of a mailbox, also take mail received this long before its IMAP settings were saved.' }),
     'a number of seconds from 0 to 604800'),
+  MAILRUN_SMTP_DOOR_PORT: variable(Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'TCP port of the SMTP door, where the company MTA, an Exchange connector or a routing rule delivers mail for service mailboxes. Unset: no SMTP door.' })),
+    'a TCP port number from 0 to 65535 (25 needs privileges; 2525 is common)'),
+  MAILRUN_SMTP_DOOR_PROTOCOL: variable(Type.Union([Type.Literal('smtp'), Type.Literal('lmtp')], { default: 'smtp', description: 'smtp, or lmtp for an MTA that delivers over LMTP (one answer per recipient).' }),
+    'smtp or lmtp'),
+  MAILRUN_SMTP_DOOR_TLS_CERT: variable(Type.Optional(Type.String({ minLength: 1, description: 'PEM certificate (chain) file for STARTTLS on the SMTP door; with MAILRUN_SMTP_DOOR_TLS_KEY. Unset: no STARTTLS.' })),
+    'the path of a PEM certificate file'),
+  MAILRUN_SMTP_DOOR_TLS_KEY: variable(Type.Optional(Type.String({ minLength: 1, description: 'PEM private key file for MAILRUN_SMTP_DOOR_TLS_CERT.' })),
+    'the path of a PEM private key file'),
+  MAILRUN_SMTP_DOOR_AUTH: variable(Type.Optional(Type.String({ pattern: '^[^:]+:.{12,}$', description: 'user:password a relay must authenticate with (AUTH PLAIN/LOGIN, only after STARTTLS when a certificate is set). Unset: no authentication asked.' })),
+    'user:password, the password at least 12 characters'),
+  MAILRUN_SMTP_DOOR_MAX_CLIENTS: variable(Type.Integer({ minimum: 1, maximum: 10000, default: 100, description: 'SMTP door connections open at once; more are turned away with 421 until one closes.' }),
+    'a whole number from 1 to 10000'),
+  MAILRUN_SMTP_DOOR_RATE_LIMIT: variable(Type.Integer({ minimum: 1, maximum: 1000000, default: 600, description: 'Messages per client address per minute on the SMTP door; past it MAIL FROM answers 450 (try again later).' }),
+    'a whole number of messages per minute, at least 1'),
   MAILRUN_SHUTDOWN_TIMEOUT_MS: variable(Type.Integer({ minimum: 100, maximum: 600000, default: 10000, description: 'How long a graceful shutdown waits for in-flight requests before exiting.' }),
     'a number of milliseconds from 100 to 600000')
 })
@@ -101,6 +115,17 @@ export interface Config {
   replyGiveUpMs: number
   sweepIntervalMs: number
   imapLookbackMs: number
+  /** The SMTP door, when MAILRUN_SMTP_DOOR_PORT is set. */
+  smtpDoor: SmtpDoorConfig | undefined
+}
+
+export interface SmtpDoorConfig {
+  port: number
+  protocol: 'smtp' | 'lmtp'
+  tls: { certFile: string, keyFile: string } | undefined
+  auth: { user: string, password: string } | undefined
+  maxClients: number
+  rateLimitPerMinute: number
 }
 
 export class ConfigError extends Error {
@@ -168,6 +193,10 @@ export function loadConfig (source: EnvSource): Config {
       else trustProxy = entries.join(',')
     }
   }
+  const door = converted as Partial<Env>
+  if ((door.MAILRUN_SMTP_DOOR_TLS_CERT === undefined) !== (door.MAILRUN_SMTP_DOOR_TLS_KEY === undefined)) {
+    problems.push('MAILRUN_SMTP_DOOR_TLS_CERT and MAILRUN_SMTP_DOOR_TLS_KEY: expected both (the certificate and its key) or neither')
+  }
   if (problems.length > 0) throw new ConfigError(problems)
   const env = converted as Env
   return {
@@ -198,6 +227,16 @@ export function loadConfig (source: EnvSource): Config {
     replyLimitPerHour: env.MAILRUN_REPLY_LIMIT_PER_HOUR,
     replyGiveUpMs: env.MAILRUN_REPLY_GIVE_UP_S * 1000,
     sweepIntervalMs: env.MAILRUN_SWEEP_INTERVAL_S * 1000,
-    imapLookbackMs: env.MAILRUN_IMAP_LOOKBACK_S * 1000
+    imapLookbackMs: env.MAILRUN_IMAP_LOOKBACK_S * 1000,
+    smtpDoor: env.MAILRUN_SMTP_DOOR_PORT === undefined
+      ? undefined
+      : {
+          port: env.MAILRUN_SMTP_DOOR_PORT,
+          protocol: env.MAILRUN_SMTP_DOOR_PROTOCOL,
+          tls: env.MAILRUN_SMTP_DOOR_TLS_CERT !== undefined && env.MAILRUN_SMTP_DOOR_TLS_KEY !== undefined ? { certFile: env.MAILRUN_SMTP_DOOR_TLS_CERT, keyFile: env.MAILRUN_SMTP_DOOR_TLS_KEY } : undefined,
+          auth: env.MAILRUN_SMTP_DOOR_AUTH === undefined ? undefined : { user: env.MAILRUN_SMTP_DOOR_AUTH.slice(0, env.MAILRUN_SMTP_DOOR_AUTH.indexOf(':')), password: env.MAILRUN_SMTP_DOOR_AUTH.slice(env.MAILRUN_SMTP_DOOR_AUTH.indexOf(':') + 1) },
+          maxClients: env.MAILRUN_SMTP_DOOR_MAX_CLIENTS,
+          rateLimitPerMinute: env.MAILRUN_SMTP_DOOR_RATE_LIMIT
+        }
   }
 }

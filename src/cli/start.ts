@@ -10,6 +10,7 @@ import { openConfiguredDatabase, type DatabaseHandle } from '../db/database.js'
 import { migrateToLatest } from '../db/migrate.js'
 import { createLogger } from '../logger.js'
 import { PUBLIC_URL_WARNINGS, publicUrlProblems } from '../net/public-url.js'
+import { createSmtpDoor, type SmtpDoor } from '../smtp-door/server.js'
 
 function fail (message: string): never {
   process.stderr.write(`mailrun: ${message}\n`)
@@ -95,12 +96,27 @@ export async function start (): Promise<void> {
     fail(`cannot listen on ${config.host}:${config.port}: ${describe(error)}. Set PORT or HOST to a free address.`)
   }
 
+  let smtpDoor: SmtpDoor | null = null
+  if (config.smtpDoor !== undefined) {
+    try {
+      smtpDoor = createSmtpDoor({ config: config.smtpDoor, name: new URL(config.publicUrl).hostname, host: config.host, maxMessageBytes: config.maxMessageBytes, db: database.db, receiver: app.receiver, logger })
+      const port = await smtpDoor.listen()
+      logger.info(`SMTP door (${config.smtpDoor.protocol.toUpperCase()}) listening on ${config.host}:${port}${config.smtpDoor.tls !== undefined ? ', STARTTLS offered' : ''}${config.smtpDoor.auth !== undefined ? ', AUTH required' : ''}`)
+    } catch (error) {
+      await app.close()
+      await database.close()
+      fail(`cannot start the SMTP door on ${config.host}:${config.smtpDoor.port}: ${describe(error)}. Set MAILRUN_SMTP_DOOR_PORT to a free port${config.smtpDoor.tls !== undefined ? ' and check MAILRUN_SMTP_DOOR_TLS_CERT/KEY' : ''}.`)
+    }
+  }
+
   const stopBackground = startBackgroundWork(app)
 
   // On SIGTERM/SIGINT: stop accepting, let in-flight requests finish, then close the database.
   closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
     if (err !== undefined) logger.error({ err }, 'shutting down after an unexpected error')
     else logger.info(`received ${signal ?? 'shutdown'}, shutting down`)
+    // The door first: an MTA mid-delivery gets no 250 and keeps the message for later.
+    await smtpDoor?.close()
     await stopBackground()
     await app.close()
     await database.close()

@@ -140,7 +140,7 @@ export interface RobotSendersTable {
 }
 
 export type MessageStatus = 'received' | 'accepted' | 'rejected' | 'ignored' | 'failed'
-export type Door = 'mime' | 'mailgun' | 'sendgrid' | 'imap' | 'console'
+export type Door = 'mime' | 'mailgun' | 'sendgrid' | 'imap' | 'console' | 'smtp'
 
 export interface MessagesTable {
   id: Generated<string>

@@ -1,9 +1,11 @@
 import type { DNSResolver } from 'mailauth'
-import { dkimVerify, dmarc } from './mailauth-verifiers.js'
+import type { SmtpClient } from './inbound-mail.js'
+import { dkimVerify, dmarc, spf } from './mailauth-verifiers.js'
 
 // From can be forged. A message launches nothing unless the mailbox's policy says its sender
 // is who the From header claims:
-//   dmarc    DMARC pass, or an aligned DKIM pass, computed here from the raw message
+//   dmarc    DMARC pass, or an aligned DKIM pass, computed here from the raw message; on the SMTP
+//            door, where mailrun sees the connecting client, an aligned SPF pass too
 //   provider the provider's SPF/DKIM verdicts, or the Authentication-Results header of a named
 //            trusted server (for raw MIME and IMAP mail)
 //   off      the allow-list alone (an explicit, visible opt-out)
@@ -26,6 +28,8 @@ export interface AuthInput {
   raw: Buffer | null
   fromDomain: string
   envelopeFrom: string | null
+  /** The SMTP client that handed the message to mailrun (SMTP door only): SPF can be checked. */
+  client?: SmtpClient | null
   header: (name: string) => string[]
   provider: ProviderVerdict | null
   trustedAuthservId: string | null
@@ -38,6 +42,7 @@ export interface AuthVerdict {
   detail: string
   dmarc?: string
   dkim?: Array<{ domain: string, result: string, aligned: boolean }>
+  spf?: { domain: string, result: string, aligned: boolean }
 }
 
 /** Relaxed alignment: the same domain, or one a subdomain of the other. */
@@ -62,19 +67,40 @@ async function byDmarc (input: AuthInput, resolver: DNSResolver | undefined): Pr
     result: r.status.result,
     aligned: r.status.result === 'pass' && aligned(r.signingDomain ?? '', input.fromDomain)
   }))
+  const spfCheck = await checkSpf(input, resolver)
   const result = await dmarc({
     headerFrom: input.fromDomain,
-    spfDomains: [],
+    spfDomains: spfCheck?.result === 'pass' ? [spfCheck.domain] : [],
     dkimDomains: (verified.results ?? []).filter((r) => r.status.result === 'pass').map((r) => ({ id: r.id, domain: r.signingDomain, aligned: r.status.aligned, underSized: r.status.underSized })),
     ...(resolver !== undefined ? { resolver } : {})
   } as Parameters<typeof dmarc>[0])
   const dmarcResult = result === false ? 'none' : String(result.status?.result ?? 'none')
   const alignedPass = dkim.find((d) => d.aligned)
-  if (dmarcResult === 'pass' || alignedPass !== undefined) {
-    return { pass: true, policy: 'dmarc', dmarc: dmarcResult, dkim, detail: `DKIM signature of ${alignedPass?.domain ?? input.fromDomain} verified (DMARC ${dmarcResult})` }
+  const spfPart = spfCheck !== null ? { spf: spfCheck } : {}
+  if (dmarcResult === 'pass' || alignedPass !== undefined || spfCheck?.aligned === true) {
+    const how = alignedPass !== undefined || spfCheck?.aligned !== true
+      ? `DKIM signature of ${alignedPass?.domain ?? input.fromDomain} verified`
+      : `SPF pass for ${spfCheck.domain} from ${input.client?.ip ?? '?'}`
+    return { pass: true, policy: 'dmarc', dmarc: dmarcResult, dkim, ...spfPart, detail: `${how} (DMARC ${dmarcResult})` }
   }
   const seen = dkim.length === 0 ? 'the message has no DKIM signature' : `DKIM: ${dkim.map((d) => `${d.domain} ${d.result}${d.result === 'pass' && !d.aligned ? ' (not aligned)' : ''}`).join(', ')}`
-  return { pass: false, policy: 'dmarc', dmarc: dmarcResult, dkim, detail: `could not verify that the message is from ${input.fromDomain}: ${seen}; DMARC ${dmarcResult}` }
+  const spfSeen = spfCheck !== null ? `; SPF ${spfCheck.result} for ${spfCheck.domain}${spfCheck.result === 'pass' && !spfCheck.aligned ? ' (not aligned)' : ''}` : ''
+  return { pass: false, policy: 'dmarc', dmarc: dmarcResult, dkim, ...spfPart, detail: `could not verify that the message is from ${input.fromDomain}: ${seen}${spfSeen}; DMARC ${dmarcResult}` }
+}
+
+/** SPF of the envelope sender (or of the HELO name for a bounce), for mail mailrun took over SMTP itself. */
+async function checkSpf (input: AuthInput, resolver: DNSResolver | undefined): Promise<{ domain: string, result: string, aligned: boolean } | null> {
+  if (input.client == null || input.envelopeFrom === null) return null
+  const checked = await spf({
+    sender: input.envelopeFrom === '' ? undefined : input.envelopeFrom,
+    ip: input.client.ip,
+    helo: input.client.helo,
+    mta: 'mailrun',
+    ...(resolver !== undefined ? { resolver } : {})
+  } as Parameters<typeof spf>[0])
+  const domain = String(checked.domain ?? '')
+  const result = String(checked.status?.result ?? 'none')
+  return { domain, result, aligned: result === 'pass' && domain !== '' && aligned(domain, input.fromDomain) }
 }
 
 function signedDomains (header: AuthInput['header']): string[] {

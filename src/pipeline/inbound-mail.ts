@@ -12,7 +12,17 @@ export interface InboundMail {
   envelopeFrom: string | null
   provider: ProviderVerdict | null
   imap?: { folder: string, internalDate: Date }
+  /** The SMTP door's client: the connecting address and its HELO name, so SPF can be checked. */
+  client?: SmtpClient
+  /**
+   * Trace header fields the door adds in front of the message (a Received line). They are stored
+   * with it but are not part of its identity: a retransmission gets a new Received line and must
+   * still be the same message.
+   */
+  trace?: Buffer
 }
+
+export interface SmtpClient { ip: string, helo: string }
 
 /** The mailbox a delivery is for, as the pipeline needs it. */
 export interface TargetMailbox {

@@ -15,7 +15,7 @@ import { queueReply, recordNotReplied } from '../notify/outbox.js'
 import { robotNameKey } from '../robots/robot-name.js'
 import { authenticateSender, type AuthVerdict } from './authenticate-sender.js'
 import { isHelpRequest, parseCommandBody, robotNameFromSubject } from './command-grammar.js'
-import type { InboundMail, TargetMailbox } from './inbound-mail.js'
+import type { InboundMail, SmtpClient, TargetMailbox } from './inbound-mail.js'
 import type { LaunchOutcome, Launcher } from './launcher.js'
 import { boundProblems, clip } from './problems.js'
 import { chunkCount, dropChunks, readChunks, writeChunks } from './raw-chunks.js'
@@ -107,7 +107,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
   }
 
   /** Decides what a stored message is; reads only, so it can run again after a crash. */
-  async function decide (mailbox: TargetMailbox, mail: { raw: Buffer, rawIsOriginal: boolean, envelopeFrom: string | null, provider: InboundMail['provider'] }): Promise<Decision> {
+  async function decide (mailbox: TargetMailbox, mail: { raw: Buffer, rawIsOriginal: boolean, envelopeFrom: string | null, provider: InboundMail['provider'], client?: SmtpClient | null }): Promise<Decision> {
     if (!mailbox.active) return { status: 'ignored', reason: 'the mailbox is inactive' }
     let parsed: ParsedMessage
     try {
@@ -128,6 +128,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       raw: mail.rawIsOriginal ? mail.raw : null,
       fromDomain: from.domain,
       envelopeFrom: mail.envelopeFrom,
+      client: mail.client ?? null,
       header,
       provider: mail.provider,
       trustedAuthservId: mailbox.trustedAuthservId
@@ -262,8 +263,9 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
   }
 
   return {
-    async receive (mailbox, mail, afterStore) {
-      const key = await dedupeKey(mail.raw)
+    async receive (mailbox, delivered, afterStore) {
+      const key = await dedupeKey(delivered.raw)
+      const mail = delivered.trace !== undefined ? { ...delivered, raw: Buffer.concat([delivered.trace, delivered.raw]) } : delivered
       // Stored before anything else happens: a crash after this line loses nothing, and a second
       // delivery of the same message (provider retry, IMAP sweep, another replica) stops here.
       // A large message goes to a synced spool file first where there is a data directory (the row
@@ -284,7 +286,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
         size_bytes: mail.raw.length,
         // What deciding needs besides the bytes, the mailbox's policy included: a message decided
         // late (after a crash, or a retry) is judged by the rules in force when it arrived.
-        auth_verdict: JSON.stringify({ rawIsOriginal: mail.rawIsOriginal, envelopeFrom: mail.envelopeFrom, provider: mail.provider, senderAuth: mailbox.senderAuth, trustedAuthservId: mailbox.trustedAuthservId }),
+        auth_verdict: JSON.stringify({ rawIsOriginal: mail.rawIsOriginal, envelopeFrom: mail.envelopeFrom, provider: mail.provider, client: mail.client ?? null, senderAuth: mailbox.senderAuth, trustedAuthservId: mailbox.trustedAuthservId }),
         imap_folder: mail.imap?.folder ?? null,
         internal_date: mail.imap?.internalDate ?? null,
         detection_latency_ms: mail.imap !== undefined ? Math.max(0, Date.now() - mail.imap.internalDate.getTime()) : null
@@ -334,10 +336,10 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
         ? Buffer.from(row.raw)
         : row.raw_chunks !== null ? await readChunks(db, row.id, row.raw_chunks) : await (deps.spool as RawSpool).read(row.raw_spool ?? '')
       const current = await loadMailbox(row.mailbox_id)
-      const saved = (row.auth_verdict ?? {}) as { rawIsOriginal?: boolean, envelopeFrom?: string | null, provider?: InboundMail['provider'], senderAuth?: TargetMailbox['senderAuth'], trustedAuthservId?: string | null }
+      const saved = (row.auth_verdict ?? {}) as { rawIsOriginal?: boolean, envelopeFrom?: string | null, provider?: InboundMail['provider'], client?: SmtpClient | null, senderAuth?: TargetMailbox['senderAuth'], trustedAuthservId?: string | null }
       // Messages stored before the policy was kept with them are decided with today's.
       const mailbox: TargetMailbox = { ...current, senderAuth: saved.senderAuth ?? current.senderAuth, trustedAuthservId: saved.trustedAuthservId !== undefined ? saved.trustedAuthservId : current.trustedAuthservId }
-      const decision = await decide(mailbox, { raw, rawIsOriginal: saved.rawIsOriginal ?? true, envelopeFrom: saved.envelopeFrom ?? null, provider: saved.provider ?? null })
+      const decision = await decide(mailbox, { raw, rawIsOriginal: saved.rawIsOriginal ?? true, envelopeFrom: saved.envelopeFrom ?? null, provider: saved.provider ?? null, client: saved.client ?? null })
       return await finish(row.id, mailbox, decision, row.door, { spool: row.raw_spool, chunked: row.raw_chunks !== null })
     },
 

@@ -11,8 +11,9 @@ export function dkimKey (domain: string, selector = 'mr2026'): DkimKey {
 }
 
 /** A resolver answering from `records` only: mailauth never reaches the network in tests. */
-export function fakeDns (keys: DkimKey[], dmarc: Record<string, string> = {}): DNSResolver & { queries: string[] } {
+export function fakeDns (keys: DkimKey[], dmarc: Record<string, string> = {}, otherTxt: Record<string, string> = {}): DNSResolver & { queries: string[] } {
   const txt = new Map<string, string[][]>()
+  for (const [name, record] of Object.entries(otherTxt)) txt.set(name.toLowerCase(), [[record]])
   for (const key of keys) txt.set(`${key.selector}._domainkey.${key.domain}`, [[key.txt]])
   for (const [domain, record] of Object.entries(dmarc)) txt.set(`_dmarc.${domain}`, [[record]])
   const queries: string[] = []

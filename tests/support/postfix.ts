@@ -33,9 +33,10 @@ export function needsPostfix (t: Test): boolean {
 /**
  * A Postfix of the test's own, on 127.0.0.1 at a free port, with its own configuration, queue and
  * log: mail for `domain` goes through the pipe transport `mailrun` to bin/mailrun-deliver with
- * `mimeUrl`, as docs/providers.md's recipe sets it up. Deferred mail is retried every second.
+ * `mimeUrl`, as docs/providers.md's recipe sets it up, or, given `relay` (a transport such as
+ * `smtp:[127.0.0.1]:2525`), to mailrun's SMTP door. Deferred mail is retried every second.
  */
-export async function startPostfix (t: Test, options: { domain: string, mimeUrl: string }): Promise<Postfix> {
+export async function startPostfix (t: Test, options: { domain: string, mimeUrl: string } | { domain: string, relay: string }): Promise<Postfix> {
   const dir = await mkdtemp(path.join(tmpdir(), 'mailrun-postfix-'))
   await chmod(dir, 0o755)
   const port = await freePort()
@@ -48,7 +49,7 @@ export async function startPostfix (t: Test, options: { domain: string, mimeUrl:
   const deliver = path.join(dir, 'mailrun-deliver.js')
   await copyFile(path.join(repoRoot, 'bin/mailrun-deliver.js'), deliver)
   await chmod(deliver, 0o755)
-  await writeFile(path.join(conf, 'transport'), `${options.domain} mailrun:\n`)
+  await writeFile(path.join(conf, 'transport'), `${options.domain} ${'relay' in options ? options.relay : 'mailrun:'}\n`)
   await writeFile(path.join(conf, 'main.cf'), [
     'compatibility_level = 3.6',
     `queue_directory = ${dir}/queue`,
@@ -97,7 +98,8 @@ export async function startPostfix (t: Test, options: { domain: string, mimeUrl:
     'postlog   unix-dgram n  -       n       -       1       postlogd',
     '# The recipe from docs/providers.md: the message on standard input, the mailbox mime URL as argument.',
     'mailrun   unix  -       n       n       -       -       pipe',
-    `  flags=R user=nobody argv=${process.execPath} ${deliver} ${options.mimeUrl}`,
+    `  flags=R user=nobody argv=${process.execPath} ${deliver} ${'mimeUrl' in options ? options.mimeUrl : 'unused'}`,
+    'lmtp      unix  -       -       n       -       -       lmtp',
     ''
   ].join('\n'))
   const postfix = async (...args: string[]): Promise<void> => { await run('/usr/sbin/postfix', ['-c', conf, ...args]) }
