@@ -40,6 +40,10 @@ async function commandDatabase (t: Test): Promise<{ env: Record<string, string>,
   }
 }
 
+// One database for the file: migrate creates its schema, admin-key rotate then works on it (an
+// embedded database's first creation costs seconds; doing it once keeps the file quick).
+const shared = await commandDatabase(t)
+
 t.test('help lists every command; an unknown one is refused in one line', async (t) => {
   const help = await runCli(['help'], {})
   t.equal(help.code, 0)
@@ -53,7 +57,7 @@ t.test('help lists every command; an unknown one is refused in one line', async 
 })
 
 t.test('migrate applies the migrations once, and refuses a data directory another process holds', async (t) => {
-  const { env } = await commandDatabase(t)
+  const { env } = shared
   const first = await runCli(['migrate'], env)
   t.equal(first.code, 0, first.stderr)
   t.match(first.stdout, /: applied \d{8}T\d{4}-initial-data-model, /)
@@ -70,7 +74,7 @@ t.test('migrate applies the migrations once, and refuses a data directory anothe
 })
 
 t.test('admin-key rotate: the new key works, the old one and its console sessions stop', async (t) => {
-  const { env, withData } = await commandDatabase(t)
+  const { env, withData } = shared
   const old = await withData(async (db) => {
     await migrateToLatest(db)
     const key = await ensureAdminKey(db, undefined)

@@ -21,6 +21,10 @@ function runQueue (t: Test, app: FastifyInstance, everyMs = 200): void {
   t.teardown(async () => { state.stopped = true; await loop })
 }
 
+// The three scenarios below are independent (each its own simulator and database) and mostly wait
+// on real time (15 s and 60 s starts): they run side by side, buffered, not one after another.
+t.jobs = 3
+
 const jobsFor = (sim: OrchestratorSimulator, launchId: string) => sim.jobs.filter((j) => j.Reference === launchId)
 const itemsFor = (sim: OrchestratorSimulator, launchId: string) => sim.queueItems.filter((q) => q.Reference === launchId)
 
@@ -31,7 +35,7 @@ async function launched (app: FastifyInstance, id: string, ms: number) {
   }, ms)
 }
 
-t.test(`a slow StartJobs starts one job at 15 s and 60 s, with the default time limits, on ${testDatabaseKind}`, async (t) => {
+t.test(`a slow StartJobs starts one job at 15 s and 60 s, with the default time limits, on ${testDatabaseKind}`, { buffered: true }, async (t) => {
   const sim = await startOrchestratorSimulator({ processes: ['MonthlyReport'] })
   t.teardown(sim.close)
   const { app } = await buildTestApp(t, { env: { MAILRUN_LAUNCH_DEADLINE_MS: '400' } })
@@ -54,7 +58,7 @@ t.test(`a slow StartJobs starts one job at 15 s and 60 s, with the default time 
   t.equal(sim.requests.filter((r) => r.path.endsWith('StartJobs')).length, 2, 'StartJobs was sent once per launch')
 })
 
-t.test(`a start answered after the client gave up is found, not repeated, on ${testDatabaseKind}`, async (t) => {
+t.test(`a start answered after the client gave up is found, not repeated, on ${testDatabaseKind}`, { buffered: true }, async (t) => {
   const sim = await startOrchestratorSimulator({ processes: ['MonthlyReport'], queues: ['Invoices'] })
   t.teardown(sim.close)
   const { app } = await buildTestApp(t, { env: { MAILRUN_LAUNCH_DEADLINE_MS: '300', MAILRUN_START_TIMEOUT_MS: '800', MAILRUN_LAUNCH_QUIET_MS: '5000' } })
@@ -102,7 +106,7 @@ t.test(`a start answered after the client gave up is found, not repeated, on ${t
   })
 })
 
-t.test(`two mailrun workers on one database and a 15 s StartJobs: one job, on ${testDatabaseKind}`, async (t) => {
+t.test(`two mailrun workers on one database and a 15 s StartJobs: one job, on ${testDatabaseKind}`, { buffered: true }, async (t) => {
   const sim = await startOrchestratorSimulator({ processes: ['MonthlyReport'] })
   t.teardown(sim.close)
   const first = await buildTestApp(t, { env: { MAILRUN_LAUNCH_DEADLINE_MS: '400', MAILRUN_LAUNCH_CLAIM_MS: '3000' } })
