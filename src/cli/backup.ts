@@ -1,11 +1,9 @@
 import { existsSync } from 'node:fs'
 import { readFile, rename, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { lockDataDir } from '../db/data-dir-lock.js'
-import { DataDirLocked } from '../db/data-dir-lock.js'
 import { pendingMigrations } from '../db/migrate.js'
 import { openDatabase } from '../db/database.js'
-import { CommandError, configFrom } from './database.js'
+import { CommandError, configFrom, lockEmbedded } from './database.js'
 
 // Backups of the embedded database: PGlite's own dump of its data directory (a gzipped tar), taken
 // with mailrun stopped so the copy is consistent. PostgreSQL has pg_dump for that, which knows more
@@ -14,13 +12,7 @@ import { CommandError, configFrom } from './database.js'
 const POSTGRES_HINT = 'DATABASE_URL is set: back PostgreSQL up with its own tools — pg_dump -Fc "$DATABASE_URL" > mailrun.dump, restored with pg_restore --clean -d "$DATABASE_URL" mailrun.dump (docs/operating.md, "Backups")'
 
 async function locked<T> (dataDir: string, work: () => Promise<T>): Promise<T> {
-  let lock
-  try {
-    lock = await lockDataDir(dataDir)
-  } catch (error) {
-    if (error instanceof DataDirLocked) throw new CommandError(error.message)
-    throw error
-  }
+  const lock = await lockEmbedded(dataDir)
   try {
     return await work()
   } finally {

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, type Config } from '../config.js'
-import { DataDirLocked, lockDataDir } from '../db/data-dir-lock.js'
+import { DataDirLocked, lockDataDir, type DataDirLock } from '../db/data-dir-lock.js'
 import { openConfiguredDatabase, type DatabaseHandle } from '../db/database.js'
 
 /** A problem the operator can fix: printed as it is, no stack trace, exit status 1. */
@@ -14,20 +14,22 @@ export function configFrom (env: NodeJS.ProcessEnv): Config {
   }
 }
 
+/** The embedded data directory, locked for this command; held by a running mailrun, a CommandError naming it. */
+export async function lockEmbedded (dataDir: string): Promise<DataDirLock> {
+  try {
+    return await lockDataDir(dataDir)
+  } catch (error) {
+    if (error instanceof DataDirLocked) throw new CommandError(error.message)
+    throw error
+  }
+}
+
 /**
  * Runs `work` on the configured database. The embedded database is locked for the duration: it
  * must not be changed under a running mailrun, and PGlite cannot be opened by two processes.
  */
 export async function withDatabase<T> (config: Config, work: (database: DatabaseHandle) => Promise<T>): Promise<T> {
-  let lock: Awaited<ReturnType<typeof lockDataDir>> | null = null
-  if (config.databaseUrl === undefined) {
-    try {
-      lock = await lockDataDir(config.dataDir)
-    } catch (error) {
-      if (error instanceof DataDirLocked) throw new CommandError(error.message)
-      throw error
-    }
-  }
+  const lock = config.databaseUrl === undefined ? await lockEmbedded(config.dataDir) : null
   try {
     let database: DatabaseHandle
     try {

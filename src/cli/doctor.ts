@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { withTimeout } from '../async/with-timeout.js'
 import type { Config } from '../config.js'
 import { createSecretBox, type SecretBox } from '../crypto/secret-box.js'
 import { loadSecretKey } from '../crypto/secret-key.js'
@@ -45,15 +46,7 @@ const message = (error: unknown): string => {
   return e.code !== undefined && !text.includes(e.code) ? `${text} (${e.code})` : text
 }
 
-async function withTimeout<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`no answer within ${ms / 1000} s while ${what}`)) }, ms) })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
+const noAnswer = (ms: number, what: string) => () => new Error(`no answer within ${ms / 1000} s while ${what}`)
 
 async function checkSecretKey (config: Config, r: Report): Promise<SecretBox | null> {
   if (config.secretKey !== undefined) { r.line('ok', 'secret key', 'MAILRUN_SECRET_KEY is set'); return createSecretBox(config.secretKey) }
@@ -93,7 +86,7 @@ async function checkImap (config: Config, secrets: SecretBox, settings: ImapSett
   const client = new ImapFlow(await imapConnectOptions(config.outboundDeny, settings, passwordEnc !== null ? secrets.open(passwordEnc) : ''))
   client.on('error', () => {})
   try {
-    await withTimeout(client.connect(), 30_000, `connecting to ${settings.host}:${settings.port}`)
+    await withTimeout(client.connect(), 30_000, noAnswer(30_000, `connecting to ${settings.host}:${settings.port}`))
     const folders = await client.list()
     return `logged in to ${settings.host}:${settings.port} as ${settings.user}; ${folders.length} folders`
   } finally {
@@ -106,7 +99,7 @@ async function checkSmtp (config: Config, secrets: SecretBox, smtp: SmtpSettings
   const { default: nodemailer } = await import('nodemailer')
   const transport = nodemailer.createTransport(options as Parameters<typeof nodemailer.createTransport>[0])
   try {
-    await withTimeout(transport.verify(), 30_000, 'talking to the SMTP server')
+    await withTimeout(transport.verify(), 30_000, noAnswer(30_000, 'talking to the SMTP server'))
     return smtp !== null ? `${smtp.host}:${smtp.port} accepted the connection${smtp.user !== null ? ` and the login of ${smtp.user}` : ''}` : 'the MAILRUN_SMTP_URL server accepted the connection'
   } finally {
     transport.close()

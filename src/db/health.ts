@@ -1,20 +1,13 @@
 import { sql, type Kysely } from 'kysely'
+import { withTimeout } from '../async/with-timeout.js'
 import { pendingMigrations } from './migrate.js'
 
 export type DatabaseHealth = { ok: true } | { ok: false, reason: string }
 
-function withTimeout<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`${what} did not answer within ${ms} ms`)) }, ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => { clearTimeout(timer) })
-}
-
 /** Is the database answering, with every migration this code knows applied? */
 export async function checkDatabase (db: Kysely<any>, timeoutMs = 3000): Promise<DatabaseHealth> {
   try {
-    await withTimeout(sql`select 1`.execute(db), timeoutMs, 'the database')
+    await withTimeout(sql`select 1`.execute(db), timeoutMs, () => new Error(`the database did not answer within ${timeoutMs} ms`))
   } catch (error) {
     const code = (error as { code?: string }).code
     const detail = code ?? (error instanceof Error ? error.message : String(error))

@@ -10,6 +10,7 @@ import type { Receiver } from '../pipeline/receive.js'
 import { holdLeases, releaseLease } from './lease.js'
 import { foldersToSweep, sweepFolder, type Cursors } from './sweep-folder.js'
 import { imapConnectOptions } from './connect-options.js'
+import { withTimeout as within } from '../async/with-timeout.js'
 
 // The safety net behind push delivery: every active mailbox with IMAP settings is watched by one
 // replica (a lease in Postgres), INBOX with IDLE for near-instant pickup, and every folder that can
@@ -49,10 +50,8 @@ export function reconnectDelay (failures: number, auth: boolean, random = Math.r
   return Math.round(ceiling / 2 + random() * ceiling / 2)
 }
 
-function withTimeout<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  return Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`${what} took longer than ${ms} ms`)) }, ms) })])
-    .finally(() => { clearTimeout(timer) })
+async function withTimeout<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return await within(promise, ms, () => new Error(`${what} took longer than ${ms} ms`))
 }
 
 interface Worker { stop: () => Promise<void>, lastSweepAt: number }

@@ -1,11 +1,8 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
-import { repoRoot } from './process.js'
+import { inherited, repoRoot } from './process.js'
 
 export interface CliResult { code: number | null, stdout: string, stderr: string }
-
-// The variables a developer's shell may carry that would change what the command does.
-const inherited = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'NODE_OPTIONS']
 
 /** Runs `mailrun <args>` as an operator would (bin/mailrun.js), with exactly this environment. */
 export async function runCli (args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<CliResult> {

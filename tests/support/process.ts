@@ -13,7 +13,7 @@ export interface RunningProcess {
 }
 
 // The variables a developer's shell may carry that would change what the child does.
-const inherited = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'NODE_OPTIONS']
+export const inherited = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'NODE_OPTIONS']
 
 /** Starts mailrun's server as `npm start` does (TypeScript through tsx instead of a build). */
 export function startServer (env: Record<string, string>): RunningProcess {
