@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { withTimeout } from '../async/with-timeout.js'
 import type { Config } from '../config.js'
 import { createSecretBox, type SecretBox } from '../crypto/secret-box.js'
 import { loadSecretKey } from '../crypto/secret-key.js'
@@ -8,11 +7,11 @@ import { DataDirLocked, lockDataDir } from '../db/data-dir-lock.js'
 import { openConfiguredDatabase, type DatabaseHandle } from '../db/database.js'
 import { pendingMigrations } from '../db/migrate.js'
 import type { ImapSettings, SmtpSettings } from '../db/schema.js'
-import { imapConnectOptions } from '../imap/connect-options.js'
+import { checkMailbox } from '../mail-auth/mailbox-check.js'
+import { createMailTokens } from '../mail-auth/mail-tokens.js'
 import { outboundDispatcher } from '../net/outbound-dispatcher.js'
 import { resolverOn } from '../net/outbound-guard.js'
 import { PUBLIC_URL_WARNINGS, publicUrlProblems } from '../net/public-url.js'
-import { smtpTransportOptions } from '../notify/mailer.js'
 import { checkConnection } from '../orchestrator/connection-test.js'
 import { loadConnection } from '../orchestrator/connection.js'
 import { createOrchestratorRegistry } from '../orchestrator/registry.js'
@@ -45,8 +44,6 @@ const message = (error: unknown): string => {
   const text = e.responseText ?? e.response ?? e.message ?? String(error)
   return e.code !== undefined && !text.includes(e.code) ? `${text} (${e.code})` : text
 }
-
-const noAnswer = (ms: number, what: string) => () => new Error(`no answer within ${ms / 1000} s while ${what}`)
 
 async function checkSecretKey (config: Config, r: Report): Promise<SecretBox | null> {
   if (config.secretKey !== undefined) { r.line('ok', 'secret key', 'MAILRUN_SECRET_KEY is set'); return createSecretBox(config.secretKey) }
@@ -81,37 +78,14 @@ async function checkDns (config: Config, domains: string[], r: Report): Promise<
   }
 }
 
-async function checkImap (config: Config, secrets: SecretBox, settings: ImapSettings, passwordEnc: string | null): Promise<string> {
-  const { ImapFlow } = await import('imapflow')
-  const client = new ImapFlow(await imapConnectOptions(config.outboundDeny, settings, passwordEnc !== null ? secrets.open(passwordEnc) : ''))
-  client.on('error', () => {})
-  try {
-    await withTimeout(client.connect(), 30_000, noAnswer(30_000, `connecting to ${settings.host}:${settings.port}`))
-    const folders = await client.list()
-    return `logged in to ${settings.host}:${settings.port} as ${settings.user}; ${folders.length} folders`
-  } finally {
-    await client.logout().catch(() => { client.close() })
-  }
-}
-
-async function checkSmtp (config: Config, secrets: SecretBox, smtp: SmtpSettings | null, passwordEnc: string | null): Promise<string> {
-  const options = await smtpTransportOptions({ secrets, deny: config.outboundDeny, defaultSmtpUrl: config.smtpUrl }, smtp, passwordEnc)
-  const { default: nodemailer } = await import('nodemailer')
-  const transport = nodemailer.createTransport(options as Parameters<typeof nodemailer.createTransport>[0])
-  try {
-    await withTimeout(transport.verify(), 30_000, noAnswer(30_000, 'talking to the SMTP server'))
-    return smtp !== null ? `${smtp.host}:${smtp.port} accepted the connection${smtp.user !== null ? ` and the login of ${smtp.user}` : ''}` : 'the MAILRUN_SMTP_URL server accepted the connection'
-  } finally {
-    transport.close()
-  }
-}
-
 async function checkTenants (config: Config, database: DatabaseHandle, secrets: SecretBox, r: Report): Promise<void> {
   const { db } = database
   const tenants = await db.selectFrom('tenants').select(['id', 'name']).orderBy('name').execute()
   if (tenants.length === 0) { r.line('warn', 'tenants', 'none yet: create one with POST /api/v1/tenants (README, "Try it yourself")'); return }
   const dispatcher = outboundDispatcher(config.outboundDeny)
   const registry = createOrchestratorRegistry({ dispatcher, deny: config.outboundDeny, timeoutMs: config.orchestratorTimeoutMs })
+  // Tokens obtained here are not kept; a rotated refresh token is stored as mailrun would.
+  const checkDeps = { tokens: createMailTokens({ db, secrets, http: { dispatcher, deny: config.outboundDeny } }), deny: config.outboundDeny, defaultSmtpUrl: config.smtpUrl }
   try {
     for (const tenant of tenants) {
       process.stdout.write(`tenant "${tenant.name}" (${tenant.id})\n`)
@@ -128,25 +102,16 @@ async function checkTenants (config: Config, database: DatabaseHandle, secrets: 
         const result = await checkConnection(registry.clientFor(connection))
         for (const step of result.steps) t.line(step.ok ? 'ok' : 'fail', `Orchestrator ${step.step}`, step.detail)
       }
-      const mailboxes = await db.selectFrom('mailboxes').select(['address', 'active', 'imap', 'imap_password_enc', 'smtp', 'smtp_password_enc']).where('tenant_id', '=', tenant.id).orderBy('address').execute()
+      const mailboxes = await db.selectFrom('mailboxes').select(['id', 'address', 'active', 'imap', 'imap_password_enc', 'smtp', 'smtp_password_enc']).where('tenant_id', '=', tenant.id).orderBy('address').execute()
       if (mailboxes.length === 0) t.line('warn', 'mailboxes', 'none yet: POST /api/v1/mailboxes')
       for (const mailbox of mailboxes) {
         if (!mailbox.active) { t.line('ok', `mailbox ${mailbox.address}`, 'inactive, not checked'); continue }
-        if (mailbox.imap !== null) {
-          try {
-            t.line('ok', `mailbox ${mailbox.address} IMAP`, await checkImap(config, secrets, mailbox.imap as ImapSettings, mailbox.imap_password_enc))
-          } catch (error) {
-            t.line('fail', `mailbox ${mailbox.address} IMAP`, `${message(error)}. Check the host, port, tls and the app password (docs/providers.md, "IMAP").`)
-          }
-        }
-        if (mailbox.smtp === null && config.smtpUrl === undefined) {
-          t.line('warn', `mailbox ${mailbox.address} SMTP`, 'no SMTP server for replies: senders get no answer. Set smtp on the mailbox, or MAILRUN_SMTP_URL')
-          continue
-        }
-        try {
-          t.line('ok', `mailbox ${mailbox.address} SMTP`, await checkSmtp(config, secrets, mailbox.smtp as SmtpSettings | null, mailbox.smtp_password_enc))
-        } catch (error) {
-          t.line('fail', `mailbox ${mailbox.address} SMTP`, `${message(error)}. Replies cannot be sent: check the SMTP settings${mailbox.smtp === null ? ' (MAILRUN_SMTP_URL)' : ''}.`)
+        const result = await checkMailbox(checkDeps, { ...mailbox, imap: mailbox.imap as ImapSettings | null, smtp: mailbox.smtp as SmtpSettings | null })
+        for (const step of result.steps) {
+          // No SMTP server at all is a warning here: mail is still received and launched.
+          const mark = step.ok ? 'ok' : step.step === 'smtp' ? 'warn' : 'fail'
+          if (step.step === 'imap' && step.ok) continue
+          t.line(mark, `mailbox ${mailbox.address} ${step.step.replace(/ login$/, '').replace(/^imap|^smtp/, (w) => w.toUpperCase())}`, step.detail)
         }
       }
     }

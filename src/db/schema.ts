@@ -49,12 +49,31 @@ export interface OrchestratorConnectionsTable {
   updated_at: UpdatedAt
 }
 
+/**
+ * How mailrun signs in to a mailbox's IMAP or SMTP server; the secret of each kind is sealed in
+ * the `*_password_enc` column (the password itself, or for the OAuth2 kinds a sealed JSON
+ * `SealedOAuthSecret`). Settings saved before OAuth2 existed have no `auth`: a password.
+ */
+export type MailAuth =
+  | { kind: 'password' }
+  /** Client credentials at the Microsoft identity platform; `x5t` set when signing in with a certificate. */
+  | { kind: 'microsoft', tenantId: string, clientId: string, authority: string, x5t: string | null, thumbprint: string | null }
+  /** A service account with domain-wide delegation: a signed JWT assertion with `sub` = the user. */
+  | { kind: 'google', clientEmail: string, tokenUri: string, privateKeyId: string | null }
+  /** A refresh token at any OAuth2 token endpoint; rotated refresh tokens are sealed back. */
+  | { kind: 'oauth_refresh', tokenUrl: string, clientId: string, scope: string | null, hasClientSecret: boolean }
+  /** SMTP only: the IMAP settings' sign-in and its tokens. */
+  | { kind: 'same_as_imap' }
+
+export interface SealedOAuthSecret { clientSecret?: string, privateKey?: string, refreshToken?: string }
+
 export interface ImapSettings {
   host: string
   port: number
   tls: boolean
   user: string
   folders: string[]
+  auth?: MailAuth
 }
 
 export interface SmtpSettings {
@@ -63,6 +82,7 @@ export interface SmtpSettings {
   tls: boolean
   user: string | null
   fromName: string | null
+  auth?: MailAuth
 }
 
 export interface MailboxesTable {

@@ -3,8 +3,9 @@ import { hostname } from 'node:os'
 import type { ImapFlow } from 'imapflow'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
-import type { SecretBox } from '../crypto/secret-box.js'
-import type { Database, ImapSettings } from '../db/schema.js'
+import type { Database, ImapSettings, SmtpSettings } from '../db/schema.js'
+import { MailTokenError } from '../mail-auth/token-endpoint.js'
+import type { MailCredential, MailTokens } from '../mail-auth/mail-tokens.js'
 import type { OutboundDeny } from '../net/outbound-guard.js'
 import type { Receiver } from '../pipeline/receive.js'
 import { holdLeases, releaseLease } from './lease.js'
@@ -19,8 +20,8 @@ import { withTimeout as within } from '../async/with-timeout.js'
 
 export interface SweeperDeps {
   db: Kysely<Database>
-  secrets: SecretBox
   receiver: Receiver
+  tokens: MailTokens
   logger: Logger
   deny: OutboundDeny
   intervalMs: number
@@ -54,6 +55,17 @@ async function withTimeout<T> (promise: Promise<T>, ms: number, what: string): P
   return await within(promise, ms, () => new Error(`${what} took longer than ${ms} ms`))
 }
 
+/** What the mailbox's IMAP status says about a failed session, and whether it was the sign-in. */
+export function imapFailure (error: unknown, credential: MailCredential | null): { text: string, auth: boolean } {
+  if (error instanceof MailTokenError) return { text: `IMAP sign-in: no access token: ${error.message}`, auth: error.refused }
+  const e = error as { authenticationFailed?: boolean, responseText?: string, response?: string, message?: string, code?: string }
+  if (e.authenticationFailed !== true) return { text: `IMAP: ${e.message ?? String(error)}${e.code !== undefined ? ` (${e.code})` : ''}`, auth: false }
+  const said = e.responseText ?? e.response ?? e.message ?? 'authentication failed'
+  return credential !== null && 'accessToken' in credential
+    ? { text: `IMAP login with an access token failed: ${said}; the token was issued, so check that the application may open this mailbox (docs/providers.md)`, auth: true }
+    : { text: `IMAP login failed: ${said}; check the user and app password`, auth: true }
+}
+
 interface Worker { stop: () => Promise<void>, lastSweepAt: number }
 
 export function createSweeper (deps: SweeperDeps): Sweeper {
@@ -73,7 +85,7 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
     // Flags in an object: callbacks (IMAP events, stop) change them while the loops wait.
     const state = { stopped: false }
     let wake: (() => void) | null = null
-    const connection: { client: ImapFlow | null } = { client: null }
+    const connection: { client: ImapFlow | null, credential: MailCredential | null } = { client: null, credential: null }
     const worker: Worker = { stop: async () => {}, lastSweepAt: Date.now() }
     const sleep = async (ms: number): Promise<void> => await new Promise<void>((resolve) => {
       const timer = setTimeout(() => { wake = null; resolve() }, ms)
@@ -81,11 +93,12 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
     })
 
     const session = async (): Promise<void> => {
-      const row = await db.selectFrom('mailboxes').select(['id', 'tenant_id', 'address', 'active', 'sender_auth', 'trusted_authserv_id', 'imap', 'imap_password_enc', 'imap_configured_at'])
+      const row = await db.selectFrom('mailboxes').select(['id', 'tenant_id', 'address', 'active', 'sender_auth', 'trusted_authserv_id', 'imap', 'imap_password_enc', 'imap_configured_at', 'smtp', 'smtp_password_enc'])
         .where('id', '=', mailboxId).executeTakeFirst()
       if (row === undefined || !row.active || row.imap === null) { state.stopped = true; return }
       const settings = row.imap as ImapSettings
-      const options = await imapConnectOptions(deps.deny, settings, row.imap_password_enc !== null ? deps.secrets.open(row.imap_password_enc) : '')
+      connection.credential = await deps.tokens.credential({ ...row, imap: settings, smtp: row.smtp as SmtpSettings | null }, 'imap')
+      const options = await imapConnectOptions(deps.deny, settings, connection.credential)
       const mailbox = { id: row.id, tenantId: row.tenant_id, address: row.address, active: row.active, senderAuth: row.sender_auth, trustedAuthservId: row.trusted_authserv_id }
       const ctx = { db, receiver: deps.receiver, mailbox, notBefore: new Date((row.imap_configured_at ?? new Date()).getTime() - deps.lookbackMs) }
       // Loaded with the first IMAP mailbox: an instance fed only by push never carries it.
@@ -139,12 +152,15 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
           await session()
           failures = 0
         } catch (error) {
-          const e = error as { authenticationFailed?: boolean, responseText?: string, message?: string, code?: string }
-          auth = e.authenticationFailed === true
           failures++
-          const reason = auth ? `IMAP login failed: ${e.responseText ?? e.message ?? 'authentication failed'}; check the user and app password` : `IMAP: ${e.message ?? String(error)}${e.code !== undefined ? ` (${e.code})` : ''}`
-          logger.warn({ mailbox: mailboxId, failures, reason }, 'IMAP session ended')
-          await recordError(mailboxId, reason).catch(() => {})
+          const reason = imapFailure(error, connection.credential)
+          auth = reason.auth
+          if (reason.auth && connection.credential !== null && 'accessToken' in connection.credential) {
+            // Refused tokens are not reused: the next attempt asks the token endpoint again.
+            deps.tokens.invalidate(mailboxId, connection.credential.accessToken)
+          }
+          logger.warn({ mailbox: mailboxId, failures, reason: reason.text }, 'IMAP session ended')
+          await recordError(mailboxId, reason.text).catch(() => {})
         } finally {
           const c = connection.client
           connection.client = null

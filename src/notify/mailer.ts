@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto'
 import { sql, type Kysely } from 'kysely'
 import type { Transporter } from 'nodemailer'
 import type { Logger } from 'pino'
-import type { SecretBox } from '../crypto/secret-box.js'
-import type { Database, SmtpSettings } from '../db/schema.js'
+import type { Database, ImapSettings, SmtpSettings } from '../db/schema.js'
+import { MailTokenError } from '../mail-auth/token-endpoint.js'
+import type { MailCredential, MailTokens } from '../mail-auth/mail-tokens.js'
 import { resolveAllowed, type OutboundDeny } from '../net/outbound-guard.js'
 
 // Sends the outbox. Every SMTP fault (4xx, 5xx, refused connection) is retried with backoff until
@@ -11,8 +12,8 @@ import { resolveAllowed, type OutboundDeny } from '../net/outbound-guard.js'
 
 export interface MailerDeps {
   db: Kysely<Database>
-  secrets: SecretBox
   logger: Logger
+  tokens: MailTokens
   deny: OutboundDeny
   defaultSmtpUrl: string | undefined
 }
@@ -25,6 +26,16 @@ export interface Mailer {
 
 const CLAIM_MS = 5 * 60_000
 
+/** A reply's last_error: the token endpoint's or the SMTP server's own words, and what to check. */
+function smtpFailure (error: unknown, credential: MailCredential | null): string {
+  if (error instanceof MailTokenError) return `SMTP sign-in: no access token: ${error.message}`
+  const message = error instanceof Error ? error.message : String(error)
+  if (credential !== null && 'accessToken' in credential && (error as { responseCode?: number }).responseCode === 535) {
+    return `SMTP login with an access token failed: ${message}; the token was issued, so check that the application may send as this mailbox (docs/providers.md)`
+  }
+  return message
+}
+
 export function retryDelayMs (attempts: number): number {
   return Math.min(30 * 60_000, 30_000 * 2 ** Math.max(0, attempts - 1))
 }
@@ -32,9 +43,9 @@ export function retryDelayMs (attempts: number): number {
 /**
  * The SMTP server replies of a mailbox go through: its own `smtp` settings (the tenant typed the
  * host, so it is checked against the deny list again, after DNS), else MAILRUN_SMTP_URL.
- * Used by the mailer and by `mailrun doctor`.
+ * Used by the mailer, the mailbox test and `mailrun doctor`.
  */
-export async function smtpTransportOptions (deps: Pick<MailerDeps, 'secrets' | 'deny' | 'defaultSmtpUrl'>, smtp: SmtpSettings | null, passwordEnc: string | null): Promise<string | Record<string, unknown>> {
+export async function smtpTransportOptions (deps: Pick<MailerDeps, 'deny' | 'defaultSmtpUrl'>, smtp: SmtpSettings | null, credential: MailCredential | null): Promise<string | Record<string, unknown>> {
   if (smtp !== null) {
     const [target] = await resolveAllowed(deps.deny, smtp.host)
     return {
@@ -42,7 +53,7 @@ export async function smtpTransportOptions (deps: Pick<MailerDeps, 'secrets' | '
       port: smtp.port,
       secure: smtp.tls,
       tls: { servername: smtp.host },
-      ...(smtp.user !== null ? { auth: { user: smtp.user, pass: passwordEnc !== null ? deps.secrets.open(passwordEnc) : '' } } : {}),
+      ...(credential === null ? {} : { auth: 'accessToken' in credential ? { type: 'OAuth2', user: credential.user, accessToken: credential.accessToken } : { user: credential.user, pass: credential.pass } }),
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
       socketTimeout: 30_000
@@ -52,24 +63,32 @@ export async function smtpTransportOptions (deps: Pick<MailerDeps, 'secrets' | '
   throw new Error('no SMTP server for replies: set smtp on the mailbox or MAILRUN_SMTP_URL')
 }
 
+/** Whether the mailbox's SMTP settings sign in at all (no user and no borrowed sign-in: they do not). */
+export function smtpSignsIn (smtp: SmtpSettings | null): boolean {
+  return smtp !== null && (smtp.user !== null || smtp.auth?.kind === 'same_as_imap')
+}
+
 export function createMailer (deps: MailerDeps): Mailer {
   const { db } = deps
   const transports = new Map<string, Transporter>()
 
-  async function transportFor (mailboxId: string | null): Promise<{ transport: Transporter, from: { name: string, address: string } }> {
-    const mailbox = mailboxId === null ? undefined : await db.selectFrom('mailboxes').select(['address', 'smtp', 'smtp_password_enc']).where('id', '=', mailboxId).executeTakeFirst()
-    if (mailbox === undefined) throw new Error('the mailbox of this reply no longer exists')
+  async function transportFor (mailboxId: string | null): Promise<{ transport: Transporter, from: { name: string, address: string }, credential: MailCredential | null }> {
+    const mailbox = mailboxId === null ? undefined : await db.selectFrom('mailboxes').select(['id', 'address', 'imap', 'imap_password_enc', 'smtp', 'smtp_password_enc']).where('id', '=', mailboxId).executeTakeFirst()
+    if (mailbox === undefined || mailboxId === null) throw new Error('the mailbox of this reply no longer exists')
     const smtp = mailbox.smtp as SmtpSettings | null
-    const options = await smtpTransportOptions(deps, smtp, mailbox.smtp_password_enc)
-    const key = createHash('sha256').update(JSON.stringify([mailboxId, options])).digest('hex')
+    const credential = smtpSignsIn(smtp) ? await deps.tokens.credential({ ...mailbox, imap: mailbox.imap as ImapSettings | null, smtp }, 'smtp') : null
+    const options = await smtpTransportOptions(deps, smtp, credential)
+    const key = `${mailboxId}:${createHash('sha256').update(JSON.stringify(options)).digest('hex')}`
     let transport = transports.get(key)
     if (transport === undefined) {
+      // A new token or changed settings: the mailbox's older transports are done with.
+      for (const [k, old] of transports) if (k.startsWith(`${mailboxId}:`)) { old.close(); transports.delete(k) }
       // Loaded on the first reply, not at start: an idle instance does not carry it.
       const { default: nodemailer } = await import('nodemailer')
       transport = nodemailer.createTransport(options as Parameters<typeof nodemailer.createTransport>[0])
       transports.set(key, transport)
     }
-    return { transport, from: { name: smtp?.fromName ?? 'mailrun', address: mailbox.address } }
+    return { transport, from: { name: smtp?.fromName ?? 'mailrun', address: mailbox.address }, credential }
   }
 
   return {
@@ -85,8 +104,11 @@ export function createMailer (deps: MailerDeps): Mailer {
       })
       let sent = 0
       for (const row of due) {
+        let credential: MailCredential | null = null
         try {
-          const { transport, from } = await transportFor(row.mailbox_id)
+          const target = await transportFor(row.mailbox_id)
+          const { transport, from } = target
+          credential = target.credential
           const headers = row.headers
           await transport.sendMail({
             from,
@@ -101,7 +123,8 @@ export function createMailer (deps: MailerDeps): Mailer {
           await db.updateTable('notifications').set({ state: 'sent', sent_at: new Date(), attempts: row.attempts + 1, last_error: null }).where('id', '=', row.id).execute()
           sent++
         } catch (error) {
-          const message = error instanceof Error ? error.message : String(error)
+          const message = smtpFailure(error, credential)
+          if (credential !== null && 'accessToken' in credential && (error as { responseCode?: number }).responseCode === 535 && row.mailbox_id !== null) deps.tokens.invalidate(row.mailbox_id, credential.accessToken)
           const attempts = row.attempts + 1
           const givingUp = Date.now() + retryDelayMs(attempts) > row.give_up_at.getTime()
           await db.updateTable('notifications').set({

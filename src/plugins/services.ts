@@ -11,6 +11,7 @@ import type { SecretBox } from '../crypto/secret-box.js'
 import { createMetrics, type Metrics } from '../metrics.js'
 import { createJobTracker, type OutcomeDeps } from '../launch/job-tracker.js'
 import { createMailer, type Mailer } from '../notify/mailer.js'
+import { createMailTokens, type MailTokens } from '../mail-auth/mail-tokens.js'
 import { createSweeper, type Sweeper } from '../imap/sweeper.js'
 import { createLaunchService, type LaunchService } from '../launch/launch-service.js'
 import { createReceiver, type Receiver } from '../pipeline/receive.js'
@@ -37,6 +38,7 @@ declare module 'fastify' {
     launches: LaunchService
     jobs: { pollDue: (limit?: number) => Promise<number> }
     mailer: Mailer
+    mailTokens: MailTokens
     outcomeDeps: OutcomeDeps
     sweeper: Sweeper
     failures: FailureLimiter
@@ -77,7 +79,9 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   const resolver = deps.dnsResolver ?? resolverFor(deps.config.dnsServers)
   const logger = app.log as unknown as Logger
   const orchestrator = app.orchestrator
-  const mailer = createMailer({ db: deps.database.db, secrets: deps.secrets, logger, deny: deps.config.outboundDeny, defaultSmtpUrl: deps.config.smtpUrl })
+  const mailTokens = createMailTokens({ db: deps.database.db, secrets: deps.secrets, http: { dispatcher, deny: deps.config.outboundDeny }, logger })
+  app.decorate('mailTokens', mailTokens)
+  const mailer = createMailer({ db: deps.database.db, logger, tokens: mailTokens, deny: deps.config.outboundDeny, defaultSmtpUrl: deps.config.smtpUrl })
   app.decorate('mailer', mailer)
   app.addHook('onClose', async () => { mailer.close() })
   // A queued reply is sent right away; the background pass retries what fails. A reply queued
@@ -109,7 +113,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
     onReplyQueued
   })
   app.decorate('launches', launches)
-  app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, launcher: launches }))
+  app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, mailTokens, launcher: launches }))
   app.decorate('outcomeDeps', { db: deps.database.db, replies, metrics: appMetrics, onReplyQueued })
   app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, metrics: appMetrics, replies, onReplyQueued }))
   const spool = deps.database.kind === 'pglite' && deps.database.dataDir !== undefined ? createRawSpool(path.join(deps.database.dataDir, 'spool')) : undefined
@@ -126,7 +130,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   })
   app.decorate('receiver', receiver)
   const sweeper = createSweeper({
-    db: deps.database.db, secrets: deps.secrets, receiver, logger, deny: deps.config.outboundDeny, intervalMs: deps.config.sweepIntervalMs, lookbackMs: deps.config.imapLookbackMs
+    db: deps.database.db, receiver, tokens: mailTokens, logger, deny: deps.config.outboundDeny, intervalMs: deps.config.sweepIntervalMs, lookbackMs: deps.config.imapLookbackMs
   })
   app.decorate('sweeper', sweeper)
   // eslint-disable-next-line no-new

@@ -3,6 +3,7 @@ import type { Config } from '../config.js'
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { CursorScope } from '../db/pagination.js'
 import type { Database } from '../db/schema.js'
+import type { MailTokens } from '../mail-auth/mail-tokens.js'
 import type { OrchestratorRegistry } from '../orchestrator/registry.js'
 
 // What every resource module needs. The JSON API and the console call the same resource
@@ -11,8 +12,9 @@ import type { OrchestratorRegistry } from '../orchestrator/registry.js'
 export interface ResourceDeps {
   db: Kysely<Database>
   secrets: SecretBox
-  config: Pick<Config, 'publicUrl' | 'outboundDeny' | 'adminKey'>
+  config: Pick<Config, 'publicUrl' | 'outboundDeny' | 'adminKey' | 'smtpUrl'>
   orchestrator: OrchestratorRegistry
+  mailTokens: MailTokens
 }
 
 /** A page request: how many, and the nextCursor of the previous page of the same list. */

@@ -3,7 +3,8 @@ import type { Insertable, Selectable, Updateable } from 'kysely'
 import { ingressUrls, newIngressToken } from '../admin/ingress-token.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { newestFirst } from '../db/pagination.js'
-import type { ImapSettings, MailboxesTable, SmtpSettings } from '../db/schema.js'
+import type { ImapSettings, MailAuth, MailboxesTable, SmtpSettings } from '../db/schema.js'
+import { checkMailbox, type MailboxCheck } from '../mail-auth/mailbox-check.js'
 import { errors, fieldError } from '../errors.js'
 import { storedAddress } from '../mail/address.js'
 import { assertHostAllowed, OutboundDenied } from '../net/outbound-guard.js'
@@ -11,6 +12,7 @@ import { marker } from '../schemas/common.js'
 import type { Mailbox, MailboxCreate, MailboxPatch, MailboxWithIngress } from '../schemas/mailboxes.js'
 import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
 import { refusePlaceholders } from './placeholders.js'
+import { signInFrom, signInView, type StoredSignIn } from './mailbox-sign-in.js'
 
 // A tenant's service mailboxes: one per licence, secrets sealed and write-only, the ingress token
 // shown only when it is issued.
@@ -31,6 +33,8 @@ function warningsFor (row: MailboxRow, imap: ImapSettings | null): string[] {
   return warnings
 }
 
+const passwordKind = (auth: MailAuth | undefined): boolean => auth === undefined || auth.kind === 'password'
+
 function present (row: MailboxRow): MailboxView {
   const imap = row.imap as ImapSettings | null
   const smtp = row.smtp as SmtpSettings | null
@@ -42,14 +46,14 @@ function present (row: MailboxRow): MailboxView {
     trustedAuthservId: row.trusted_authserv_id,
     mailgunSigningKey: marker(row.mailgun_signing_key_enc),
     sendgridBasicAuth: row.sendgrid_username === null ? null : { username: row.sendgrid_username, password: marker(row.sendgrid_password_enc) },
-    imap: imap === null ? null : { ...imap, password: marker(row.imap_password_enc) },
+    imap: imap === null ? null : { host: imap.host, port: imap.port, tls: imap.tls, user: imap.user, password: marker(passwordKind(imap.auth) ? row.imap_password_enc : null), auth: signInView(imap.auth, row.imap_password_enc), folders: imap.folders },
     imapStatus: {
       configuredAt: row.imap_configured_at?.toISOString() ?? null,
       lastSweptAt: row.imap_last_swept_at?.toISOString() ?? null,
       lastError: row.imap_last_error,
       lastErrorAt: row.imap_last_error_at?.toISOString() ?? null
     },
-    smtp: smtp === null ? null : { ...smtp, password: marker(row.smtp_password_enc) },
+    smtp: smtp === null ? null : { host: smtp.host, port: smtp.port, tls: smtp.tls, user: smtp.user, password: marker(passwordKind(smtp.auth) ? row.smtp_password_enc : null), auth: signInView(smtp.auth, row.smtp_password_enc), fromName: smtp.fromName },
     warnings: warningsFor(row, imap),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString()
@@ -73,6 +77,16 @@ export function mailboxesResource (deps: ResourceDeps) {
     }
   }
 
+  async function checkUrl (field: string, url: string): Promise<void> {
+    let host: string
+    try {
+      host = new URL(url).hostname
+    } catch {
+      throw fieldError(field, 'is not a URL')
+    }
+    await checkHost(field, host)
+  }
+
   async function findRow (tenantId: string, id: string): Promise<MailboxRow> {
     const row = await db.selectFrom('mailboxes').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
     if (row === undefined) throw notFound(id)
@@ -92,17 +106,21 @@ export function mailboxesResource (deps: ResourceDeps) {
       columns.sendgrid_username = body.sendgridBasicAuth?.username ?? null
       columns.sendgrid_password_enc = body.sendgridBasicAuth === null ? null : seal(body.sendgridBasicAuth.password)
     }
+    const signIn = { seal, open: (sealed: string) => deps.secrets.open(sealed), checkUrl }
+    const stored = (settings: ImapSettings | SmtpSettings | null | undefined, secretEnc: string | null | undefined): StoredSignIn | null =>
+      settings == null ? null : { auth: settings.auth ?? { kind: 'password' }, secretEnc: secretEnc ?? null }
     if (body.imap !== undefined) {
       if (body.imap === null) {
         Object.assign(columns, { imap: null, imap_password_enc: null, imap_configured_at: null, imap_last_error: null, imap_last_error_at: null })
       } else {
         await checkHost('imap.host', body.imap.host)
-        if (body.imap.password === undefined && current?.imap_password_enc == null) throw fieldError('imap.password', 'is required')
-        const settings: ImapSettings = { host: body.imap.host, port: body.imap.port ?? 993, tls: body.imap.tls ?? true, user: body.imap.user, folders: body.imap.folders ?? [] }
+        const { auth, secretEnc } = await signInFrom('imap', body.imap, stored(current?.imap as ImapSettings | null, current?.imap_password_enc), signIn)
+        if (auth.kind === 'password' && secretEnc === null) throw fieldError('imap.password', 'is required')
+        const settings: ImapSettings = { host: body.imap.host, port: body.imap.port ?? 993, tls: body.imap.tls ?? true, user: body.imap.user, folders: body.imap.folders ?? [], auth }
         // The sweep takes mail from this moment on (minus a look-back), so it is reset on every change.
         Object.assign(columns, {
           imap: JSON.stringify(settings),
-          imap_password_enc: body.imap.password !== undefined ? seal(body.imap.password) : current?.imap_password_enc,
+          imap_password_enc: secretEnc,
           imap_configured_at: new Date(),
           imap_last_error: null,
           imap_last_error_at: null
@@ -114,13 +132,18 @@ export function mailboxesResource (deps: ResourceDeps) {
         Object.assign(columns, { smtp: null, smtp_password_enc: null })
       } else {
         await checkHost('smtp.host', body.smtp.host)
-        const settings: SmtpSettings = { host: body.smtp.host, port: body.smtp.port ?? 465, tls: body.smtp.tls ?? true, user: body.smtp.user ?? null, fromName: body.smtp.fromName ?? null }
-        if (settings.user !== null && body.smtp.password === undefined && current?.smtp_password_enc == null) throw fieldError('smtp.password', 'is required when smtp.user is set')
-        Object.assign(columns, {
-          smtp: JSON.stringify(settings),
-          smtp_password_enc: body.smtp.password !== undefined ? seal(body.smtp.password) : (settings.user === null ? null : current?.smtp_password_enc)
-        })
+        const user = body.smtp.user ?? null
+        const signed = await signInFrom('smtp', { ...body.smtp, user }, stored(current?.smtp as SmtpSettings | null, current?.smtp_password_enc), signIn)
+        // No user and a password kind: the server takes mail without a login.
+        const { auth, secretEnc } = signed.auth.kind === 'password' && user === null ? { auth: signed.auth, secretEnc: null } : signed
+        if (auth.kind === 'password' && user !== null && secretEnc === null) throw fieldError('smtp.password', 'is required when smtp.user is set')
+        const imapAfter = body.imap !== undefined ? body.imap : current?.imap
+        if (auth.kind === 'same_as_imap' && imapAfter == null) throw fieldError('smtp.auth.kind', 'same_as_imap needs imap settings on the mailbox')
+        const settings: SmtpSettings = { host: body.smtp.host, port: body.smtp.port ?? 465, tls: body.smtp.tls ?? true, user, fromName: body.smtp.fromName ?? null, auth }
+        Object.assign(columns, { smtp: JSON.stringify(settings), smtp_password_enc: secretEnc })
       }
+    } else if (body.imap === null && (current?.smtp as SmtpSettings | null | undefined)?.auth?.kind === 'same_as_imap') {
+      throw fieldError('imap', 'cannot be removed while smtp signs in with same_as_imap: change smtp.auth first')
     }
     return columns
   }
@@ -183,6 +206,13 @@ export function mailboxesResource (deps: ResourceDeps) {
       const row = await findRow(tenantId, id)
       if (row.ingress_token_enc === null) throw new errors.Conflict('this mailbox was created before ingress tokens were kept sealed: issue new ingress URLs once (POST …/rotate-token), and they can be shown again from then on')
       return withIngress(row, deps.secrets.open(row.ingress_token_enc))
+    },
+
+    /** Signs in to the mailbox's IMAP and SMTP servers with the stored settings, step by step. */
+    async test (tenantId: string, id: string): Promise<MailboxCheck> {
+      const row = await findRow(tenantId, id)
+      return await checkMailbox({ tokens: deps.mailTokens, deny: deps.config.outboundDeny, defaultSmtpUrl: deps.config.smtpUrl, timeoutMs: 20_000 },
+        { ...row, imap: row.imap as ImapSettings | null, smtp: row.smtp as SmtpSettings | null })
     },
 
     /** A new ingress token; the old ingress URLs stop working at once. */

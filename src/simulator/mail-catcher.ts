@@ -13,15 +13,34 @@ export interface SmtpCatcher {
   close: () => Promise<void>
 }
 
-/** A real SMTP server on 127.0.0.1 that keeps what it is sent. */
-export async function startSmtpCatcher (options: { port?: number } = {}): Promise<SmtpCatcher> {
+/** A login attempt: a password (PLAIN, LOGIN) or an access token (XOAUTH2). */
+export interface SmtpLogin { method: string, username: string, password?: string | undefined, accessToken?: string | undefined }
+
+/**
+ * A real SMTP server on 127.0.0.1 that keeps what it is sent. With `authenticate`, it requires a
+ * login (PLAIN, LOGIN or XOAUTH2, over plain TCP: it is a local test server) and answers 535 to
+ * one `authenticate` refuses.
+ */
+export async function startSmtpCatcher (options: { port?: number, authenticate?: (login: SmtpLogin) => boolean } = {}): Promise<SmtpCatcher> {
   const received: Received[] = []
   let port = options.port ?? 0
   let server: SMTPServer | null = null
   const listen = async (): Promise<void> => {
+    const authenticate = options.authenticate
     server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
+      ...(authenticate === undefined
+        ? { authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'] }
+        : {
+            disabledCommands: ['STARTTLS'],
+            allowInsecureAuth: true,
+            authMethods: ['PLAIN', 'LOGIN', 'XOAUTH2'],
+            onAuth (auth, _session, callback) {
+              const ok = authenticate({ method: auth.method, username: auth.username ?? '', password: auth.password ?? undefined, accessToken: auth.accessToken ?? undefined })
+              if (ok) { callback(null, { user: auth.username }); return }
+              // XOAUTH2 failures carry the provider's JSON status (RFC 7628 style) before the 535.
+              callback(Object.assign(new Error('5.7.8 Username and Password not accepted'), { responseCode: 535 }), auth.method === 'XOAUTH2' ? { data: { status: '401', schemes: 'bearer', scope: 'https://mail.google.com/' } } : undefined)
+            }
+          }),
       logger: false,
       onData (stream, session, callback) {
         const chunks: Buffer[] = []

@@ -30,7 +30,7 @@ t.test(`the IMAP sweep against a real Dovecot, on ${testDatabaseKind}`, async (t
   const db = database.db
   const setup: LaunchSetup = await setUpLaunching(app, sim, {}, { imap: { host: dovecot.host, port: dovecot.port, tls: false, user: USER, password: PASS } })
   const sweeperFor = (a: FastifyInstance, holder: string) => createSweeper({
-    db, secrets: a.secrets, receiver: a.receiver, logger: test.log.logger as unknown as Logger, deny: 'none', intervalMs: INTERVAL_MS, lookbackMs: 600_000, leaseMs: 3000, holder
+    db, tokens: a.mailTokens, receiver: a.receiver, logger: test.log.logger as unknown as Logger, deny: 'none', intervalMs: INTERVAL_MS, lookbackMs: 600_000, leaseMs: 3000, holder
   })
   let stop = sweeperFor(app, 'replica-a').start()
   t.teardown(async () => { await stop() })

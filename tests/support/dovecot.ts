@@ -34,23 +34,50 @@ export function needsDovecot (t: Test): boolean {
 }
 
 /** A real Dovecot for a tap test, stopped and removed when the test ends. */
-export async function startDovecot (t: Test, users: Record<string, string>): Promise<Dovecot> {
-  const dovecot = await launchDovecot(users)
+export async function startDovecot (t: Test, users: Record<string, string>, options: { oauth2IntrospectionUrl?: string } = {}): Promise<Dovecot> {
+  const dovecot = await launchDovecot(users, '', options.oauth2IntrospectionUrl)
   t.teardown(dovecot.destroy)
   return dovecot
+}
+
+/**
+ * Dovecot's oauth2 passdb (SASL XOAUTH2 and OAUTHBEARER) asking `url` about each token (GET with
+ * the token as a bearer); {"active": true, "username": the user logging in} lets them in.
+ * Password logins keep working for the test's own clients.
+ */
+async function writeOauth2Config (dir: string, url: string): Promise<string> {
+  await writeFile(path.join(dir, 'dovecot-oauth2.conf.ext'), [
+    // "post" mode panics Dovecot 2.3.19 (http_client_request_set_payload); "auth" sends the
+    // token as a bearer, as a userinfo endpoint takes it. URLs are not %-expanded in 2.3.
+    'introspection_mode = auth',
+    `introspection_url = ${url}`,
+    'force_introspection = yes',
+    'username_attribute = username',
+    'active_attribute = active',
+    'active_value = true',
+    ''
+  ].join('\n'))
+  return `
+auth_mechanisms = plain login xoauth2 oauthbearer
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${path.join(dir, 'dovecot-oauth2.conf.ext')}
+}
+`
 }
 
 /**
  * A real Dovecot on 127.0.0.1, as an unprivileged service with its own config, users and Maildirs.
  * `extraConfig` is appended to the test recipe (the benchmark raises the connection limits).
  */
-export async function launchDovecot (users: Record<string, string>, extraConfig = ''): Promise<Dovecot & { destroy: () => Promise<void> }> {
+export async function launchDovecot (users: Record<string, string>, extraConfig = '', oauth2IntrospectionUrl?: string): Promise<Dovecot & { destroy: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'mailrun-dovecot-'))
   // Dovecot's own users must traverse the directory to reach the mail.
   await chmod(dir, 0o755)
   const port = await freePort()
   const template = await readFile(path.join(repoRoot, 'tests/fixtures/dovecot-test.conf'), 'utf8')
-  await writeFile(path.join(dir, 'dovecot.conf'), template.replace(/\$\{DIR\}/g, dir).replace(/\$\{PORT\}/g, String(port)) + extraConfig)
+  await writeFile(path.join(dir, 'dovecot.conf'), template.replace(/\$\{DIR\}/g, dir).replace(/\$\{PORT\}/g, String(port)) + extraConfig + (oauth2IntrospectionUrl !== undefined ? await writeOauth2Config(dir, oauth2IntrospectionUrl) : ''))
   await writeFile(path.join(dir, 'users'), Object.entries(users).map(([u, p]) => `${u}:{PLAIN}${p}`).join('\n') + '\n')
   await mkdir(path.join(dir, 'mail'), { recursive: true })
   execFileSync('chown', ['-R', 'dovecot:dovecot', path.join(dir, 'mail')])

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { tenantOf } from '../../plugins/auth.js'
 import { errorResponses, IdParams, ListQuery, Page } from '../../schemas/common.js'
-import { Mailbox, MailboxCreate, MailboxPatch, MailboxWithIngress } from '../../schemas/mailboxes.js'
+import { Mailbox, MailboxCheck, MailboxCreate, MailboxPatch, MailboxWithIngress } from '../../schemas/mailboxes.js'
 
 // A tenant's service mailboxes. HTTP only; the rules live in resources/mailboxes.ts.
 
@@ -39,6 +39,16 @@ const mailboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/v1/mailboxes/:id/ingress', {
     schema: { tags, security, summary: 'The mailbox with its ingress token and URLs, again (409 for a mailbox from before tokens were kept sealed: rotate once)', params: IdParams, response: { 200: MailboxWithIngress, ...errorResponses } }
   }, async (request) => await mailboxes.ingress(tenantOf(request), request.params.id))
+
+  app.post('/api/v1/mailboxes/:id/test', {
+    schema: {
+      tags,
+      security,
+      summary: 'Sign in to the mailbox\'s IMAP and SMTP servers with the stored settings (tokens first, for OAuth2), and report each step; changes nothing but a rotated refresh token',
+      params: IdParams,
+      response: { 200: MailboxCheck, ...errorResponses }
+    }
+  }, async (request) => await mailboxes.test(tenantOf(request), request.params.id))
 
   app.post('/api/v1/mailboxes/:id/rotate-token', {
     schema: { tags, security, summary: 'Issue a new ingress token; the old ingress URLs stop working at once', params: IdParams, response: { 200: MailboxWithIngress, ...errorResponses } }
