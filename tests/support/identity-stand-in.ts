@@ -135,7 +135,7 @@ export async function startIdentityStandIn (): Promise<IdentityStandIn> {
       const x5t = certificate === null ? null : createHash('sha1').update(certificate.raw).digest('base64url')
       if (verified === null || verified.header.x5t !== x5t) { aadError(res, 401, 'invalid_client', 700027, 'The certificate with identifier used to sign the client assertion is not registered on application. Client assertion failed signature validation.'); return }
       const { claims } = verified
-      if (claims.aud !== tokenUrl) { aadError(res, 401, 'invalid_client', 700021, `Client assertion audience claim does not match Realm issuer. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .`); return }
+      if (claims.aud !== tokenUrl) { aadError(res, 401, 'invalid_client', 700021, 'Client assertion audience claim does not match Realm issuer. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .'); return }
       if (claims.iss !== app.clientId || claims.sub !== app.clientId) { aadError(res, 401, 'invalid_client', 700023, 'Client assertion issuer and subject must be the client id.'); return }
       if (typeof claims.exp !== 'number' || claims.exp < now() || (typeof claims.nbf === 'number' && claims.nbf > now() + 300)) { aadError(res, 401, 'invalid_client', 700024, 'Client assertion is not within its valid time range.'); return }
     } else if (app.secret === undefined || form.client_secret !== app.secret) {

@@ -25,7 +25,7 @@ export function selfSignedCertificate (cn = 'mailrun'): { certificate: string, p
 export function googleServiceAccount (idp: IdentityStandIn, options: { delegated?: boolean, email?: string } = {}): string {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const keyId = randomBytes(20).toString('hex')
-  const clientEmail = options.email ?? `mailrun@acme-robots.iam.gserviceaccount.com`
+  const clientEmail = options.email ?? 'mailrun@acme-robots.iam.gserviceaccount.com'
   idp.google.accounts.push({ clientEmail, keyId, publicKey: publicKey.export({ type: 'spki', format: 'pem' }) as string, delegatedScopes: options.delegated === false ? [] : [GMAIL_SCOPE] })
   return JSON.stringify({
     type: 'service_account',
