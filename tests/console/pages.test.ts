@@ -1,27 +1,11 @@
 import t from 'tap'
 import { buildTestApp } from '../support/app.js'
 import { ADMIN_KEY, newTenant } from '../support/admin.js'
+import { consoleClient, csrfOf, jar, type Jar } from '../support/console-client.js'
 import { testDatabaseKind } from '../support/database.js'
 
 // The console over HTTP, without a browser: sessions, CSRF, roles, tenants. The browser journeys
 // (tests/console/browser.test.ts) drive the same pages in Chromium.
-
-interface Jar { cookies: Map<string, string>, header: () => string }
-function jar (): Jar {
-  const cookies = new Map<string, string>()
-  return { cookies, header: () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') }
-}
-function keep (j: Jar, setCookie: string | string[] | undefined): void {
-  for (const line of [setCookie ?? []].flat()) {
-    const [pair] = line.split(';')
-    const [name, ...value] = (pair ?? '').split('=')
-    if (name !== undefined && name !== '') {
-      if (/Expires=Thu, 01 Jan 1970/i.test(line) || /Max-Age=0/i.test(line)) j.cookies.delete(name)
-      else j.cookies.set(name, value.join('='))
-    }
-  }
-}
-const csrfOf = (html: string): string => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? ''
 
 t.test(`console pages over HTTP on ${testDatabaseKind}`, async (t) => {
   const { app } = await buildTestApp(t)
@@ -32,22 +16,11 @@ t.test(`console pages over HTTP on ${testDatabaseKind}`, async (t) => {
   await globex.api('POST', '/api/v1/users', { email: 'admin@globex.example', name: 'Gus', role: 'admin', password: 'globex admin password' })
   const globexSender = (await globex.api('POST', '/api/v1/senders', { fullName: 'Gina', email: 'gina@globex.example' })).json()
 
-  const get = async (j: Jar, url: string) => {
-    const res = await app.inject({ method: 'GET', url, headers: { cookie: j.header() } })
-    keep(j, res.headers['set-cookie'])
-    return res
-  }
-  const post = async (j: Jar, url: string, form: Record<string, string>) => {
-    const res = await app.inject({ method: 'POST', url, headers: { cookie: j.header(), 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(form).toString() })
-    keep(j, res.headers['set-cookie'])
-    return res
-  }
+  const { get, post, signIn: session } = consoleClient(app)
   const signIn = async (email: string, password: string): Promise<Jar> => {
-    const j = jar()
-    const page = await get(j, '/console/sign-in')
-    const res = await post(j, '/console/sign-in', { _csrf: csrfOf(page.body), email, password, next: '/console' })
+    const { jar, res } = await session(email, password)
     t.equal(res.statusCode, 303, `${email} signs in`)
-    return j
+    return jar
   }
 
   t.test('/ leads to the console, and the console to sign-in', async (t) => {

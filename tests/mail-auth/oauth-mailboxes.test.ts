@@ -4,6 +4,7 @@ import { createSweeper } from '../../src/imap/sweeper.js'
 import type { SealedOAuthSecret } from '../../src/db/schema.js'
 import { buildTestApp } from '../support/app.js'
 import { newTenant } from '../support/admin.js'
+import { consoleClient, csrfOf } from '../support/console-client.js'
 import { testDatabaseKind } from '../support/database.js'
 import { needsDovecot, startDovecot } from '../support/dovecot.js'
 import { startIdentityStandIn } from '../support/identity-stand-in.js'
@@ -112,6 +113,25 @@ t.test(`OAuth2 mailboxes against Dovecot and an SMTP server, on ${testDatabaseKi
     t.match(loginError, /^IMAP login with an access token failed: .*check that the application may open this mailbox/)
     const tokenError = await eventually(async () => (await statusOf(wrongSecret.json().id)).lastError, 20_000)
     t.match(tokenError, /^IMAP sign-in: no access token: token endpoint .* answered 401: invalid_client: AADSTS7000215: Invalid client secret provided\./)
+  })
+
+  t.test('the console shows the sign-in, tests it, and its form keeps it', async (t) => {
+    await api('POST', '/api/v1/users', { email: 'ada@acme.example', name: 'Ada', role: 'admin', password: 'ada console password' })
+    const { get, post, signIn } = consoleClient(app)
+    const { jar } = await signIn('ada@acme.example', 'ada console password')
+    const page = await get(jar, `/console/mailboxes/${setup.mailboxId}`)
+    t.equal(page.statusCode, 200)
+    t.match(page.body, /Signs in with OAuth2 \(microsoft\)/)
+    t.notMatch(page.body, /name="imapPassword"/, 'no password field for a mailbox that has none')
+    const tested = await post(jar, `/console/mailboxes/${setup.mailboxId}/test`, { _csrf: csrfOf(page.body) })
+    t.equal(tested.statusCode, 200)
+    t.match(tested.body, /can sign in to this mailbox&#39;s servers|can sign in to this mailbox's servers/)
+    t.match(tested.body, /<strong>imap login<\/strong>: ✓ logged in to/)
+    const saved = await post(jar, `/console/mailboxes/${setup.mailboxId}`, {
+      _csrf: csrfOf(tested.body), address: USER, senderAuth: 'off', imapOn: 'on', imapHost: imap.host, imapPort: String(imap.port), imapUser: USER, imapFolders: '', smtpOn: 'on', smtpHost: '127.0.0.1', smtpPort: String(smtp.port), smtpUser: USER, smtpFromName: ''
+    })
+    t.equal(saved.statusCode, 303, 'the form saves')
+    t.match((await api('GET', mailboxUrl)).json(), { imap: { auth: { kind: 'microsoft', clientSecret: { set: true } } }, smtp: { auth: { kind: 'same_as_imap' } } })
   })
 
   t.test('a certificate instead of a secret', async (t) => {

@@ -106,7 +106,7 @@ export default async function mailboxPages (app: FastifyInstance): Promise<void>
 
   app.get('/console/mailboxes/:id', async (request: FastifyRequest<{ Params: { id: string }, Querystring: { done?: string } }>, reply) => {
     const mailbox = await mailboxes.get(userOf(request).tenantId, request.params.id)
-    return await render(request, reply, 'mailbox.eta', { title: 'mailboxes.title', mailbox, form: formOf(mailbox), error: null, urlWarnings, notice: request.query.done === 'saved' ? 'senders.saved' : null })
+    return await render(request, reply, 'mailbox.eta', { title: 'mailboxes.title', mailbox, form: formOf(mailbox), error: null, urlWarnings, check: null, notice: request.query.done === 'saved' ? 'senders.saved' : null })
   })
 
   app.post('/console/mailboxes/:id', async (request: FastifyRequest<{ Params: { id: string }, Body: Form }>, reply) => {
@@ -117,9 +117,17 @@ export default async function mailboxPages (app: FastifyInstance): Promise<void>
       await mailboxes.update(tenantId, mailbox.id, checked(MailboxPatch, bodyFrom(form, false)))
     } catch (error) {
       const problem = formError(error)
-      return await render(request, reply, 'mailbox.eta', { title: 'mailboxes.title', mailbox, form, error: problem.message, urlWarnings, notice: null }, problem.status)
+      return await render(request, reply, 'mailbox.eta', { title: 'mailboxes.title', mailbox, form, error: problem.message, urlWarnings, check: null, notice: null }, problem.status)
     }
     return await reply.redirect(`/console/mailboxes/${mailbox.id}?done=saved`, 303)
+  })
+
+  // As the Orchestrator test: viewers may run it too; it changes nothing they could not see.
+  app.post('/console/mailboxes/:id/test', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const tenantId = userOf(request).tenantId
+    const mailbox = await mailboxes.get(tenantId, request.params.id)
+    const check = await mailboxes.test(tenantId, mailbox.id)
+    return await render(request, reply, 'mailbox.eta', { title: 'mailboxes.title', mailbox, form: formOf(mailbox), error: null, urlWarnings, check, notice: null })
   })
 
   // The URLs hold the door's credential: admins only, like every change.
