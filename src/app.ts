@@ -5,6 +5,7 @@ import { isMailboxAddress } from './mail/address.js'
 import type { DNSResolver } from 'mailauth'
 import type { SecretBox } from './crypto/secret-box.js'
 import ingressRoutes from './routes/ingress.js'
+import graphRoutes from './routes/graph.js'
 import webhookRoutes from './routes/webhooks.js'
 import { ErrorBody } from './schemas/common.js'
 import type { DatabaseHandle } from './db/database.js'
@@ -58,6 +59,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminApi)
   await app.register(ingressRoutes)
   await app.register(webhookRoutes)
+  await app.register(graphRoutes)
   await app.register(consolePlugin)
   return app
 }

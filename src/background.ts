@@ -37,9 +37,11 @@ export function startBackgroundWork (app: FastifyInstance): () => Promise<void> 
   every(JOB_POLL_TICK_MS, 'job polling', async () => await app.jobs.pollDue())
   every(REPLY_TICK_MS, 'replies', async () => await app.mailer.sendDue())
   const stopSweeper = app.sweeper.start()
+  const stopGraph = app.graph.start()
   return async () => {
     for (const loop of loops) clearInterval(loop.timer)
     await stopSweeper()
+    await stopGraph()
     await Promise.all(loops.map(async (l) => await l.running))
   }
 }

@@ -85,6 +85,13 @@ export interface SmtpSettings {
   auth?: MailAuth
 }
 
+/** Microsoft Graph push for a mailbox: whose mail (`user`), where Graph is, how to sign in (microsoft). */
+export interface GraphSettings {
+  user: string
+  baseUrl: string
+  auth: MailAuth
+}
+
 export interface MailboxesTable {
   id: Generated<string>
   tenant_id: string
@@ -106,6 +113,12 @@ export interface MailboxesTable {
   imap_last_swept_at: Timestamp | null
   smtp: Json<SmtpSettings> | null
   smtp_password_enc: string | null
+  graph: Json<GraphSettings> | null
+  graph_secret_enc: string | null
+  graph_configured_at: Timestamp | null
+  graph_last_error: string | null
+  graph_last_error_at: Timestamp | null
+  graph_last_synced_at: Timestamp | null
   created_at: CreatedAt
   updated_at: UpdatedAt
 }
@@ -160,7 +173,7 @@ export interface RobotSendersTable {
 }
 
 export type MessageStatus = 'received' | 'accepted' | 'rejected' | 'ignored' | 'failed'
-export type Door = 'mime' | 'mailgun' | 'sendgrid' | 'imap' | 'console' | 'smtp'
+export type Door = 'mime' | 'mailgun' | 'sendgrid' | 'imap' | 'console' | 'smtp' | 'graph'
 
 export interface MessagesTable {
   id: Generated<string>
@@ -287,6 +300,17 @@ export interface MailgunTokensTable {
   message_id: string | null
 }
 
+export interface GraphSubscriptionsTable {
+  mailbox_id: string
+  /** The well-known folder name: inbox or junkemail. */
+  folder: string
+  subscription_id: string | null
+  client_state_enc: string | null
+  expires_at: Timestamp | null
+  delta_link: string | null
+  updated_at: UpdatedAt
+}
+
 export interface ImapLeasesTable {
   mailbox_id: string
   holder: string
@@ -359,6 +383,8 @@ export interface Database {
   imap_cursors: ImapCursorsTable
   mailgun_tokens: MailgunTokensTable
   imap_leases: ImapLeasesTable
+  graph_leases: ImapLeasesTable
+  graph_subscriptions: GraphSubscriptionsTable
   message_raw_chunks: MessageRawChunksTable
   users: UsersTable
   user_tokens: UserTokensTable

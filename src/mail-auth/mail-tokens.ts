@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
-import type { Database, ImapSettings, MailAuth, SealedOAuthSecret, SmtpSettings } from '../db/schema.js'
-import { obtainToken, type OAuthKind } from './obtain-token.js'
+import type { Database, GraphSettings, ImapSettings, MailAuth, SealedOAuthSecret, SmtpSettings } from '../db/schema.js'
+import { graphScope, obtainToken, type OAuthKind } from './obtain-token.js'
 import { MailTokenError, type TokenHttp } from './token-endpoint.js'
 
 // Access tokens for mailboxes that sign in with OAuth2: cached per mailbox until shortly before
@@ -13,7 +13,7 @@ import { MailTokenError, type TokenHttp } from './token-endpoint.js'
 /** What IMAP and SMTP clients sign in with. */
 export type MailCredential = { user: string, pass: string } | { user: string, accessToken: string }
 
-export type Which = 'imap' | 'smtp'
+export type Which = 'imap' | 'smtp' | 'graph'
 
 /** The columns of a mailbox row the credentials come from. */
 export interface MailboxSignIn {
@@ -22,6 +22,8 @@ export interface MailboxSignIn {
   imap_password_enc: string | null
   smtp: SmtpSettings | null
   smtp_password_enc: string | null
+  graph?: GraphSettings | null
+  graph_secret_enc?: string | null
 }
 
 export interface MailTokens {
@@ -45,7 +47,11 @@ const EARLY_RENEWAL_MS = 5 * 60_000
 interface Cached { fingerprint: string, token: string, expiresAt: number }
 
 /** Where a sign-in's settings and secret live: SMTP with same_as_imap borrows the IMAP ones. */
-function source (row: MailboxSignIn, which: Which): { which: Which, auth: MailAuth, user: string, secretEnc: string | null } {
+function source (row: MailboxSignIn, which: Which): { which: Which, auth: MailAuth, user: string, secretEnc: string | null, scope?: string } {
+  if (which === 'graph') {
+    if (row.graph == null) throw new MailTokenError('the mailbox has no Graph settings', true)
+    return { which, auth: row.graph.auth, user: row.graph.user, secretEnc: row.graph_secret_enc ?? null, scope: graphScope(row.graph.baseUrl) }
+  }
   const smtpAuth = row.smtp?.auth
   if (which === 'smtp' && smtpAuth?.kind !== 'same_as_imap') {
     return { which, auth: smtpAuth ?? { kind: 'password' }, user: row.smtp?.user ?? '', secretEnc: row.smtp_password_enc }
@@ -62,15 +68,15 @@ export function createMailTokens (deps: MailTokensDeps): MailTokens {
   const keyOf = (id: string, which: Which): string => `${id}:${which}`
   // A changed setting or secret must not reuse a token obtained with the old one. The refresh
   // token itself is left out: it changes on every rotation, and the access token stays good.
-  const fingerprintOf = (auth: MailAuth, user: string, secret: SealedOAuthSecret): string =>
-    createHash('sha256').update(JSON.stringify([auth, user, secret.clientSecret ?? null, secret.privateKey ?? null])).digest('hex')
+  const fingerprintOf = (auth: MailAuth, user: string, secret: SealedOAuthSecret, scope: string | undefined): string =>
+    createHash('sha256').update(JSON.stringify([auth, user, secret.clientSecret ?? null, secret.privateKey ?? null, scope ?? null])).digest('hex')
 
-  async function fetchToken (id: string, which: Which, auth: OAuthKind, user: string, secretEnc: string, secret: SealedOAuthSecret, fingerprint: string): Promise<Cached> {
+  async function fetchToken (id: string, which: Which, auth: OAuthKind, user: string, secretEnc: string, secret: SealedOAuthSecret, fingerprint: string, scope: string | undefined): Promise<Cached> {
     const started = clock()
-    const answer = await obtainToken(deps.http, auth, secret, user, started)
+    const answer = await obtainToken(deps.http, auth, secret, user, started, scope)
     if (answer.refresh_token !== undefined && auth.kind === 'oauth_refresh' && answer.refresh_token !== secret.refreshToken) {
       // Sealed back only if nobody changed the secret meanwhile (a PATCH wins over a rotation).
-      const column = which === 'imap' ? 'imap_password_enc' : 'smtp_password_enc'
+      const column = which === 'imap' ? 'imap_password_enc' : which === 'smtp' ? 'smtp_password_enc' : 'graph_secret_enc'
       await deps.db.updateTable('mailboxes').set({ [column]: deps.secrets.seal(JSON.stringify({ ...secret, refreshToken: answer.refresh_token })) })
         .where('id', '=', id).where(column, '=', secretEnc).execute()
       deps.logger?.info({ mailbox: id, which }, 'rotated refresh token stored')
@@ -80,19 +86,19 @@ export function createMailTokens (deps: MailTokensDeps): MailTokens {
 
   return {
     async credential (row, which) {
-      const { which: owner, auth, user, secretEnc } = source(row, which)
+      const { which: owner, auth, user, secretEnc, scope } = source(row, which)
       if (auth.kind === 'password' || auth.kind === 'same_as_imap') {
         return { user, pass: secretEnc !== null ? deps.secrets.open(secretEnc) : '' }
       }
       if (secretEnc === null) throw new MailTokenError(`${owner} sign-in (${auth.kind}) has no stored secret: enter it again`, true)
       const secret = JSON.parse(deps.secrets.open(secretEnc)) as SealedOAuthSecret
       const key = keyOf(row.id, owner)
-      const fingerprint = fingerprintOf(auth, user, secret)
+      const fingerprint = fingerprintOf(auth, user, secret, scope)
       const cached = cache.get(key)
       if (cached !== undefined && cached.fingerprint === fingerprint && cached.expiresAt - EARLY_RENEWAL_MS > clock()) return { user, accessToken: cached.token }
       let pending = inflight.get(key)
       if (pending === undefined) {
-        pending = fetchToken(row.id, owner, auth, user, secretEnc, secret, fingerprint).finally(() => { inflight.delete(key) })
+        pending = fetchToken(row.id, owner, auth, user, secretEnc, secret, fingerprint, scope).finally(() => { inflight.delete(key) })
         inflight.set(key, pending)
       }
       const fresh = await pending
@@ -100,7 +106,7 @@ export function createMailTokens (deps: MailTokensDeps): MailTokens {
       return { user, accessToken: fresh.token }
     },
     invalidate (mailboxId, accessToken) {
-      for (const which of ['imap', 'smtp'] as const) {
+      for (const which of ['imap', 'smtp', 'graph'] as const) {
         const key = keyOf(mailboxId, which)
         if (cache.get(key)?.token === accessToken) cache.delete(key)
       }

@@ -26,13 +26,18 @@ export function tokenUrlOf (auth: OAuthKind): string {
   }
 }
 
-/** One token request for `user`'s mailbox; `now` in ms. */
-export async function obtainToken (http: TokenHttp, auth: OAuthKind, secret: SealedOAuthSecret, user: string, now: number): Promise<TokenAnswer> {
+/** The resource a Graph token is for: Graph's own origin (graph.microsoft.com, or a national cloud's). */
+export function graphScope (baseUrl: string): string {
+  return `${new URL(baseUrl).origin}/.default`
+}
+
+/** One token request for `user`'s mailbox; `now` in ms. `scope` replaces Microsoft's IMAP/SMTP scope (Graph). */
+export async function obtainToken (http: TokenHttp, auth: OAuthKind, secret: SealedOAuthSecret, user: string, now: number, scope?: string): Promise<TokenAnswer> {
   const seconds = Math.floor(now / 1000)
   switch (auth.kind) {
     case 'microsoft': {
       const url = microsoftTokenUrl(auth)
-      const form: Record<string, string> = { client_id: auth.clientId, scope: MICROSOFT_SCOPE, grant_type: 'client_credentials' }
+      const form: Record<string, string> = { client_id: auth.clientId, scope: scope ?? MICROSOFT_SCOPE, grant_type: 'client_credentials' }
       if (secret.privateKey !== undefined && auth.x5t !== null) {
         // A certificate credential: the assertion is addressed to the token endpoint itself.
         form.client_assertion_type = JWT_BEARER_ASSERTION

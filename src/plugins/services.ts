@@ -13,6 +13,7 @@ import { createJobTracker, type OutcomeDeps } from '../launch/job-tracker.js'
 import { createMailer, type Mailer } from '../notify/mailer.js'
 import { createMailTokens, type MailTokens } from '../mail-auth/mail-tokens.js'
 import { createSweeper, type Sweeper } from '../imap/sweeper.js'
+import { createGraphWatcher, type GraphWatcher } from '../graph/graph-watcher.js'
 import { createLaunchService, type LaunchService } from '../launch/launch-service.js'
 import { createReceiver, type Receiver } from '../pipeline/receive.js'
 import { outboundDispatcher } from '../net/outbound-dispatcher.js'
@@ -41,6 +42,7 @@ declare module 'fastify' {
     mailTokens: MailTokens
     outcomeDeps: OutcomeDeps
     sweeper: Sweeper
+    graph: GraphWatcher
     failures: FailureLimiter
     spool: RawSpool | undefined
     resources: Resources
@@ -133,6 +135,18 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
     db: deps.database.db, receiver, tokens: mailTokens, logger, deny: deps.config.outboundDeny, intervalMs: deps.config.sweepIntervalMs, lookbackMs: deps.config.imapLookbackMs
   })
   app.decorate('sweeper', sweeper)
+  app.decorate('graph', createGraphWatcher({
+    db: deps.database.db,
+    secrets: deps.secrets,
+    tokens: mailTokens,
+    receiver,
+    logger,
+    http: { dispatcher, deny: deps.config.outboundDeny },
+    publicUrl: deps.config.publicUrl,
+    intervalMs: deps.config.sweepIntervalMs,
+    lookbackMs: deps.config.imapLookbackMs,
+    maxMessageBytes: deps.config.maxMessageBytes
+  }))
   // eslint-disable-next-line no-new
   new Gauge({
     name: 'mailrun_messages_stuck',

@@ -12,7 +12,7 @@ import type { ImapInput, MailAuthView, SmtpInput } from '../schemas/mailboxes.js
 export const MICROSOFT_AUTHORITY = 'https://login.microsoftonline.com'
 export const GOOGLE_TOKEN_URI = 'https://oauth2.googleapis.com/token'
 
-type Field = 'imap' | 'smtp'
+type Field = 'imap' | 'smtp' | 'graph'
 type Body = Pick<Static<typeof ImapInput>, 'password'> & { auth?: Static<typeof SmtpInput>['auth'], user?: string | null }
 
 export interface StoredSignIn { auth: MailAuth, secretEnc: string | null }
@@ -91,7 +91,7 @@ export async function signInFrom (field: Field, body: Body, current: StoredSignI
   const sealJson = (secret: SealedOAuthSecret): string => deps.seal(JSON.stringify(secret))
   switch (requested.kind) {
     case 'same_as_imap':
-      if (field === 'imap') throw fieldError('imap.auth.kind', 'same_as_imap is for smtp only')
+      if (field !== 'smtp') throw fieldError(`${field}.auth.kind`, 'same_as_imap is for smtp only')
       return { auth: { kind: 'same_as_imap' }, secretEnc: null }
     case 'microsoft': {
       const authority = (requested.authority ?? MICROSOFT_AUTHORITY).replace(/\/+$/, '')

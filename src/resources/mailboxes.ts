@@ -3,7 +3,7 @@ import type { Insertable, Selectable, Updateable } from 'kysely'
 import { ingressUrls, newIngressToken } from '../admin/ingress-token.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { newestFirst } from '../db/pagination.js'
-import type { ImapSettings, MailAuth, MailboxesTable, SmtpSettings } from '../db/schema.js'
+import type { GraphSettings, ImapSettings, MailAuth, MailboxesTable, SmtpSettings } from '../db/schema.js'
 import { checkMailbox, type MailboxCheck } from '../mail-auth/mailbox-check.js'
 import { errors, fieldError } from '../errors.js'
 import { storedAddress } from '../mail/address.js'
@@ -23,8 +23,9 @@ type MailboxRow = Selectable<MailboxesTable>
 type MailboxBody = Partial<Static<typeof MailboxPatch>>
 
 /** What a tenant should know about a mailbox's settings before it bites them. */
-function warningsFor (row: MailboxRow, imap: ImapSettings | null): string[] {
+function warningsFor (row: MailboxRow, imap: ImapSettings | null, publicUrl: string): string[] {
   const warnings: string[] = []
+  if (row.graph !== null && !publicUrl.startsWith('https://')) warnings.push(`graph: Microsoft Graph posts notifications only to https URLs, and MAILRUN_PUBLIC_URL is ${publicUrl}: until it is an https address Graph reaches, only the delta pass (every MAILRUN_SWEEP_INTERVAL_S) finds new mail.`)
   if (row.sender_auth === 'off') warnings.push('senderAuth is off: anyone who forges the From address of an allowed sender can launch robots. Use dmarc or provider.')
   if (row.sender_auth === 'provider' && row.trusted_authserv_id === null && imap !== null) warnings.push('senderAuth is provider but trustedAuthservId is not set: mail found by the IMAP sweep cannot be authenticated and will be rejected.')
   if (row.sender_auth === 'provider' && row.trusted_authserv_id !== null) {
@@ -35,9 +36,10 @@ function warningsFor (row: MailboxRow, imap: ImapSettings | null): string[] {
 
 const passwordKind = (auth: MailAuth | undefined): boolean => auth === undefined || auth.kind === 'password'
 
-function present (row: MailboxRow): MailboxView {
+function present (row: MailboxRow, publicUrl: string): MailboxView {
   const imap = row.imap as ImapSettings | null
   const smtp = row.smtp as SmtpSettings | null
+  const graph = row.graph as GraphSettings | null
   return {
     id: row.id,
     address: row.address,
@@ -53,8 +55,15 @@ function present (row: MailboxRow): MailboxView {
       lastError: row.imap_last_error,
       lastErrorAt: row.imap_last_error_at?.toISOString() ?? null
     },
+    graph: graph === null ? null : { user: graph.user, baseUrl: graph.baseUrl, auth: signInView(graph.auth, row.graph_secret_enc) },
+    graphStatus: {
+      configuredAt: row.graph_configured_at?.toISOString() ?? null,
+      lastSyncedAt: row.graph_last_synced_at?.toISOString() ?? null,
+      lastError: row.graph_last_error,
+      lastErrorAt: row.graph_last_error_at?.toISOString() ?? null
+    },
     smtp: smtp === null ? null : { host: smtp.host, port: smtp.port, tls: smtp.tls, user: smtp.user, password: marker(passwordKind(smtp.auth) ? row.smtp_password_enc : null), auth: signInView(smtp.auth, row.smtp_password_enc), fromName: smtp.fromName },
-    warnings: warningsFor(row, imap),
+    warnings: warningsFor(row, imap, publicUrl),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString()
   }
@@ -66,7 +75,7 @@ const notFound = (id: string): Error => new errors.NotFound(`no mailbox ${id}`)
 export function mailboxesResource (deps: ResourceDeps) {
   const { db } = deps
   const seal = (value: string): string => deps.secrets.seal(value)
-  const withIngress = (row: MailboxRow, token: string): MailboxWithIngressView => ({ ...present(row), ingressToken: token, ingressUrls: ingressUrls(deps.config.publicUrl, token) })
+  const withIngress = (row: MailboxRow, token: string): MailboxWithIngressView => ({ ...present(row, deps.config.publicUrl), ingressToken: token, ingressUrls: ingressUrls(deps.config.publicUrl, token) })
 
   async function checkHost (field: string, host: string): Promise<void> {
     try {
@@ -145,6 +154,22 @@ export function mailboxesResource (deps: ResourceDeps) {
     } else if (body.imap === null && (current?.smtp as SmtpSettings | null | undefined)?.auth?.kind === 'same_as_imap') {
       throw fieldError('imap', 'cannot be removed while smtp signs in with same_as_imap: change smtp.auth first')
     }
+    if (body.graph !== undefined) {
+      if (body.graph === null) {
+        Object.assign(columns, { graph: null, graph_secret_enc: null, graph_configured_at: null, graph_last_error: null, graph_last_error_at: null, graph_last_synced_at: null })
+      } else {
+        const currentGraph = current?.graph as GraphSettings | null | undefined
+        const baseUrl = (body.graph.baseUrl ?? currentGraph?.baseUrl ?? 'https://graph.microsoft.com').replace(/\/+$/, '')
+        await checkUrl('graph.baseUrl', baseUrl)
+        const user = body.graph.user ?? currentGraph?.user ?? storedAddress(body.address ?? current?.address ?? '').toLowerCase()
+        const currentSignIn = currentGraph == null ? null : { auth: currentGraph.auth, secretEnc: current?.graph_secret_enc ?? null }
+        if (body.graph.auth === undefined && currentSignIn === null) throw fieldError('graph.auth', 'is required: the Microsoft app that reads the mailbox')
+        const { auth, secretEnc } = await signInFrom('graph', { auth: body.graph.auth, user }, currentSignIn, signIn)
+        const settings: GraphSettings = { user, baseUrl, auth }
+        // Passes start over from this moment (minus the look-back), as IMAP's do.
+        Object.assign(columns, { graph: JSON.stringify(settings), graph_secret_enc: secretEnc, graph_configured_at: new Date(), graph_last_error: null, graph_last_error_at: null })
+      }
+    }
     return columns
   }
 
@@ -174,11 +199,11 @@ export function mailboxesResource (deps: ResourceDeps) {
 
     async list (tenantId: string, query: PageQuery): Promise<PageOf<MailboxView>> {
       const { items, nextCursor } = await newestFirst(db.selectFrom('mailboxes').selectAll().where('tenant_id', '=', tenantId), 'mailboxes', 'created_at', query, cursorScope(deps, tenantId))
-      return { items: items.map(present), nextCursor }
+      return { items: items.map((row) => present(row, deps.config.publicUrl)), nextCursor }
     },
 
     async get (tenantId: string, id: string): Promise<MailboxView> {
-      return present(await findRow(tenantId, id))
+      return present(await findRow(tenantId, id), deps.config.publicUrl)
     },
 
     /** Omitted secrets stay as they are; null clears. */
@@ -188,7 +213,9 @@ export function mailboxesResource (deps: ResourceDeps) {
       try {
         const row = await db.updateTable('mailboxes').set({ ...columns, updated_at: new Date() })
           .where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
-        return present(row)
+        // Subscriptions made for other Graph settings are not this mailbox's any more (Graph lets them expire).
+        if (body.graph !== undefined) await db.deleteFrom('graph_subscriptions').where('mailbox_id', '=', id).execute()
+        return present(row, deps.config.publicUrl)
       } catch (error) {
         if (isUniqueViolation(error)) throw addressTaken(body.address ?? '')
         throw error

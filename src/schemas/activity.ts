@@ -4,7 +4,7 @@ import { ListQuery, Nullable, Timestamp, Uuid } from './common.js'
 // What arrived and what happened: messages, launches and the replies about them.
 
 export const MessageStatus = Type.Union(['received', 'accepted', 'rejected', 'ignored', 'failed'].map((s) => Type.Literal(s)))
-export const Door = Type.Union(['mime', 'mailgun', 'sendgrid', 'imap', 'console', 'smtp'].map((s) => Type.Literal(s)), { description: 'How the message came: smtp is the SMTP door; console is a test send from the console or POST /api/v1/test-sends.' })
+export const Door = Type.Union(['mime', 'mailgun', 'sendgrid', 'imap', 'console', 'smtp', 'graph'].map((s) => Type.Literal(s)), { description: 'How the message came: smtp is the SMTP door; graph is Microsoft Graph push (or its delta sweep); console is a test send from the console or POST /api/v1/test-sends.' })
 export const LaunchState = Type.Union(['pending', 'retrying', 'launching', 'launched', 'completed', 'faulted', 'stopped', 'failed'].map((s) => Type.Literal(s)), { description: 'pending: waiting for its first attempt; retrying: an attempt failed and another is scheduled (the word the door answers); launching: an attempt is under way; launched: the job or queue item exists; completed, faulted, stopped: how the job ended; failed: mailrun gave up (lastError says why).' })
 
 export const Reply = Type.Object({

@@ -52,6 +52,12 @@ export const MailAuthView = Type.Union([
   Type.Object({ kind: Type.Literal('same_as_imap') })
 ])
 
+export const GraphInput = Type.Object({
+  user: Type.Optional(Type.String({ minLength: 1, maxLength: 254, pattern: '^[^\\s/]+$', description: 'The mailbox Graph reads (its address or user principal name). Default: the service mailbox address.' })),
+  baseUrl: Type.Optional(HttpsUrl('Default https://graph.microsoft.com; national clouds: https://graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn.')),
+  auth: Type.Optional(MicrosoftAuthInput)
+}, { additionalProperties: false, description: 'Microsoft Graph push instead of (or beside) the IMAP sweep: subscriptions to Inbox and Junk Email, a delta query per folder as the fallback. The app needs Mail.Read (application). See docs/providers.md.' })
+
 export const ImapInput = Type.Object({
   host: Host,
   port: Type.Optional({ ...Port, description: 'Default 993.' }),
@@ -85,7 +91,8 @@ const mailboxFields = {
   mailgunSigningKey: Nullable(Type.String({ minLength: 1, description: 'Write-only. The Mailgun HTTP webhook signing key.' })),
   sendgridBasicAuth: Nullable(SendgridBasicAuth),
   imap: Nullable(ImapInput),
-  smtp: Nullable(SmtpInput)
+  smtp: Nullable(SmtpInput),
+  graph: Nullable(GraphInput)
 }
 
 const createExample = {
@@ -104,7 +111,8 @@ export const MailboxCreate = Type.Object({
   mailgunSigningKey: Type.Optional(mailboxFields.mailgunSigningKey),
   sendgridBasicAuth: Type.Optional(mailboxFields.sendgridBasicAuth),
   imap: Type.Optional(mailboxFields.imap),
-  smtp: Type.Optional(mailboxFields.smtp)
+  smtp: Type.Optional(mailboxFields.smtp),
+  graph: Type.Optional(mailboxFields.graph)
 }, { additionalProperties: false, examples: [createExample] })
 
 export const MailboxPatch = Type.Partial(Type.Object(mailboxFields), {
@@ -128,6 +136,8 @@ const mailboxExample = {
   imap: { host: 'outlook.office365.com', port: 993, tls: true, user: 'robots@acme.example', password: { set: false }, auth: { kind: 'microsoft', tenantId: 'acme.onmicrosoft.com', clientId: '00001111-aaaa-2222-bbbb-3333cccc4444', authority: 'https://login.microsoftonline.com', clientSecret: { set: true }, certificate: null }, folders: [] },
   imapStatus: { configuredAt: '2026-11-23T10:00:00.000Z', lastSweptAt: null, lastError: null, lastErrorAt: null },
   smtp: { host: 'smtp.office365.com', port: 587, tls: false, user: 'robots@acme.example', password: { set: false }, auth: { kind: 'same_as_imap' }, fromName: 'Acme robots' },
+  graph: null,
+  graphStatus: { configuredAt: null, lastSyncedAt: null, lastError: null, lastErrorAt: null },
   warnings: [],
   createdAt: '2026-11-23T10:00:00.000Z',
   updatedAt: '2026-11-23T10:00:00.000Z'
@@ -144,6 +154,8 @@ export const Mailbox = Type.Object({
   imap: Nullable(Type.Object({ host: Type.String(), port: Port, tls: Type.Boolean(), user: Type.String(), password: SecretMarker, auth: MailAuthView, folders: Type.Array(Type.String()) })),
   imapStatus: Type.Object({ configuredAt: Nullable(Timestamp), lastSweptAt: Nullable(Timestamp), lastError: Nullable(Type.String()), lastErrorAt: Nullable(Timestamp) }),
   smtp: Nullable(Type.Object({ host: Type.String(), port: Port, tls: Type.Boolean(), user: Nullable(Type.String()), password: SecretMarker, auth: MailAuthView, fromName: Nullable(Type.String()) })),
+  graph: Nullable(Type.Object({ user: Type.String(), baseUrl: Type.String(), auth: MailAuthView })),
+  graphStatus: Type.Object({ configuredAt: Nullable(Timestamp), lastSyncedAt: Nullable(Timestamp), lastError: Nullable(Type.String()), lastErrorAt: Nullable(Timestamp) }),
   warnings: Type.Array(Type.String()),
   createdAt: Timestamp,
   updatedAt: Timestamp

@@ -38,6 +38,9 @@ t.test(`mailbox sign-in settings, on ${testDatabaseKind}`, async (t) => {
     // Token endpoints are outbound requests like any other: the deny list holds, with no connection tried.
     await refused(t, { imap: { ...IMAP, auth: { ...MICROSOFT, authority: 'https://10.1.2.3' } } }, 'imap.auth.authority', /may not be 10\.1\.2\.3/)
     await refused(t, { imap: { ...IMAP, auth: { kind: 'oauth_refresh', tokenUrl: 'http://10.0.0.7/token', clientId: 'x', refreshToken: 'r' } } }, 'imap.auth.tokenUrl', /may not be 10\.0\.0\.7/)
+    await refused(t, { graph: { baseUrl: 'https://graph.microsoft.com' } }, 'graph.auth', /is required: the Microsoft app that reads the mailbox/)
+    await refused(t, { graph: { auth: MICROSOFT, baseUrl: 'https://10.9.9.9' } }, 'graph.baseUrl', /may not be 10\.9\.9\.9/)
+    t.equal((await create({ graph: { auth: { kind: 'google', serviceAccountKey: '{}' } } })).statusCode, 400, 'Graph signs in with Microsoft only')
     const sameAsImapOnImap = await create({ imap: { ...IMAP, auth: { kind: 'same_as_imap' } } })
     t.equal(sameAsImapOnImap.statusCode, 400, 'same_as_imap is for smtp only')
   })

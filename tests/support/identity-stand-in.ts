@@ -35,7 +35,7 @@ export interface ServiceAccount {
 
 export interface RefreshClient { clientId: string, secret?: string, rotate: boolean }
 
-interface Issued { token: string, mailboxes: string[] | 'subject', subject: string | null, expiresAt: number }
+interface Issued { token: string, mailboxes: string[] | 'subject', subject: string | null, expiresAt: number, scope: string }
 
 export interface IdentityStandIn {
   url: string
@@ -46,8 +46,12 @@ export interface IdentityStandIn {
   requests: Array<{ path: string, form: Record<string, string> }>
   /** Lifetime of the tokens it issues, in seconds. */
   lifetimeS: number
-  /** Answers whether `token` opens `user`'s mailbox now. */
-  allows: (token: string, user: string) => boolean
+  /** Scopes the Microsoft endpoint issues tokens for (Exchange's; a test adds its Graph stand-in's). */
+  microsoftScopes: string[]
+  /** Answers whether `token` opens `user`'s mailbox now (and was issued for `scope`, when given). */
+  allows: (token: string, user: string, scope?: string) => boolean
+  /** Whether `token` is one it issued for `scope` and not expired (whoever it is for). */
+  valid: (token: string, scope: string) => boolean
   /** Refuses every token issued so far (as a revocation or a password reset does). */
   revokeAll: () => void
   close: () => Promise<void>
@@ -79,10 +83,16 @@ export async function startIdentityStandIn (): Promise<IdentityStandIn> {
     refresh: { clients: [], tokens: new Map() },
     requests,
     lifetimeS: 3599,
-    allows (token, user) {
+    microsoftScopes: [EXCHANGE_SCOPE],
+    allows (token, user, scope) {
       const t = issued.get(token)
       if (t === undefined || t.expiresAt <= Date.now()) return false
+      if (scope !== undefined && t.scope !== scope) return false
       return t.mailboxes === 'subject' ? t.subject?.toLowerCase() === user.toLowerCase() : t.mailboxes.some((m) => m.toLowerCase() === user.toLowerCase())
+    },
+    valid (token, scope) {
+      const t = issued.get(token)
+      return t !== undefined && t.expiresAt > Date.now() && t.scope === scope
     },
     revokeAll () { issued.clear() },
     close: async () => { await new Promise<void>((resolve) => { server.close(() => { resolve() }); server.closeAllConnections() }) }
@@ -94,9 +104,9 @@ export async function startIdentityStandIn (): Promise<IdentityStandIn> {
     return t.mailboxes === 'subject' ? t.subject : t.mailboxes[0] ?? null
   }
 
-  const issue = (mailboxes: Issued['mailboxes'], subject: string | null): string => {
+  const issue = (mailboxes: Issued['mailboxes'], subject: string | null, scope: string): string => {
     const token = `stand-in.${randomBytes(24).toString('base64url')}`
-    issued.set(token, { token, mailboxes, subject, expiresAt: Date.now() + state.lifetimeS * 1000 })
+    issued.set(token, { token, mailboxes, subject, expiresAt: Date.now() + state.lifetimeS * 1000, scope })
     return token
   }
 
@@ -125,7 +135,7 @@ export async function startIdentityStandIn (): Promise<IdentityStandIn> {
     if (form.grant_type !== 'client_credentials') { aadError(res, 400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${form.grant_type ?? ''}'.`); return }
     const apps = state.microsoft.filter((a) => a.tenant === tenant)
     if (apps.length === 0) { aadError(res, 400, 'invalid_request', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`); return }
-    if (form.scope !== EXCHANGE_SCOPE) { aadError(res, 400, 'invalid_scope', 1002012, `The provided value for scope ${form.scope ?? ''} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`); return }
+    if (!state.microsoftScopes.includes(form.scope ?? '')) { aadError(res, 400, 'invalid_scope', 1002012, `The provided value for scope ${form.scope ?? ''} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`); return }
     const app = apps.find((a) => a.clientId === form.client_id)
     if (app === undefined) { aadError(res, 400, 'unauthorized_client', 700016, `Application with identifier '${form.client_id ?? ''}' was not found in the directory '${tenant}'.`); return }
     if (form.client_assertion !== undefined) {
@@ -142,7 +152,7 @@ export async function startIdentityStandIn (): Promise<IdentityStandIn> {
       aadError(res, 401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`)
       return
     }
-    send(res, 200, { token_type: 'Bearer', expires_in: state.lifetimeS, ext_expires_in: state.lifetimeS, access_token: issue(app.mailboxes, null) })
+    send(res, 200, { token_type: 'Bearer', expires_in: state.lifetimeS, ext_expires_in: state.lifetimeS, access_token: issue(app.mailboxes, null, form.scope ?? '') })
   }
 
   function google (form: Record<string, string>, res: ServerResponse, tokenUrl: string): void {
@@ -168,7 +178,7 @@ export async function startIdentityStandIn (): Promise<IdentityStandIn> {
     }
     const sub = typeof claims.sub === 'string' ? claims.sub : null
     if (sub === null || !state.google.users.includes(sub)) { send(res, 400, { error: 'invalid_grant', error_description: 'Invalid email or User ID' }); return }
-    send(res, 200, { access_token: issue('subject', sub), expires_in: state.lifetimeS, token_type: 'Bearer' })
+    send(res, 200, { access_token: issue('subject', sub, GMAIL_SCOPE), expires_in: state.lifetimeS, token_type: 'Bearer' })
   }
 
   function refresh (form: Record<string, string>, res: ServerResponse): void {
@@ -184,7 +194,7 @@ export async function startIdentityStandIn (): Promise<IdentityStandIn> {
       rotated = `refresh.${randomBytes(16).toString('base64url')}`
       state.refresh.tokens.set(rotated, grant)
     }
-    send(res, 200, { access_token: issue('subject', grant.user), expires_in: state.lifetimeS, token_type: 'Bearer', ...(rotated !== undefined ? { refresh_token: rotated } : {}) })
+    send(res, 200, { access_token: issue('subject', grant.user, form.scope ?? ''), expires_in: state.lifetimeS, token_type: 'Bearer', ...(rotated !== undefined ? { refresh_token: rotated } : {}) })
   }
 
   async function readForm (req: IncomingMessage): Promise<Record<string, string>> {
