@@ -6,7 +6,7 @@ import { loadSecretKey } from '../crypto/secret-key.js'
 import { DataDirLocked, lockDataDir } from '../db/data-dir-lock.js'
 import { openConfiguredDatabase, type DatabaseHandle } from '../db/database.js'
 import { pendingMigrations } from '../db/migrate.js'
-import type { ImapSettings, SmtpSettings } from '../db/schema.js'
+import type { GraphSettings, ImapSettings, SmtpSettings } from '../db/schema.js'
 import { checkMailbox } from '../mail-auth/mailbox-check.js'
 import { createMailTokens } from '../mail-auth/mail-tokens.js'
 import { outboundDispatcher } from '../net/outbound-dispatcher.js'
@@ -102,16 +102,16 @@ async function checkTenants (config: Config, database: DatabaseHandle, secrets: 
         const result = await checkConnection(registry.clientFor(connection))
         for (const step of result.steps) t.line(step.ok ? 'ok' : 'fail', `Orchestrator ${step.step}`, step.detail)
       }
-      const mailboxes = await db.selectFrom('mailboxes').select(['id', 'address', 'active', 'imap', 'imap_password_enc', 'smtp', 'smtp_password_enc']).where('tenant_id', '=', tenant.id).orderBy('address').execute()
+      const mailboxes = await db.selectFrom('mailboxes').select(['id', 'address', 'active', 'imap', 'imap_password_enc', 'smtp', 'smtp_password_enc', 'graph', 'graph_secret_enc']).where('tenant_id', '=', tenant.id).orderBy('address').execute()
       if (mailboxes.length === 0) t.line('warn', 'mailboxes', 'none yet: POST /api/v1/mailboxes')
       for (const mailbox of mailboxes) {
         if (!mailbox.active) { t.line('ok', `mailbox ${mailbox.address}`, 'inactive, not checked'); continue }
-        const result = await checkMailbox(checkDeps, { ...mailbox, imap: mailbox.imap as ImapSettings | null, smtp: mailbox.smtp as SmtpSettings | null })
+        const result = await checkMailbox(checkDeps, { ...mailbox, imap: mailbox.imap as ImapSettings | null, smtp: mailbox.smtp as SmtpSettings | null, graph: mailbox.graph as GraphSettings | null })
         for (const step of result.steps) {
           // No SMTP server at all is a warning here: mail is still received and launched.
           const mark = step.ok ? 'ok' : step.step === 'smtp' ? 'warn' : 'fail'
           if (step.step === 'imap' && step.ok) continue
-          t.line(mark, `mailbox ${mailbox.address} ${step.step.replace(/ login$/, '').replace(/^imap|^smtp/, (w) => w.toUpperCase())}`, step.detail)
+          t.line(mark, `mailbox ${mailbox.address} ${step.step.replace(/ login$/, '').replace(/^imap|^smtp/, (w) => w.toUpperCase()).replace(/^graph/, 'Graph')}`, step.detail)
         }
       }
     }

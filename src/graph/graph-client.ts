@@ -23,6 +23,8 @@ export interface GraphClient {
   renewSubscription: (id: string, expirationDateTime: string) => Promise<Subscription>
   reauthorize: (id: string) => Promise<void>
   deleteSubscription: (id: string) => Promise<void>
+  /** A well-known folder's name and size (the mailbox test). */
+  folder: (user: string, folder: string) => Promise<{ displayName?: string, totalItemCount?: number }>
   /** The message as RFC 822, at most `maxBytes` (a larger one is an error, not a truncation). */
   mime: (user: string, messageId: string, maxBytes: number) => Promise<Buffer>
   /** One page of a folder's message delta: the first (with `since`) or the link of the last page. */
@@ -101,6 +103,9 @@ export function createGraphClient (http: GraphHttp, baseUrl: string, token: () =
     },
     async deleteSubscription (id) {
       await call('DELETE', `${base}/subscriptions/${encodeURIComponent(id)}`)
+    },
+    async folder (user, folder) {
+      return json<{ displayName?: string, totalItemCount?: number }>(await call('GET', `${userPath(user)}/mailFolders/${encodeURIComponent(folder)}?$select=displayName,totalItemCount`))
     },
     async mime (user, messageId, maxBytes) {
       return (await call('GET', `${userPath(user)}/messages/${encodeURIComponent(messageId)}/$value`, undefined, maxBytes)).body

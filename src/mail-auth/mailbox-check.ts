@@ -4,11 +4,13 @@ import { imapConnectOptions } from '../imap/connect-options.js'
 import type { OutboundDeny } from '../net/outbound-guard.js'
 import { smtpSignsIn, smtpTransportOptions } from '../notify/mailer.js'
 import type { MailboxSignIn, MailCredential, MailTokens, Which } from './mail-tokens.js'
+import { createGraphClient } from '../graph/graph-client.js'
+import { outboundDispatcher } from '../net/outbound-dispatcher.js'
 import { tokenUrlOf } from './obtain-token.js'
 import { MailTokenError } from './token-endpoint.js'
 
-// Connects to a mailbox's IMAP and SMTP servers with its stored settings, as the sweeper and the
-// mailer would, and reports each step with what to do about a failure: the mailbox test action
+// Connects to a mailbox's IMAP and SMTP servers (and reads it through Graph, when it has Graph
+// settings) with its stored settings, as the sweeper, the mailer and the watcher would, and reports each step with what to do about a failure: the mailbox test action
 // (POST /api/v1/mailboxes/{id}/test) and `mailrun doctor`.
 
 export interface CheckStep { step: string, ok: boolean, detail: string }
@@ -37,6 +39,7 @@ const said = (error: unknown): string => {
 
 /** The auth kind a sign-in really uses (SMTP's same_as_imap is the IMAP one). */
 function authOf (row: MailboxSignIn, which: Which): MailAuth {
+  if (which === 'graph') return row.graph?.auth ?? { kind: 'password' }
   const own = which === 'imap' ? row.imap?.auth : row.smtp?.auth
   if (own?.kind === 'same_as_imap') return row.imap?.auth ?? { kind: 'password' }
   return own ?? { kind: 'password' }
@@ -50,7 +53,7 @@ export async function checkMailbox (deps: MailboxCheckDeps, row: MailboxSignIn):
   /** The credential step: a password needs none; a token request is reported on its own. */
   async function credential (which: Which): Promise<MailCredential | null> {
     const auth = authOf(row, which)
-    const label = which.toUpperCase()
+    const label = which === 'graph' ? 'Graph' : which.toUpperCase()
     try {
       const c = await deps.tokens.credential(row, which)
       if ('accessToken' in c) steps.push({ step: `${which} token`, ok: true, detail: `access token issued for ${c.user} by ${tokenUrlOf(auth as Parameters<typeof tokenUrlOf>[0])}` })
@@ -62,8 +65,25 @@ export async function checkMailbox (deps: MailboxCheckDeps, row: MailboxSignIn):
     }
   }
 
+  if (row.graph != null) {
+    const c = await credential('graph')
+    if (c !== null && 'accessToken' in c) {
+      const dispatcher = outboundDispatcher(deps.deny)
+      const graph = row.graph
+      try {
+        const client = createGraphClient({ dispatcher, deny: deps.deny, timeoutMs }, graph.baseUrl, async () => c.accessToken)
+        const inbox = await client.folder(graph.user, 'inbox')
+        steps.push({ step: 'graph mailbox', ok: true, detail: `read ${graph.user}'s ${inbox.displayName ?? 'Inbox'} (${inbox.totalItemCount ?? 0} messages) through ${graph.baseUrl}` })
+      } catch (error) {
+        steps.push({ step: 'graph mailbox', ok: false, detail: `${said(error)}. The token was issued: check the app's Mail.Read permission (admin consent) and that its access policy includes this mailbox (docs/providers.md, "Microsoft Graph push").` })
+      } finally {
+        await dispatcher.close()
+      }
+    }
+  }
+
   if (row.imap === null) {
-    steps.push({ step: 'imap', ok: true, detail: 'not configured: this mailbox is fed by push only (no fallback sweep)' })
+    steps.push({ step: 'imap', ok: true, detail: `not configured: this mailbox is fed by ${row.graph != null ? 'Graph push' : 'push'} only${row.graph != null ? '' : ' (no fallback sweep)'}` })
   } else {
     const c = await credential('imap')
     if (c !== null) {

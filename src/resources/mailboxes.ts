@@ -239,7 +239,7 @@ export function mailboxesResource (deps: ResourceDeps) {
     async test (tenantId: string, id: string): Promise<MailboxCheck> {
       const row = await findRow(tenantId, id)
       return await checkMailbox({ tokens: deps.mailTokens, deny: deps.config.outboundDeny, defaultSmtpUrl: deps.config.smtpUrl, timeoutMs: 20_000 },
-        { ...row, imap: row.imap as ImapSettings | null, smtp: row.smtp as SmtpSettings | null })
+        { ...row, imap: row.imap as ImapSettings | null, smtp: row.smtp as SmtpSettings | null, graph: row.graph as GraphSettings | null })
     },
 
     /** A new ingress token; the old ingress URLs stop working at once. */

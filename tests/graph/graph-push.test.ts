@@ -62,6 +62,12 @@ t.test(`Microsoft Graph push, on ${testDatabaseKind}`, async (t) => {
     const status = (await api('GET', mailboxUrl)).json().graphStatus
     t.equal(status.lastError, null)
     t.not(status.lastSyncedAt, null)
+    const check = (await api('POST', `${mailboxUrl}/test`)).json()
+    t.match(check.steps, [
+      { step: 'graph token', ok: true, detail: /^access token issued for robots@acme\.example by / },
+      { step: 'graph mailbox', ok: true, detail: /^read robots@acme\.example's Inbox \(0 messages\) through http:/ },
+      { step: 'imap', ok: true, detail: /fed by Graph push only/ }
+    ])
   })
 
   t.test('a notified message launches', async (t) => {
@@ -149,6 +155,8 @@ t.test(`Microsoft Graph push, on ${testDatabaseKind}`, async (t) => {
     await app.graph.syncMailbox(created.json().id)
     const status = (await beta.api('GET', `/api/v1/mailboxes/${created.json().id as string}`)).json().graphStatus
     t.match(status.lastError, /Graph answered 403 ExtensionError: .*Access is denied.*check the app's Mail\.Read permission/)
+    const check = (await beta.api('POST', `/api/v1/mailboxes/${created.json().id as string}/test`)).json()
+    t.match(check, { ok: false, steps: [{ step: 'graph token', ok: true }, { step: 'graph mailbox', ok: false, detail: /403 ErrorAccessDenied.*access policy includes this mailbox/ }] })
     t.notOk(log.lines.some((line) => line.includes(SECRET) || line.includes('beta-secret')), 'no secret in the log')
   })
 })

@@ -169,6 +169,20 @@ export async function startGraphStandIn (idp: IdentityStandIn): Promise<GraphSta
         return
       }
     }
+    if (req.method === 'GET' && (m = /^\/v1\.0\/users\/([^/]+)\/mailFolders\/(inbox|junkemail)$/i.exec(path)) !== null) {
+      const user = m[1] ?? ''
+      if (!mayRead(req, user)) { error(res, 403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.'); return }
+      const folder = (m[2] ?? '').toLowerCase()
+      send(res, 200, { '@odata.context': `${state.url}/v1.0/$metadata#users('${user}')/mailFolders(displayName,totalItemCount)/$entity`, id: `AQMk${folder}`, displayName: folder === 'inbox' ? 'Inbox' : 'Junk Email', totalItemCount: messages.filter((x) => x.user.toLowerCase() === user.toLowerCase() && x.folder === folder).length })
+      return
+    }
+    if (req.method === 'GET' && (m = /^\/v1\.0\/users\/([^/]+)\/mailFolders\/(inbox|junkemail)$/i.exec(path)) !== null) {
+      const user = m[1] ?? ''
+      if (!mayRead(req, user)) { error(res, 403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.'); return }
+      const folder = (m[2] ?? '').toLowerCase()
+      send(res, 200, { '@odata.context': `${state.url}/v1.0/$metadata#users('${user}')/mailFolders(displayName,totalItemCount)/$entity`, id: `AQMk${folder}`, displayName: folder === 'inbox' ? 'Inbox' : 'Junk Email', totalItemCount: messages.filter((x) => x.user.toLowerCase() === user.toLowerCase() && x.folder === folder).length })
+      return
+    }
     if (req.method === 'GET' && (m = /^\/v1\.0\/users\/([^/]+)\/messages\/([^/]+)\/\$value$/.exec(path)) !== null) {
       const user = m[1] ?? ''
       if (!mayRead(req, user)) { error(res, 403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.'); return }
