@@ -15,11 +15,15 @@ import { buildMessage, dkimKey, fakeDns, signMessage } from '../tests/support/ma
 import { startOrchestratorSimulator } from '../src/simulator/orchestrator.js'
 import { startSmtpCatcher, type Received } from '../src/simulator/mail-catcher.js'
 import { launchDovecot } from '../tests/support/dovecot.js'
+import { startGraphStandIn } from '../tests/support/graph-stand-in.js'
+import { startIdentityStandIn } from '../tests/support/identity-stand-in.js'
 
 // npm run demo: the whole product on one machine, no UiPath account, no configuration.
-// `npm run demo -- --once` runs the story and exits (the CI smoke test).
+// `npm run demo -- --once` runs the story and exits (the CI smoke test); `--graph` adds Graph push.
 
 const once = process.argv.includes('--once')
+// --graph adds a message pushed through Graph change notifications (stand-ins for Graph and its token endpoint).
+const withGraph = process.argv.includes('--graph')
 const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s)
 const step = (s: string): void => { console.log(`\n${bold(`▶ ${s}`)}`) }
 const indent = (s: string): string => s.split('\n').map((l) => `    ${l}`).join('\n')
@@ -142,6 +146,29 @@ if (!existsSync('/usr/sbin/dovecot')) {
   showReply(reply)
 }
 
+let graphParts: { close: () => Promise<void> } | null = null
+if (withGraph) {
+  step('Email 5: pushed through Graph change notifications — a local Graph STAND-IN and token-endpoint STAND-IN that follow the published contracts (not the real service)')
+  const idp = await startIdentityStandIn()
+  const graph = await startGraphStandIn(idp)
+  graphParts = { close: async () => { await graph.close(); await idp.close() } }
+  idp.microsoftScopes.push(graph.scope)
+  idp.microsoft.push({ tenant: 'acme-demo.onmicrosoft.example', clientId: 'mailrun-demo-app', secret: 'demo-graph-client-secret', mailboxes: ['robots@acme.example'] })
+  console.log(indent(`Graph stand-in on ${graph.url}, token endpoint stand-in on ${idp.url}; the mailbox gets graph settings:`))
+  await api('PATCH', `/api/v1/mailboxes/${String(mailbox.id)}`, key, { graph: { baseUrl: graph.url, auth: { kind: 'microsoft', tenantId: 'acme-demo.onmicrosoft.example', clientId: 'mailrun-demo-app', clientSecret: 'demo-graph-client-secret', authority: idp.url } } })
+  await waitFor('the Graph subscriptions', () => graph.subscriptions.size >= 2 ? true : undefined, 30_000)
+  for (const s of graph.subscriptions.values()) console.log(indent(`subscribed: ${s.resource} until ${s.expirationDateTime} (validated by calling ${s.notificationUrl} back)`))
+  const id = `<demo-${randomBytes(4).toString('hex')}@finance.example>`
+  const body = 'period = 2026-08\nExtractData: region = West\nBuildReport\nSendReport: to = "cfo@acme.example"'
+  const raw = await signMessage(buildMessage({ from: 'Anna Petrova <anna@finance.example>', subject: 'Monthly Report', body, messageId: id }), senderKey)
+  const delivered = Date.now()
+  await graph.deliver('robots@acme.example', 'inbox', raw)
+  console.log(indent(`Delivered to the Inbox; the stand-in posted a change notification, mailrun answered ${String(graph.notified.at(-1)?.status)} and fetched the message's MIME`))
+  const reply = await waitFor('the reply to the Graph-pushed message', () => smtp.received.find((r) => r.mail.inReplyTo === id), 30_000)
+  step(`Pushed, fetched and launched after ${((Date.now() - delivered) / 1000).toFixed(1)} s; the reply:`)
+  showReply(reply)
+}
+
 const cleanup = async (): Promise<void> => {
   await stopBackground()
   await app.close()
@@ -149,6 +176,7 @@ const cleanup = async (): Promise<void> => {
   await sim.close()
   await smtp.close()
   await dovecot?.destroy()
+  await graphParts?.close()
   await rm(dataDir, { recursive: true, force: true })
 }
 
