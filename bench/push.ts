@@ -45,8 +45,8 @@ export interface Shared { load: LoadGenerator, simulator: OrchestratorSimulator,
 
 export const ADMIN_KEY = `mra_bench_${randomBytes(12).toString('hex')}`
 
-export async function startMailrun (kind: DatabaseKind, env: Record<string, string>, shared: Shared, workDir: string, nodeArgs: string[] = []): Promise<{ service: ServiceProcess, readyS: number }> {
-  const port = await freePort()
+export async function startMailrun (kind: DatabaseKind, env: Record<string, string>, shared: Shared, workDir: string, nodeArgs: string[] = [], fixedPort?: number): Promise<{ service: ServiceProcess, readyS: number }> {
+  const port = fixedPort ?? await freePort()
   const t0 = performance.now()
   const service = await startService('dist/src/server.js', {
     PORT: String(port),

@@ -7,6 +7,7 @@ import { dkimKey } from '../tests/support/mail.js'
 import { startOrchestratorSimulator } from '../src/simulator/orchestrator.js'
 import { startSmtpCatcher } from '../src/simulator/mail-catcher.js'
 import { benchConsole, type ConsoleReport } from './console.js'
+import { benchDoors, type DoorsPlan, type DoorsReport } from './doors.js'
 import { benchImap, type ImapPlan, type ImapReport } from './imap.js'
 import { benchBaseline, benchPush, type BaselineReport, type PushPlan, type PushReport, type Shared } from './push.js'
 import { startDnsServer } from '../tests/support/dns-server.js'
@@ -15,7 +16,7 @@ import { formatReport, type BenchReport } from './support/report.js'
 import { postgresVersion, type DatabaseKind } from './support/targets.js'
 
 // npm run bench: how fast mailrun is, against the plain limits of this machine, in one run.
-// `npm run bench -- --smoke` runs every part for a second or two (CI); `--only push|big|console|imap`
+// `npm run bench -- --smoke` runs every part for a second or two (CI); `--only push|big|console|imap|doors`
 // (big: only the three large messages, after a warm-up; a minute instead of ten),
 // `--db pglite|postgres` narrow it; `--cpu-prof` writes V8 CPU profiles of mailrun to bench/profiles.
 
@@ -31,7 +32,7 @@ const { values: args } = parseArgs({
 })
 const smoke = args.smoke === true
 const databases: DatabaseKind[] = args.db !== undefined ? args.db.split(',') as DatabaseKind[] : ['postgres', 'pglite']
-const parts = args.only !== undefined ? args.only.split(',') : ['push', 'console', 'imap']
+const parts = args.only !== undefined ? args.only.split(',') : ['push', 'console', 'imap', 'doors']
 
 const workDir = await mkdtemp(path.join(tmpdir(), 'mailrun-bench-'))
 const profileDir = path.join(repoRoot, 'bench/profiles')
@@ -49,6 +50,8 @@ const imapPlan: ImapPlan = smoke
   ? { messages: 5, intervalS: 5, mailboxCounts: [10], idleS: 5, workDir }
   : { messages: 200, intervalS: 30, mailboxCounts: [100, 1000], idleS: 60, workDir }
 
+const doorsPlan: DoorsPlan = smoke ? { messages: 3, intervalS: 3, workDir } : { messages: 50, intervalS: 30, workDir }
+
 const log = (line: string): void => { process.stderr.write(`  ${line}\n`) }
 const key = dkimKey('finance.example')
 const dns = await startDnsServer({ [`${key.selector}._domainkey.${key.domain}`]: key.txt, [`_dmarc.${key.domain}`]: 'v=DMARC1; p=reject', [key.domain]: 'v=spf1 ip4:127.0.0.1 -all' })
@@ -64,7 +67,8 @@ const report: BenchReport = {
   push: [] as PushReport[],
   baselines: [] as BaselineReport[],
   imap: null as ImapReport | null,
-  console: [] as ConsoleReport[]
+  console: [] as ConsoleReport[],
+  doors: null as DoorsReport | null
 }
 
 try {
@@ -93,6 +97,10 @@ try {
   if (parts.includes('imap')) {
     log('IMAP: detection latency and mailboxes at rest (PostgreSQL)')
     report.imap = await benchImap(imapPlan, shared, log)
+  }
+  if (parts.includes('doors')) {
+    log('doors: detection latency of the raw MIME door, the SMTP door, Graph push and its delta fallback (PostgreSQL)')
+    report.doors = await benchDoors(doorsPlan, shared, log)
   }
 } finally {
   load.close()

@@ -1,3 +1,4 @@
+import type { DoorsReport } from '../doors.js'
 import type { ImapReport } from '../imap.js'
 import type { ConsoleReport } from '../console.js'
 import type { BaselineReport, PushReport } from '../push.js'
@@ -10,6 +11,7 @@ export interface BenchReport {
   baselines: BaselineReport[]
   imap: ImapReport | null
   console?: ConsoleReport[]
+  doors?: DoorsReport | null
   targets?: Target[]
 }
 
@@ -50,6 +52,14 @@ export function checkTargets (report: BenchReport): Target[] {
     const db = c.database === 'postgres' ? 'PostgreSQL' : 'PGlite'
     for (const p of c.pages.filter((p) => p.page === '/console' || p.page === '/console/messages')) {
       targets.push({ what: `console ${p.page === '/console' ? 'dashboard' : 'messages list'}, ${c.messages} messages stored (${db})`, goal: '≤ 100 ms (p95)', measured: `${p.p95Ms} ms`, met: p.p95Ms <= 100 })
+    }
+  }
+  for (const d of report.doors?.doors ?? []) {
+    if (d.door === 'SMTP door') targets.push({ what: 'SMTP door detection p99', goal: '≤ 1 s', measured: `${(d.latency.p99 / 1000).toFixed(2)} s`, met: d.latency.p99 <= 1000 })
+    if (d.door === 'Graph push') targets.push({ what: 'Graph push detection p99 (notification → stored)', goal: '≤ 2 s', measured: `${(d.latency.p99 / 1000).toFixed(2)} s`, met: d.latency.p99 <= 2000 })
+    if (d.door.startsWith('Graph delta')) {
+      const limit = (report.doors?.intervalS ?? 0) + 5
+      targets.push({ what: 'Graph detection p99 without a notification (delta pass)', goal: `≤ ${limit} s (interval + 5 s)`, measured: `${(d.latency.p99 / 1000).toFixed(2)} s`, met: d.latency.p99 <= limit * 1000 })
     }
   }
   const imap = report.imap
@@ -96,6 +106,11 @@ export function formatReport (report: BenchReport): string {
     out.push(table(['folder', 'p50 s', 'p99 s', 'max s'], [['INBOX (IDLE)', i.inbox.p50, i.inbox.p99, i.inbox.max], ['Junk (sweep)', i.junk.p50, i.junk.p99, i.junk.max]].map((r) => [r[0] as string, ...(r.slice(1) as number[]).map((ms) => (ms / 1000).toFixed(2))])))
     out.push('')
     out.push(table(['IMAP mailboxes', 'connected', 'RSS MB', `idle CPU % of a core (${i.idleS} s)`], i.mailboxes.map((b) => [b.count, b.connected, b.rssMb, b.cpuPercent])))
+  }
+  if (report.doors != null) {
+    const d = report.doors
+    out.push(`\nDetection by door (PostgreSQL, one message at a time; stored − handed over; Graph and its token endpoint are local stand-ins, delta pass every ${d.intervalS} s):\n`)
+    out.push(table(['door', 'p50 ms', 'p99 ms', 'max ms'], d.doors.map((x) => [x.door, x.latency.p50, x.latency.p99, x.latency.max])))
   }
   if ((report.console ?? []).length > 0) {
     out.push('\nConsole pages (server time from a client on the same machine; messages over the last 7 days):\n')

@@ -220,7 +220,7 @@ export function createGraphWatcher (deps: GraphWatcherDeps): GraphWatcher {
 
   const itemsOf = (body: unknown): Notification[] => {
     const value = (body as { value?: unknown } | null)?.value
-    return Array.isArray(value) ? (value.slice(0, MAX_ITEMS) as Notification[]) : []
+    return Array.isArray(value) ? (value.slice(0, MAX_ITEMS).filter((item) => typeof item === 'object' && item !== null && !Array.isArray(item)) as Notification[]) : []
   }
 
   async function tick (): Promise<void> {

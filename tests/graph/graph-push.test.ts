@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import t from 'tap'
 import { buildTestApp } from '../support/app.js'
 import { newTenant } from '../support/admin.js'
@@ -110,6 +111,24 @@ t.test(`Microsoft Graph push, on ${testDatabaseKind}`, async (t) => {
     t.equal(validation.statusCode, 200)
     t.equal(validation.body, 'Validation: abc<>')
     t.match(validation.headers['content-type'], /^text\/plain/)
+  })
+
+  t.test('no body answers the notification endpoints with a 5xx', async (t) => {
+    const [inbox] = await subscriptionRows()
+    const item = fc.record({
+      subscriptionId: fc.oneof(fc.constant(inbox?.subscription_id), fc.string(), fc.integer(), fc.constant(null)),
+      clientState: fc.oneof(fc.string(), fc.constant(null), fc.json()),
+      changeType: fc.oneof(fc.constantFrom('created', 'updated', 'deleted'), fc.string()),
+      lifecycleEvent: fc.oneof(fc.constantFrom('missed', 'subscriptionRemoved', 'reauthorizationRequired'), fc.string()),
+      resourceData: fc.oneof(fc.record({ id: fc.oneof(fc.string(), fc.integer()) }), fc.constant(null), fc.string())
+    }, { requiredKeys: [] })
+    const body = fc.oneof(fc.record({ value: fc.array(fc.oneof(item, fc.jsonValue()), { maxLength: 5 }) }), fc.jsonValue().map((v) => JSON.stringify(v)), fc.string())
+    await fc.assert(fc.asyncProperty(body, fc.constantFrom('notifications', 'lifecycle'), async (b, path) => {
+      const res = await app.inject({ method: 'POST', url: `/graph/${path}`, headers: { 'content-type': 'application/json' }, payload: typeof b === 'string' ? b : JSON.stringify(b) })
+      if (res.statusCode !== 202 && res.statusCode !== 400) throw new Error(`${res.statusCode} ${res.body}`)
+    }), { numRuns: 200 })
+    await app.graph.idle()
+    t.pass('every body was answered 202 or 400')
   })
 
   t.test('lifecycle events: reauthorize, recreate a removed subscription, catch up after missed', async (t) => {
