@@ -33,7 +33,11 @@ export interface GraphClient {
 
 const THROTTLE_RETRIES = 3
 
-export function createGraphClient (http: GraphHttp, baseUrl: string, token: () => Promise<string>, sleep = async (ms: number) => { await new Promise((resolve) => setTimeout(resolve, ms)) }): GraphClient {
+/**
+ * `token` gives the access token to send; `refused` is told about one Graph answered 401 to (it
+ * expired early or was revoked), and the request is sent once more with a fresh one.
+ */
+export function createGraphClient (http: GraphHttp, baseUrl: string, token: () => Promise<string>, sleep = async (ms: number) => { await new Promise((resolve) => setTimeout(resolve, ms)) }, refused: (token: string) => void = () => {}): GraphClient {
   const base = `${baseUrl.replace(/\/+$/, '')}/v1.0`
 
   async function call (method: Dispatcher.HttpMethod, url: string, body?: unknown, maxBytes = 4 * 1024 * 1024): Promise<{ status: number, body: Buffer }> {
@@ -44,13 +48,15 @@ export function createGraphClient (http: GraphHttp, baseUrl: string, token: () =
       if (error instanceof OutboundDenied) throw new GraphError(0, null, error.message)
       throw error
     }
+    let reauthenticated = false
     for (let attempt = 0; ; attempt++) {
       let answer: Dispatcher.ResponseData
+      const bearer = await token()
       try {
         answer = await request(target, {
           method,
           dispatcher: http.dispatcher,
-          headers: { authorization: `Bearer ${await token()}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          headers: { authorization: `Bearer ${bearer}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
           headersTimeout: http.timeoutMs ?? 20_000,
           bodyTimeout: http.timeoutMs ?? 20_000
@@ -71,6 +77,11 @@ export function createGraphClient (http: GraphHttp, baseUrl: string, token: () =
       }
       const raw = Buffer.concat(chunks)
       if (answer.statusCode >= 200 && answer.statusCode < 300) return { status: answer.statusCode, body: raw }
+      if (answer.statusCode === 401 && !reauthenticated) {
+        reauthenticated = true
+        refused(bearer)
+        continue
+      }
       const wait = retryAfterMs(answer.headers['retry-after'])
       // Throttled (429) or briefly unavailable (503): Graph says how long to wait; wait, a few times.
       if ((answer.statusCode === 429 || answer.statusCode === 503) && attempt < THROTTLE_RETRIES) {

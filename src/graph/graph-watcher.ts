@@ -87,7 +87,7 @@ export function createGraphWatcher (deps: GraphWatcherDeps): GraphWatcher {
       const c = await deps.tokens.credential(signIn, 'graph')
       return 'accessToken' in c ? c.accessToken : ''
     }
-    return createGraphClient(deps.http, row.graph.baseUrl, token, deps.sleep)
+    return createGraphClient(deps.http, row.graph.baseUrl, token, deps.sleep, (refusedToken) => { deps.tokens.invalidate(row.id, refusedToken) })
   }
 
   const target = (row: MailboxRow) => ({ id: row.id, tenantId: row.tenant_id, address: row.address, active: row.active, senderAuth: row.sender_auth, trustedAuthservId: row.trusted_authserv_id })

@@ -166,6 +166,17 @@ t.test(`Microsoft Graph push, on ${testDatabaseKind}`, async (t) => {
     t.equal((await api('GET', mailboxUrl)).json().graphStatus.lastError, null)
   })
 
+  t.test('a token Graph refuses (revoked before its time) is replaced at once', async (t) => {
+    idp.revokeAll()
+    const tokenRequests = idp.requests.length
+    await graph.deliver(USER, 'inbox', message('graph-after-revoke'), { notify: false })
+    await app.graph.syncMailbox(setup.mailboxId)
+    t.match(await stored('graph-after-revoke'), { door: 'graph' })
+    t.equal(idp.requests.length - tokenRequests, 1, 'one new token')
+    t.ok(graph.requests.some((r) => r.method === 'GET'), 'and the pass went through')
+    t.equal((await api('GET', mailboxUrl)).json().graphStatus.lastError, null)
+  })
+
   t.test('an app that may not read the mailbox: the status says what to check', async (t) => {
     const beta = await newTenant(app, 'Beta')
     idp.microsoft.push({ tenant: 'beta.onmicrosoft.com', clientId: 'beta-graph', secret: 'beta-secret', mailboxes: ['someone@beta.example'] })
