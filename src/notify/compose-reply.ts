@@ -1,5 +1,6 @@
 import type { FunctionDeclaration, ParameterDeclaration, Problem } from '../db/schema.js'
 import { renderCommand } from '../pipeline/command-grammar.js'
+import type { StatusReport } from '../pipeline/status-report.js'
 import type { LaunchPlan } from '../pipeline/validate-plan.js'
 
 // What a sender reads. The sender has no Orchestrator access: each reply says what happened, and
@@ -21,6 +22,7 @@ export type ReplyContent =
   | { kind: 'failed', robot: string, reason: string, retrying: boolean }
   | { kind: 'finished', robot: string, state: 'completed' | 'faulted' | 'stopped', jobId: number | null, runSeconds: number | null, info: string | null, outputs: Record<string, unknown> | null }
   | { kind: 'help', catalogue: CatalogueEntry[] }
+  | { kind: 'status', report: StatusReport }
 
 export interface ComposedReply { subject: string, text: string, html: string }
 
@@ -57,6 +59,17 @@ const words = {
     fns: 'functions',
     types: { string: 'text', number: 'a number', boolean: 'yes or no', date: 'a date' },
     required: 'required',
+    statusRecent: 'Your last launches, newest first:',
+    statusNone: 'You have not started any robot by email yet.',
+    statusOne: 'Your launch:',
+    statusNotFound: (ref: string) => `None of your launches matches "${ref}". Write the subject "status" alone for your last launches, or "status" and a job number from one of the replies.`,
+    statusHint: 'For one of them in detail, write the subject "status" and its job number.',
+    history: 'History:',
+    states: { pending: 'waiting to start', launching: 'starting', launched: 'running', completed: 'finished successfully', faulted: 'failed while running', stopped: 'stopped', failed: 'could not be started', retrying: 'waiting to start (retrying)' } as Record<string, string>,
+    jobNo: (id: number) => `job ${id}`,
+    sent: (at: string) => `sent ${at}`,
+    startedAt: (at: string) => `started ${at}`,
+    finishedAt: (at: string) => `ended ${at}`,
     signature: 'mailrun (automatic answer)'
   },
   ru: {
@@ -91,6 +104,17 @@ const words = {
     fns: 'функции',
     types: { string: 'текст', number: 'число', boolean: 'да или нет', date: 'дата' },
     required: 'обязательно',
+    statusRecent: 'Ваши последние запуски, сначала новые:',
+    statusNone: 'Вы ещё не запускали роботов письмом.',
+    statusOne: 'Ваш запуск:',
+    statusNotFound: (ref: string) => `Ни один ваш запуск не подходит под «${ref}». Напишите в теме «статус» — придут последние запуски, или «статус» и номер задания из ответа.`,
+    statusHint: 'Чтобы узнать подробности об одном из них, напишите в теме «статус» и номер задания.',
+    history: 'История:',
+    states: { pending: 'ждёт запуска', launching: 'запускается', launched: 'работает', completed: 'успешно завершён', faulted: 'завершился с ошибкой', stopped: 'остановлен', failed: 'не удалось запустить', retrying: 'ждёт запуска (повторная попытка)' } as Record<string, string>,
+    jobNo: (id: number) => `задание ${id}`,
+    sent: (at: string) => `отправлен ${at}`,
+    startedAt: (at: string) => `запущен ${at}`,
+    finishedAt: (at: string) => `завершён ${at}`,
     signature: 'mailrun (автоматический ответ)'
   }
 } as const
@@ -130,6 +154,25 @@ function outputLines (outputs: Record<string, unknown>): string[] {
   return Object.entries(outputs).map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
 }
 
+/** A moment as senders read it wherever they are: minutes, UTC said. */
+const when = (iso: string): string => `${iso.slice(0, 16).replace('T', ' ')} UTC`
+
+function statusLines (report: StatusReport, w: typeof words[Locale]): string[] {
+  if (report.history === null) return [w.statusNotFound(report.ref ?? '')]
+  if (report.launches.length === 0) return [w.statusNone]
+  const lines: string[] = [report.history !== undefined ? w.statusOne : w.statusRecent]
+  for (const l of report.launches) {
+    const facts = [w.states[l.state] ?? l.state, ...(l.jobId !== null ? [w.jobNo(l.jobId)] : []), l.launchedAt !== null ? w.startedAt(when(l.launchedAt)) : w.sent(when(l.createdAt)), ...(l.finishedAt !== null ? [w.finishedAt(when(l.finishedAt))] : [])]
+    lines.push('', `• ${l.robot} — ${facts.join(' · ')}`, ...(l.summary !== null ? [`  ${l.summary}`] : []))
+  }
+  if (report.history !== undefined) {
+    lines.push('', w.history, ...report.history.map((e) => `  ${when(e.at)}  ${w.states[e.state] ?? e.state}${e.detail !== null ? ` — ${e.detail}` : ''}`))
+  } else {
+    lines.push('', w.statusHint)
+  }
+  return lines
+}
+
 function body (content: ReplyContent, w: typeof words[Locale]): string[] {
   switch (content.kind) {
     case 'launched': {
@@ -165,6 +208,8 @@ function body (content: ReplyContent, w: typeof words[Locale]): string[] {
       ]
     case 'help':
       return [w.help, ...catalogue(content.catalogue, w)]
+    case 'status':
+      return statusLines(content.report, w)
   }
 }
 

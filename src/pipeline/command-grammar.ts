@@ -38,6 +38,18 @@ export function isHelpRequest (robotName: string): boolean {
   return HELP.has(robotName.toLocaleLowerCase('und'))
 }
 
+const STATUS = new Set(['status', 'статус'])
+
+/** `status` asks for the sender's recent launches; `status <launch id or job id>` for one of them. */
+export type StatusRequest = { which: 'recent' } | { which: 'one', ref: string }
+
+export function statusRequest (robotName: string): StatusRequest | null {
+  const [word = '', ...rest] = robotName.split(' ')
+  if (!STATUS.has(word.toLocaleLowerCase('und'))) return null
+  const ref = rest.join(' ').trim().replace(/^#/, '').slice(0, 100)
+  return ref === '' ? { which: 'recent' } : { which: 'one', ref }
+}
+
 function isStop (line: string, next: string | undefined): boolean {
   const trimmed = line.trim()
   if (line.trimEnd() === '--') return true

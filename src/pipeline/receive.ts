@@ -14,7 +14,8 @@ import type { ReplyLimits } from '../notify/launch-replies.js'
 import { queueReply, recordNotReplied } from '../notify/outbox.js'
 import { robotNameKey } from '../robots/robot-name.js'
 import { authenticateSender, type AuthVerdict } from './authenticate-sender.js'
-import { isHelpRequest, parseCommandBody, robotNameFromSubject } from './command-grammar.js'
+import { isHelpRequest, parseCommandBody, robotNameFromSubject, statusRequest } from './command-grammar.js'
+import { statusReport } from './status-report.js'
 import type { InboundMail, SmtpClient, TargetMailbox } from './inbound-mail.js'
 import type { LaunchOutcome, Launcher } from './launcher.js'
 import { boundProblems, clip } from './problems.js'
@@ -138,7 +139,8 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     if (!verdict.pass) return { ...base, status: 'rejected', reason: `sender authentication failed: ${verdict.detail}`, notReplied: { recipient: from.address, why: 'the sender could not be authenticated' } }
 
     const robotName = robotNameFromSubject(parsed.subject)
-    const asksForRobot = robotName !== '' && !isHelpRequest(robotName)
+    const asksStatus = statusRequest(robotName)
+    const asksForRobot = robotName !== '' && !isHelpRequest(robotName) && asksStatus === null
     const found = await findSenderAndRobot(mailbox.tenantId, from.spellings, asksForRobot ? robotNameKey(robotName) : null)
     if (found.sender_id === null) return { ...base, status: 'rejected', reason: 'unknown sender: not on the allow-list of this tenant', notReplied: { recipient: from.address, why: 'unknown sender' } }
     const senderId = found.sender_id
@@ -149,6 +151,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     const catalogue = async (): Promise<CatalogueEntry[]> => await catalogueFor(db, mailbox.tenantId, senderId)
 
     if (isHelpRequest(robotName)) return { ...known, status: 'accepted', reason: 'help requested', reply: { kind: 'help', catalogue: await catalogue() } }
+    if (asksStatus !== null) return { ...known, status: 'accepted', reason: 'status requested', reply: { kind: 'status', report: await statusReport(db, mailbox.tenantId, senderId, asksStatus) } }
     if (robotName === '') {
       const problems: Problem[] = [{ message: 'the subject is empty: write the name of the robot to run' }]
       return { ...known, status: 'rejected', reason: problems[0]?.message ?? '', problems, reply: { kind: 'rejected', robot: null, problems, catalogue: await catalogue() } }

@@ -1,0 +1,65 @@
+import type { Kysely } from 'kysely'
+import type { Database } from '../db/schema.js'
+import type { StatusRequest } from './command-grammar.js'
+
+// What a sender's `status` email is answered with: their own launches only (a sender never learns
+// about anyone else's), the last ten, or one of them with its history.
+
+export interface LaunchLine {
+  id: string
+  robot: string
+  state: string
+  jobId: number | null
+  createdAt: string
+  launchedAt: string | null
+  finishedAt: string | null
+  /** The error, or the job's outputs in short. */
+  summary: string | null
+}
+
+export interface StatusReport {
+  launches: LaunchLine[]
+  /** For `status <ref>`: the launch's history, oldest first; null when the ref matched nothing. */
+  history?: Array<{ at: string, state: string, detail: string | null }> | null
+  ref?: string
+}
+
+const RECENT = 10
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+function summary (row: { last_error: string | null, job_info: string | null, output_arguments: Record<string, unknown> | null, state: string }): string | null {
+  if (row.state === 'failed' || row.state === 'retrying') return row.last_error
+  if (row.state === 'faulted') return row.job_info ?? row.last_error
+  const outputs = row.output_arguments
+  if (outputs === null || Object.keys(outputs).length === 0) return null
+  const text = Object.entries(outputs).map(([k, v]) => `${k} = ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text
+}
+
+export async function statusReport (db: Kysely<Database>, tenantId: string, senderId: string, request: StatusRequest): Promise<StatusReport> {
+  let query = db.selectFrom('launches').leftJoin('robots', 'robots.id', 'launches.robot_id')
+    .select(['launches.id', 'robots.name as robot', 'launches.state', 'launches.job_id', 'launches.created_at', 'launches.launched_at', 'launches.finished_at', 'launches.last_error', 'launches.job_info', 'launches.output_arguments'])
+    .where('launches.tenant_id', '=', tenantId).where('launches.sender_id', '=', senderId)
+  if (request.which === 'one') {
+    const ref = request.ref
+    if (UUID.test(ref)) query = query.where('launches.id', '=', ref)
+    else if (/^\d{1,15}$/.test(ref)) query = query.where('launches.job_id', '=', Number(ref))
+    else return { launches: [], history: null, ref }
+  }
+  const rows = await query.orderBy('launches.created_at', 'desc').limit(request.which === 'one' ? 1 : RECENT).execute()
+  const launches = rows.map((r) => ({
+    id: r.id,
+    robot: r.robot ?? '?',
+    state: r.state,
+    jobId: r.job_id,
+    createdAt: r.created_at.toISOString(),
+    launchedAt: r.launched_at?.toISOString() ?? null,
+    finishedAt: r.finished_at?.toISOString() ?? null,
+    summary: summary({ ...r, output_arguments: r.output_arguments as Record<string, unknown> | null })
+  }))
+  if (request.which === 'recent') return { launches }
+  const one = launches[0]
+  if (one === undefined) return { launches: [], history: null, ref: request.ref }
+  const events = await db.selectFrom('launch_events').select(['at', 'state', 'detail']).where('launch_id', '=', one.id).orderBy('id').limit(50).execute()
+  return { launches, history: events.map((e) => ({ at: e.at.toISOString(), state: e.state, detail: e.detail })), ref: request.ref }
+}

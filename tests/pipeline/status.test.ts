@@ -1,0 +1,75 @@
+import t from 'tap'
+import { buildTestApp } from '../support/app.js'
+import { testDatabaseKind } from '../support/database.js'
+import { eventually, setUpLaunching } from '../support/launching.js'
+import { startOrchestratorSimulator } from '../support/orchestrator-simulator.js'
+
+// STATUS by email (#17, part 1): a sender asks "where is my job?" with the subject `status` (or
+// `статус`), or `status <job number or launch id>`, and gets their own launches — never anyone
+// else's.
+
+t.test(`status by email, on ${testDatabaseKind}`, async (t) => {
+  const sim = await startOrchestratorSimulator()
+  t.teardown(sim.close)
+  const { app, database } = await buildTestApp(t)
+  const db = database.db
+  const setup = await setUpLaunching(app, sim)
+  const boris = (await setup.api('POST', '/api/v1/senders', { fullName: 'Boris Ivanov', email: 'boris@sender.example' })).json()
+  const robot = (await setup.api('GET', `/api/v1/robots/${setup.robotId}`)).json()
+  t.equal((await setup.api('PATCH', `/api/v1/robots/${setup.robotId}`, { senderIds: [...robot.senderIds, boris.id] })).statusCode, 200)
+
+  const launched = async (body: string, from?: string) => {
+    const answer = (await setup.send(body, from !== undefined ? { from } : {})).json()
+    t.equal(answer.status, 'accepted')
+    return await eventually(async () => await db.selectFrom('launches').selectAll().where('message_id', '=', answer.message).where('state', '=', 'launched').executeTakeFirst())
+  }
+  const first = await launched('period = 2026-09\nBuildReport')
+  const second = await launched('period = 2026-10\nBuildReport')
+  const borisLaunch = await launched('period = 2026-11\nBuildReport', 'Boris Ivanov <boris@sender.example>')
+  const replyTo = async (subject: string, from?: string): Promise<{ status: string, reason: string, text: string }> => {
+    const answer = (await setup.send('', { subject, ...(from !== undefined ? { from } : {}) })).json()
+    const reply = await eventually(async () => await db.selectFrom('notifications').select(['text_body', 'kind']).where('message_id', '=', answer.message).executeTakeFirst())
+    t.equal(reply.kind, 'status')
+    return { status: answer.status, reason: answer.reason, text: reply.text_body }
+  }
+
+  t.test('"status": the sender\'s last launches, newest first, and only theirs', async (t) => {
+    const { status, reason, text } = await replyTo('status')
+    t.equal(status, 'accepted')
+    t.equal(reason, 'status requested')
+    t.match(text, /^Your last launches, newest first:/)
+    const jobs = [...text.matchAll(/job (\d+)/g)].map((m) => Number(m[1]))
+    t.same(jobs, [second.job_id, first.job_id], 'Anna\'s two jobs, newest first')
+    t.notMatch(text, new RegExp(`job ${String(borisLaunch.job_id)}\\b`), 'not Boris\'s')
+    t.match(text, /• Monthly Report — running · job \d+ · started \d{4}-\d\d-\d\d \d\d:\d\d UTC/)
+    t.match(text, /write the subject "status" and its job number/)
+  })
+
+  t.test('"status <job>": one launch with its history', async (t) => {
+    const { text } = await replyTo(`Status ${String(first.job_id)}`)
+    t.match(text, /^Your launch:/)
+    t.match(text, new RegExp(`job ${String(first.job_id)}`))
+    t.match(text, /History:\n {2}\d{4}-\d\d-\d\d \d\d:\d\d UTC {2}waiting to start — command accepted/)
+    t.match(text, /running/)
+    const byId = await replyTo(`status ${second.id}`)
+    t.match(byId.text, new RegExp(`job ${String(second.job_id)}`), 'the launch id works too')
+  })
+
+  t.test('another sender\'s job, an unknown number, Russian and reply prefixes', async (t) => {
+    const stranger = await replyTo(`status ${String(first.job_id)}`, 'Boris Ivanov <boris@sender.example>')
+    t.match(stranger.text, new RegExp(`^None of your launches matches "${String(first.job_id)}"`), 'Anna\'s job is not shown to Boris')
+    t.notMatch(stranger.text, /period/)
+    t.match((await replyTo('status 999999')).text, /^None of your launches matches "999999"/)
+    t.match((await replyTo('status please')).text, /^None of your launches matches "please"/)
+    t.match((await replyTo('Статус')).text, /^Your last launches/, 'the Russian word (the reply follows the tenant\'s language)')
+    t.match((await replyTo('RE: Fwd: status')).text, /^Your last launches/)
+  })
+
+  t.test('in Russian for a Russian-speaking tenant', async (t) => {
+    const tenant = (await db.selectFrom('mailboxes').select('tenant_id').where('id', '=', setup.mailboxId).executeTakeFirstOrThrow()).tenant_id
+    await db.updateTable('tenants').set({ locale: 'ru' }).where('id', '=', tenant).execute()
+    const { text } = await replyTo('статус')
+    t.match(text, /^Ваши последние запуски, сначала новые:/)
+    t.match(text, /• Monthly Report — работает · задание \d+ · запущен /)
+  })
+})
