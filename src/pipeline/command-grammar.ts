@@ -43,6 +43,12 @@ const STATUS = new Set(['status', 'статус'])
 /** `status` asks for the sender's recent launches; `status <launch id or job id>` for one of them. */
 export type StatusRequest = { which: 'recent' } | { which: 'one', ref: string }
 
+/** A reply in a thread whose first line is a verb (`status`): answers the verb, else null. */
+export function threadVerb (text: string): 'status' | null {
+  const first = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '') ?? ''
+  return STATUS.has(first.replace(/[.!?]+$/, '').toLocaleLowerCase('und')) ? 'status' : null
+}
+
 export function statusRequest (robotName: string): StatusRequest | null {
   const [word = '', ...rest] = robotName.split(' ')
   if (!STATUS.has(word.toLocaleLowerCase('und'))) return null

@@ -14,8 +14,8 @@ import type { ReplyLimits } from '../notify/launch-replies.js'
 import { queueReply, recordNotReplied } from '../notify/outbox.js'
 import { robotNameKey } from '../robots/robot-name.js'
 import { authenticateSender, type AuthVerdict } from './authenticate-sender.js'
-import { isHelpRequest, parseCommandBody, robotNameFromSubject, statusRequest } from './command-grammar.js'
-import { statusReport } from './status-report.js'
+import { isHelpRequest, parseCommandBody, robotNameFromSubject, statusRequest, threadVerb } from './command-grammar.js'
+import { launchInThread, statusReport } from './status-report.js'
 import type { InboundMail, SmtpClient, TargetMailbox } from './inbound-mail.js'
 import type { LaunchOutcome, Launcher } from './launcher.js'
 import { boundProblems, clip } from './problems.js'
@@ -152,6 +152,12 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
 
     if (isHelpRequest(robotName)) return { ...known, status: 'accepted', reason: 'help requested', reply: { kind: 'help', catalogue: await catalogue() } }
     if (asksStatus !== null) return { ...known, status: 'accepted', reason: 'status requested', reply: { kind: 'status', report: await statusReport(db, mailbox.tenantId, senderId, asksStatus) } }
+    // "status" written as a reply in the thread of a launch: that launch (else the recent ones).
+    if (threadVerb(parsed.text) === 'status' && (parsed.inReplyTo !== null || parsed.references.length > 0)) {
+      const launchId = await launchInThread(db, mailbox.id, senderId, [parsed.inReplyTo, ...parsed.references])
+      const request = launchId !== null ? { which: 'one' as const, ref: launchId } : { which: 'recent' as const }
+      return { ...known, status: 'accepted', reason: 'status requested in a thread', reply: { kind: 'status', report: await statusReport(db, mailbox.tenantId, senderId, request) } }
+    }
     if (robotName === '') {
       const problems: Problem[] = [{ message: 'the subject is empty: write the name of the robot to run' }]
       return { ...known, status: 'rejected', reason: problems[0]?.message ?? '', problems, reply: { kind: 'rejected', robot: null, problems, catalogue: await catalogue() } }

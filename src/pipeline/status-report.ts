@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
+import { normalizeMessageId } from '../mail/header-block.js'
 import type { StatusRequest } from './command-grammar.js'
 
 // What a sender's `status` email is answered with: their own launches only (a sender never learns
@@ -34,6 +35,20 @@ function summary (row: { last_error: string | null, job_info: string | null, out
   if (outputs === null || Object.keys(outputs).length === 0) return null
   const text = Object.entries(outputs).map(([k, v]) => `${k} = ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')
   return text.length > 200 ? `${text.slice(0, 199)}…` : text
+}
+
+/**
+ * The launch a reply is about: its In-Reply-To and References carry the Message-ID of the email that
+ * started it (mailrun's replies keep it in their References, and mail clients carry it on). Only a
+ * launch of this sender; the newest when the thread holds several.
+ */
+export async function launchInThread (db: Kysely<Database>, mailboxId: string, senderId: string, ids: Array<string | null>): Promise<string | null> {
+  const keys = [...new Set(ids.map((id) => normalizeMessageId(id)).filter((id): id is string => id !== null))].slice(-50)
+  if (keys.length === 0) return null
+  const row = await db.selectFrom('messages').innerJoin('launches', 'launches.message_id', 'messages.id').select('launches.id')
+    .where('messages.mailbox_id', '=', mailboxId).where('messages.dedupe_key', 'in', keys).where('launches.sender_id', '=', senderId)
+    .orderBy('launches.created_at', 'desc').limit(1).executeTakeFirst()
+  return row?.id ?? null
 }
 
 export async function statusReport (db: Kysely<Database>, tenantId: string, senderId: string, request: StatusRequest): Promise<StatusReport> {

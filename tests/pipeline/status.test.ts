@@ -65,6 +65,27 @@ t.test(`status by email, on ${testDatabaseKind}`, async (t) => {
     t.match((await replyTo('RE: Fwd: status')).text, /^Your last launches/)
   })
 
+  t.test('"status" as a reply in a launch\'s thread, found by References alone', async (t) => {
+    const original = (await db.selectFrom('messages').select('dedupe_key').where('id', '=', first.message_id).executeTakeFirstOrThrow()).dedupe_key
+    const thread = async (from?: string) => {
+      const answer = (await setup.send('Status.\n\nOn Mon, mailrun wrote:\n> Robot "Monthly Report" has been started.', {
+        subject: 'Re: Monthly Report',
+        ...(from !== undefined ? { from } : {}),
+        // The reply's own id is unknown to mailrun (it was the mail server's); only References lead back.
+        headers: { 'In-Reply-To': '<reply-by-the-mail-server@mailrun.example>', References: `${original} <reply-by-the-mail-server@mailrun.example>` }
+      })).json()
+      t.equal(answer.reason, 'status requested in a thread')
+      return (await eventually(async () => await db.selectFrom('notifications').select('text_body').where('message_id', '=', answer.message).executeTakeFirst())).text_body
+    }
+    const text = await thread()
+    t.match(text, /^Your launch:/)
+    t.match(text, new RegExp(`job ${String(first.job_id)}`), 'the launch the thread started')
+    t.notMatch(text, new RegExp(`job ${String(second.job_id)}`))
+    const stranger = await thread('Boris Ivanov <boris@sender.example>')
+    t.notMatch(stranger, new RegExp(`job ${String(first.job_id)}\\b`), 'another sender in the same thread sees only their own')
+    t.match(stranger, /^Your last launches/)
+  })
+
   t.test('in Russian for a Russian-speaking tenant', async (t) => {
     const tenant = (await db.selectFrom('mailboxes').select('tenant_id').where('id', '=', setup.mailboxId).executeTakeFirstOrThrow()).tenant_id
     await db.updateTable('tenants').set({ locale: 'ru' }).where('id', '=', tenant).execute()
