@@ -14,6 +14,7 @@ import * as activityRollup from './20261130T2100-activity-rollup.js'
 import * as ingressTokenSealed from './20261130T2200-ingress-token-sealed.js'
 import * as smtpDoor from './20261130T2300-smtp-door.js'
 import * as graphPush from './20261201T0000-graph-push.js'
+import * as robotOperators from './20261201T0100-robot-operators.js'
 
 // A static list rather than a directory scan: the same code runs from src (tsx) and from
 // dist (compiled), and Kysely runs migrations in the order of their names.
@@ -32,5 +33,6 @@ export const migrations: Record<string, Migration> = {
   '20261130T2100-activity-rollup': activityRollup,
   '20261130T2200-ingress-token-sealed': ingressTokenSealed,
   '20261130T2300-smtp-door': smtpDoor,
-  '20261201T0000-graph-push': graphPush
+  '20261201T0000-graph-push': graphPush,
+  '20261201T0100-robot-operators': robotOperators
 }

@@ -384,6 +384,7 @@ export interface Database {
   mailgun_tokens: MailgunTokensTable
   imap_leases: ImapLeasesTable
   graph_leases: ImapLeasesTable
+  robot_operators: RobotSendersTable
   graph_subscriptions: GraphSubscriptionsTable
   message_raw_chunks: MessageRawChunksTable
   users: UsersTable

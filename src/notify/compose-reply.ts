@@ -67,6 +67,7 @@ const words = {
     history: 'History:',
     states: { pending: 'waiting to start', launching: 'starting', launched: 'running', completed: 'finished successfully', faulted: 'failed while running', stopped: 'stopped', failed: 'could not be started', retrying: 'waiting to start (retrying)' } as Record<string, string>,
     jobNo: (id: number) => `job ${id}`,
+    sentBy: (who: string) => `sent by ${who}`,
     sent: (at: string) => `sent ${at}`,
     startedAt: (at: string) => `started ${at}`,
     finishedAt: (at: string) => `ended ${at}`,
@@ -112,6 +113,7 @@ const words = {
     history: 'История:',
     states: { pending: 'ждёт запуска', launching: 'запускается', launched: 'работает', completed: 'успешно завершён', faulted: 'завершился с ошибкой', stopped: 'остановлен', failed: 'не удалось запустить', retrying: 'ждёт запуска (повторная попытка)' } as Record<string, string>,
     jobNo: (id: number) => `задание ${id}`,
+    sentBy: (who: string) => `отправил(а) ${who}`,
     sent: (at: string) => `отправлен ${at}`,
     startedAt: (at: string) => `запущен ${at}`,
     finishedAt: (at: string) => `завершён ${at}`,
@@ -163,7 +165,7 @@ function statusLines (report: StatusReport, w: typeof words[Locale]): string[] {
   const lines: string[] = [report.history !== undefined ? w.statusOne : w.statusRecent]
   for (const l of report.launches) {
     const facts = [w.states[l.state] ?? l.state, ...(l.jobId !== null ? [w.jobNo(l.jobId)] : []), l.launchedAt !== null ? w.startedAt(when(l.launchedAt)) : w.sent(when(l.createdAt)), ...(l.finishedAt !== null ? [w.finishedAt(when(l.finishedAt))] : [])]
-    lines.push('', `• ${l.robot} — ${facts.join(' · ')}`, ...(l.summary !== null ? [`  ${l.summary}`] : []))
+    lines.push('', `• ${l.robot} — ${facts.join(' · ')}`, ...(l.by !== null ? [`  ${w.sentBy(l.by)}`] : []), ...(l.summary !== null ? [`  ${l.summary}`] : []))
   }
   if (report.history !== undefined) {
     lines.push('', w.history, ...report.history.map((e) => `  ${when(e.at)}  ${w.states[e.state] ?? e.state}${e.detail !== null ? ` — ${e.detail}` : ''}`))

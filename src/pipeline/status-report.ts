@@ -3,8 +3,9 @@ import type { Database } from '../db/schema.js'
 import { normalizeMessageId } from '../mail/header-block.js'
 import type { StatusRequest } from './command-grammar.js'
 
-// What a sender's `status` email is answered with: their own launches only (a sender never learns
-// about anyone else's), the last ten, or one of them with its history.
+// What a sender's `status` email is answered with: their own launches (and every launch of the
+// robots they are an operator of; nobody else learns about anyone's), the last ten, or one of them
+// with its history.
 
 export interface LaunchLine {
   id: string
@@ -16,6 +17,8 @@ export interface LaunchLine {
   finishedAt: string | null
   /** The error, or the job's outputs in short. */
   summary: string | null
+  /** Who sent it, when not the sender asking (an operator of the robot sees everyone's). */
+  by: string | null
 }
 
 export interface StatusReport {
@@ -52,9 +55,13 @@ export async function launchInThread (db: Kysely<Database>, mailboxId: string, s
 }
 
 export async function statusReport (db: Kysely<Database>, tenantId: string, senderId: string, request: StatusRequest): Promise<StatusReport> {
-  let query = db.selectFrom('launches').leftJoin('robots', 'robots.id', 'launches.robot_id')
-    .select(['launches.id', 'robots.name as robot', 'launches.state', 'launches.job_id', 'launches.created_at', 'launches.launched_at', 'launches.finished_at', 'launches.last_error', 'launches.job_info', 'launches.output_arguments'])
-    .where('launches.tenant_id', '=', tenantId).where('launches.sender_id', '=', senderId)
+  let query = db.selectFrom('launches').leftJoin('robots', 'robots.id', 'launches.robot_id').leftJoin('senders', 'senders.id', 'launches.sender_id')
+    .select(['launches.id', 'robots.name as robot', 'launches.state', 'launches.job_id', 'launches.created_at', 'launches.launched_at', 'launches.finished_at', 'launches.last_error', 'launches.job_info', 'launches.output_arguments', 'launches.sender_id', 'senders.full_name as sender_name', 'senders.email as sender_email'])
+    .where('launches.tenant_id', '=', tenantId)
+    .where((eb) => eb.or([
+      eb('launches.sender_id', '=', senderId),
+      eb('launches.robot_id', 'in', eb.selectFrom('robot_operators').select('robot_operators.robot_id').where('robot_operators.sender_id', '=', senderId))
+    ]))
   if (request.which === 'one') {
     const ref = request.ref
     if (UUID.test(ref)) query = query.where('launches.id', '=', ref)
@@ -70,7 +77,8 @@ export async function statusReport (db: Kysely<Database>, tenantId: string, send
     createdAt: r.created_at.toISOString(),
     launchedAt: r.launched_at?.toISOString() ?? null,
     finishedAt: r.finished_at?.toISOString() ?? null,
-    summary: summary({ ...r, output_arguments: r.output_arguments as Record<string, unknown> | null })
+    summary: summary({ ...r, output_arguments: r.output_arguments as Record<string, unknown> | null }),
+    by: r.sender_id === senderId ? null : `${r.sender_name ?? ''} <${r.sender_email ?? '?'}>`.trim()
   }))
   if (request.which === 'recent') return { launches }
   const one = launches[0]

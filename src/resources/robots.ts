@@ -14,7 +14,7 @@ import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './c
 export type RobotView = Static<typeof Robot>
 type RobotRow = Selectable<RobotsTable>
 
-function present (row: RobotRow, senderIds: string[]): RobotView {
+function present (row: RobotRow, senderIds: string[], operatorIds: string[]): RobotView {
   return {
     id: row.id,
     name: row.name,
@@ -25,6 +25,7 @@ function present (row: RobotRow, senderIds: string[]): RobotView {
     functionsArgument: row.functions_argument,
     allowAllSenders: row.allow_all_senders,
     senderIds,
+    operatorIds,
     description: row.description,
     parameters: row.parameters,
     functions: row.functions,
@@ -57,23 +58,26 @@ function checkQueue (launchMode: string, queueName: string | null): void {
   if (launchMode === 'queue' && queueName === null) throw fieldError('queueName', 'is required when launchMode is queue')
 }
 
-async function allowedSenders (db: Kysely<Database>, robotIds: string[]): Promise<Map<string, string[]>> {
+type SenderList = 'robot_senders' | 'robot_operators'
+
+async function sendersOf (db: Kysely<Database>, robotIds: string[], table: SenderList = 'robot_senders'): Promise<Map<string, string[]>> {
   const map = new Map<string, string[]>(robotIds.map((id) => [id, []]))
   if (robotIds.length === 0) return map
-  const rows = await db.selectFrom('robot_senders').select(['robot_id', 'sender_id']).where('robot_id', 'in', robotIds).orderBy('sender_id').execute()
+  const rows = await db.selectFrom(table).select(['robot_id', 'sender_id']).where('robot_id', 'in', robotIds).orderBy('sender_id').execute()
   for (const row of rows) map.get(row.robot_id)?.push(row.sender_id)
   return map
 }
 
-async function setSenders (trx: Kysely<Database>, tenantId: string, robotId: string, senderIds: string[]): Promise<void> {
+async function setSenders (trx: Kysely<Database>, tenantId: string, robotId: string, senderIds: string[], table: SenderList = 'robot_senders'): Promise<void> {
+  const field = table === 'robot_senders' ? 'senderIds' : 'operatorIds'
   if (senderIds.length > 0) {
     const known = await trx.selectFrom('senders').select('id').where('tenant_id', '=', tenantId).where('id', 'in', senderIds).execute()
     const missing = senderIds.filter((id) => !known.some((k) => k.id === id))
-    if (missing.length > 0) throw fieldError('senderIds', `names senders that do not exist in this tenant: ${missing.join(', ')}`)
+    if (missing.length > 0) throw fieldError(field, `names senders that do not exist in this tenant: ${missing.join(', ')}`)
   }
-  await trx.deleteFrom('robot_senders').where('robot_id', '=', robotId).execute()
+  await trx.deleteFrom(table).where('robot_id', '=', robotId).execute()
   if (senderIds.length > 0) {
-    await trx.insertInto('robot_senders').values(senderIds.map((senderId) => ({ tenant_id: tenantId, robot_id: robotId, sender_id: senderId }))).execute()
+    await trx.insertInto(table).values(senderIds.map((senderId) => ({ tenant_id: tenantId, robot_id: robotId, sender_id: senderId }))).execute()
   }
 }
 
@@ -82,7 +86,7 @@ const notFound = (id: string): Error => new errors.NotFound(`no robot ${id}`)
 
 export function robotsResource (deps: ResourceDeps) {
   const { db } = deps
-  const presentOne = async (row: RobotRow): Promise<RobotView> => present(row, (await allowedSenders(db, [row.id])).get(row.id) ?? [])
+  const presentOne = async (row: RobotRow): Promise<RobotView> => present(row, (await sendersOf(db, [row.id])).get(row.id) ?? [], (await sendersOf(db, [row.id], 'robot_operators')).get(row.id) ?? [])
 
   return {
     async create (tenantId: string, body: Static<typeof RobotCreate>): Promise<RobotView> {
@@ -107,6 +111,7 @@ export function robotsResource (deps: ResourceDeps) {
             functions: JSON.stringify(functions)
           }).returningAll().executeTakeFirstOrThrow()
           await setSenders(trx, tenantId, inserted.id, body.senderIds ?? [])
+          await setSenders(trx, tenantId, inserted.id, body.operatorIds ?? [], 'robot_operators')
           return inserted
         })
         return await presentOne(row)
@@ -118,8 +123,9 @@ export function robotsResource (deps: ResourceDeps) {
 
     async list (tenantId: string, query: PageQuery): Promise<PageOf<RobotView>> {
       const { items, nextCursor } = await newestFirst(db.selectFrom('robots').selectAll().where('tenant_id', '=', tenantId), 'robots', 'created_at', query, cursorScope(deps, tenantId))
-      const senders = await allowedSenders(db, items.map((r) => r.id))
-      return { items: items.map((r) => present(r, senders.get(r.id) ?? [])), nextCursor }
+      const senders = await sendersOf(db, items.map((r) => r.id))
+      const operators = await sendersOf(db, items.map((r) => r.id), 'robot_operators')
+      return { items: items.map((r) => present(r, senders.get(r.id) ?? [], operators.get(r.id) ?? [])), nextCursor }
     },
 
     async get (tenantId: string, id: string): Promise<RobotView> {
@@ -128,7 +134,7 @@ export function robotsResource (deps: ResourceDeps) {
       return await presentOne(row)
     },
 
-    /** Changes a robot; senderIds, when given, replaces the allow-list. */
+    /** Changes a robot; senderIds (operatorIds), when given, replaces the allow-list (the operators). */
     async update (tenantId: string, id: string, body: Static<typeof RobotPatch>): Promise<RobotView> {
       try {
         const row = await db.transaction().execute(async (trx) => {
@@ -152,6 +158,7 @@ export function robotsResource (deps: ResourceDeps) {
             updated_at: new Date()
           }).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
           if (body.senderIds !== undefined) await setSenders(trx, tenantId, id, body.senderIds)
+          if (body.operatorIds !== undefined) await setSenders(trx, tenantId, id, body.operatorIds, 'robot_operators')
           return updated
         })
         return await presentOne(row)

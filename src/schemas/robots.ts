@@ -29,6 +29,7 @@ const robotFields = {
   functionsArgument: Word,
   allowAllSenders: Type.Boolean({ description: 'true: every active sender of the tenant may launch it; false: only senderIds.' }),
   senderIds: Type.Array(Uuid, { uniqueItems: true, maxItems: 10000 }),
+  operatorIds: Type.Array(Uuid, { uniqueItems: true, maxItems: 1000, description: 'Senders who look after this robot: a STATUS email shows them every launch of it, not only their own.' }),
   description: Type.String({ maxLength: 2000 }),
   parameters: Type.Array(Parameter, { maxItems: 100, description: 'Declared input arguments. When any are declared, undeclared arguments in an email are rejected.' }),
   functions: Type.Array(RobotFunction, { maxItems: 200, description: 'Declared functions. When any are declared, unknown functions in an email are rejected.' })
@@ -59,6 +60,7 @@ export const RobotCreate = Type.Object({
   functionsArgument: Type.Optional({ ...robotFields.functionsArgument, default: 'in_Functions', description: 'The input argument that receives the function list (a JSON string).' }),
   allowAllSenders: Type.Optional({ ...robotFields.allowAllSenders, default: false }),
   senderIds: Type.Optional({ ...robotFields.senderIds, default: [] }),
+  operatorIds: Type.Optional({ ...robotFields.operatorIds, default: [] }),
   description: Type.Optional(robotFields.description),
   parameters: Type.Optional(robotFields.parameters),
   functions: Type.Optional(robotFields.functions)
@@ -80,6 +82,7 @@ export const Robot = Type.Object({
   examples: [{
     id: '7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918',
     ...createExample,
+    operatorIds: [],
     queueName: null,
     functionsArgument: 'in_Functions',
     parameters: [{ name: 'period', type: 'string', required: true }],

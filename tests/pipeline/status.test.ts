@@ -86,6 +86,21 @@ t.test(`status by email, on ${testDatabaseKind}`, async (t) => {
     t.match(stranger, /^Your last launches/)
   })
 
+  t.test('an operator of the robot sees every launch of it, with who sent it', async (t) => {
+    const set = await setup.api('PATCH', `/api/v1/robots/${setup.robotId}`, { operatorIds: [boris.id] })
+    t.equal(set.statusCode, 200)
+    t.same(set.json().operatorIds, [boris.id])
+    const { text } = await replyTo('status', 'Boris Ivanov <boris@sender.example>')
+    const jobs = [...text.matchAll(/job (\d+)/g)].map((m) => Number(m[1]))
+    t.same(jobs, [borisLaunch.job_id, second.job_id, first.job_id], 'his own and Anna\'s, newest first')
+    t.match(text, /sent by Anna Petrova <anna@sender\.example>/)
+    t.match((await replyTo(`status ${String(first.job_id)}`, 'Boris Ivanov <boris@sender.example>')).text, /^Your launch:[\s\S]*History:/, 'and each one in detail')
+    t.notMatch((await replyTo('status')).text, new RegExp(`job ${String(borisLaunch.job_id)}\\b`), 'Anna, not an operator, still sees only hers')
+    const unknown = await setup.api('PATCH', `/api/v1/robots/${setup.robotId}`, { operatorIds: ['00000000-0000-4000-8000-000000000000'] })
+    t.equal(unknown.statusCode, 400)
+    t.match(unknown.json().message, /operatorIds names senders that do not exist/)
+  })
+
   t.test('in Russian for a Russian-speaking tenant', async (t) => {
     const tenant = (await db.selectFrom('mailboxes').select('tenant_id').where('id', '=', setup.mailboxId).executeTakeFirstOrThrow()).tenant_id
     await db.updateTable('tenants').set({ locale: 'ru' }).where('id', '=', tenant).execute()
