@@ -4,6 +4,7 @@ import type { SecretBox } from '../crypto/secret-box.js'
 import type { Database, LaunchesTable, LaunchState } from '../db/schema.js'
 import type { Metrics } from '../metrics.js'
 import type { ReplyContent } from '../notify/compose-reply.js'
+import { cancelLaunch } from './cancel-launch.js'
 import { queueLaunchReply, type LaunchContext, type ReplyLimits } from '../notify/launch-replies.js'
 import type { OrchestratorClient } from '../orchestrator/client.js'
 import { loadConnection } from '../orchestrator/connection.js'
@@ -345,6 +346,10 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       } finally {
         clearTimeout(timer)
       }
+    },
+
+    async cancel (request) {
+      return await cancelLaunch({ db, secrets: deps.secrets, orchestrator: deps.orchestrator }, request)
     },
 
     async runDue (limit = 20) {

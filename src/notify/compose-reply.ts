@@ -1,5 +1,6 @@
 import type { FunctionDeclaration, ParameterDeclaration, Problem } from '../db/schema.js'
 import { renderCommand } from '../pipeline/command-grammar.js'
+import type { CancelOutcome } from '../launch/cancel-launch.js'
 import type { StatusReport } from '../pipeline/status-report.js'
 import type { LaunchPlan } from '../pipeline/validate-plan.js'
 
@@ -23,6 +24,7 @@ export type ReplyContent =
   | { kind: 'finished', robot: string, state: 'completed' | 'faulted' | 'stopped', jobId: number | null, runSeconds: number | null, info: string | null, outputs: Record<string, unknown> | null }
   | { kind: 'help', catalogue: CatalogueEntry[] }
   | { kind: 'status', report: StatusReport }
+  | { kind: 'cancel', result: CancelOutcome }
 
 export interface ComposedReply { subject: string, text: string, html: string }
 
@@ -68,6 +70,15 @@ const words = {
     states: { pending: 'waiting to start', launching: 'starting', launched: 'running', completed: 'finished successfully', faulted: 'failed while running', stopped: 'stopped', failed: 'could not be started', retrying: 'waiting to start (retrying)' } as Record<string, string>,
     jobNo: (id: number) => `job ${id}`,
     sentBy: (who: string) => `sent by ${who}`,
+    cancel: {
+      cancelled: (r: string) => `Robot "${r}" will not run: it was cancelled before it started.`,
+      stopRequested: (r: string, job: number, kill: boolean) => `Robot "${r}" (job ${job}) is being ${kill ? 'killed' : 'stopped'}. You will get an email when it has stopped.`,
+      starting: (r: string) => `Robot "${r}" is being started right now, so it cannot be cancelled this moment. Send "cancel" again in a minute: it will be stopped then.`,
+      ended: (r: string, state: string) => `Robot "${r}" has already ended (${state}): there is nothing to cancel.`,
+      queueItem: (r: string) => `Robot "${r}" works from a queue: its item cannot be cancelled by email. Ask your RPA team.`,
+      stopFailed: (r: string, job: number, reason: string) => `Robot "${r}" (job ${job}) could not be stopped: ${reason}. Try again, or ask your RPA team.`,
+      notFound: (ref: string) => ref === '' ? 'Which launch? Reply "cancel" to one of mailrun\'s emails about it, or write the subject "cancel" and its job number.' : `None of your launches matches "${ref}": nothing was cancelled. Write the subject "cancel" and a job number from one of the replies.`
+    },
     sent: (at: string) => `sent ${at}`,
     startedAt: (at: string) => `started ${at}`,
     finishedAt: (at: string) => `ended ${at}`,
@@ -114,6 +125,15 @@ const words = {
     states: { pending: 'ждёт запуска', launching: 'запускается', launched: 'работает', completed: 'успешно завершён', faulted: 'завершился с ошибкой', stopped: 'остановлен', failed: 'не удалось запустить', retrying: 'ждёт запуска (повторная попытка)' } as Record<string, string>,
     jobNo: (id: number) => `задание ${id}`,
     sentBy: (who: string) => `отправил(а) ${who}`,
+    cancel: {
+      cancelled: (r: string) => `Робот «${r}» не будет запущен: запуск отменён до старта.`,
+      stopRequested: (r: string, job: number, kill: boolean) => `Робот «${r}» (задание ${job}) ${kill ? 'принудительно завершается' : 'останавливается'}. Когда он остановится, придёт письмо.`,
+      starting: (r: string) => `Робот «${r}» как раз запускается, отменить его в эту секунду нельзя. Напишите «отмена» ещё раз через минуту — тогда он будет остановлен.`,
+      ended: (r: string, state: string) => `Робот «${r}» уже завершил работу (${state}): отменять нечего.`,
+      queueItem: (r: string) => `Робот «${r}» работает через очередь: её элемент нельзя отменить письмом. Обратитесь к команде RPA.`,
+      stopFailed: (r: string, job: number, reason: string) => `Робота «${r}» (задание ${job}) не удалось остановить: ${reason}. Попробуйте ещё раз или обратитесь к команде RPA.`,
+      notFound: (ref: string) => ref === '' ? 'Какой запуск отменить? Ответьте «отмена» на письмо mailrun о нём или напишите в теме «отмена» и номер задания.' : `Ни один ваш запуск не подходит под «${ref}»: ничего не отменено. Напишите в теме «отмена» и номер задания из ответа.`
+    },
     sent: (at: string) => `отправлен ${at}`,
     startedAt: (at: string) => `запущен ${at}`,
     finishedAt: (at: string) => `завершён ${at}`,
@@ -212,6 +232,18 @@ function body (content: ReplyContent, w: typeof words[Locale]): string[] {
       return [w.help, ...catalogue(content.catalogue, w)]
     case 'status':
       return statusLines(content.report, w)
+    case 'cancel': {
+      const r = content.result
+      switch (r.outcome) {
+        case 'cancelled': return [w.cancel.cancelled(r.robot)]
+        case 'stop_requested': return [w.cancel.stopRequested(r.robot, r.jobId, r.kill)]
+        case 'starting': return [w.cancel.starting(r.robot)]
+        case 'ended': return [w.cancel.ended(r.robot, w.states[r.state] ?? r.state)]
+        case 'queue_item': return [w.cancel.queueItem(r.robot)]
+        case 'stop_failed': return [w.cancel.stopFailed(r.robot, r.jobId, r.reason)]
+        case 'not_found': return [w.cancel.notFound(r.ref)]
+      }
+    }
   }
 }
 

@@ -76,3 +76,8 @@ export async function findQueueItemByReference (client: OrchestratorClient, fold
 }
 
 export const TERMINAL_JOB_STATES = new Set(['Successful', 'Faulted', 'Stopped'])
+
+/** Asks Orchestrator to stop a job: SoftStop lets the robot finish its step, Kill ends it at once. */
+export async function stopJob (client: OrchestratorClient, folderId: number, jobId: number, strategy: 'SoftStop' | 'Kill'): Promise<void> {
+  await client.odata('POST', '/odata/Jobs/UiPath.Server.Configuration.OData.StopJobs', { folderId, body: { jobIds: [jobId], strategy } })
+}

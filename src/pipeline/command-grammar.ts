@@ -43,10 +43,27 @@ const STATUS = new Set(['status', 'статус'])
 /** `status` asks for the sender's recent launches; `status <launch id or job id>` for one of them. */
 export type StatusRequest = { which: 'recent' } | { which: 'one', ref: string }
 
-/** A reply in a thread whose first line is a verb (`status`): answers the verb, else null. */
-export function threadVerb (text: string): 'status' | null {
+const CANCEL = new Set(['cancel', 'отмена', 'отменить'])
+const KILL = new Set(['kill', 'убить'])
+
+export type ThreadVerb = { verb: 'status' } | { verb: 'cancel', kill: boolean }
+
+/** A reply in a thread whose first line is a verb (`status`, `cancel`, `cancel kill`): that verb, else null. */
+export function threadVerb (text: string): ThreadVerb | null {
   const first = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '') ?? ''
-  return STATUS.has(first.replace(/[.!?]+$/, '').toLocaleLowerCase('und')) ? 'status' : null
+  const words = first.replace(/[.!?]+$/, '').toLocaleLowerCase('und').split(/\s+/)
+  if (words.length === 1 && STATUS.has(words[0] ?? '')) return { verb: 'status' }
+  if (CANCEL.has(words[0] ?? '') && (words.length === 1 || (words.length === 2 && KILL.has(words[1] ?? '')))) return { verb: 'cancel', kill: words.length === 2 }
+  return null
+}
+
+/** `cancel <job number or launch id>` (`kill` anywhere after it asks for a kill); ref '' when none was written. */
+export function cancelRequest (robotName: string): { ref: string, kill: boolean } | null {
+  const [word = '', ...rest] = robotName.split(' ')
+  if (!CANCEL.has(word.toLocaleLowerCase('und'))) return null
+  const kill = rest.some((w) => KILL.has(w.toLocaleLowerCase('und')))
+  const ref = rest.filter((w) => !KILL.has(w.toLocaleLowerCase('und'))).join(' ').trim().replace(/^#/, '').slice(0, 100)
+  return { ref, kill }
 }
 
 export function statusRequest (robotName: string): StatusRequest | null {

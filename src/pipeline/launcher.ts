@@ -1,3 +1,5 @@
+import type { CancelOutcome, CancelRequest } from '../launch/cancel-launch.js'
+
 /** What became of a launch by the time the door answers. */
 export interface LaunchOutcome {
   id: string
@@ -13,4 +15,6 @@ export interface LaunchOutcome {
  */
 export interface Launcher {
   launch: (launchId: string) => Promise<LaunchOutcome>
+  /** Cancels a launch or stops its job (CANCEL by email); absent where nothing can be stopped. */
+  cancel?: (request: CancelRequest) => Promise<CancelOutcome>
 }

@@ -14,8 +14,9 @@ import type { ReplyLimits } from '../notify/launch-replies.js'
 import { queueReply, recordNotReplied } from '../notify/outbox.js'
 import { robotNameKey } from '../robots/robot-name.js'
 import { authenticateSender, type AuthVerdict } from './authenticate-sender.js'
-import { isHelpRequest, parseCommandBody, robotNameFromSubject, statusRequest, threadVerb } from './command-grammar.js'
-import { launchInThread, statusReport } from './status-report.js'
+import { cancelRequest, isHelpRequest, parseCommandBody, robotNameFromSubject, statusRequest, threadVerb } from './command-grammar.js'
+import { launchInThread, statusReport, type LaunchRef } from './status-report.js'
+import type { CancelOutcome } from '../launch/cancel-launch.js'
 import type { InboundMail, SmtpClient, TargetMailbox } from './inbound-mail.js'
 import type { LaunchOutcome, Launcher } from './launcher.js'
 import { boundProblems, clip } from './problems.js'
@@ -140,7 +141,8 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
 
     const robotName = robotNameFromSubject(parsed.subject)
     const asksStatus = statusRequest(robotName)
-    const asksForRobot = robotName !== '' && !isHelpRequest(robotName) && asksStatus === null
+    const asksCancel = cancelRequest(robotName)
+    const asksForRobot = robotName !== '' && !isHelpRequest(robotName) && asksStatus === null && asksCancel === null
     const found = await findSenderAndRobot(mailbox.tenantId, from.spellings, asksForRobot ? robotNameKey(robotName) : null)
     if (found.sender_id === null) return { ...base, status: 'rejected', reason: 'unknown sender: not on the allow-list of this tenant', notReplied: { recipient: from.address, why: 'unknown sender' } }
     const senderId = found.sender_id
@@ -152,9 +154,18 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
 
     if (isHelpRequest(robotName)) return { ...known, status: 'accepted', reason: 'help requested', reply: { kind: 'help', catalogue: await catalogue() } }
     if (asksStatus !== null) return { ...known, status: 'accepted', reason: 'status requested', reply: { kind: 'status', report: await statusReport(db, mailbox.tenantId, senderId, asksStatus) } }
-    // "status" written as a reply in the thread of a launch: that launch (else the recent ones).
-    if (threadVerb(parsed.text) === 'status' && (parsed.inReplyTo !== null || parsed.references.length > 0)) {
+    const cancel = async (ref: LaunchRef, kill: boolean, reason: string): Promise<Decision> => {
+      const outcome: CancelOutcome = deps.launcher?.cancel === undefined
+        ? { outcome: 'not_found', ref: 'launchId' in ref ? ref.launchId : ref.text }
+        : await deps.launcher.cancel({ tenantId: mailbox.tenantId, senderId, who: from.address, ref, kill })
+      return { ...known, status: 'accepted', reason: `${reason}: ${outcome.outcome}`, reply: { kind: 'cancel', result: outcome } }
+    }
+    if (asksCancel !== null) return await cancel({ text: asksCancel.ref }, asksCancel.kill, 'cancel requested')
+    // A verb written as a reply in the thread of a launch: that launch (status falls back to the recent ones).
+    const verb = parsed.inReplyTo !== null || parsed.references.length > 0 ? threadVerb(parsed.text) : null
+    if (verb !== null) {
       const launchId = await launchInThread(db, mailbox.id, senderId, [parsed.inReplyTo, ...parsed.references])
+      if (verb.verb === 'cancel') return await cancel(launchId !== null ? { launchId } : { text: '' }, verb.kill, 'cancel requested in a thread')
       const request = launchId !== null ? { which: 'one' as const, ref: launchId } : { which: 'recent' as const }
       return { ...known, status: 'accepted', reason: 'status requested in a thread', reply: { kind: 'status', report: await statusReport(db, mailbox.tenantId, senderId, request) } }
     }

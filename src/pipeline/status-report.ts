@@ -43,15 +43,37 @@ function summary (row: { last_error: string | null, job_info: string | null, out
 /**
  * The launch a reply is about: its In-Reply-To and References carry the Message-ID of the email that
  * started it (mailrun's replies keep it in their References, and mail clients carry it on). Only a
- * launch of this sender; the newest when the thread holds several.
+ * launch this sender may see (their own, or of a robot they operate); the newest when the thread
+ * holds several.
  */
 export async function launchInThread (db: Kysely<Database>, mailboxId: string, senderId: string, ids: Array<string | null>): Promise<string | null> {
   const keys = [...new Set(ids.map((id) => normalizeMessageId(id)).filter((id): id is string => id !== null))].slice(-50)
   if (keys.length === 0) return null
   const row = await db.selectFrom('messages').innerJoin('launches', 'launches.message_id', 'messages.id').select('launches.id')
-    .where('messages.mailbox_id', '=', mailboxId).where('messages.dedupe_key', 'in', keys).where('launches.sender_id', '=', senderId)
+    .where('messages.mailbox_id', '=', mailboxId).where('messages.dedupe_key', 'in', keys)
+    .where((eb) => eb.or([
+      eb('launches.sender_id', '=', senderId),
+      eb('launches.robot_id', 'in', eb.selectFrom('robot_operators').select('robot_operators.robot_id').where('robot_operators.sender_id', '=', senderId))
+    ]))
     .orderBy('launches.created_at', 'desc').limit(1).executeTakeFirst()
   return row?.id ?? null
+}
+
+/** Which launch a sender means: one found in the thread, or the id or job number they wrote. */
+export type LaunchRef = { launchId: string } | { text: string }
+
+/** The launch `ref` names, if the sender may see it (their own, or a robot they operate). */
+export async function findVisibleLaunch (db: Kysely<Database>, tenantId: string, senderId: string, ref: LaunchRef): Promise<string | null> {
+  const text = 'launchId' in ref ? ref.launchId : ref.text
+  let query = db.selectFrom('launches').select('launches.id').where('launches.tenant_id', '=', tenantId)
+    .where((eb) => eb.or([
+      eb('launches.sender_id', '=', senderId),
+      eb('launches.robot_id', 'in', eb.selectFrom('robot_operators').select('robot_operators.robot_id').where('robot_operators.sender_id', '=', senderId))
+    ]))
+  if (UUID.test(text)) query = query.where('launches.id', '=', text)
+  else if (/^\d{1,15}$/.test(text)) query = query.where('launches.job_id', '=', Number(text))
+  else return null
+  return (await query.orderBy('launches.created_at', 'desc').limit(1).executeTakeFirst())?.id ?? null
 }
 
 export async function statusReport (db: Kysely<Database>, tenantId: string, senderId: string, request: StatusRequest): Promise<StatusReport> {

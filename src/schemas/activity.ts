@@ -8,7 +8,7 @@ export const Door = Type.Union(['mime', 'mailgun', 'sendgrid', 'imap', 'console'
 export const LaunchState = Type.Union(['pending', 'retrying', 'launching', 'launched', 'completed', 'faulted', 'stopped', 'failed'].map((s) => Type.Literal(s)), { description: 'pending: waiting for its first attempt; retrying: an attempt failed and another is scheduled (the word the door answers); launching: an attempt is under way; launched: the job or queue item exists; completed, faulted, stopped: how the job ended; failed: mailrun gave up (lastError says why).' })
 
 export const Reply = Type.Object({
-  kind: Type.String({ description: 'launched, finished, failed, rejected, not_allowed, help, status; or none for a message that gets no answer.' }),
+  kind: Type.String({ description: 'launched, finished, failed, rejected, not_allowed, help, status, cancel; or none for a message that gets no answer.' }),
   recipient: Type.String(),
   subject: Type.String(),
   text: Type.String({ description: 'The reply as sent (its plain-text part).' }),

@@ -11,7 +11,7 @@ import contractDocument from './contract-requests.json' with { type: 'json' }
 
 export interface SimFolder { Id: number, Key: string, DisplayName: string, FullyQualifiedName: string }
 export interface SimRelease { Id: number, Key: string, Name: string, ProcessKey: string, OrganizationUnitId: number }
-export type JobState = 'Pending' | 'Running' | 'Successful' | 'Faulted' | 'Stopped'
+export type JobState = 'Pending' | 'Running' | 'Stopping' | 'Terminating' | 'Successful' | 'Faulted' | 'Stopped'
 
 export interface SimJob {
   Id: number
@@ -106,6 +106,7 @@ function contractValidator (name: string): ValidateFunction {
 
 const validateStartJobs = contractValidator('StartJobsRequest')
 const validateAddQueueItem = contractValidator('AddQueueItemRequest')
+const validateStopJobs = contractValidator('StopJobsRequest')
 
 function errorBody (message: string, errorCode: number): { message: string, errorCode: number, traceId: string } {
   return { message, errorCode, traceId: randomBytes(16).toString('hex') }
@@ -244,8 +245,10 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
     jobs.push(job)
     if (options.autoFinishMs !== undefined) {
       const finish = options.autoFinish ?? { state: 'Successful' as const }
-      const running = setTimeout(() => { setJobState(job.Id, 'Running').catch(() => {}) }, options.autoFinishMs / 2)
-      const done = setTimeout(() => { setJobState(job.Id, finish.state, { ...(finish.output !== undefined ? { output: finish.output } : {}), ...(finish.info !== undefined ? { info: finish.info } : {}) }).catch(() => {}) }, options.autoFinishMs)
+      // A job stopped meanwhile (StopJobs) is not brought back to life by its script.
+      const live = (): boolean => job.State === 'Pending' || job.State === 'Running'
+      const running = setTimeout(() => { if (live()) setJobState(job.Id, 'Running').catch(() => {}) }, options.autoFinishMs / 2)
+      const done = setTimeout(() => { if (live()) setJobState(job.Id, finish.state, { ...(finish.output !== undefined ? { output: finish.output } : {}), ...(finish.info !== undefined ? { info: finish.info } : {}) }).catch(() => {}) }, options.autoFinishMs)
       for (const timer of [running, done]) { timer.unref(); timers.add(timer) }
     }
     return job
@@ -287,6 +290,31 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
       const job = createJob(folder, release, start)
       if (fault?.kind === 'after-create') { send(res, fault.status, errorBody('Bad gateway.', 0)); return }
       send(res, 201, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#Jobs`, value: [job] })
+      return
+    }
+    if (method === 'POST' && path === '/odata/Jobs/UiPath.Server.Configuration.OData.StopJobs') {
+      const folder = folderOf(req, res)
+      if (folder === null) return
+      let payload: { jobIds?: number[], strategy?: 'SoftStop' | 'Kill' }
+      try { payload = JSON.parse(body) } catch { send(res, 400, errorBody('The request body is not valid JSON.', 0)); return }
+      if (!validateStopJobs(payload)) { send(res, 400, errorBody(`the request does not follow the contract: ${validateStopJobs.errors?.map((e) => `${e.instancePath} ${e.message ?? ''}`).join('; ') ?? ''}`, 0)); return }
+      const targets = (payload.jobIds ?? []).map((id) => jobs.find((j) => j.Id === id && j.OrganizationUnitId === folder.Id))
+      if (targets.some((j) => j === undefined)) { send(res, 404, errorBody('Job does not exist.', 1002)); return }
+      for (const job of targets as SimJob[]) {
+        if (TERMINAL.includes(job.State)) continue
+        // A soft stop asks the robot to stop at its next check; a kill ends it at once.
+        if (payload.strategy === 'Kill') {
+          job.State = 'Terminating'
+          setJobState(job.Id, 'Stopped', { info: 'Job terminated by user' }).catch(() => {})
+        } else {
+          job.State = 'Stopping'
+          const timer = setTimeout(() => { setJobState(job.Id, 'Stopped').catch(() => {}) }, 200)
+          timer.unref()
+          timers.add(timer)
+        }
+      }
+      res.writeHead(200)
+      res.end()
       return
     }
     const byId = /^\/odata\/Jobs\((\d+)\)$/.exec(path)

@@ -1,0 +1,60 @@
+import { sql, type Kysely } from 'kysely'
+import type { SecretBox } from '../crypto/secret-box.js'
+import type { Database } from '../db/schema.js'
+import { loadConnection } from '../orchestrator/connection.js'
+import { OrchestratorError } from '../orchestrator/errors.js'
+import { stopJob } from '../orchestrator/jobs.js'
+import type { OrchestratorRegistry } from '../orchestrator/registry.js'
+import { findVisibleLaunch, type LaunchRef } from '../pipeline/status-report.js'
+
+// CANCEL by email: a launch that has not started is cancelled before StartJobs; a running job is
+// stopped through Orchestrator (SoftStop, or Kill when asked); one that ended stays as it is.
+// Safe to run twice (a message decided again after a crash): the pending → stopped change is
+// conditional, and stopping a job that is already stopping changes nothing.
+
+export type CancelOutcome =
+  | { outcome: 'cancelled', robot: string }
+  | { outcome: 'stop_requested', robot: string, jobId: number, kill: boolean }
+  | { outcome: 'starting', robot: string }
+  | { outcome: 'ended', robot: string, state: string }
+  | { outcome: 'queue_item', robot: string }
+  | { outcome: 'stop_failed', robot: string, jobId: number, reason: string }
+  | { outcome: 'not_found', ref: string }
+
+export interface CancelRequest { tenantId: string, senderId: string, who: string, ref: LaunchRef, kill: boolean }
+
+export interface CancelDeps { db: Kysely<Database>, secrets: SecretBox, orchestrator: OrchestratorRegistry }
+
+export async function cancelLaunch (deps: CancelDeps, request: CancelRequest): Promise<CancelOutcome> {
+  const { db } = deps
+  const launch = await findVisibleLaunch(db, request.tenantId, request.senderId, request.ref)
+  if (launch === null) return { outcome: 'not_found', ref: 'launchId' in request.ref ? request.ref.launchId : request.ref.text }
+  const row = await db.selectFrom('launches').leftJoin('robots', 'robots.id', 'launches.robot_id')
+    .select(['launches.id', 'launches.state', 'launches.job_id', 'launches.job_key', 'launches.unsure_since', 'robots.name', 'robots.cached_folder_id'])
+    .where('launches.id', '=', launch).executeTakeFirstOrThrow()
+  const robot = row.name ?? '?'
+  if (row.state === 'pending' && row.unsure_since === null) {
+    // Not claimed by a launcher (or its claim lapsed), and no earlier attempt may have started a job.
+    const stopped = await db.updateTable('launches').set({ state: 'stopped', finished_at: new Date(), next_attempt_at: null, locked_until: null, updated_at: new Date() })
+      .where('id', '=', row.id).where('state', '=', 'pending').where('unsure_since', 'is', null)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
+      .executeTakeFirst()
+    if (stopped.numUpdatedRows > 0n) {
+      await db.insertInto('launch_events').values({ launch_id: row.id, state: 'stopped', detail: `cancelled by ${request.who} before it started` }).execute()
+      return { outcome: 'cancelled', robot }
+    }
+    return { outcome: 'starting', robot }
+  }
+  if (row.state === 'pending' || row.state === 'launching') return { outcome: 'starting', robot }
+  if (row.state !== 'launched') return { outcome: 'ended', robot, state: row.state }
+  if (row.job_id === null) return { outcome: 'queue_item', robot }
+  const connection = await loadConnection(db, deps.secrets, request.tenantId)
+  if (connection === null || row.cached_folder_id === null) return { outcome: 'stop_failed', robot, jobId: row.job_id, reason: 'the Orchestrator connection or the robot\'s folder is no longer known' }
+  try {
+    await stopJob(deps.orchestrator.clientFor(connection), row.cached_folder_id, row.job_id, request.kill ? 'Kill' : 'SoftStop')
+  } catch (error) {
+    return { outcome: 'stop_failed', robot, jobId: row.job_id, reason: error instanceof OrchestratorError ? error.message : String(error) }
+  }
+  await db.insertInto('launch_events').values({ launch_id: row.id, state: 'launched', detail: `${request.kill ? 'kill' : 'stop'} requested by ${request.who}` }).execute()
+  return { outcome: 'stop_requested', robot, jobId: row.job_id, kill: request.kill }
+}
