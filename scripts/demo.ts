@@ -127,7 +127,11 @@ const messages = await api('GET', '/api/v1/messages?limit=3', key)
 for (const m of messages.items as Array<Record<string, unknown>>) console.log(indent(`${String(m.receivedAt)}  ${String(m.status).padEnd(9)} ${String(m.fromAddress)}  ${String(m.reason ?? '')}`))
 console.log(indent(`replies sent: ${smtp.received.length}`))
 
-step('Email 4: a message the push never delivered, filed as spam — the IMAP fallback sweep finds it')
+const statusId = await send('Email 4: "where is my job?" — the subject status', 'Anna Petrova <anna@finance.example>', 'status', '', true)
+step('Reply: her launches, newest first')
+showReply(await waitFor('the status reply', () => smtp.received.find((r) => r.mail.inReplyTo === statusId)))
+
+step('Email 5: a message the push never delivered, filed as spam — the IMAP fallback sweep finds it')
 let dovecot: Awaited<ReturnType<typeof launchDovecot>> | null = null
 if (!existsSync('/usr/sbin/dovecot')) {
   console.log(indent('Skipped: Dovecot is not installed (apt-get install -y dovecot-imapd). The test suite runs this against a real Dovecot; see docs/providers.md, "The IMAP fallback sweep".'))
@@ -148,7 +152,7 @@ if (!existsSync('/usr/sbin/dovecot')) {
 
 let graphParts: { close: () => Promise<void> } | null = null
 if (withGraph) {
-  step('Email 5: pushed through Graph change notifications — a local Graph STAND-IN and token-endpoint STAND-IN that follow the published contracts (not the real service)')
+  step('Email 6: pushed through Graph change notifications — a local Graph STAND-IN and token-endpoint STAND-IN that follow the published contracts (not the real service)')
   const idp = await startIdentityStandIn()
   const graph = await startGraphStandIn(idp)
   graphParts = { close: async () => { await graph.close(); await idp.close() } }
