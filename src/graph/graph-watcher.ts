@@ -223,6 +223,22 @@ export function createGraphWatcher (deps: GraphWatcherDeps): GraphWatcher {
     return Array.isArray(value) ? (value.slice(0, MAX_ITEMS).filter((item) => typeof item === 'object' && item !== null && !Array.isArray(item)) as Notification[]) : []
   }
 
+  type Verified = NonNullable<Awaited<ReturnType<typeof verified>>>
+
+  /** Runs `handle` for each item of a notification post that proves itself; counts the rest. */
+  async function eachVerified (body: unknown, handle: (item: Notification, sub: Verified) => Promise<void>): Promise<{ accepted: number, refused: number }> {
+    let accepted = 0
+    let refused = 0
+    for (const item of itemsOf(body)) {
+      const sub = await verified(item)
+      if (sub === null) { refused++; continue }
+      accepted++
+      await handle(item, sub)
+    }
+    if (refused > 0) logger.warn({ refused }, 'Graph notifications with an unknown subscription or a wrong clientState ignored')
+    return { accepted, refused }
+  }
+
   async function tick (): Promise<void> {
     const rows = await db.selectFrom('mailboxes').select('id').where('active', '=', true).where('graph', 'is not', null).execute()
     const held = await holdLeases(db, rows.map((r) => r.id), holder, leaseMs, 'graph_leases')
@@ -249,15 +265,10 @@ export function createGraphWatcher (deps: GraphWatcherDeps): GraphWatcher {
     },
 
     async notifications (body) {
-      let accepted = 0
-      let refused = 0
-      for (const item of itemsOf(body)) {
-        const sub = await verified(item)
-        if (sub === null) { refused++; continue }
-        accepted++
+      const counts = await eachVerified(body, async (item, sub) => {
         const messageId = item.resourceData?.id
-        if (item.changeType !== 'created' || typeof messageId !== 'string' || messageId.length > 1000) continue
-        if (pending.size >= MAX_PENDING) { track(syncMailbox(sub.mailbox_id)); continue }
+        if (item.changeType !== 'created' || typeof messageId !== 'string' || messageId.length > 1000) return
+        if (pending.size >= MAX_PENDING) { track(syncMailbox(sub.mailbox_id)); return }
         // Answered 202 before the fetch: Graph wants an answer within seconds. Nothing is lost if
         // this process dies now: the delta pass finds the message.
         track((async () => {
@@ -269,18 +280,12 @@ export function createGraphWatcher (deps: GraphWatcherDeps): GraphWatcher {
             logger.warn({ mailbox: row.id, reason: describe(error) }, 'Graph message not fetched; the delta pass will')
           }
         })())
-      }
-      if (refused > 0) logger.warn({ refused }, 'Graph notifications with an unknown subscription or a wrong clientState ignored')
-      return { accepted, refused }
+      })
+      return counts
     },
 
     async lifecycle (body) {
-      let accepted = 0
-      let refused = 0
-      for (const item of itemsOf(body)) {
-        const sub = await verified(item)
-        if (sub === null) { refused++; continue }
-        accepted++
+      return await eachVerified(body, async (item, sub) => {
         logger.info({ mailbox: sub.mailbox_id, event: item.lifecycleEvent }, 'Graph lifecycle notification')
         if (item.lifecycleEvent === 'reauthorizationRequired') {
           track((async () => {
@@ -300,8 +305,7 @@ export function createGraphWatcher (deps: GraphWatcherDeps): GraphWatcher {
         } else if (item.lifecycleEvent === 'missed') {
           track(syncMailbox(sub.mailbox_id))
         }
-      }
-      return { accepted, refused }
+      })
     },
 
     syncMailbox,

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import type { ExpressionBuilder, Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { normalizeMessageId } from '../mail/header-block.js'
 import type { StatusRequest } from './command-grammar.js'
@@ -29,6 +29,14 @@ export interface StatusReport {
 }
 
 const RECENT = 10
+
+/** The launches a sender may see and cancel: their own, and every launch of the robots they operate. */
+function visibleTo (senderId: string) {
+  return (eb: ExpressionBuilder<Database, 'launches'>) => eb.or([
+    eb('launches.sender_id', '=', senderId),
+    eb('launches.robot_id', 'in', eb.selectFrom('robot_operators').select('robot_operators.robot_id').where('robot_operators.sender_id', '=', senderId))
+  ])
+}
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 function summary (row: { last_error: string | null, job_info: string | null, output_arguments: Record<string, unknown> | null, state: string }): string | null {
@@ -51,10 +59,7 @@ export async function launchInThread (db: Kysely<Database>, mailboxId: string, s
   if (keys.length === 0) return null
   const row = await db.selectFrom('messages').innerJoin('launches', 'launches.message_id', 'messages.id').select('launches.id')
     .where('messages.mailbox_id', '=', mailboxId).where('messages.dedupe_key', 'in', keys)
-    .where((eb) => eb.or([
-      eb('launches.sender_id', '=', senderId),
-      eb('launches.robot_id', 'in', eb.selectFrom('robot_operators').select('robot_operators.robot_id').where('robot_operators.sender_id', '=', senderId))
-    ]))
+    .where(visibleTo(senderId))
     .orderBy('launches.created_at', 'desc').limit(1).executeTakeFirst()
   return row?.id ?? null
 }
@@ -66,10 +71,7 @@ export type LaunchRef = { launchId: string } | { text: string }
 export async function findVisibleLaunch (db: Kysely<Database>, tenantId: string, senderId: string, ref: LaunchRef): Promise<string | null> {
   const text = 'launchId' in ref ? ref.launchId : ref.text
   let query = db.selectFrom('launches').select('launches.id').where('launches.tenant_id', '=', tenantId)
-    .where((eb) => eb.or([
-      eb('launches.sender_id', '=', senderId),
-      eb('launches.robot_id', 'in', eb.selectFrom('robot_operators').select('robot_operators.robot_id').where('robot_operators.sender_id', '=', senderId))
-    ]))
+    .where(visibleTo(senderId))
   if (UUID.test(text)) query = query.where('launches.id', '=', text)
   else if (/^\d{1,15}$/.test(text)) query = query.where('launches.job_id', '=', Number(text))
   else return null
@@ -80,10 +82,7 @@ export async function statusReport (db: Kysely<Database>, tenantId: string, send
   let query = db.selectFrom('launches').leftJoin('robots', 'robots.id', 'launches.robot_id').leftJoin('senders', 'senders.id', 'launches.sender_id')
     .select(['launches.id', 'robots.name as robot', 'launches.state', 'launches.job_id', 'launches.created_at', 'launches.launched_at', 'launches.finished_at', 'launches.last_error', 'launches.job_info', 'launches.output_arguments', 'launches.sender_id', 'senders.full_name as sender_name', 'senders.email as sender_email'])
     .where('launches.tenant_id', '=', tenantId)
-    .where((eb) => eb.or([
-      eb('launches.sender_id', '=', senderId),
-      eb('launches.robot_id', 'in', eb.selectFrom('robot_operators').select('robot_operators.robot_id').where('robot_operators.sender_id', '=', senderId))
-    ]))
+    .where(visibleTo(senderId))
   if (request.which === 'one') {
     const ref = request.ref
     if (UUID.test(ref)) query = query.where('launches.id', '=', ref)

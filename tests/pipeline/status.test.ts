@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildTestApp } from '../support/app.js'
 import { testDatabaseKind } from '../support/database.js'
-import { eventually, setUpLaunching } from '../support/launching.js'
+import { addAllowedSender, eventually, setUpLaunching } from '../support/launching.js'
 import { startOrchestratorSimulator } from '../support/orchestrator-simulator.js'
 
 // STATUS by email (#17, part 1): a sender asks "where is my job?" with the subject `status` (or
@@ -14,9 +14,7 @@ t.test(`status by email, on ${testDatabaseKind}`, async (t) => {
   const { app, database } = await buildTestApp(t)
   const db = database.db
   const setup = await setUpLaunching(app, sim)
-  const boris = (await setup.api('POST', '/api/v1/senders', { fullName: 'Boris Ivanov', email: 'boris@sender.example' })).json()
-  const robot = (await setup.api('GET', `/api/v1/robots/${setup.robotId}`)).json()
-  t.equal((await setup.api('PATCH', `/api/v1/robots/${setup.robotId}`, { senderIds: [...robot.senderIds, boris.id] })).statusCode, 200)
+  const boris = { id: await addAllowedSender(setup, 'Boris Ivanov', 'boris@sender.example') }
 
   const launched = async (body: string, from?: string) => {
     const answer = (await setup.send(body, from !== undefined ? { from } : {})).json()

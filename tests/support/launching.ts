@@ -37,6 +37,16 @@ export async function setUpLaunching (app: FastifyInstance, sim: OrchestratorSim
   return { ...setup, connectionId: put.json().id, send }
 }
 
+/** A second sender on the tenant's allow-list, also allowed to run the robot; answers their id. */
+export async function addAllowedSender (setup: MailSetup, fullName: string, email: string): Promise<string> {
+  const sender = await setup.api('POST', '/api/v1/senders', { fullName, email })
+  if (sender.statusCode !== 201) throw new Error(`sender: ${sender.body}`)
+  const robot = (await setup.api('GET', `/api/v1/robots/${setup.robotId}`)).json()
+  const patched = await setup.api('PATCH', `/api/v1/robots/${setup.robotId}`, { senderIds: [...robot.senderIds, sender.json().id] })
+  if (patched.statusCode !== 200) throw new Error(`robot: ${patched.body}`)
+  return sender.json().id as string
+}
+
 /** Waits until `check` holds, polling; fails after `ms`. */
 export async function eventually<T> (check: () => Promise<T | undefined | null | false>, ms = 10_000): Promise<T> {
   const until = Date.now() + ms
