@@ -23,7 +23,8 @@ export interface DatabaseHandle {
 export type DatabaseTarget =
   | { kind: 'postgres', url: string }
   | { kind: 'pglite', dataDir: string }
-  | { kind: 'pglite', memory: true }
+  /** `from`: a dumped data directory to start from (the tests start from a migrated copy). */
+  | { kind: 'pglite', memory: true, from?: Blob }
 
 const INT8_OID = 20
 
@@ -64,13 +65,13 @@ async function openPostgres (url: string): Promise<DatabaseHandle> {
   return { db, kind: 'postgres', location: describePostgresUrl(url), close: async () => { await db.destroy() } }
 }
 
-async function openPGlite (dataDir: string | undefined): Promise<DatabaseHandle> {
+async function openPGlite (dataDir: string | undefined, from?: Blob): Promise<DatabaseHandle> {
   // Loaded only for the embedded database: a PostgreSQL deployment never carries it.
   const { PGlite } = await import('@electric-sql/pglite')
   let location = 'PGlite in memory'
   let pglite: PGlite
   if (dataDir === undefined) {
-    pglite = new PGlite()
+    pglite = new PGlite(from !== undefined ? { loadDataDir: from } : {})
   } else {
     const dir = path.resolve(dataDir, 'pgdata')
     await mkdir(dir, { recursive: true })
@@ -89,7 +90,7 @@ async function openPGlite (dataDir: string | undefined): Promise<DatabaseHandle>
 
 export async function openDatabase (target: DatabaseTarget): Promise<DatabaseHandle> {
   if (target.kind === 'postgres') return await openPostgres(target.url)
-  return await openPGlite('dataDir' in target ? target.dataDir : undefined)
+  return await openPGlite('dataDir' in target ? target.dataDir : undefined, 'from' in target ? target.from : undefined)
 }
 
 /** The database the configuration names: PostgreSQL when DATABASE_URL is set, else PGlite. */
