@@ -7,7 +7,7 @@ import { DataDirLocked, lockDataDir } from '../db/data-dir-lock.js'
 import { openConfiguredDatabase, type DatabaseHandle } from '../db/database.js'
 import { pendingMigrations } from '../db/migrate.js'
 import type { GraphSettings, ImapSettings, SmtpSettings } from '../db/schema.js'
-import { checkMailbox } from '../mail-auth/mailbox-check.js'
+import { checkMailbox, said } from '../mail-auth/mailbox-check.js'
 import { createMailTokens } from '../mail-auth/mail-tokens.js'
 import { outboundDispatcher } from '../net/outbound-dispatcher.js'
 import { resolverOn } from '../net/outbound-guard.js'
@@ -39,12 +39,6 @@ function report (): Report {
   return r
 }
 
-const message = (error: unknown): string => {
-  const e = error as { message?: string, code?: string, responseText?: string, response?: string }
-  const text = e.responseText ?? e.response ?? e.message ?? String(error)
-  return e.code !== undefined && !text.includes(e.code) ? `${text} (${e.code})` : text
-}
-
 async function checkSecretKey (config: Config, r: Report): Promise<SecretBox | null> {
   if (config.secretKey !== undefined) { r.line('ok', 'secret key', 'MAILRUN_SECRET_KEY is set'); return createSecretBox(config.secretKey) }
   if (config.databaseUrl !== undefined) {
@@ -58,7 +52,7 @@ async function checkSecretKey (config: Config, r: Report): Promise<SecretBox | n
     r.line('ok', 'secret key', file)
     return createSecretBox(key)
   } catch (error) {
-    r.line('fail', 'secret key', message(error))
+    r.line('fail', 'secret key', said(error))
     return null
   }
 }
@@ -74,7 +68,7 @@ async function checkDns (config: Config, domains: string[], r: Report): Promise<
   } catch (error) {
     const code = (error as { code?: string }).code
     if (code === 'ENOTFOUND' || code === 'ENODATA') { r.line('ok', 'DNS for DKIM/DMARC', `${which} answered for ${name} (no record)`); return }
-    r.line('fail', 'DNS for DKIM/DMARC', `${which} gave no answer for ${name} (${code ?? message(error)}): DKIM and DMARC cannot be checked, so signed mail is refused. Fix the resolver or set MAILRUN_DNS_SERVERS to servers that answer.`)
+    r.line('fail', 'DNS for DKIM/DMARC', `${which} gave no answer for ${name} (${code ?? said(error)}): DKIM and DMARC cannot be checked, so signed mail is refused. Fix the resolver or set MAILRUN_DNS_SERVERS to servers that answer.`)
   }
 }
 
@@ -94,7 +88,7 @@ async function checkTenants (config: Config, database: DatabaseHandle, secrets: 
       try {
         connection = await loadConnection(db, secrets, tenant.id)
       } catch (error) {
-        t.line('fail', 'Orchestrator', `its stored secret cannot be read (${message(error)}): MAILRUN_SECRET_KEY is not the key it was saved with; restore the right key, or enter the secret again`)
+        t.line('fail', 'Orchestrator', `its stored secret cannot be read (${said(error)}): MAILRUN_SECRET_KEY is not the key it was saved with; restore the right key, or enter the secret again`)
         connection = undefined
       }
       if (connection === null) t.line('warn', 'Orchestrator', 'no connection: PUT /api/v1/orchestrator')
@@ -127,7 +121,7 @@ export async function doctor (): Promise<number> {
   try {
     config = configFrom(process.env)
   } catch (error) {
-    r.line('fail', 'configuration', message(error))
+    r.line('fail', 'configuration', said(error))
     return 1
   }
   r.line('ok', 'configuration', `read; database ${config.databaseUrl !== undefined ? 'PostgreSQL (DATABASE_URL)' : `embedded, in ${path.resolve(config.dataDir)}`}`)
@@ -153,7 +147,7 @@ export async function doctor (): Promise<number> {
         const pending = await pendingMigrations(database.db)
         r.line(pending.length === 0 ? 'ok' : 'warn', 'database', `${database.location} answers${pending.length === 0 ? ', every migration applied' : `; ${pending.length} migration(s) pending: they run at the next start, or now with \`mailrun migrate\``}`)
       } catch (error) {
-        r.line('fail', 'database', `${message(error)}. ${config.databaseUrl !== undefined ? 'Check DATABASE_URL and that the server is running.' : `Check that ${config.dataDir} is writable.`}`)
+        r.line('fail', 'database', `${said(error)}. ${config.databaseUrl !== undefined ? 'Check DATABASE_URL and that the server is running.' : `Check that ${config.dataDir} is writable.`}`)
         database = null
       }
     }

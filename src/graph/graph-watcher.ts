@@ -1,7 +1,8 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Kysely, Selectable } from 'kysely'
 import type { Logger } from 'pino'
+import { sameSecret } from '../crypto/same-secret.js'
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { Database, GraphSettings, ImapSettings, MailboxesTable, SmtpSettings } from '../db/schema.js'
 import { holdLeases, releaseLease } from '../imap/lease.js'
@@ -57,12 +58,6 @@ interface Notification { subscriptionId?: unknown, clientState?: unknown, change
 
 const MAX_ITEMS = 1000
 const MAX_PENDING = 5000
-
-function sameSecret (a: string, b: string): boolean {
-  const x = Buffer.from(a)
-  const y = Buffer.from(b)
-  return x.length === y.length && timingSafeEqual(x, y)
-}
 
 export function createGraphWatcher (deps: GraphWatcherDeps): GraphWatcher {
   const { db, logger } = deps
@@ -215,7 +210,7 @@ export function createGraphWatcher (deps: GraphWatcherDeps): GraphWatcher {
     if (row?.client_state_enc == null || row.subscription_id === null) return null
     let expected: string
     try { expected = deps.secrets.open(row.client_state_enc) } catch { return null }
-    return sameSecret(expected, item.clientState) ? { mailbox_id: row.mailbox_id, folder: row.folder, subscription_id: row.subscription_id } : null
+    return sameSecret(item.clientState, expected) ? { mailbox_id: row.mailbox_id, folder: row.folder, subscription_id: row.subscription_id } : null
   }
 
   const itemsOf = (body: unknown): Notification[] => {

@@ -31,7 +31,8 @@ const KIND_WORDS: Record<MailAuth['kind'], string> = {
   same_as_imap: 'the IMAP sign-in'
 }
 
-const said = (error: unknown): string => {
+/** An error in the words of whoever raised it: the server's response text first, with its code. */
+export const said = (error: unknown): string => {
   const e = error as { message?: string, code?: string, responseText?: string, response?: string }
   const text = e.responseText ?? e.response ?? e.message ?? String(error)
   return e.code !== undefined && !text.includes(e.code) ? `${text} (${e.code})` : text

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { sameSecret } from '../crypto/same-secret.js'
 import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import type { Kysely } from 'kysely'
@@ -34,9 +34,6 @@ export interface SmtpDoor {
 function smtpError (code: number, message: string): Error {
   return Object.assign(new Error(message), { responseCode: code })
 }
-
-const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest()
-const sameSecret = (given: string, expected: string): boolean => timingSafeEqual(sha256(given), sha256(expected))
 
 // RFC 5322 date-time, as mail servers write it in Received lines.
 const rfc5322Date = (date: Date): string => date.toUTCString().replace(/GMT$/, '+0000')
