@@ -15,6 +15,7 @@ import * as ingressTokenSealed from './20261130T2200-ingress-token-sealed.js'
 import * as smtpDoor from './20261130T2300-smtp-door.js'
 import * as graphPush from './20261201T0000-graph-push.js'
 import * as robotOperators from './20261201T0100-robot-operators.js'
+import * as queueRows from './20261201T0200-queue-rows.js'
 
 // A static list rather than a directory scan: the same code runs from src (tsx) and from
 // dist (compiled), and Kysely runs migrations in the order of their names.
@@ -34,5 +35,6 @@ export const migrations: Record<string, Migration> = {
   '20261130T2200-ingress-token-sealed': ingressTokenSealed,
   '20261130T2300-smtp-door': smtpDoor,
   '20261201T0000-graph-push': graphPush,
-  '20261201T0100-robot-operators': robotOperators
+  '20261201T0100-robot-operators': robotOperators,
+  '20261201T0200-queue-rows': queueRows
 }

@@ -38,6 +38,8 @@ export const EnvSchema = Type.Object({
     'false, a number of hops such as 1, or proxy addresses/CIDRs such as 10.0.0.0/8,127.0.0.1'),
   MAILRUN_MAX_MESSAGE_BYTES: variable(Type.Integer({ minimum: 1024, maximum: 200 * 1024 * 1024, default: 40 * 1024 * 1024, description: 'Largest message (or provider post) accepted, in bytes; larger ones answer 413. The default, 40 MiB, admits a 25 MB attachment: base64 makes it 4/3 larger and its line breaks add 2 bytes in 78, about 36 MB, plus the text and headers.' }),
     'a number of bytes from 1024 to 209715200'),
+  MAILRUN_MAX_QUEUE_ROWS: variable(Type.Integer({ minimum: 1, maximum: 200000, default: 50000, description: 'Most rows one spreadsheet attachment may add to a queue robot; a larger file is refused while it is read, with a reply saying to split it.' }),
+    'a whole number from 1 to 200000'),
   MAILRUN_MAILGUN_MAX_AGE_S: variable(Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, default: 9 * 3600, description: 'How old a Mailgun signature timestamp may be. Mailgun retries for 8 hours with the original timestamp, so the default covers that.' }),
     'a number of seconds from 60 to 604800'),
   MAILRUN_DNS_SERVERS: variable(Type.Optional(Type.String({ pattern: '^\\s*[^,\\s]+(\\s*,\\s*[^,\\s]+)*\\s*$', description: 'DNS servers for SPF/DKIM/DMARC look-ups (comma-separated, host or host:port). Unset: the system resolver.' })),
@@ -101,6 +103,7 @@ export interface Config {
   authFailureLimitPerMinute: number
   trustProxy: boolean | number | string
   maxMessageBytes: number
+  maxQueueRows: number
   mailgunMaxAgeSeconds: number
   dnsServers: string[] | undefined
   launchDeadlineMs: number
@@ -214,6 +217,7 @@ export function loadConfig (source: EnvSource): Config {
     authFailureLimitPerMinute: env.MAILRUN_AUTH_FAILURE_LIMIT,
     trustProxy,
     maxMessageBytes: env.MAILRUN_MAX_MESSAGE_BYTES,
+    maxQueueRows: env.MAILRUN_MAX_QUEUE_ROWS,
     mailgunMaxAgeSeconds: env.MAILRUN_MAILGUN_MAX_AGE_S,
     dnsServers: dnsServersOf(env),
     launchDeadlineMs: env.MAILRUN_LAUNCH_DEADLINE_MS,

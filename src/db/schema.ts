@@ -155,6 +155,7 @@ export interface RobotsTable {
   folder: string | null
   launch_mode: Generated<'job' | 'queue'>
   queue_name: string | null
+  invalid_rows: Generated<'reject' | 'skip'>
   functions_argument: Generated<string>
   allow_all_senders: Generated<boolean>
   description: Generated<string>
@@ -255,6 +256,17 @@ export interface LaunchesTable {
   unsure_since: Timestamp | null
   created_at: CreatedAt
   updated_at: UpdatedAt
+}
+
+/** The spreadsheet rows a queue launch adds, one queue item each: [{ row, content }]. */
+export interface LaunchRowsTable {
+  launch_id: string
+  tenant_id: string
+  items: ColumnType<Array<{ row: number, content: Record<string, string | number | boolean> }>, string, string>
+  item_count: number
+  /** Rows left out by the robot's "skip" policy: how many, and their problems (bounded). */
+  skipped: ColumnType<{ rows: number, problems: Problem[] }, string | undefined, string>
+  added_count: number | null
 }
 
 export interface LaunchEventsTable {
@@ -379,6 +391,7 @@ export interface Database {
   messages: MessagesTable
   launches: LaunchesTable
   launch_events: LaunchEventsTable
+  launch_rows: LaunchRowsTable
   notifications: NotificationsTable
   imap_cursors: ImapCursorsTable
   mailgun_tokens: MailgunTokensTable

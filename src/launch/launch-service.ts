@@ -3,16 +3,18 @@ import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { Database, LaunchesTable, LaunchState } from '../db/schema.js'
 import type { Metrics } from '../metrics.js'
-import type { ReplyContent } from '../notify/compose-reply.js'
+import type { ReplyContent, RowsOutcome } from '../notify/compose-reply.js'
+import type { Problem } from '../db/schema.js'
 import { cancelLaunch } from './cancel-launch.js'
 import { queueLaunchReply, type LaunchContext, type ReplyLimits } from '../notify/launch-replies.js'
 import type { OrchestratorClient } from '../orchestrator/client.js'
 import { loadConnection } from '../orchestrator/connection.js'
 import { mayHaveTakenEffect, OrchestratorError } from '../orchestrator/errors.js'
-import { addQueueItem, findJobByLaunchArgument, findJobByReference, findQueueItemByReference, findRelease, startJob, type Job } from '../orchestrator/jobs.js'
+import { addQueueItem, bulkAddQueueItems, queueItemReferences, findJobByLaunchArgument, findJobByReference, findQueueItemByReference, findRelease, startJob, type Job } from '../orchestrator/jobs.js'
 import type { OrchestratorRegistry } from '../orchestrator/registry.js'
 import type { LaunchOutcome, Launcher } from '../pipeline/launcher.js'
 import type { LaunchPlan } from '../pipeline/validate-plan.js'
+import { boundProblems } from '../pipeline/problems.js'
 import { inputArguments, LAUNCH_ID_ARGUMENT, PlanTooLarge, serializeInputArguments } from './input-arguments.js'
 
 // A launch moves pending → launching → launched | failed, in the database, so that a restart, a
@@ -65,6 +67,12 @@ class Unsure extends Error {
     this.since = since
   }
 }
+
+/** Queue items per BulkAddQueueItems request: the contract sets no maximum; this keeps each request well under a megabyte for typical rows. */
+export const BULK_CHUNK = 1_000
+
+/** A spreadsheet row's queue item Reference: the launch and the row, so a retry finds what is already added. */
+export const rowReference = (launchId: string, row: number): string => `${launchId}#${row}`
 
 const BASE_BACKOFF_MS = 2_000
 const MAX_BACKOFF_MS = 5 * 60_000
@@ -126,7 +134,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     return { row, resumed: previous === 'launching' }
   }
 
-  async function markLaunched (row: LaunchRow, job: { Id: number | null, Key: string | null }, detail: string): Promise<LaunchOutcome> {
+  async function markLaunched (row: LaunchRow, job: { Id: number | null, Key: string | null }, detail: string, rows?: RowsOutcome): Promise<LaunchOutcome> {
     await transition(row.id, {
       state: 'launched',
       job_id: job.Id,
@@ -138,7 +146,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       last_error: null,
       error_code: null,
       trace_id: null
-    }, 'launched', detail, (l) => ({ kind: 'launched', robot: l.robot, jobId: job.Id, queue: l.queue, plan: l.plan }))
+    }, 'launched', detail, (l) => ({ kind: 'launched', robot: l.robot, jobId: job.Id, queue: l.queue, plan: l.plan, ...(rows !== undefined ? { rows } : {}) }))
     deps.metrics?.launches.inc({ state: 'launched' })
     deps.metrics?.launchSeconds.observe((Date.now() - row.created_at.getTime()) / 1000)
     logger.info({ launchId: row.id, jobId: job.Id }, 'launched')
@@ -221,6 +229,47 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     return release.Key
   }
 
+  /**
+   * A spreadsheet's rows, added in chunks. Each item's Reference is the launch and its row: after an
+   * unclear or failed attempt the items already in Orchestrator are listed by that prefix and only
+   * the others are sent, so a retry never adds a row twice, whether or not the queue enforces
+   * unique references (when it does, a repeated row is refused as DuplicateReference: already there).
+   */
+  async function addRows (
+    client: OrchestratorClient,
+    row: LaunchRow,
+    resumed: boolean,
+    target: { folderId: number, folderName: string, queue: string, common: Record<string, unknown> },
+    rows: { items: Array<{ row: number, content: Record<string, unknown> }>, skipped: { rows: number, problems: Problem[] } }
+  ): Promise<LaunchOutcome> {
+    let todo = rows.items
+    if (row.attempts > 1 || resumed || row.unsure_since !== null) {
+      const present = await queueItemReferences(client, target.folderId, `${row.id}#`)
+      todo = rows.items.filter((item) => !present.has(rowReference(row.id, item.row)))
+      if (todo.length > 0 && row.unsure_since !== null) {
+        if (Date.now() < row.unsure_since.getTime() + deps.quietMs) throw new Unsure(`${rows.items.length - todo.length} of ${rows.items.length} rows found in the queue after an unclear attempt`, null)
+        await db.updateTable('launches').set({ unsure_since: null }).where('id', '=', row.id).execute()
+      }
+    }
+    await client.authenticate()
+    const refused: Problem[] = []
+    for (let at = 0; at < todo.length; at += BULK_CHUNK) {
+      const chunk = todo.slice(at, at + BULK_CHUNK)
+      const items = chunk.map((item) => ({ content: { ...target.common, ...item.content }, reference: rowReference(row.id, item.row) }))
+      const answer = await starting(async () => await bulkAddQueueItems(client, target.folderId, target.queue, items, { folder: target.folderName }, deps.startTimeoutMs))
+      for (const failed of answer.FailedItems ?? []) {
+        if (failed.ErrorCode === 'DuplicateReference') continue
+        const item = typeof failed.Ordinal === 'number' ? chunk[failed.Ordinal] : undefined
+        refused.push({ message: `${item !== undefined ? `row ${item.row}` : 'a row'}: ${failed.ErrorCode ?? 'refused'}` })
+      }
+    }
+    const added = rows.items.length - refused.length
+    await db.updateTable('launch_rows').set({ added_count: added }).where('launch_id', '=', row.id).execute()
+    if (added === 0) throw new PermanentFailure(`Orchestrator refused every row of the spreadsheet (${refused.slice(0, 3).map((p) => p.message).join('; ')})`)
+    const outcome: RowsOutcome = { added, skipped: rows.skipped, refused: { rows: refused.length, problems: boundProblems(refused) } }
+    return await markLaunched(row, { Id: null, Key: null }, `${added} queue item${added === 1 ? '' : 's'} added to ${target.queue}${refused.length > 0 ? `; ${refused.length} refused` : ''}`, outcome)
+  }
+
   async function attempt (row: LaunchRow, resumed: boolean): Promise<LaunchOutcome> {
     const [robot, connection] = await Promise.all([
       row.robot_id === null ? undefined : db.selectFrom('robots').selectAll().where('id', '=', row.robot_id).executeTakeFirst(),
@@ -237,6 +286,8 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       const current = fresh ? { ...robot, cached_folder_id: null, cached_release_key: null } : robot
       const folderId = await resolveFolder(client, current, folderName)
       if (robot.launch_mode === 'queue') {
+        const rows = await db.selectFrom('launch_rows').select(['items', 'skipped']).where('launch_id', '=', row.id).executeTakeFirst()
+        if (rows !== undefined) return await addRows(client, row, resumed, { folderId, folderName, queue: robot.queue_name ?? '', common: inputArguments(plan, robot.functions_argument) }, rows)
         const content = inputArguments(plan, robot.functions_argument)
         serializeInputArguments(content)
         if (row.attempts > 1 || resumed || row.unsure_since !== null) {

@@ -23,7 +23,24 @@ export interface ParsedMessage {
   /** Lower-cased header name → raw values, in order. */
   headers: Map<string, string[]>
   contentType: string
+  /** The attachments, described; their bytes are kept only when asked for (see parseMessage's `keep`). */
+  attachments: AttachmentInfo[]
 }
+
+export interface AttachmentInfo {
+  /** Position among the message's attachments, from 0. */
+  index: number
+  filename: string | null
+  /** Lower-cased, without parameters. */
+  contentType: string
+  charset: string | null
+  size: number
+}
+
+export interface Attachment extends AttachmentInfo { content: Buffer }
+
+/** Which attachments to keep in memory, decided from each one's headers, with a bound on the bytes kept. */
+export interface KeepAttachments { wanted: (info: Omit<AttachmentInfo, 'size'>) => boolean, maxBytes: number }
 
 export interface ParseLimits {
   maxHeaderBytes: number
@@ -99,33 +116,72 @@ export function readableHeaders (raw: Buffer): Buffer {
   return Buffer.concat([Buffer.from(iconv.decode(block, charset), 'utf8'), raw.subarray(block.length)])
 }
 
-interface Streamed { headers: Headers, headerLines: HeaderLines, text: string | undefined }
+interface Streamed { headers: Headers, headerLines: HeaderLines, text: string | undefined, attachments: Attachment[] }
+
+interface AttachmentData {
+  type: 'attachment'
+  content: Readable
+  release?: () => void
+  filename?: string
+  contentType?: string
+  headers?: Map<string, unknown>
+}
+
+/** The attachment is larger than the bytes mailrun keeps for it. */
+export class AttachmentTooLarge extends Error {
+  constructor (readonly filename: string | null, readonly maxBytes: number) {
+    super(`the attachment ${filename ?? ''} is larger than ${maxBytes} bytes`)
+  }
+}
 
 const FEED_BYTES = 64 * 1024
 
 /**
- * The headers and the text, read as a stream: attachments are drained, never kept (mailrun does not
- * use them; a 25 MB attachment would otherwise sit in memory decoded), and the bytes are fed in
+ * The headers and the text, read as a stream: attachments are counted and drained, and kept only
+ * when `keep` wants them (a 25 MB attachment would otherwise sit in memory decoded for every
+ * message, though only spreadsheets sent to a queue robot are read), and the bytes are fed in
  * 64 KiB pieces (as mailauth feeds DKIM) so a large message never holds the event loop in one go;
  * 1 MB pieces left ~20 MB of decoding garbage per message before the collector caught up.
  */
-async function streamParse (raw: Buffer): Promise<Streamed> {
+async function streamParse (raw: Buffer, keep: KeepAttachments | null): Promise<Streamed> {
   return await new Promise((resolve, reject) => {
     const parser = new MailParser({ skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true })
     let headers: Headers = new Map()
     let headerLines: HeaderLines = []
     let text: string | undefined
-    parser.on('headers', (h: Headers) => { headers = h; headerLines = parser.headerLines === false ? [] : parser.headerLines })
-    parser.on('data', (data: { type: string, text?: string, content?: Readable, release?: () => void }) => {
-      if (data.type === 'text') text = data.text
-      else if (data.type === 'attachment' && data.content !== undefined) {
-        data.content.on('end', () => { data.release?.() })
-        data.content.resume()
-      }
-    })
+    const attachments: Attachment[] = []
+    let kept = 0
     let settled = false
-    parser.once('error', (error: Error) => { if (!settled) { settled = true; reject(error) } })
-    parser.once('end', () => { if (!settled) { settled = true; resolve({ headers, headerLines, text }) } })
+    const fail = (error: Error): void => { if (!settled) { settled = true; reject(error) } }
+    parser.on('headers', (h: Headers) => { headers = h; headerLines = parser.headerLines === false ? [] : parser.headerLines })
+    parser.on('data', (data: { type: 'text', text?: string } | AttachmentData) => {
+      if (data.type === 'text') { text = data.text; return }
+      const contentType = data.headers?.get('content-type') as { value?: string, params?: Record<string, string> } | undefined
+      const info: Attachment = {
+        index: attachments.length,
+        filename: data.filename ?? null,
+        contentType: (data.contentType ?? contentType?.value ?? 'application/octet-stream').toLowerCase(),
+        charset: contentType?.params?.charset ?? null,
+        size: 0,
+        content: Buffer.alloc(0)
+      }
+      attachments.push(info)
+      const wanted = keep?.wanted(info) === true
+      const chunks: Buffer[] = []
+      data.content.on('data', (chunk: Buffer) => {
+        info.size += chunk.length
+        if (!wanted) return
+        kept += chunk.length
+        if (kept > (keep?.maxBytes ?? 0)) { fail(new AttachmentTooLarge(info.filename, keep?.maxBytes ?? 0)); return }
+        chunks.push(chunk)
+      })
+      data.content.on('end', () => {
+        if (wanted) info.content = Buffer.concat(chunks)
+        data.release?.()
+      })
+    })
+    parser.once('error', fail)
+    parser.once('end', () => { if (!settled) { settled = true; resolve({ headers, headerLines, text, attachments }) } })
     const pieces = function * (): Generator<Buffer> {
       for (let at = 0; at < raw.length; at += FEED_BYTES) yield raw.subarray(at, at + FEED_BYTES)
     }
@@ -134,12 +190,18 @@ async function streamParse (raw: Buffer): Promise<Streamed> {
 }
 
 export async function parseMessage (raw: Buffer, limits: ParseLimits = defaultParseLimits): Promise<ParsedMessage> {
+  return (await parseWithAttachments(raw, null, limits)).message
+}
+
+/** The message, and the bytes of the attachments `keep` wants. */
+export async function parseWithAttachments (raw: Buffer, keep: KeepAttachments | null, limits: ParseLimits = defaultParseLimits): Promise<{ message: ParsedMessage, kept: Attachment[] }> {
   checkLimits(raw, limits)
   checkLineEnds(raw)
   let parsed: Streamed
   try {
-    parsed = await streamParse(readableHeaders(raw))
+    parsed = await streamParse(readableHeaders(raw), keep)
   } catch (error) {
+    if (error instanceof AttachmentTooLarge) throw error
     throw new UnreadableMessage(`it is not a readable email (${(error as Error).message})`)
   }
   const value = <T>(name: string): T | undefined => parsed.headers.get(name) as T | undefined
@@ -160,7 +222,7 @@ export async function parseMessage (raw: Buffer, limits: ParseLimits = defaultPa
   }
   const from = addresses(mail.from)
   const references = mail.references === undefined ? [] : Array.isArray(mail.references) ? mail.references : [mail.references]
-  return {
+  const message: ParsedMessage = {
     messageId: normalizeMessageId(mail.messageId),
     from: from.list,
     fromIsGroup: from.group,
@@ -171,6 +233,8 @@ export async function parseMessage (raw: Buffer, limits: ParseLimits = defaultPa
     inReplyTo: mail.inReplyTo ?? null,
     references,
     headers,
-    contentType: (headers.get('content-type')?.[0] ?? 'text/plain').toLowerCase()
+    contentType: (headers.get('content-type')?.[0] ?? 'text/plain').toLowerCase(),
+    attachments: parsed.attachments.map(({ content, ...info }) => info)
   }
+  return { message, kept: parsed.attachments.filter((a) => keep?.wanted(a) === true) }
 }

@@ -16,8 +16,17 @@ export interface CatalogueEntry {
   functions: FunctionDeclaration[]
 }
 
+/** A spreadsheet's rows added as queue items: how many, and the rows left out and why. */
+export interface RowsOutcome {
+  added: number
+  /** Rows left out by the robot's "skip" policy, and their problems (bounded). */
+  skipped: { rows: number, problems: Problem[] }
+  /** Rows Orchestrator would not add. */
+  refused: { rows: number, problems: Problem[] }
+}
+
 export type ReplyContent =
-  | { kind: 'launched', robot: string, jobId: number | null, queue: string | null, plan: LaunchPlan }
+  | { kind: 'launched', robot: string, jobId: number | null, queue: string | null, plan: LaunchPlan, rows?: RowsOutcome }
   | { kind: 'rejected', robot: string | null, problems: Problem[], catalogue: CatalogueEntry[] }
   | { kind: 'not_allowed', robot: string, contact: string | null }
   | { kind: 'failed', robot: string, reason: string, retrying: boolean }
@@ -33,6 +42,9 @@ const words = {
     launched: (robot: string) => `Robot "${robot}" has been started.`,
     job: (id: number) => `Orchestrator job: ${id}`,
     queued: (queue: string) => `The request was added to queue "${queue}".`,
+    rowsAdded: (n: number, queue: string) => `${n} row${n === 1 ? ' was' : 's were'} added to queue "${queue}", one queue item each.`,
+    rowsSkipped: (n: number) => `${n} row${n === 1 ? ' was' : 's were'} left out because of these problems; fix them and send those rows again:`,
+    rowsRefused: (n: number) => `Orchestrator refused ${n} row${n === 1 ? '' : 's'}:`,
     understood: 'This is what was understood (check for typos):',
     inputs: 'Inputs:',
     functions: 'Functions, in this order:',
@@ -88,6 +100,9 @@ const words = {
     launched: (robot: string) => `Робот «${robot}» запущен.`,
     job: (id: number) => `Задание в Orchestrator: ${id}`,
     queued: (queue: string) => `Запрос добавлен в очередь «${queue}».`,
+    rowsAdded: (n: number, queue: string) => `В очередь «${queue}» добавлено строк: ${n} (по элементу очереди на строку).`,
+    rowsSkipped: (n: number) => `Пропущено строк с ошибками: ${n}. Исправьте их и пришлите эти строки ещё раз:`,
+    rowsRefused: (n: number) => `Orchestrator отклонил строк: ${n}:`,
     understood: 'Вот как письмо было понято (проверьте, нет ли опечаток):',
     inputs: 'Параметры:',
     functions: 'Функции, в этом порядке:',
@@ -199,6 +214,16 @@ function body (content: ReplyContent, w: typeof words[Locale]): string[] {
   switch (content.kind) {
     case 'launched': {
       const args = Object.entries(content.plan.arguments)
+      const rows = content.rows
+      if (rows !== undefined && content.queue !== null) {
+        return [
+          w.launched(content.robot),
+          w.rowsAdded(rows.added, content.queue),
+          ...(rows.skipped.rows > 0 ? ['', w.rowsSkipped(rows.skipped.rows), ...rows.skipped.problems.map((p) => `  ${p.message}`)] : []),
+          ...(rows.refused.rows > 0 ? ['', w.rowsRefused(rows.refused.rows), ...rows.refused.problems.map((p) => `  ${p.message}`)] : []),
+          ...(args.length > 0 ? ['', w.inputs, ...args.map(([k, v]) => `  ${k} = ${String(v)}`)] : [])
+        ]
+      }
       return [
         w.launched(content.robot),
         content.queue !== null ? w.queued(content.queue) : content.jobId !== null ? w.job(content.jobId) : '',

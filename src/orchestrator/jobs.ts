@@ -81,3 +81,33 @@ export const TERMINAL_JOB_STATES = new Set(['Successful', 'Faulted', 'Stopped'])
 export async function stopJob (client: OrchestratorClient, folderId: number, jobId: number, strategy: 'SoftStop' | 'Kill'): Promise<void> {
   await client.odata('POST', '/odata/Jobs/UiPath.Server.Configuration.OData.StopJobs', { folderId, body: { jobIds: [jobId], strategy } })
 }
+
+export interface BulkAddResult { Success?: boolean, Message?: string, FailedItems?: Array<{ Ordinal?: number | null, ErrorCode?: string }> }
+
+/**
+ * Adds items in one request. ProcessAllIndependently: one refused item (a reference already in a
+ * queue that enforces unique references, say) does not stop the others; the answer lists the
+ * refused ones by their position in the request.
+ */
+export async function bulkAddQueueItems (client: OrchestratorClient, folderId: number, queueName: string, items: Array<{ content: Record<string, unknown>, reference: string }>, context: { folder: string }, timeoutMs?: number): Promise<BulkAddResult> {
+  const { body } = await client.odata<BulkAddResult>('POST', '/odata/Queues/UiPathODataSvc.BulkAddQueueItems', {
+    folderId,
+    context,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    body: { queueName, commitType: 'ProcessAllIndependently', queueItems: items.map((item) => ({ Name: queueName, Priority: 'Normal', SpecificContent: item.content, Reference: item.reference })) }
+  })
+  return body
+}
+
+const REFERENCE_PAGE = 1000
+
+/** The references of the queue items whose Reference starts with `prefix`: what an unclear bulk add already added. */
+export async function queueItemReferences (client: OrchestratorClient, folderId: number, prefix: string): Promise<Set<string>> {
+  const found = new Set<string>()
+  const filter = encodeURIComponent(`startswith(Reference,${odataString(prefix)})`)
+  for (let skip = 0; ; skip += REFERENCE_PAGE) {
+    const { body } = await client.odata<{ value: Array<{ Reference: string | null }> }>('GET', `/odata/QueueItems?$filter=${filter}&$select=Reference&$orderby=Id&$top=${REFERENCE_PAGE}&$skip=${skip}`, { folderId })
+    for (const item of body.value) if (item.Reference !== null) found.add(item.Reference)
+    if (body.value.length < REFERENCE_PAGE) return found
+  }
+}

@@ -23,6 +23,9 @@ import { boundProblems, clip } from './problems.js'
 import { chunkCount, dropChunks, readChunks, writeChunks } from './raw-chunks.js'
 import { SPOOL_MIN_BYTES, type RawSpool } from './raw-spool.js'
 import { noteDecideFailure } from './undecided.js'
+import { defaultTableLimits, spreadsheetRows, spreadsheetsOf } from './spreadsheet-rows.js'
+import type { QueueRow } from '../spreadsheets/rows-to-items.js'
+import type { TableLimits } from '../spreadsheets/table.js'
 import { validatePlan } from './validate-plan.js'
 
 export interface ReceiveResult {
@@ -44,6 +47,8 @@ export interface ReceiverDeps {
   onReplyQueued?: () => void
   /** Embedded database with a data directory: large raw messages wait in files, not rows. */
   spool?: RawSpool
+  /** How large a spreadsheet a queue robot's email may carry. */
+  spreadsheets?: TableLimits
 }
 
 /** Work to do inside the transaction that stores the message (a Mailgun token, say). */
@@ -71,6 +76,8 @@ interface Decision {
   verdict?: AuthVerdict
   keepContent?: { subject: string, body: string }
   plan?: { arguments: Record<string, unknown>, functions: unknown[] }
+  /** A spreadsheet's rows, one queue item each, stored with the launch. */
+  rows?: { items: QueueRow[], skipped: { rows: number, problems: Problem[] } }
   /** Where to answer: only for authenticated, known senders. */
   replyTo?: ReplyTo
   locale?: Locale
@@ -102,7 +109,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       .leftJoin('robots', (join) => join.onRef('robots.tenant_id', '=', 'tenants.id').on((eb) => robotKey === null ? eb.val(false) : eb('robots.name_key', '=', robotKey)))
       .select((eb) => [
         'tenants.locale', 'tenants.contact_email', 'senders.id as sender_id', 'senders.active as sender_active',
-        'robots.id as robot_id', 'robots.name as robot_name', 'robots.allow_all_senders', 'robots.parameters', 'robots.functions',
+        'robots.id as robot_id', 'robots.name as robot_name', 'robots.allow_all_senders', 'robots.parameters', 'robots.functions', 'robots.launch_mode', 'robots.invalid_rows',
         eb.exists(eb.selectFrom('robot_senders').select('robot_senders.sender_id').whereRef('robot_senders.robot_id', '=', 'robots.id').whereRef('robot_senders.sender_id', '=', 'senders.id')).as('allowed')
       ])
       .where('tenants.id', '=', tenantId).executeTakeFirstOrThrow()
@@ -177,14 +184,22 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       const problems: Problem[] = [{ text: parsed.subject, message: `there is no robot called "${robotName}"` }]
       return { ...known, status: 'rejected', reason: `unknown robot "${robotName}"`, problems, reply: { kind: 'rejected', robot: null, problems, catalogue: await catalogue() } }
     }
-    const robot = { id: found.robot_id, name: found.robot_name ?? '', parameters: found.parameters ?? [], functions: found.functions ?? [] }
+    const robot = { id: found.robot_id, name: found.robot_name ?? '', parameters: found.parameters ?? [], functions: found.functions ?? [], invalidRows: found.invalid_rows ?? 'reject' }
     if (found.allow_all_senders !== true && found.allowed !== true) return { ...known, robotId: robot.id, status: 'rejected', reason: `not allowed to run "${robot.name}"`, reply: { kind: 'not_allowed', robot: robot.name, contact: found.contact_email } }
-    const { plan, problems } = validatePlan(parseCommandBody(parsed.text), robot)
-    if (problems.length > 0) {
+    const rejected = (problems: Problem[]): Decision => {
       const entry = { name: robot.name, description: '', parameters: robot.parameters, functions: robot.functions }
       return { ...known, robotId: robot.id, status: 'rejected', reason: `the email has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems, reply: { kind: 'rejected', robot: robot.name, problems, catalogue: [entry] } }
     }
-    return { ...known, robotId: robot.id, status: 'accepted', reason: null, plan, keepContent: { subject: parsed.subject, body: parsed.text } }
+    // A queue robot's spreadsheet: its columns carry the declared parameters, so the body need not.
+    const withRows = found.launch_mode === 'queue' && spreadsheetsOf(parsed.attachments).length > 0
+    const { plan, problems } = validatePlan(parseCommandBody(parsed.text), withRows ? { ...robot, parameters: robot.parameters.map((p) => ({ ...p, required: false })) } : robot)
+    if (problems.length > 0) return rejected(problems)
+    const accepted: Decision = { ...known, robotId: robot.id, status: 'accepted', reason: null, plan, keepContent: { subject: parsed.subject, body: parsed.text } }
+    if (!withRows) return accepted
+    const rows = await spreadsheetRows(mail.raw, parsed.attachments, robot, plan.arguments, deps.spreadsheets ?? defaultTableLimits)
+    if (rows.kind === 'problems') return rejected(rows.problems)
+    if (rows.kind === 'none') return accepted
+    return { ...accepted, rows: { items: rows.items, skipped: rows.skipped }, ...(rows.skipped.rows > 0 ? { problems: rows.skipped.problems, reason: `${rows.skipped.rows} invalid row${rows.skipped.rows === 1 ? '' : 's'} left out` } : {}) }
   }
 
   /** Records the decision; an accepted command becomes a pending launch in the same transaction. */
@@ -229,9 +244,19 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
         await executor.updateTable('messages').set(outcome).where('id', '=', messageId).execute()
         return null
       }
+      const rows = decision.rows
       const row = await executor
         .with('decided', (qb) => qb.updateTable('messages').set(outcome).where('id', '=', messageId).returning('id'))
         .with('launch', (qb) => qb.insertInto('launches').values(launch).returning('id'))
+        // The rows travel as one JSON parameter: 10,000 of them are one value, not 40,000 placeholders.
+        .with('launch_rows', (qb) => qb.insertInto('launch_rows').columns(['launch_id', 'tenant_id', 'items', 'item_count', 'skipped'])
+          .expression((eb) => eb.selectFrom('launch').select([
+            'launch.id',
+            sql<string>`${tenantId}::uuid`.as('tenant_id'),
+            sql<string>`${JSON.stringify(rows?.items ?? [])}::jsonb`.as('items'),
+            sql<number>`${rows?.items.length ?? 0}::integer`.as('item_count'),
+            sql<string>`${JSON.stringify(rows?.skipped ?? { rows: 0, problems: [] })}::jsonb`.as('skipped')
+          ]).where(sql<boolean>`${rows !== undefined}`)).returning('launch_id'))
         .insertInto('launch_events').columns(['launch_id', 'state', 'detail'])
         .expression((eb) => eb.selectFrom('launch').select(['launch.id', sql<string>`'pending'`.as('state'), sql<string>`'command accepted'`.as('detail')]))
         .returning('launch_id').executeTakeFirstOrThrow()

@@ -16,6 +16,7 @@ import { createSweeper, type Sweeper } from '../imap/sweeper.js'
 import { createGraphWatcher, type GraphWatcher } from '../graph/graph-watcher.js'
 import { createLaunchService, type LaunchService } from '../launch/launch-service.js'
 import { createReceiver, type Receiver } from '../pipeline/receive.js'
+import { defaultTableLimits } from '../pipeline/spreadsheet-rows.js'
 import { outboundDispatcher } from '../net/outbound-dispatcher.js'
 import { createOrchestratorRegistry, type OrchestratorRegistry } from '../orchestrator/registry.js'
 import type { DatabaseHandle } from '../db/database.js'
@@ -128,6 +129,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
     launcher: launches,
     replies,
     onReplyQueued,
+    spreadsheets: { ...defaultTableLimits, maxRows: deps.config.maxQueueRows },
     ...(resolver !== undefined ? { resolver } : {})
   })
   app.decorate('receiver', receiver)

@@ -18,7 +18,9 @@ export const RobotFunction = Type.Object({
   parameters: Type.Optional(Type.Array(Parameter, { default: [], maxItems: 100 }))
 }, { additionalProperties: false })
 
-export const LaunchMode = Type.Union([Type.Literal('job'), Type.Literal('queue')], { description: 'job: StartJobs; queue: AddQueueItem to queueName.' })
+export const LaunchMode = Type.Union([Type.Literal('job'), Type.Literal('queue')], { description: 'job: StartJobs; queue: AddQueueItem to queueName (or, for an email with a CSV or XLSX attachment, one queue item per row through BulkAddQueueItems).' })
+
+export const InvalidRows = Type.Union([Type.Literal('reject'), Type.Literal('skip')], { description: 'Queue robots, spreadsheet attachments: reject adds nothing when any row is invalid (the reply lists the problems); skip adds the valid rows and lists the others.' })
 
 const robotFields = {
   name: Type.String({ minLength: 1, maxLength: 200, description: 'What senders write as the subject. Unique per tenant, case-insensitive.' }),
@@ -26,6 +28,7 @@ const robotFields = {
   folder: Nullable(Type.String({ minLength: 1, maxLength: 500, description: "The folder's fully qualified name. Null: the connection's default folder." })),
   launchMode: LaunchMode,
   queueName: Nullable(Type.String({ minLength: 1, maxLength: 200 })),
+  invalidRows: InvalidRows,
   functionsArgument: Word,
   allowAllSenders: Type.Boolean({ description: 'true: every active sender of the tenant may launch it; false: only senderIds.' }),
   senderIds: Type.Array(Uuid, { uniqueItems: true, maxItems: 10000 }),
@@ -57,6 +60,7 @@ export const RobotCreate = Type.Object({
   folder: Type.Optional(robotFields.folder),
   launchMode: Type.Optional({ ...LaunchMode, default: 'job' }),
   queueName: Type.Optional(robotFields.queueName),
+  invalidRows: Type.Optional({ ...InvalidRows, default: 'reject' }),
   functionsArgument: Type.Optional({ ...robotFields.functionsArgument, default: 'in_Functions', description: 'The input argument that receives the function list (a JSON string).' }),
   allowAllSenders: Type.Optional({ ...robotFields.allowAllSenders, default: false }),
   senderIds: Type.Optional({ ...robotFields.senderIds, default: [] }),
@@ -84,6 +88,7 @@ export const Robot = Type.Object({
     ...createExample,
     operatorIds: [],
     queueName: null,
+    invalidRows: 'reject',
     functionsArgument: 'in_Functions',
     parameters: [{ name: 'period', type: 'string', required: true }],
     functions: [{ name: 'BuildReport', parameters: [] }],

@@ -54,6 +54,8 @@ export interface SimulatorOptions {
   port?: number
   /** Behave like an older on-premises server (the 2020 contract): no job Reference. */
   withoutJobReference?: boolean
+  /** The queues' "Enforce unique references" setting (on by default here; off, a repeated reference adds a second item). */
+  uniqueReferences?: boolean
 }
 
 export interface RecordedRequest {
@@ -80,8 +82,8 @@ export interface OrchestratorSimulator {
   drop: (match: RegExp, times?: number) => void
   /** Hold the answer back this long. */
   delay: (match: RegExp, ms: number, times?: number) => void
-  /** Create the job, then answer this status anyway (UiPath documents a 502 after which the job may exist). */
-  failAfterCreate: (status: number, times?: number) => void
+  /** Create the job (or add the items), then answer this status anyway (UiPath documents a 502 after which the job may exist). */
+  failAfterCreate: (status: number, times?: number, match?: RegExp) => void
   expireTokens: () => void
   tokensIssued: () => number
   /** Move a job to a state; a terminal state sets EndTime and sends the webhook, when one is set. */
@@ -107,6 +109,7 @@ function contractValidator (name: string): ValidateFunction {
 const validateStartJobs = contractValidator('StartJobsRequest')
 const validateAddQueueItem = contractValidator('AddQueueItemRequest')
 const validateStopJobs = contractValidator('StopJobsRequest')
+const validateBulkAdd = contractValidator('BulkAddQueueItemsRequest')
 
 function errorBody (message: string, errorCode: number): { message: string, errorCode: number, traceId: string } {
   return { message, errorCode, traceId: randomBytes(16).toString('hex') }
@@ -263,11 +266,25 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
       send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#Folders`, value: value.slice(0, Number(query.get('$top') ?? value.length)) })
       return
     }
-    if (method === 'GET' && (path === '/odata/Releases' || path === '/odata/QueueItems')) {
+    if (method === 'GET' && path === '/odata/QueueItems') {
       const folder = folderOf(req, res)
       if (folder === null) return
-      const items: Array<SimRelease | SimQueueItem> = path === '/odata/Releases' ? releases : queueItems
-      send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#${path.slice('/odata/'.length)}`, value: matching(items.filter((i) => i.OrganizationUnitId === folder.Id), odataFilter(query.get('$filter'))) })
+      const inFolder = queueItems.filter((i) => i.OrganizationUnitId === folder.Id)
+      const startsWith = /^startswith\(Reference,'((?:[^']|'')*)'\)$/.exec(query.get('$filter') ?? '')
+      let selected = startsWith !== null
+        ? inFolder.filter((i) => (i.Reference ?? '').startsWith((startsWith[1] as string).replace(/''/g, "'")))
+        : matching(inFolder, odataFilter(query.get('$filter')))
+      // Paging as OData does it: $skip, then $top; $select keeps the named properties.
+      selected = selected.slice(Number(query.get('$skip') ?? 0), Number(query.get('$skip') ?? 0) + Number(query.get('$top') ?? selected.length))
+      const fields = query.get('$select')?.split(',')
+      const value = fields === undefined ? selected : selected.map((i) => Object.fromEntries(fields.map((f) => [f, i[f as keyof SimQueueItem]])))
+      send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#QueueItems`, value })
+      return
+    }
+    if (method === 'GET' && path === '/odata/Releases') {
+      const folder = folderOf(req, res)
+      if (folder === null) return
+      send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#Releases`, value: matching(releases.filter((i) => i.OrganizationUnitId === folder.Id), odataFilter(query.get('$filter'))) })
       return
     }
     if (method === 'POST' && path === '/odata/Jobs/UiPath.Server.Configuration.OData.StartJobs') {
@@ -345,13 +362,34 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
       if (!validateAddQueueItem(payload)) { send(res, 400, errorBody(`itemData does not follow the contract: ${validateAddQueueItem.errors?.map((e) => `${e.instancePath} ${e.message ?? ''}`).join('; ') ?? ''}`, 0)); return }
       const item = payload.itemData ?? {}
       if (item.Name === undefined || !queues.has(item.Name)) { send(res, 404, errorBody(`Queue ${item.Name ?? ''} does not exist.`, 1002)); return }
-      if (item.Reference !== undefined && queueItems.some((q) => q.QueueName === item.Name && q.Reference === item.Reference)) {
+      if (item.Reference !== undefined && options.uniqueReferences !== false && queueItems.some((q) => q.QueueName === item.Name && q.Reference === item.Reference)) {
         send(res, 409, errorBody('Error creating Transaction. Duplicate Reference.', 1016))
         return
       }
       const created: SimQueueItem = { Id: 70000 + queueItems.length, Key: randomUUID(), QueueName: item.Name, Reference: item.Reference ?? null, SpecificContent: item.SpecificContent ?? {}, Priority: item.Priority ?? 'Normal', OrganizationUnitId: folder.Id }
       queueItems.push(created)
       send(res, 201, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#QueueItems/$entity`, ...created })
+      return
+    }
+    if (method === 'POST' && path === '/odata/Queues/UiPathODataSvc.BulkAddQueueItems') {
+      const folder = folderOf(req, res)
+      if (folder === null) return
+      let payload: { queueName?: string, commitType?: string, queueItems?: Array<{ Name?: string, Priority?: string, SpecificContent?: Record<string, unknown>, Reference?: string }> }
+      try { payload = JSON.parse(body) } catch { send(res, 400, errorBody('The request body is not valid JSON.', 0)); return }
+      if (!validateBulkAdd(payload)) { send(res, 400, errorBody(`the request does not follow the contract: ${validateBulkAdd.errors?.map((e) => `${e.instancePath} ${e.message ?? ''}`).join('; ') ?? ''}`, 0)); return }
+      const queueName = payload.queueName ?? ''
+      if (!queues.has(queueName)) { send(res, 404, errorBody(`Queue ${queueName} does not exist.`, 1002)); return }
+      const failed: Array<{ Ordinal: number, ErrorCode: string }> = []
+      for (const [ordinal, item] of (payload.queueItems ?? []).entries()) {
+        const reference = item.Reference ?? null
+        if (reference !== null && options.uniqueReferences !== false && queueItems.some((q) => q.QueueName === queueName && q.Reference === reference)) {
+          failed.push({ Ordinal: ordinal, ErrorCode: 'DuplicateReference' })
+          continue
+        }
+        queueItems.push({ Id: 70000 + queueItems.length, Key: randomUUID(), QueueName: queueName, Reference: reference, SpecificContent: item.SpecificContent ?? {}, Priority: item.Priority ?? 'Normal', OrganizationUnitId: folder.Id })
+      }
+      if (fault?.kind === 'after-create') { send(res, fault.status, errorBody('Bad gateway.', 0)); return }
+      send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#UiPath.Server.Configuration.OData.BulkOperationResponseDto_1OfFailedQueueItemDto`, Success: failed.length === 0, Message: failed.length === 0 ? 'Success' : `${failed.length} items failed`, FailedItems: failed })
       return
     }
     send(res, 404, errorBody(`No HTTP resource was found that matches the request URI '${path}'.`, 0))
@@ -428,7 +466,7 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
     fail (match, status, body, headers, times = 1) { faults.push({ match, action: { kind: 'answer', status, body, ...(headers !== undefined ? { headers } : {}) }, times }) },
     drop (match, times = 1) { faults.push({ match, action: { kind: 'drop' }, times }) },
     delay (match, ms, times = 1) { faults.push({ match, action: { kind: 'delay', ms }, times }) },
-    failAfterCreate (status, times = 1) { faults.push({ match: /StartJobs$/, action: { kind: 'after-create', status }, times }) },
+    failAfterCreate (status, times = 1, match = /StartJobs$/) { faults.push({ match, action: { kind: 'after-create', status }, times }) },
     expireTokens () { tokens.clear() },
     tokensIssued: () => issued,
     setJobState,

@@ -106,6 +106,12 @@ t.test(`console pages over HTTP on ${testDatabaseKind}`, async (t) => {
     t.match(page.body, /ExtractData: region = text/)
     t.match(page.body, /href="mailto:robots@acme\.example\?subject=Monthly%20Report&amp;body=period%20%3D%202026-05-31/)
     t.match(page.body, /region: string, required/, 'the edit form shows the catalogue as text')
+    t.match(page.body, /name="invalidRows" value="reject" checked/, 'a new robot adds nothing from a spreadsheet with invalid rows')
+    const queued = await post(j, '/console/robots', { _csrf: csrfOf(form.body), name: 'Pay Invoices', launchMode: 'queue', queueName: 'Invoices', invalidRows: 'skip' })
+    t.equal(queued.statusCode, 303, queued.body)
+    const payInvoices = (await acme.api('GET', '/api/v1/robots')).json().items.find((r: { name: string }) => r.name === 'Pay Invoices')
+    t.match(payInvoices, { launchMode: 'queue', queueName: 'Invoices', invalidRows: 'skip' })
+    t.match((await get(j, `/console/robots/${payInvoices.id as string}`)).body, /name="invalidRows" value="skip" checked/)
   })
 
   t.test('mailboxes: the ingress URLs once, secrets write-only, a blank secret keeps the stored one', async (t) => {

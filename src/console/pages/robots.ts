@@ -12,7 +12,7 @@ import { checkShape, formError, readForm } from '../forms.js'
 
 type Body = Record<string, string | string[] | undefined>
 
-interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string }
+interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, invalidRows: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string }
 
 function formOf (robot: RobotView | null): RobotForm {
   return {
@@ -21,6 +21,7 @@ function formOf (robot: RobotView | null): RobotForm {
     folder: robot?.folder ?? '',
     launchMode: robot?.launchMode ?? 'job',
     queueName: robot?.queueName ?? '',
+    invalidRows: robot?.invalidRows ?? 'reject',
     functionsArgument: robot?.functionsArgument ?? 'in_Functions',
     description: robot?.description ?? '',
     allowAllSenders: robot?.allowAllSenders ?? false,
@@ -39,6 +40,7 @@ function formFrom (body: Body): RobotForm {
     folder: (form.folder ?? '').trim(),
     launchMode: form.launchMode === 'queue' ? 'queue' : 'job',
     queueName: (form.queueName ?? '').trim(),
+    invalidRows: form.invalidRows === 'skip' ? 'skip' : 'reject',
     functionsArgument: (form.functionsArgument ?? '').trim() || 'in_Functions',
     description: form.description ?? '',
     allowAllSenders: form.allowAllSenders === 'on',
@@ -56,6 +58,7 @@ function bodyFrom (form: RobotForm) {
     folder: form.folder !== '' ? form.folder : null,
     launchMode: form.launchMode as 'job' | 'queue',
     queueName: form.queueName !== '' ? form.queueName : null,
+    invalidRows: form.invalidRows as 'reject' | 'skip',
     functionsArgument: form.functionsArgument,
     description: form.description,
     allowAllSenders: form.allowAllSenders,

@@ -1,0 +1,49 @@
+import type { ParameterDeclaration, Problem } from '../db/schema.js'
+import { AttachmentTooLarge, parseWithAttachments, type AttachmentInfo } from '../mail/parse-message.js'
+import { readSpreadsheet, spreadsheetKind } from '../spreadsheets/read-spreadsheet.js'
+import { rowsToItems, type QueueRow } from '../spreadsheets/rows-to-items.js'
+import { UnreadableSpreadsheet, type TableLimits } from '../spreadsheets/table.js'
+import { boundProblems } from './problems.js'
+import type { ArgumentValue } from './validate-plan.js'
+
+// A queue robot's email with a spreadsheet attached: every row becomes a queue item. The file is
+// read only here, once the robot is known to be a queue robot, so no other message keeps an
+// attachment in memory.
+
+export type SpreadsheetRows =
+  | { kind: 'none' }
+  | { kind: 'problems', problems: Problem[] }
+  | { kind: 'rows', items: QueueRow[], skipped: { rows: number, problems: Problem[] } }
+
+export const defaultTableLimits: TableLimits = { maxRows: 50_000, maxUnpackedBytes: 64 * 1024 * 1024 }
+
+export function spreadsheetsOf (attachments: AttachmentInfo[]): AttachmentInfo[] {
+  return attachments.filter((a) => spreadsheetKind(a) !== null)
+}
+
+export async function spreadsheetRows (
+  raw: Buffer,
+  attachments: AttachmentInfo[],
+  robot: { parameters: ParameterDeclaration[], invalidRows: 'reject' | 'skip' },
+  common: Record<string, ArgumentValue>,
+  limits: TableLimits
+): Promise<SpreadsheetRows> {
+  const sheets = spreadsheetsOf(attachments)
+  const sheet = sheets[0]
+  if (sheet === undefined) return { kind: 'none' }
+  if (sheets.length > 1) return { kind: 'problems', problems: [{ message: `the email has ${sheets.length} spreadsheets (${sheets.map((s) => s.filename ?? s.contentType).join(', ')}); send one per email` }] }
+  let table
+  try {
+    const { kept } = await parseWithAttachments(raw, { wanted: (a) => a.index === sheet.index, maxBytes: raw.length })
+    const file = kept[0]
+    if (file === undefined) return { kind: 'problems', problems: [{ message: `the attachment ${sheet.filename ?? ''} could not be read back` }] }
+    table = await readSpreadsheet(file, limits)
+  } catch (error) {
+    if (error instanceof UnreadableSpreadsheet || error instanceof AttachmentTooLarge) return { kind: 'problems', problems: [{ ...(sheet.filename !== null ? { text: sheet.filename } : {}), message: error.message }] }
+    throw error
+  }
+  const result = rowsToItems(table, robot.parameters, common)
+  if (result.problems.length === 0) return { kind: 'rows', items: result.items, skipped: { rows: 0, problems: [] } }
+  if (result.headerInvalid || robot.invalidRows === 'reject' || result.items.length === 0) return { kind: 'problems', problems: result.problems }
+  return { kind: 'rows', items: result.items, skipped: { rows: result.invalidRows.length, problems: boundProblems(result.problems) } }
+}

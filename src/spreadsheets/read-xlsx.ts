@@ -1,0 +1,43 @@
+import { unzipSync } from 'fflate'
+import { readSheet } from 'read-excel-file/node'
+import { isBlankRow, tooManyRows, UnreadableSpreadsheet, type Cell, type Table, type TableLimits } from './table.js'
+
+// An XLSX is a ZIP of XML files, and a small one can unpack to gigabytes: its directory is read
+// first (without unpacking anything) and a file that says it unpacks to more than the limit is
+// refused before read-excel-file inflates it. The first sheet is the table.
+
+const MAX_ENTRIES = 10_000
+
+function checkDirectory (bytes: Buffer, limits: TableLimits): void {
+  let total = 0
+  let entries = 0
+  try {
+    unzipSync(bytes, {
+      filter: (file) => {
+        entries++
+        total += file.originalSize
+        return false
+      }
+    })
+  } catch (error) {
+    throw new UnreadableSpreadsheet(`the file is not a readable XLSX workbook (${(error as Error).message}); save it again from Excel, or send it as CSV`)
+  }
+  if (entries > MAX_ENTRIES || total > limits.maxUnpackedBytes) {
+    throw new UnreadableSpreadsheet(`the workbook unpacks to ${Math.ceil(total / 1024 / 1024)} MB, more than the ${Math.floor(limits.maxUnpackedBytes / 1024 / 1024)} MB mailrun reads; send fewer rows per email, or a CSV file`)
+  }
+}
+
+export async function readXlsx (bytes: Buffer, limits: TableLimits): Promise<Table> {
+  checkDirectory(bytes, limits)
+  let data: Cell[][]
+  try {
+    data = await readSheet(bytes, { trim: true }) as Cell[][]
+  } catch (error) {
+    throw new UnreadableSpreadsheet(`the workbook cannot be read (${(error as Error).message}); save it again from Excel, or send it as CSV`)
+  }
+  const numbered = data.map((cells, i) => ({ row: i + 1, cells })).filter((r) => !isBlankRow(r.cells))
+  const [header, ...rows] = numbered
+  if (header === undefined) throw new UnreadableSpreadsheet('the first sheet of the workbook is empty: its first row must name the fields')
+  if (rows.length > limits.maxRows) throw tooManyRows(limits)
+  return { header: header.cells.map((c) => c === null ? '' : c instanceof Date ? c.toISOString().slice(0, 10) : String(c).trim()), rows }
+}
