@@ -14,9 +14,10 @@ import { startDnsServer } from '../tests/support/dns-server.js'
 import { LoadGenerator } from './support/load.js'
 import { formatReport, type BenchReport } from './support/report.js'
 import { postgresVersion, type DatabaseKind } from './support/targets.js'
+import { benchRows, type RowsPlan, type RowsReport } from './rows.js'
 
 // npm run bench: how fast mailrun is, against the plain limits of this machine, in one run.
-// `npm run bench -- --smoke` runs every part for a second or two (CI); `--only push|big|console|imap|doors`
+// `npm run bench -- --smoke` runs every part for a second or two (CI); `--only push|big|console|imap|doors|rows`
 // (big: only the three large messages, after a warm-up; a minute instead of ten),
 // `--db pglite|postgres` narrow it; `--cpu-prof` writes V8 CPU profiles of mailrun to bench/profiles.
 
@@ -32,7 +33,7 @@ const { values: args } = parseArgs({
 })
 const smoke = args.smoke === true
 const databases: DatabaseKind[] = args.db !== undefined ? args.db.split(',') as DatabaseKind[] : ['postgres', 'pglite']
-const parts = args.only !== undefined ? args.only.split(',') : ['push', 'console', 'imap', 'doors']
+const parts = args.only !== undefined ? args.only.split(',') : ['push', 'console', 'imap', 'doors', 'rows']
 
 const workDir = await mkdtemp(path.join(tmpdir(), 'mailrun-bench-'))
 const profileDir = path.join(repoRoot, 'bench/profiles')
@@ -50,6 +51,7 @@ const imapPlan: ImapPlan = smoke
   ? { messages: 5, intervalS: 5, mailboxCounts: [10], idleS: 5, workDir }
   : { messages: 200, intervalS: 30, mailboxCounts: [100, 1000], idleS: 60, workDir }
 
+const rowsPlan: RowsPlan = { rows: smoke ? 500 : 10_000, workDir }
 const doorsPlan: DoorsPlan = smoke ? { messages: 3, intervalS: 3, workDir } : { messages: 50, intervalS: 30, workDir }
 
 const log = (line: string): void => { process.stderr.write(`  ${line}\n`) }
@@ -68,7 +70,8 @@ const report: BenchReport = {
   baselines: [] as BaselineReport[],
   imap: null as ImapReport | null,
   console: [] as ConsoleReport[],
-  doors: null as DoorsReport | null
+  doors: null as DoorsReport | null,
+  rows: null as RowsReport | null
 }
 
 try {
@@ -101,6 +104,10 @@ try {
   if (parts.includes('doors')) {
     log('doors: detection latency of the raw MIME door, the SMTP door, Graph push and its delta fallback (PostgreSQL)')
     report.doors = await benchDoors(doorsPlan, shared, log)
+  }
+  if (parts.includes('rows')) {
+    log(`rows: a spreadsheet of ${rowsPlan.rows} rows to a queue robot, CSV and XLSX`)
+    report.rows = await benchRows(databases, rowsPlan, shared, log)
   }
 } finally {
   load.close()

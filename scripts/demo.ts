@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import iconv from 'iconv-lite'
+import MailComposer from 'nodemailer/lib/mail-composer/index.js'
 import { buildApp } from '../src/app.js'
 import { startBackgroundWork } from '../src/background.js'
 import { loadConfig } from '../src/config.js'
@@ -131,7 +133,20 @@ const statusId = await send('Email 4: "where is my job?" — the subject status'
 step('Reply: her launches, newest first')
 showReply(await waitFor('the status reply', () => smtp.received.find((r) => r.mail.inReplyTo === statusId)))
 
-step('Email 5: a message the push never delivered, filed as spam — the IMAP fallback sweep finds it')
+step('Email 5: a spreadsheet of work — a CSV saved by Excel in Russian (windows-1251, semicolons) to a queue robot')
+await api('POST', '/api/v1/robots', key, { name: 'Pay Invoices', processName: 'PayInvoices', launchMode: 'queue', queueName: 'Invoices', senderIds: [sender.id], parameters: [{ name: 'Account', type: 'string', required: true }, { name: 'Amount', type: 'number', required: true }, { name: 'Due', type: 'date' }] })
+const csv = 'Account;Amount;Due\r\nСЧ-1001;1500,50;15.12.2026\r\nСЧ-1002;320;20.12.2026\r\nСЧ-1003;78,90;\r\n'
+console.log(indent(`From: Anna Petrova <anna@finance.example>\nSubject: Pay Invoices\nAttachment: invoices.csv (windows-1251)\n\n${csv.replace(/\r/g, '')}`))
+const sheetId = `<demo-${randomBytes(4).toString('hex')}@finance.example>`
+const sheetMail = await new MailComposer({ from: 'Anna Petrova <anna@finance.example>', to: 'robots@acme.example', subject: 'Pay Invoices', messageId: sheetId, text: 'December invoices attached.', attachments: [{ filename: 'invoices.csv', content: iconv.encode(csv, 'windows-1251'), contentType: 'application/vnd.ms-excel' }] }).compile().build()
+const sheetAnswer = await fetch(mimeUrl, { method: 'POST', headers: { 'content-type': 'message/rfc822' }, body: await signMessage(sheetMail, senderKey) })
+console.log(indent(`door answered ${sheetAnswer.status}: ${JSON.stringify(await sheetAnswer.json())}`))
+step('The simulator received one BulkAddQueueItems; its queue "Invoices" now holds:')
+for (const item of sim.queueItems) console.log(indent(`${String(item.Reference)}  ${JSON.stringify(item.SpecificContent)}`))
+step('Reply: how many rows went to which queue')
+showReply(await waitFor('the rows reply', () => smtp.received.find((r) => r.mail.inReplyTo === sheetId)))
+
+step('Email 6: a message the push never delivered, filed as spam — the IMAP fallback sweep finds it')
 let dovecot: Awaited<ReturnType<typeof launchDovecot>> | null = null
 if (!existsSync('/usr/sbin/dovecot')) {
   console.log(indent('Skipped: Dovecot is not installed (apt-get install -y dovecot-imapd). The test suite runs this against a real Dovecot; see docs/providers.md, "The IMAP fallback sweep".'))
@@ -152,7 +167,7 @@ if (!existsSync('/usr/sbin/dovecot')) {
 
 let graphParts: { close: () => Promise<void> } | null = null
 if (withGraph) {
-  step('Email 6: pushed through Graph change notifications — a local Graph STAND-IN and token-endpoint STAND-IN that follow the published contracts (not the real service)')
+  step('Email 7: pushed through Graph change notifications — a local Graph STAND-IN and token-endpoint STAND-IN that follow the published contracts (not the real service)')
   const idp = await startIdentityStandIn()
   const graph = await startGraphStandIn(idp)
   graphParts = { close: async () => { await graph.close(); await idp.close() } }

@@ -1,4 +1,5 @@
 import type { DoorsReport } from '../doors.js'
+import type { RowsReport } from '../rows.js'
 import type { ImapReport } from '../imap.js'
 import type { ConsoleReport } from '../console.js'
 import type { BaselineReport, PushReport } from '../push.js'
@@ -12,6 +13,7 @@ export interface BenchReport {
   imap: ImapReport | null
   console?: ConsoleReport[]
   doors?: DoorsReport | null
+  rows?: RowsReport | null
   targets?: Target[]
 }
 
@@ -62,6 +64,9 @@ export function checkTargets (report: BenchReport): Target[] {
       targets.push({ what: 'Graph detection p99 without a notification (delta pass)', goal: `≤ ${limit} s (interval + 5 s)`, measured: `${(d.latency.p99 / 1000).toFixed(2)} s`, met: d.latency.p99 <= limit * 1000 })
     }
   }
+  for (const r of report.rows?.runs ?? []) {
+    if ((report.rows?.rows ?? 0) >= 10_000) targets.push({ what: `${report.rows?.rows ?? 0} spreadsheet rows → queue items, ${r.file.toUpperCase()} (${r.database === 'postgres' ? 'PostgreSQL' : 'PGlite'})`, goal: '≤ 10 s', measured: `${r.seconds} s`, met: r.seconds <= 10 && r.added === report.rows?.rows })
+  }
   const imap = report.imap
   if (imap !== null) {
     targets.push({ what: 'IMAP detection p99, INBOX (IDLE)', goal: '≤ 2 s', measured: `${(imap.inbox.p99 / 1000).toFixed(2)} s`, met: imap.inbox.p99 <= 2000 })
@@ -111,6 +116,10 @@ export function formatReport (report: BenchReport): string {
     const d = report.doors
     out.push(`\nDetection by door (PostgreSQL, one message at a time; stored − handed over; Graph and its token endpoint are local stand-ins, delta pass every ${d.intervalS} s):\n`)
     out.push(table(['door', 'p50 ms', 'p99 ms', 'max ms'], d.doors.map((x) => [x.door, x.latency.p50, x.latency.p99, x.latency.max])))
+  }
+  if (report.rows != null) {
+    out.push(`\nA spreadsheet to a queue robot (one DKIM-signed email, ${report.rows.rows} rows; POST → door answer with every row added at the simulator):\n`)
+    out.push(table(['database', 'file', 'email KB', 'seconds', 'items added', 'BulkAdd requests'], report.rows.runs.map((r) => [r.database, r.file, Math.round(r.bytes / 1024), r.seconds, r.added, r.bulkRequests])))
   }
   if ((report.console ?? []).length > 0) {
     out.push('\nConsole pages (server time from a client on the same machine; messages over the last 7 days):\n')

@@ -192,7 +192,12 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     }
     // A queue robot's spreadsheet: its columns carry the declared parameters, so the body need not.
     const withRows = found.launch_mode === 'queue' && spreadsheetsOf(parsed.attachments).length > 0
-    const { plan, problems } = validatePlan(parseCommandBody(parsed.text), withRows ? { ...robot, parameters: robot.parameters.map((p) => ({ ...p, required: false })) } : robot)
+    // With a spreadsheet the body is a note to a colleague ("December invoices attached"): only
+    // its `name = value` lines are read, as values for every row; any other line is left alone.
+    const command = parseCommandBody(parsed.text)
+    const { plan, problems } = withRows
+      ? validatePlan({ arguments: command.arguments, calls: [], problems: [] }, { ...robot, parameters: robot.parameters.map((p) => ({ ...p, required: false })) })
+      : validatePlan(command, robot)
     if (problems.length > 0) return rejected(problems)
     const accepted: Decision = { ...known, robotId: robot.id, status: 'accepted', reason: null, plan, keepContent: { subject: parsed.subject, body: parsed.text } }
     if (!withRows) return accepted

@@ -57,7 +57,8 @@ t.test(`spreadsheet rows become queue items, on ${testDatabaseKind}`, async (t) 
   t.test('a CSV from Excel in Russian (windows-1251, semicolons, a quoted line break, decimal commas): the rows, typed, in the queue, each with the launch and its row as Reference', async (t) => {
     const csv = 'Account;Amount;Due;Batch\r\nСЧ-001;1500,50;31.12.2026;"Иванов,\r\nвторая строка"\r\nСЧ-002;20;2026-12-01;\r\n;;;\r\nСЧ-003;7;;Пётр\r\n'
     const before = bulkRequests().length
-    const answer = await send([{ filename: 'счета.csv', content: iconv.encode(csv, 'windows-1251'), contentType: 'application/vnd.ms-excel' }])
+    // The body is what people write to a colleague: not a command, and not read as one.
+    const answer = await send([{ filename: 'счета.csv', content: iconv.encode(csv, 'windows-1251'), contentType: 'application/vnd.ms-excel' }], { text: 'Добрый день! Счета за декабрь во вложении.\n\nС уважением,\nАнна' })
     t.match(answer, { status: 'accepted', launch: { state: 'launched' } })
     const items = itemsOf(answer.launch.id)
     t.same(items.map((i) => [i.Reference, i.SpecificContent]), [
