@@ -43,7 +43,11 @@ export async function benchRows (kinds: DatabaseKind[], plan: RowsPlan, shared: 
       await tenant.api.call('POST', '/api/v1/robots', { ...QUEUE_ROBOT, senderIds: [tenant.senderId] })
       for (const [file, content] of [['csv', csv], ['xlsx', xlsx]] as const) {
         const mime = await new MailComposer({
-          from: `${SENDER.fullName} <${SENDER.email}>`, to: 'robots@acme.example', subject: QUEUE_ROBOT.name, messageId: `<rows-${kind}-${file}-${Date.now()}@finance.example>`, text: 'Accounts for December attached.',
+          from: `${SENDER.fullName} <${SENDER.email}>`,
+          to: 'robots@acme.example',
+          subject: QUEUE_ROBOT.name,
+          messageId: `<rows-${kind}-${file}-${Date.now()}@finance.example>`,
+          text: 'Accounts for December attached.',
           attachments: [{ filename: `accounts.${file}`, content }]
         }).compile().build()
         const raw = await signMessage(mime, shared.key)
