@@ -46,8 +46,10 @@ export function convertValue (type: ParameterDeclaration['type'], raw: string): 
     }
     case 'date': {
       const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(raw)
-      const dotted = /^(\d{2})\.(\d{2})\.(\d{4})$/.exec(raw)
-      const [y, m, d] = iso !== null ? [iso[1], iso[2], iso[3]] : dotted !== null ? [dotted[3], dotted[2], dotted[1]] : []
+      // Day first with dots, as Russian and German write dates; Excel in those locales may drop the
+      // leading zeros (1.12.2026), so one or two digits are read.
+      const dotted = /^(\d{1,2})\.(\d{1,2})\.(\d{4})$/.exec(raw)
+      const [y, m, d] = iso !== null ? [iso[1], iso[2], iso[3]] : dotted !== null ? [dotted[3], dotted[2]?.padStart(2, '0'), dotted[1]?.padStart(2, '0')] : []
       if (y === undefined || m === undefined || d === undefined || !isCalendarDate(Number(y), Number(m), Number(d))) {
         return { ok: false, message: `"${raw}" is not a date (write it like 2024-05-31 or 31.05.2024)` }
       }
