@@ -380,12 +380,16 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
       const queueName = payload.queueName ?? ''
       if (!queues.has(queueName)) { send(res, 404, errorBody(`Queue ${queueName} does not exist.`, 1002)); return }
       const failed: Array<{ Ordinal: number, ErrorCode: string }> = []
+      // An index of the queue's references for this request: thousands of items are checked
+      // against thousands, and a linear search each made the simulator the slow part of the bench.
+      const taken = new Set(options.uniqueReferences === false ? [] : queueItems.filter((q) => q.QueueName === queueName && q.Reference !== null).map((q) => q.Reference))
       for (const [ordinal, item] of (payload.queueItems ?? []).entries()) {
         const reference = item.Reference ?? null
-        if (reference !== null && options.uniqueReferences !== false && queueItems.some((q) => q.QueueName === queueName && q.Reference === reference)) {
+        if (reference !== null && options.uniqueReferences !== false && taken.has(reference)) {
           failed.push({ Ordinal: ordinal, ErrorCode: 'DuplicateReference' })
           continue
         }
+        if (reference !== null) taken.add(reference)
         queueItems.push({ Id: 70000 + queueItems.length, Key: randomUUID(), QueueName: queueName, Reference: reference, SpecificContent: item.SpecificContent ?? {}, Priority: item.Priority ?? 'Normal', OrganizationUnitId: folder.Id })
       }
       if (fault?.kind === 'after-create') { send(res, fault.status, errorBody('Bad gateway.', 0)); return }
