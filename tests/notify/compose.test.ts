@@ -33,3 +33,21 @@ t.test('a reply subject keeps an existing Re: and never carries control characte
   t.equal(composeReply({ kind: 'help', catalogue: [] }, 'en', 'RE: Report').subject, 'RE: Report')
   t.equal(composeReply({ kind: 'help', catalogue: [] }, 'en', 'Report\r\nBcc: x@y.z\u0000').subject, 'Re: Report Bcc: x@y.z')
 })
+
+t.test('a spreadsheet reply says how many rows went to which queue, and lists the rows left out, in both languages', async (t) => {
+  const content: ReplyContent = {
+    kind: 'launched',
+    robot: 'Pay Invoices',
+    jobId: null,
+    queue: 'Invoices',
+    plan: { arguments: { Batch: 'December' }, functions: [] },
+    rows: { added: 2, skipped: { rows: 1, problems: [{ message: 'row 3, column "Amount": "ten" is not a number (write it like 42 or 3.5)' }] }, refused: { rows: 0, problems: [] } }
+  }
+  const en = composeReply(content, 'en', 'Pay Invoices').text
+  t.match(en, /2 rows were added to queue "Invoices", one queue item each\./)
+  t.match(en, /1 row was left out because of these problems; fix them and send those rows again:\n {2}row 3, column "Amount"/)
+  t.match(en, /Batch = December/)
+  const ru = composeReply(content, 'ru', 'Pay Invoices').text
+  t.match(ru, /В очередь «Invoices» добавлено строк: 2 \(по элементу очереди на строку\)\./)
+  t.match(ru, /Пропущено строк с ошибками: 1\. Исправьте их и пришлите эти строки ещё раз:/)
+})
