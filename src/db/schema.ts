@@ -156,6 +156,7 @@ export interface RobotsTable {
   launch_mode: Generated<'job' | 'queue'>
   queue_name: string | null
   invalid_rows: Generated<'reject' | 'skip'>
+  attachments: ColumnType<AttachmentPolicy | null, string | null | undefined, string | null>
   functions_argument: Generated<string>
   allow_all_senders: Generated<boolean>
   description: Generated<string>
@@ -256,6 +257,29 @@ export interface LaunchesTable {
   unsure_since: Timestamp | null
   created_at: CreatedAt
   updated_at: UpdatedAt
+}
+
+/** Where a robot's email attachments go (an Orchestrator storage bucket) and which it accepts. */
+export interface AttachmentPolicy {
+  bucket: string
+  /** A folder inside the bucket; each launch's files go under <folder>/<launch id>/. */
+  folder: string
+  maxBytes: number
+  /** Allowed file name extensions, lower case without the dot; empty: any but executables and archives. */
+  types: string[]
+}
+
+export interface LaunchFilesTable {
+  launch_id: string
+  ordinal: number
+  tenant_id: string
+  /** Position among the message's attachments, as the parser numbers them. */
+  attachment_index: number
+  name: string
+  content_type: string
+  size_bytes: number
+  bucket_path: string
+  uploaded_at: Timestamp | null
 }
 
 /** The spreadsheet rows a queue launch adds, one queue item each: [{ row, content }]. */
@@ -392,6 +416,7 @@ export interface Database {
   launches: LaunchesTable
   launch_events: LaunchEventsTable
   launch_rows: LaunchRowsTable
+  launch_files: LaunchFilesTable
   notifications: NotificationsTable
   imap_cursors: ImapCursorsTable
   mailgun_tokens: MailgunTokensTable

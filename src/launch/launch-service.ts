@@ -15,6 +15,8 @@ import type { OrchestratorRegistry } from '../orchestrator/registry.js'
 import type { LaunchOutcome, Launcher } from '../pipeline/launcher.js'
 import type { LaunchPlan } from '../pipeline/validate-plan.js'
 import { boundProblems } from '../pipeline/problems.js'
+import type { RawSpool } from '../pipeline/raw-spool.js'
+import { attachmentsArgument, discardFiles, FilesRefused, releaseRaw, uploadFiles, type FileDeps } from './launch-files.js'
 import { inputArguments, LAUNCH_ID_ARGUMENT, PlanTooLarge, serializeInputArguments } from './input-arguments.js'
 
 // A launch moves pending → launching → launched | failed, in the database, so that a restart, a
@@ -46,6 +48,8 @@ export interface LaunchServiceDeps {
   replies: ReplyLimits
   onReplyQueued?: () => void
   random?: () => number
+  /** Embedded database with a data directory: where a large message's raw copy waits (its attachments). */
+  spool?: RawSpool
 }
 
 export interface LaunchService extends Launcher {
@@ -90,6 +94,9 @@ function isStaleIdError (error: unknown): boolean {
 export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
   const { db, logger } = deps
   const random = deps.random ?? Math.random
+  const fileDeps: FileDeps = { db, logger, uploadTimeoutMs: deps.startTimeoutMs, ...(deps.spool !== undefined ? { spool: deps.spool } : {}) }
+  /** What a launch with attachments needs to clean up after itself when it fails for good. */
+  const cleanups = new Map<string, () => Promise<void>>()
 
   /** The state change, its history line and the reply it calls for, in one transaction. */
   async function transition (launchId: string, values: Updateable<LaunchesTable>, state: string, detail: string, reply?: (launch: LaunchContext) => ReplyContent): Promise<void> {
@@ -149,6 +156,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     }, 'launched', detail, (l) => ({ kind: 'launched', robot: l.robot, jobId: job.Id, queue: l.queue, plan: l.plan, ...(rows !== undefined ? { rows } : {}) }))
     deps.metrics?.launches.inc({ state: 'launched' })
     deps.metrics?.launchSeconds.observe((Date.now() - row.created_at.getTime()) / 1000)
+    if (cleanups.delete(row.id)) await releaseRaw(fileDeps, row.message_id)
     logger.info({ launchId: row.id, jobId: job.Id }, 'launched')
     return { id: row.id, state: 'launched', jobId: job.Id, jobKey: job.Key }
   }
@@ -159,6 +167,12 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
   }
 
   async function markFailed (row: LaunchRow, reason: string, error: unknown): Promise<LaunchOutcome> {
+    const cleanup = cleanups.get(row.id)
+    cleanups.delete(row.id)
+    if (cleanup !== undefined) await cleanup()
+    // Failed before its files were looked at (robot deleted, no connection): the raw copy kept
+    // for them goes; nothing was uploaded.
+    else if (await db.selectFrom('launch_files').select('ordinal').where('launch_id', '=', row.id).executeTakeFirst() !== undefined) await releaseRaw(fileDeps, row.message_id)
     await transition(row.id, { state: 'failed', last_error: reason, ...orchestratorDetails(error), locked_until: null, next_attempt_at: null },
       'failed', reason, (l) => ({ kind: 'failed', robot: l.robot, reason, retrying: false }))
     deps.metrics?.launches.inc({ state: 'failed' })
@@ -305,12 +319,27 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
         }
       }
       const legacy = supportsReference === false
-      const args = serializeInputArguments({ ...inputArguments(plan, robot.functions_argument), ...(legacy ? { [LAUNCH_ID_ARGUMENT]: row.id } : {}) })
+      const files = robot.attachments === null ? [] : await db.selectFrom('launch_files').selectAll().where('launch_id', '=', row.id).orderBy('ordinal').execute()
+      const policy = robot.attachments
+      if (policy !== null && files.length > 0) {
+        const target = { folderId, folderName, policy }
+        cleanups.set(row.id, async () => {
+          await discardFiles(fileDeps, client, row.id, target)
+          await releaseRaw(fileDeps, row.message_id)
+        })
+      }
+      const attachments = robot.attachments === null || files.length === 0 ? {} : { in_Attachments: attachmentsArgument(files, robot.attachments.bucket) }
+      const args = serializeInputArguments({ ...inputArguments(plan, robot.functions_argument), ...attachments, ...(legacy ? { [LAUNCH_ID_ARGUMENT]: row.id } : {}) })
       if (row.attempts > 1 || resumed || row.unsure_since !== null) {
         const existing = await lookBeforeStarting(row, async () => legacy ? await findJobByLaunchArgument(client, folderId, row.id) : await findJobByReference(client, folderId, row.id))
         if (existing !== null) return await markLaunched(row, existing, `job ${existing.Id} found by ${legacy ? LAUNCH_ID_ARGUMENT : 'reference'} after an unclear attempt`)
       }
       const releaseKey = await resolveRelease(client, current, folderId, folderName)
+      if (policy !== null && files.length > 0) {
+        // Uploaded before the job starts, so the job finds every file it is told about.
+        await client.authenticate()
+        await uploadFiles(fileDeps, client, row, files, { folderId, folderName, policy })
+      }
       try {
         await client.authenticate()
         const job: Job = await starting(async () => await startJob(client, folderId, { releaseKey, inputArguments: args, reference: legacy ? null : row.id }, { folder: folderName, process: robot.process_name }, deps.startTimeoutMs))
@@ -362,7 +391,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       return await attempt(row, resumed)
     } catch (error) {
       if (error instanceof Unsure) return await scheduleRecheck(row, error)
-      if (error instanceof PermanentFailure || error instanceof PlanTooLarge) return await markFailed(row, error.message, error)
+      if (error instanceof PermanentFailure || error instanceof PlanTooLarge || error instanceof FilesRefused) return await markFailed(row, error.message, error)
       if (error instanceof OrchestratorError && !error.transient) return await markFailed(row, error.message, error)
       if (row.attempts >= deps.maxAttempts) {
         return await markFailed(row, `gave up after ${row.attempts} attempts: ${error instanceof Error ? error.message : String(error)}`, error)

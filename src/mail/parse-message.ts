@@ -35,6 +35,8 @@ export interface AttachmentInfo {
   contentType: string
   charset: string | null
   size: number
+  /** Shown inside the text (a signature's logo, referenced by Content-ID), not attached by the sender. */
+  inline: boolean
 }
 
 export interface Attachment extends AttachmentInfo { content: Buffer }
@@ -124,6 +126,9 @@ interface AttachmentData {
   release?: () => void
   filename?: string
   contentType?: string
+  contentDisposition?: string
+  contentId?: string
+  related?: boolean
   headers?: Map<string, unknown>
 }
 
@@ -163,6 +168,7 @@ async function streamParse (raw: Buffer, keep: KeepAttachments | null): Promise<
         contentType: (data.contentType ?? contentType?.value ?? 'application/octet-stream').toLowerCase(),
         charset: contentType?.params?.charset ?? null,
         size: 0,
+        inline: data.related === true || (data.contentDisposition === 'inline' && data.contentId !== undefined),
         content: Buffer.alloc(0)
       }
       attachments.push(info)

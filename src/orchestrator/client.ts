@@ -22,6 +22,10 @@ export interface OrchestratorClient {
   /** An OData request; `folderId` becomes the one X-UIPATH-OrganizationUnitId header. */
   odata: <T>(method: Dispatcher.HttpMethod, path: string, options?: ODataOptions) => Promise<HttpAnswer<T>>
   findFolder: (fullyQualifiedName: string) => Promise<Folder | null>
+  /** The current access token, for a request Orchestrator says needs it (a bucket's own upload URI). */
+  token: () => Promise<string>
+  /** The connection's HTTP settings (dispatcher, deny list, time limit), for requests outside OData. */
+  http: HttpDeps
 }
 
 export function createOrchestratorClient (connection: OrchestratorConnection, http: HttpDeps, tokens: TokenProvider): OrchestratorClient {
@@ -52,6 +56,8 @@ export function createOrchestratorClient (connection: OrchestratorConnection, ht
   return {
     connection,
     authenticate: async () => { await tokens.get() },
+    token: async () => await tokens.get(),
+    http,
     odata,
     async findFolder (fullyQualifiedName) {
       const filter = encodeURIComponent(`FullyQualifiedName eq ${odataString(fullyQualifiedName)}`)

@@ -54,7 +54,7 @@ function describeNetworkError (error: unknown, target: URL, timeoutMs: number): 
  * One HTTP exchange with Orchestrator or its identity server. Answers 2xx bodies parsed; turns
  * anything else into an OrchestratorError carrying status, errorCode, traceId and Retry-After.
  */
-export async function call<T> (deps: HttpDeps, method: Dispatcher.HttpMethod, url: string, init: { headers?: Record<string, string>, body?: string, context?: { folder?: string, process?: string }, timeoutMs?: number } = {}): Promise<HttpAnswer<T>> {
+export async function call<T> (deps: HttpDeps, method: Dispatcher.HttpMethod, url: string, init: { headers?: Record<string, string>, body?: string | Buffer, context?: { folder?: string, process?: string }, timeoutMs?: number } = {}): Promise<HttpAnswer<T>> {
   const target = new URL(url)
   try {
     assertLiteralAllowed(deps.deny, target)

@@ -51,7 +51,8 @@ export function createRawSpool (dir: string): RawSpool {
       for (const name of names.filter((n) => NAME.test(n))) {
         const info = await stat(file(name)).catch(() => null)
         if (info === null || Date.now() - info.mtimeMs < olderThanMs) continue
-        const named = await db.selectFrom('messages').select('id').where('raw_spool', '=', name).where('status', '=', 'received').executeTakeFirst()
+        // Named by any message: an undecided one, or a decided one whose launch still uploads its attachments.
+        const named = await db.selectFrom('messages').select('id').where('raw_spool', '=', name).executeTakeFirst()
         if (named === undefined) { await rm(file(name), { force: true }); removed++ }
       }
       return removed

@@ -23,6 +23,7 @@ import { boundProblems, clip } from './problems.js'
 import { chunkCount, dropChunks, readChunks, writeChunks } from './raw-chunks.js'
 import { SPOOL_MIN_BYTES, type RawSpool } from './raw-spool.js'
 import { noteDecideFailure } from './undecided.js'
+import { acceptFiles, type AcceptedFile } from '../attachments/attachment-policy.js'
 import { defaultTableLimits, spreadsheetRows, spreadsheetsOf } from './spreadsheet-rows.js'
 import type { QueueRow } from '../spreadsheets/rows-to-items.js'
 import type { TableLimits } from '../spreadsheets/table.js'
@@ -76,6 +77,8 @@ interface Decision {
   verdict?: AuthVerdict
   keepContent?: { subject: string, body: string }
   plan?: { arguments: Record<string, unknown>, functions: unknown[] }
+  /** Attachments the job receives, uploaded to `folder` in the robot's bucket before it starts; the raw copy stays until then. */
+  files?: { folder: string, accepted: AcceptedFile[] }
   /** A spreadsheet's rows, one queue item each, stored with the launch. */
   rows?: { items: QueueRow[], skipped: { rows: number, problems: Problem[] } }
   /** Where to answer: only for authenticated, known senders. */
@@ -109,7 +112,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       .leftJoin('robots', (join) => join.onRef('robots.tenant_id', '=', 'tenants.id').on((eb) => robotKey === null ? eb.val(false) : eb('robots.name_key', '=', robotKey)))
       .select((eb) => [
         'tenants.locale', 'tenants.contact_email', 'senders.id as sender_id', 'senders.active as sender_active',
-        'robots.id as robot_id', 'robots.name as robot_name', 'robots.allow_all_senders', 'robots.parameters', 'robots.functions', 'robots.launch_mode', 'robots.invalid_rows',
+        'robots.id as robot_id', 'robots.name as robot_name', 'robots.allow_all_senders', 'robots.parameters', 'robots.functions', 'robots.launch_mode', 'robots.invalid_rows', 'robots.attachments',
         eb.exists(eb.selectFrom('robot_senders').select('robot_senders.sender_id').whereRef('robot_senders.robot_id', '=', 'robots.id').whereRef('robot_senders.sender_id', '=', 'senders.id')).as('allowed')
       ])
       .where('tenants.id', '=', tenantId).executeTakeFirstOrThrow()
@@ -200,7 +203,13 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       : validatePlan(command, robot)
     if (problems.length > 0) return rejected(problems)
     const accepted: Decision = { ...known, robotId: robot.id, status: 'accepted', reason: null, plan, keepContent: { subject: parsed.subject, body: parsed.text } }
-    if (!withRows) return accepted
+    if (!withRows) {
+      const policy = found.launch_mode === 'job' ? found.attachments : null
+      if (policy === null || policy === undefined) return accepted
+      const { files, problems: refused } = acceptFiles(parsed.attachments, policy)
+      if (refused.length > 0) return rejected(refused)
+      return files.length === 0 ? accepted : { ...accepted, files: { folder: policy.folder, accepted: files } }
+    }
     const rows = await spreadsheetRows(mail.raw, parsed.attachments, robot, plan.arguments, deps.spreadsheets ?? defaultTableLimits)
     if (rows.kind === 'problems') return rejected(rows.problems)
     if (rows.kind === 'none') return accepted
@@ -222,9 +231,8 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       subject: decision.keepContent?.subject ?? null,
       body: decision.keepContent?.body ?? null,
       reply_to: decision.replyTo !== undefined ? JSON.stringify(decision.replyTo) : null,
-      raw: null,
-      raw_spool: null,
-      raw_chunks: null,
+      // The raw copy goes, unless the launch still has attachments to upload from it.
+      ...(decision.files === undefined ? { raw: null, raw_spool: null, raw_chunks: null } : {}),
       processed_at: new Date()
     }
     const plan = decision.plan
@@ -267,11 +275,24 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
         .returning('launch_id').executeTakeFirstOrThrow()
       return row.launch_id
     }
-    if (decision.reply === undefined && decision.notReplied === undefined) return await storeOutcome(db)
+    const files = decision.files
+    if (decision.reply === undefined && decision.notReplied === undefined && files === undefined) return await storeOutcome(db)
 
     let replyQueued = false
     const launchId = await db.transaction().execute(async (trx) => {
       const id = await storeOutcome(trx)
+      if (id !== null && files !== undefined) {
+        await trx.insertInto('launch_files').values(files.accepted.map((f, ordinal) => ({
+          launch_id: id,
+          ordinal,
+          tenant_id: tenantId,
+          attachment_index: f.index,
+          name: f.name,
+          content_type: f.contentType,
+          size_bytes: f.size,
+          bucket_path: [files.folder, id, f.name].filter((part) => part !== '').join('/')
+        }))).execute()
+      }
       if (decision.reply !== undefined && decision.replyTo !== undefined) {
         const queued = await queueReply(trx, { tenantId, mailboxId, messageId, launchId: null, replyTo: decision.replyTo, locale: decision.locale ?? 'en' }, decision.reply, deps.replies)
         if (queued === 'queued') replyQueued = true
@@ -298,7 +319,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
   async function finish (messageId: string, mailbox: TargetMailbox, unbounded: Decision, door: string, place: RawPlace): Promise<ReceiveResult> {
     const decision = bounded(unbounded)
     const launchId = await record(messageId, mailbox.tenantId, mailbox.id, decision)
-    await dropRaw(messageId, place)
+    if (decision.files === undefined) await dropRaw(messageId, place)
     deps.metrics.messages.inc({ door, status: decision.status })
     const result: ReceiveResult = { message: messageId, status: decision.status as ReceiveResult['status'] }
     if (decision.reason !== null) result.reason = decision.reason

@@ -101,7 +101,9 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
     })
   }
   const replies = { perHour: deps.config.replyLimitPerHour, giveUpMs: deps.config.replyGiveUpMs }
+  const spool = deps.database.kind === 'pglite' && deps.database.dataDir !== undefined ? createRawSpool(path.join(deps.database.dataDir, 'spool')) : undefined
   const launches = createLaunchService({
+    ...(spool !== undefined ? { spool } : {}),
     db: deps.database.db,
     secrets: deps.secrets,
     orchestrator,
@@ -119,7 +121,6 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, mailTokens, launcher: launches }))
   app.decorate('outcomeDeps', { db: deps.database.db, replies, metrics: appMetrics, onReplyQueued })
   app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, metrics: appMetrics, replies, onReplyQueued }))
-  const spool = deps.database.kind === 'pglite' && deps.database.dataDir !== undefined ? createRawSpool(path.join(deps.database.dataDir, 'spool')) : undefined
   app.decorate('spool', spool)
   const receiver = createReceiver({
     ...(spool !== undefined ? { spool } : {}),

@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox'
 import type { Kysely, Selectable } from 'kysely'
 import { isUniqueViolation } from '../db/errors.js'
 import { newestFirst } from '../db/pagination.js'
-import type { Database, FunctionDeclaration, ParameterDeclaration, RobotsTable } from '../db/schema.js'
+import type { AttachmentPolicy, Database, FunctionDeclaration, ParameterDeclaration, RobotsTable } from '../db/schema.js'
 import { errors, fieldError } from '../errors.js'
 import { robotNameKey } from '../robots/robot-name.js'
 import type { Parameter, Robot, RobotCreate, RobotFunction, RobotPatch } from '../schemas/robots.js'
@@ -23,6 +23,7 @@ function present (row: RobotRow, senderIds: string[], operatorIds: string[]): Ro
     launchMode: row.launch_mode,
     queueName: row.queue_name,
     invalidRows: row.invalid_rows,
+    attachments: row.attachments,
     functionsArgument: row.functions_argument,
     allowAllSenders: row.allow_all_senders,
     senderIds,
@@ -55,8 +56,16 @@ function normalizeFunctions (functions: Array<Static<typeof RobotFunction>>): Fu
   })
 }
 
-function checkQueue (launchMode: string, queueName: string | null): void {
+function checkQueue (launchMode: string, queueName: string | null, attachments: unknown): void {
   if (launchMode === 'queue' && queueName === null) throw fieldError('queueName', 'is required when launchMode is queue')
+  if (launchMode === 'queue' && attachments !== null && attachments !== undefined) throw fieldError('attachments', 'applies to job robots only: a queue robot reads a spreadsheet attachment as its rows')
+}
+
+/** The stored policy, defaults filled in; null turns attachments off. */
+function attachmentPolicy (given: Static<typeof RobotCreate>['attachments']): string | null {
+  if (given === undefined || given === null) return null
+  const policy: AttachmentPolicy = { bucket: given.bucket.trim(), folder: (given.folder ?? '').replace(/^\/+|\/+$/g, ''), maxBytes: given.maxBytes ?? 10 * 1024 * 1024, types: given.types ?? [] }
+  return JSON.stringify(policy)
 }
 
 type SenderList = 'robot_senders' | 'robot_operators'
@@ -92,7 +101,7 @@ export function robotsResource (deps: ResourceDeps) {
   return {
     async create (tenantId: string, body: Static<typeof RobotCreate>): Promise<RobotView> {
       const launchMode = body.launchMode ?? 'job'
-      checkQueue(launchMode, body.queueName ?? null)
+      checkQueue(launchMode, body.queueName ?? null, body.attachments)
       const parameters = normalizeParameters('parameters', body.parameters ?? [])
       const functions = normalizeFunctions(body.functions ?? [])
       try {
@@ -106,6 +115,7 @@ export function robotsResource (deps: ResourceDeps) {
             launch_mode: launchMode,
             queue_name: body.queueName ?? null,
             invalid_rows: body.invalidRows ?? 'reject',
+            attachments: attachmentPolicy(body.attachments),
             functions_argument: body.functionsArgument ?? 'in_Functions',
             allow_all_senders: body.allowAllSenders ?? false,
             description: body.description ?? '',
@@ -142,7 +152,7 @@ export function robotsResource (deps: ResourceDeps) {
         const row = await db.transaction().execute(async (trx) => {
           const current = await trx.selectFrom('robots').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).forUpdate().executeTakeFirst()
           if (current === undefined) throw notFound(id)
-          checkQueue(body.launchMode ?? current.launch_mode, body.queueName !== undefined ? body.queueName : current.queue_name)
+          checkQueue(body.launchMode ?? current.launch_mode, body.queueName !== undefined ? body.queueName : current.queue_name, body.attachments !== undefined ? body.attachments : current.attachments)
           const moved = body.processName !== undefined || body.folder !== undefined
           const updated = await trx.updateTable('robots').set({
             ...(body.name !== undefined ? { name: body.name.trim(), name_key: robotNameKey(body.name) } : {}),
@@ -151,6 +161,7 @@ export function robotsResource (deps: ResourceDeps) {
             ...(body.launchMode !== undefined ? { launch_mode: body.launchMode } : {}),
             ...(body.queueName !== undefined ? { queue_name: body.queueName } : {}),
             ...(body.invalidRows !== undefined ? { invalid_rows: body.invalidRows } : {}),
+            ...(body.attachments !== undefined ? { attachments: attachmentPolicy(body.attachments) } : {}),
             ...(body.functionsArgument !== undefined ? { functions_argument: body.functionsArgument } : {}),
             ...(body.allowAllSenders !== undefined ? { allow_all_senders: body.allowAllSenders } : {}),
             ...(body.description !== undefined ? { description: body.description } : {}),

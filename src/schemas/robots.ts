@@ -22,6 +22,13 @@ export const LaunchMode = Type.Union([Type.Literal('job'), Type.Literal('queue')
 
 export const InvalidRows = Type.Union([Type.Literal('reject'), Type.Literal('skip')], { description: 'Queue robots, spreadsheet attachments: reject adds nothing when any row is invalid (the reply lists the problems); skip adds the valid rows and lists the others.' })
 
+export const AttachmentsPolicy = Type.Object({
+  bucket: Type.String({ minLength: 1, maxLength: 128, description: 'The Orchestrator storage bucket (its name) in the robot\'s folder.' }),
+  folder: Type.Optional(Type.String({ maxLength: 300, pattern: '^[^\\\\:*?"<>|]*$', description: 'A folder inside the bucket (default: none); each launch\'s files go under <folder>/<launch id>/.' })),
+  maxBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 26214400, description: 'Largest file accepted, in bytes (default 10 MiB, at most 25 MiB).' })),
+  types: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9]{1,10}$' }), { maxItems: 50, uniqueItems: true, description: 'Allowed file name extensions, lower case without the dot (pdf, png, xlsx…). Empty or left out: any file but executables and archives, which are accepted only when listed here.' }))
+}, { additionalProperties: false, description: 'Job robots: every attachment of an accepted email is uploaded to this bucket before the job starts, and the job receives in_Attachments (a JSON array of name, bucket, path, size and contentType).' })
+
 const robotFields = {
   name: Type.String({ minLength: 1, maxLength: 200, description: 'What senders write as the subject. Unique per tenant, case-insensitive.' }),
   processName: Type.String({ minLength: 1, maxLength: 200, description: 'The Orchestrator process (release) name. Defaults to name.' }),
@@ -29,6 +36,7 @@ const robotFields = {
   launchMode: LaunchMode,
   queueName: Nullable(Type.String({ minLength: 1, maxLength: 200 })),
   invalidRows: InvalidRows,
+  attachments: Nullable(AttachmentsPolicy),
   functionsArgument: Word,
   allowAllSenders: Type.Boolean({ description: 'true: every active sender of the tenant may launch it; false: only senderIds.' }),
   senderIds: Type.Array(Uuid, { uniqueItems: true, maxItems: 10000 }),
@@ -61,6 +69,7 @@ export const RobotCreate = Type.Object({
   launchMode: Type.Optional({ ...LaunchMode, default: 'job' }),
   queueName: Type.Optional(robotFields.queueName),
   invalidRows: Type.Optional({ ...InvalidRows, default: 'reject' }),
+  attachments: Type.Optional(robotFields.attachments),
   functionsArgument: Type.Optional({ ...robotFields.functionsArgument, default: 'in_Functions', description: 'The input argument that receives the function list (a JSON string).' }),
   allowAllSenders: Type.Optional({ ...robotFields.allowAllSenders, default: false }),
   senderIds: Type.Optional({ ...robotFields.senderIds, default: [] }),
@@ -74,9 +83,12 @@ export const RobotPatch = Type.Partial(Type.Object(robotFields), { additionalPro
 
 export const StoredParameter = Type.Object({ name: Type.String(), type: ParameterType, required: Type.Boolean(), description: Type.Optional(Type.String()) })
 
+export const StoredAttachmentsPolicy = Type.Object({ bucket: Type.String(), folder: Type.String(), maxBytes: Type.Integer(), types: Type.Array(Type.String()) })
+
 export const Robot = Type.Object({
   id: Uuid,
   ...robotFields,
+  attachments: Nullable(StoredAttachmentsPolicy),
   folder: Nullable(Type.String()),
   parameters: Type.Array(StoredParameter),
   functions: Type.Array(Type.Object({ name: Type.String(), description: Type.Optional(Type.String()), parameters: Type.Array(StoredParameter) })),
@@ -89,6 +101,7 @@ export const Robot = Type.Object({
     operatorIds: [],
     queueName: null,
     invalidRows: 'reject',
+    attachments: null,
     functionsArgument: 'in_Functions',
     parameters: [{ name: 'period', type: 'string', required: true }],
     functions: [{ name: 'BuildReport', parameters: [] }],

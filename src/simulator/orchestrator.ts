@@ -54,9 +54,13 @@ export interface SimulatorOptions {
   port?: number
   /** Behave like an older on-premises server (the 2020 contract): no job Reference. */
   withoutJobReference?: boolean
+  /** Storage buckets in every folder. */
+  buckets?: string[]
   /** The queues' "Enforce unique references" setting (on by default here; off, a repeated reference adds a second item). */
   uniqueReferences?: boolean
 }
+
+export interface SimBlob { bucketId: number, bucket: string, path: string, contentType: string, content: Buffer }
 
 export interface RecordedRequest {
   method: string
@@ -76,6 +80,8 @@ export interface OrchestratorSimulator {
   releases: SimRelease[]
   jobs: SimJob[]
   queueItems: SimQueueItem[]
+  /** Files in the storage buckets, by "bucketId:path". */
+  blobs: Map<string, SimBlob>
   /** Answer the next `times` requests whose "METHOD path" matches with this status and body. */
   fail: (match: RegExp, status: number, body?: unknown, headers?: Record<string, string>, times?: number) => void
   /** Close the connection without answering, as a crashed proxy would. */
@@ -152,6 +158,11 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
     }
   }
   const queues = new Set(options.queues ?? ['Invoices'])
+  const buckets = folders.flatMap((folder, f) => (options.buckets ?? ['Attachments']).map((name, b) => ({ Id: 300 + f * 10 + b, Name: name, Identifier: randomUUID(), OrganizationUnitId: folder.Id })))
+  const blobs = new Map<string, SimBlob>()
+  const blobSecret = randomBytes(16)
+  let simulatorUrl = ''
+  const blobSignature = (bucketId: number, path: string): string => createHmac('sha256', blobSecret).update(`${bucketId}:${path}`).digest('hex')
   const jobs: SimJob[] = []
   const queueItems: SimQueueItem[] = []
   const tokens = new Set<string>()
@@ -371,6 +382,33 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
       send(res, 201, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#QueueItems/$entity`, ...created })
       return
     }
+    if (method === 'GET' && path === '/odata/Buckets') {
+      const folder = folderOf(req, res)
+      if (folder === null) return
+      send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#Buckets`, value: matching(buckets.filter((b) => b.OrganizationUnitId === folder.Id), odataFilter(query.get('$filter'))) })
+      return
+    }
+    const bucketAction = /^\/odata\/Buckets\((\d+)\)\/UiPath\.Server\.Configuration\.OData\.(GetWriteUri|DeleteFile)$/.exec(path)
+    if (bucketAction !== null) {
+      const folder = folderOf(req, res)
+      if (folder === null) return
+      const bucket = buckets.find((b) => b.Id === Number(bucketAction[1]) && b.OrganizationUnitId === folder.Id)
+      if (bucket === undefined) { send(res, 404, errorBody('Bucket does not exist.', 1002)); return }
+      const filePath = query.get('path')
+      if (filePath === null || filePath === '') { send(res, 400, errorBody('The path is required.', 0)); return }
+      if (method === 'GET' && bucketAction[2] === 'GetWriteUri') {
+        // As the built-in storage answers: a signed URI of its own, no token needed, one header to send.
+        const uri = `${simulatorUrl}/simulator/blob/${bucket.Id}?path=${encodeURIComponent(filePath)}&sig=${blobSignature(bucket.Id, filePath)}&contentType=${encodeURIComponent(query.get('contentType') ?? '')}`
+        send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#UiPath.Server.Configuration.OData.BlobFileAccessDto`, Uri: uri, Verb: 'PUT', RequiresAuth: false, Headers: { Keys: ['x-ms-blob-type'], Values: ['BlockBlob'] } })
+        return
+      }
+      if (method === 'DELETE' && bucketAction[2] === 'DeleteFile') {
+        blobs.delete(`${bucket.Id}:${filePath}`)
+        res.writeHead(204)
+        res.end()
+        return
+      }
+    }
     if (method === 'POST' && path === '/odata/Queues/UiPathODataSvc.BulkAddQueueItems') {
       const folder = folderOf(req, res)
       if (folder === null) return
@@ -399,7 +437,8 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
     send(res, 404, errorBody(`No HTTP resource was found that matches the request URI '${path}'.`, 0))
   }
 
-  function handle (req: IncomingMessage, res: ServerResponse, body: string): void {
+  function handle (req: IncomingMessage, res: ServerResponse, rawBody: Buffer): void {
+    const body = rawBody.toString('utf8')
     const url = new URL(req.url ?? '/', 'http://simulator')
     const path = url.pathname
     requests.push({ method: req.method ?? 'GET', path, query: url.searchParams, headers: req.headers, body })
@@ -410,15 +449,15 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
       if (fault.action.kind === 'answer') { send(res, fault.action.status, fault.action.body, fault.action.headers); return }
       if (fault.action.kind === 'drop') { req.socket.destroy(); return }
       if (fault.action.kind === 'delay') {
-        const timer = setTimeout(() => { respond(req, res, url, body, undefined) }, fault.action.ms)
+        const timer = setTimeout(() => { respond(req, res, url, body, rawBody, undefined) }, fault.action.ms)
         timers.add(timer)
         return
       }
     }
-    respond(req, res, url, body, fault?.action)
+    respond(req, res, url, body, rawBody, fault?.action)
   }
 
-  function respond (req: IncomingMessage, res: ServerResponse, url: URL, body: string, fault: FaultAction | undefined): void {
+  function respond (req: IncomingMessage, res: ServerResponse, url: URL, body: string, rawBody: Buffer, fault: FaultAction | undefined): void {
     const path = url.pathname
     if (req.method === 'POST' && (path === `/${o.organization}/identity_/connect/token` || path === '/identity_/connect/token' || path === '/identity/connect/token')) {
       const form = new URLSearchParams(body)
@@ -445,6 +484,19 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
     }
     // Not part of any Orchestrator contract: the simulator's own read-only view of what it received,
     // for a person following the demo in a browser (Orchestrator's /odata/Jobs needs a token).
+    const blob = /^\/simulator\/blob\/(\d+)$/.exec(path)
+    if (blob !== null) {
+      // The storage side of a write URI: the signature is the authorization, as a SAS URL's is.
+      const bucketId = Number(blob[1])
+      const filePath = url.searchParams.get('path') ?? ''
+      const bucket = buckets.find((b) => b.Id === bucketId)
+      if (req.method !== 'PUT' || bucket === undefined || url.searchParams.get('sig') !== blobSignature(bucketId, filePath)) { send(res, 403, { error: 'AuthenticationFailed' }); return }
+      if (req.headers['x-ms-blob-type'] !== 'BlockBlob') { send(res, 400, { error: 'MissingRequiredHeader', header: 'x-ms-blob-type' }); return }
+      blobs.set(`${bucketId}:${filePath}`, { bucketId, bucket: bucket.Name, path: filePath, contentType: String(req.headers['content-type'] ?? ''), content: rawBody })
+      res.writeHead(201)
+      res.end()
+      return
+    }
     if (req.method === 'GET' && path === '/simulator/jobs') { send(res, 200, { jobs }); return }
     if (path.startsWith(`${orchestratorPrefix}/odata/`)) { handleOData(req, res, path.slice(orchestratorPrefix.length), url.searchParams, body, fault); return }
     if (path.startsWith('/odata/')) { handleOData(req, res, path, url.searchParams, body, fault); return }
@@ -454,10 +506,11 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => { handle(req, res, Buffer.concat(chunks).toString('utf8')) })
+    req.on('end', () => { handle(req, res, Buffer.concat(chunks)) })
   })
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(options.port ?? 0, '127.0.0.1', resolve) })
   const { port } = server.address() as AddressInfo
+  simulatorUrl = `http://127.0.0.1:${port}`
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -466,6 +519,7 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
     releases,
     jobs,
     queueItems,
+    blobs,
     webhookDeliveries,
     fail (match, status, body, headers, times = 1) { faults.push({ match, action: { kind: 'answer', status, body, ...(headers !== undefined ? { headers } : {}) }, times }) },
     drop (match, times = 1) { faults.push({ match, action: { kind: 'drop' }, times }) },
