@@ -3,12 +3,13 @@ import type { SecretBox } from '../crypto/secret-box.js'
 import type { Database } from '../db/schema.js'
 import { loadConnection } from '../orchestrator/connection.js'
 import { OrchestratorError } from '../orchestrator/errors.js'
-import { stopJob } from '../orchestrator/jobs.js'
+import { deleteQueueItems, queueItemsByPrefix, stopJob } from '../orchestrator/jobs.js'
 import type { OrchestratorRegistry } from '../orchestrator/registry.js'
 import { findVisibleLaunch, type LaunchRef } from '../pipeline/status-report.js'
 
 // CANCEL by email: a launch that has not started is cancelled before StartJobs; a running job is
-// stopped through Orchestrator (SoftStop, or Kill when asked); one that ended stays as it is.
+// stopped through Orchestrator (SoftStop, or Kill when asked); the queue items a launch added are
+// deleted while no robot has taken them (DeleteBulk refuses the others); one that ended stays.
 // Safe to run twice (a message decided again after a crash): the pending → stopped change is
 // conditional, and stopping a job that is already stopping changes nothing.
 
@@ -18,6 +19,7 @@ export type CancelOutcome =
   | { outcome: 'starting', robot: string }
   | { outcome: 'ended', robot: string, state: string }
   | { outcome: 'queue_item', robot: string }
+  | { outcome: 'queue_deleted', robot: string, deleted: number, kept: number }
   | { outcome: 'stop_failed', robot: string, jobId: number, reason: string }
   | { outcome: 'not_found', ref: string }
 
@@ -47,8 +49,11 @@ export async function cancelLaunch (deps: CancelDeps, request: CancelRequest): P
   }
   if (row.state === 'pending' || row.state === 'launching') return { outcome: 'starting', robot }
   if (row.state !== 'launched') return { outcome: 'ended', robot, state: row.state }
-  if (row.job_id === null) return { outcome: 'queue_item', robot }
   const connection = await loadConnection(db, deps.secrets, request.tenantId)
+  if (row.job_id === null) {
+    if (connection === null || row.cached_folder_id === null) return { outcome: 'queue_item', robot }
+    return await deleteItems(deps, connection, { id: row.id, folderId: row.cached_folder_id, robot, who: request.who })
+  }
   if (connection === null || row.cached_folder_id === null) return { outcome: 'stop_failed', robot, jobId: row.job_id, reason: 'the Orchestrator connection or the robot\'s folder is no longer known' }
   try {
     await stopJob(deps.orchestrator.clientFor(connection), row.cached_folder_id, row.job_id, request.kill ? 'Kill' : 'SoftStop')
@@ -57,4 +62,32 @@ export async function cancelLaunch (deps: CancelDeps, request: CancelRequest): P
   }
   await db.insertInto('launch_events').values({ launch_id: row.id, state: 'launched', detail: `${request.kill ? 'kill' : 'stop'} requested by ${request.who}` }).execute()
   return { outcome: 'stop_requested', robot, jobId: row.job_id, kill: request.kill }
+}
+
+/**
+ * A queue launch's items: the one it added (Reference = the launch id) or a spreadsheet's rows
+ * (`<launch id>#<row>`), both found by that prefix. Items a robot has taken stay; when none is
+ * left the launch ends stopped.
+ */
+async function deleteItems (deps: CancelDeps, connection: NonNullable<Awaited<ReturnType<typeof loadConnection>>>, launch: { id: string, folderId: number, robot: string, who: string }): Promise<CancelOutcome> {
+  const client = deps.orchestrator.clientFor(connection)
+  let deleted = 0
+  let kept = 0
+  try {
+    const items = (await queueItemsByPrefix(client, launch.folderId, launch.id)).filter((i) => i.Status !== 'Deleted')
+    const waiting = items.filter((i) => i.Status === undefined || i.Status === 'New')
+    const refused = waiting.length === 0 ? [] : await deleteQueueItems(client, launch.folderId, waiting)
+    deleted = waiting.length - refused.length
+    kept = items.length - deleted
+  } catch {
+    return { outcome: 'queue_item', robot: launch.robot }
+  }
+  const detail = `${deleted} queue item${deleted === 1 ? '' : 's'} deleted by ${launch.who}${kept > 0 ? `; ${kept} already taken by a robot` : ''}`
+  if (kept === 0 && deleted > 0) {
+    await deps.db.updateTable('launches').set({ state: 'stopped', finished_at: new Date(), updated_at: new Date() }).where('id', '=', launch.id).where('state', '=', 'launched').execute()
+    await deps.db.insertInto('launch_events').values({ launch_id: launch.id, state: 'stopped', detail }).execute()
+  } else {
+    await deps.db.insertInto('launch_events').values({ launch_id: launch.id, state: 'launched', detail }).execute()
+  }
+  return { outcome: 'queue_deleted', robot: launch.robot, deleted, kept }
 }

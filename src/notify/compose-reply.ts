@@ -87,7 +87,8 @@ const words = {
       stopRequested: (r: string, job: number, kill: boolean) => `Robot "${r}" (job ${job}) is being ${kill ? 'killed' : 'stopped'}. You will get an email when it has stopped.`,
       starting: (r: string) => `Robot "${r}" is being started right now, so it cannot be cancelled this moment. Send "cancel" again in a minute: it will be stopped then.`,
       ended: (r: string, state: string) => `Robot "${r}" has already ended (${state}): there is nothing to cancel.`,
-      queueItem: (r: string) => `Robot "${r}" works from a queue: its item cannot be cancelled by email. Ask your RPA team.`,
+      queueItem: (r: string) => `Robot "${r}" works from a queue: its items could not be looked up in Orchestrator just now. Try again later, or ask your RPA team.`,
+      queueDeleted: (r: string, deleted: number, kept: number) => `${deleted} queue item${deleted === 1 ? ' was' : 's were'} deleted from robot "${r}"'s queue${kept > 0 ? `; ${kept} had already been taken up by a robot and stay${kept === 1 ? 's' : ''}` : ''}.`,
       stopFailed: (r: string, job: number, reason: string) => `Robot "${r}" (job ${job}) could not be stopped: ${reason}. Try again, or ask your RPA team.`,
       notFound: (ref: string) => ref === '' ? 'Which launch? Reply "cancel" to one of mailrun\'s emails about it, or write the subject "cancel" and its job number.' : `None of your launches matches "${ref}": nothing was cancelled. Write the subject "cancel" and a job number from one of the replies.`
     },
@@ -145,7 +146,8 @@ const words = {
       stopRequested: (r: string, job: number, kill: boolean) => `Робот «${r}» (задание ${job}) ${kill ? 'принудительно завершается' : 'останавливается'}. Когда он остановится, придёт письмо.`,
       starting: (r: string) => `Робот «${r}» как раз запускается, отменить его в эту секунду нельзя. Напишите «отмена» ещё раз через минуту — тогда он будет остановлен.`,
       ended: (r: string, state: string) => `Робот «${r}» уже завершил работу (${state}): отменять нечего.`,
-      queueItem: (r: string) => `Робот «${r}» работает через очередь: её элемент нельзя отменить письмом. Обратитесь к команде RPA.`,
+      queueItem: (r: string) => `Робот «${r}» работает через очередь: сейчас не удалось найти её элементы в Orchestrator. Попробуйте позже или обратитесь к команде RPA.`,
+      queueDeleted: (r: string, deleted: number, kept: number) => `Из очереди робота «${r}» удалено элементов: ${deleted}${kept > 0 ? `; ещё ${kept} робот уже взял в работу, они остаются` : ''}.`,
       stopFailed: (r: string, job: number, reason: string) => `Робота «${r}» (задание ${job}) не удалось остановить: ${reason}. Попробуйте ещё раз или обратитесь к команде RPA.`,
       notFound: (ref: string) => ref === '' ? 'Какой запуск отменить? Ответьте «отмена» на письмо mailrun о нём или напишите в теме «отмена» и номер задания.' : `Ни один ваш запуск не подходит под «${ref}»: ничего не отменено. Напишите в теме «отмена» и номер задания из ответа.`
     },
@@ -265,6 +267,7 @@ function body (content: ReplyContent, w: typeof words[Locale]): string[] {
         case 'starting': return [w.cancel.starting(r.robot)]
         case 'ended': return [w.cancel.ended(r.robot, w.states[r.state] ?? r.state)]
         case 'queue_item': return [w.cancel.queueItem(r.robot)]
+        case 'queue_deleted': return [w.cancel.queueDeleted(r.robot, r.deleted, r.kept)]
         case 'stop_failed': return [w.cancel.stopFailed(r.robot, r.jobId, r.reason)]
         case 'not_found': return [w.cancel.notFound(r.ref)]
       }

@@ -101,13 +101,31 @@ export async function bulkAddQueueItems (client: OrchestratorClient, folderId: n
 
 const REFERENCE_PAGE = 1000
 
-/** The references of the queue items whose Reference starts with `prefix`: what an unclear bulk add already added. */
-export async function queueItemReferences (client: OrchestratorClient, folderId: number, prefix: string): Promise<Set<string>> {
-  const found = new Set<string>()
+export interface QueueItemRef { Id: number, Reference: string | null, Status?: string, RowVersion?: string }
+
+/** The queue items whose Reference starts with `prefix`, a page of 1,000 at a time. */
+export async function queueItemsByPrefix (client: OrchestratorClient, folderId: number, prefix: string): Promise<QueueItemRef[]> {
+  const found: QueueItemRef[] = []
   const filter = encodeURIComponent(`startswith(Reference,${odataString(prefix)})`)
   for (let skip = 0; ; skip += REFERENCE_PAGE) {
-    const { body } = await client.odata<{ value: Array<{ Reference: string | null }> }>('GET', `/odata/QueueItems?$filter=${filter}&$select=Reference&$orderby=Id&$top=${REFERENCE_PAGE}&$skip=${skip}`, { folderId })
-    for (const item of body.value) if (item.Reference !== null) found.add(item.Reference)
+    const { body } = await client.odata<{ value: QueueItemRef[] }>('GET', `/odata/QueueItems?$filter=${filter}&$select=Id,Reference,Status,RowVersion&$orderby=Id&$top=${REFERENCE_PAGE}&$skip=${skip}`, { folderId })
+    found.push(...body.value)
     if (body.value.length < REFERENCE_PAGE) return found
   }
+}
+
+/** The references of the queue items whose Reference starts with `prefix`: what an unclear bulk add already added. */
+export async function queueItemReferences (client: OrchestratorClient, folderId: number, prefix: string): Promise<Set<string>> {
+  return new Set((await queueItemsByPrefix(client, folderId, prefix)).flatMap((i) => i.Reference === null ? [] : [i.Reference]))
+}
+
+/** Deletes queue items nobody has started (Orchestrator refuses the others); answers the ids it did not delete. */
+export async function deleteQueueItems (client: OrchestratorClient, folderId: number, items: QueueItemRef[]): Promise<number[]> {
+  const refused: number[] = []
+  for (let at = 0; at < items.length; at += REFERENCE_PAGE) {
+    const chunk = items.slice(at, at + REFERENCE_PAGE).map((i) => ({ Id: i.Id, ...(i.RowVersion !== undefined ? { RowVersion: i.RowVersion } : {}) }))
+    const { body } = await client.odata<{ FailedItems?: number[] }>('POST', '/odata/QueueItems/UiPathODataSvc.DeleteBulk', { folderId, body: { queueItems: chunk } })
+    refused.push(...(body.FailedItems ?? []))
+  }
+  return refused
 }

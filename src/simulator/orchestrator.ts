@@ -28,7 +28,7 @@ export interface SimJob {
   OrganizationUnitId: number
 }
 
-export interface SimQueueItem { Id: number, Key: string, QueueName: string, Reference: string | null, SpecificContent: Record<string, unknown>, Priority: string, OrganizationUnitId: number }
+export interface SimQueueItem { Id: number, Key: string, QueueName: string, Reference: string | null, SpecificContent: Record<string, unknown>, Priority: string, OrganizationUnitId: number, Status: 'New' | 'InProgress' | 'Successful' | 'Failed' | 'Deleted', RowVersion: string }
 
 export interface SimulatorOptions {
   organization?: string
@@ -116,6 +116,7 @@ const validateStartJobs = contractValidator('StartJobsRequest')
 const validateAddQueueItem = contractValidator('AddQueueItemRequest')
 const validateStopJobs = contractValidator('StopJobsRequest')
 const validateBulkAdd = contractValidator('BulkAddQueueItemsRequest')
+const validateDeleteBulk = contractValidator('QueueItemDeleteBulkRequest')
 
 function errorBody (message: string, errorCode: number): { message: string, errorCode: number, traceId: string } {
   return { message, errorCode, traceId: randomBytes(16).toString('hex') }
@@ -377,7 +378,7 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
         send(res, 409, errorBody('Error creating Transaction. Duplicate Reference.', 1016))
         return
       }
-      const created: SimQueueItem = { Id: 70000 + queueItems.length, Key: randomUUID(), QueueName: item.Name, Reference: item.Reference ?? null, SpecificContent: item.SpecificContent ?? {}, Priority: item.Priority ?? 'Normal', OrganizationUnitId: folder.Id }
+      const created: SimQueueItem = { Id: 70000 + queueItems.length, Key: randomUUID(), QueueName: item.Name, Reference: item.Reference ?? null, SpecificContent: item.SpecificContent ?? {}, Priority: item.Priority ?? 'Normal', OrganizationUnitId: folder.Id, Status: 'New', RowVersion: randomBytes(8).toString('base64') }
       queueItems.push(created)
       send(res, 201, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#QueueItems/$entity`, ...created })
       return
@@ -409,6 +410,24 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
         return
       }
     }
+    if (method === 'POST' && path === '/odata/QueueItems/UiPathODataSvc.DeleteBulk') {
+      const folder = folderOf(req, res)
+      if (folder === null) return
+      let payload: { queueItems?: Array<{ Id?: number, RowVersion?: string }> }
+      try { payload = JSON.parse(body) } catch { send(res, 400, errorBody('The request body is not valid JSON.', 0)); return }
+      if (!validateDeleteBulk(payload)) { send(res, 400, errorBody(`the request does not follow the contract: ${validateDeleteBulk.errors?.map((e) => `${e.instancePath} ${e.message ?? ''}`).join('; ') ?? ''}`, 0)); return }
+      // Only items nobody has started are deleted (Status New); a stale RowVersion is refused, as
+      // optimistic concurrency wants. The answer lists the ids not deleted.
+      const failed: number[] = []
+      for (const entry of payload.queueItems ?? []) {
+        const item = queueItems.find((q) => q.Id === entry.Id && q.OrganizationUnitId === folder.Id)
+        if (item === undefined || item.Status !== 'New' || (entry.RowVersion !== undefined && entry.RowVersion !== item.RowVersion)) { failed.push(entry.Id ?? 0); continue }
+        item.Status = 'Deleted'
+        item.RowVersion = randomBytes(8).toString('base64')
+      }
+      send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#UiPath.Server.Configuration.OData.BulkOperationResponseDto_1OfInt64`, Success: failed.length === 0, Message: failed.length === 0 ? 'Success' : `${failed.length} items could not be deleted`, FailedItems: failed })
+      return
+    }
     if (method === 'POST' && path === '/odata/Queues/UiPathODataSvc.BulkAddQueueItems') {
       const folder = folderOf(req, res)
       if (folder === null) return
@@ -428,7 +447,7 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
           continue
         }
         if (reference !== null) taken.add(reference)
-        queueItems.push({ Id: 70000 + queueItems.length, Key: randomUUID(), QueueName: queueName, Reference: reference, SpecificContent: item.SpecificContent ?? {}, Priority: item.Priority ?? 'Normal', OrganizationUnitId: folder.Id })
+        queueItems.push({ Id: 70000 + queueItems.length, Key: randomUUID(), QueueName: queueName, Reference: reference, SpecificContent: item.SpecificContent ?? {}, Priority: item.Priority ?? 'Normal', OrganizationUnitId: folder.Id, Status: 'New', RowVersion: randomBytes(8).toString('base64') })
       }
       if (fault?.kind === 'after-create') { send(res, fault.status, errorBody('Bad gateway.', 0)); return }
       send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#UiPath.Server.Configuration.OData.BulkOperationResponseDto_1OfFailedQueueItemDto`, Success: failed.length === 0, Message: failed.length === 0 ? 'Success' : `${failed.length} items failed`, FailedItems: failed })

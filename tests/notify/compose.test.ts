@@ -51,3 +51,9 @@ t.test('a spreadsheet reply says how many rows went to which queue, and lists th
   t.match(ru, /В очередь «Invoices» добавлено строк: 2 \(по элементу очереди на строку\)\./)
   t.match(ru, /Пропущено строк с ошибками: 1\. Исправьте их и пришлите эти строки ещё раз:/)
 })
+
+t.test('a cancelled queue launch says how many items went and how many a robot had taken', async (t) => {
+  const content: ReplyContent = { kind: 'cancel', result: { outcome: 'queue_deleted', robot: 'Pay Invoices', deleted: 3, kept: 1 } }
+  t.match(composeReply(content, 'en', 'cancel').text, /3 queue items were deleted from robot "Pay Invoices"'s queue; 1 had already been taken up by a robot and stays\./)
+  t.match(composeReply(content, 'ru', 'отмена').text, /Из очереди робота «Pay Invoices» удалено элементов: 3; ещё 1 робот уже взял в работу, они остаются\./)
+})

@@ -140,6 +140,29 @@ t.test(`spreadsheet rows become queue items, on ${testDatabaseKind}`, async (t) 
     t.equal(sim.jobs.length, before + 1)
   })
 
+  t.test('cancel deletes the items no robot has taken; отмена for a whole launch ends it stopped', async (t) => {
+    const answer = await send([{ filename: 'invoices.csv', content: Buffer.from('Account,Amount\nA-1,1\nA-2,2\nA-3,3\n'), contentType: 'text/csv' }])
+    const launchId = answer.launch.id as string
+    const taken = itemsOf(launchId)[0]
+    if (taken !== undefined) taken.Status = 'InProgress'
+    const cancel = await send([], { subject: `cancel ${launchId}` })
+    const reply = await replyTo(cancel.message)
+    t.equal(reply.kind, 'cancel')
+    t.match(reply.text_body, /2 queue items were deleted from robot "Pay Invoices"'s queue; 1 had already been taken up by a robot and stays\./)
+    t.same(itemsOf(launchId).map((i) => i.Status), ['InProgress', 'Deleted', 'Deleted'])
+    t.match(await db.selectFrom('launches').select('state').where('id', '=', launchId).executeTakeFirstOrThrow(), { state: 'launched' }, 'an item is still being worked on')
+    t.ok(sim.requests.some((r) => r.path.endsWith('UiPathODataSvc.DeleteBulk')), 'through DeleteBulk, checked against the contract')
+
+    const whole = await send([{ filename: 'invoices.csv', content: Buffer.from('Account,Amount\nB-1,1\nB-2,2\n'), contentType: 'text/csv' }])
+    const russian = await send([], { subject: `отмена ${String(whole.launch.id)}` })
+    // The verb in Russian; the reply in the tenant's language (English here).
+    t.match((await replyTo(russian.message)).text_body, /2 queue items were deleted from robot "Pay Invoices"'s queue\./)
+    t.same(itemsOf(whole.launch.id).map((i) => i.Status), ['Deleted', 'Deleted'])
+    t.match(await db.selectFrom('launches').select('state').where('id', '=', whole.launch.id).executeTakeFirstOrThrow(), { state: 'stopped' })
+    const events = await db.selectFrom('launch_events').select(['state', 'detail']).where('launch_id', '=', whole.launch.id).orderBy('id').execute()
+    t.match(events.at(-1), { state: 'stopped', detail: '2 queue items deleted by anna@sender.example' })
+  })
+
   t.test('10,000 rows: chunks of 1,000; an answer lost after the items were added; the retry adds each row once', async (t) => {
     const lines = ['Account,Amount']
     for (let i = 0; i < 10_000; i++) lines.push(`ACC-${i},${i}.25`)
