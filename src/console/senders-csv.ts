@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync'
 import { errors } from '../errors.js'
+import { detectDelimiter } from '../spreadsheets/read-csv.js'
 
 // A pasted or uploaded list of senders: "name,email" per line, an optional header row, commas or
 // semicolons (spreadsheets in Russian locales write semicolons), quoted fields as spreadsheets
@@ -8,8 +9,7 @@ import { errors } from '../errors.js'
 export const MAX_ROWS = 5000
 
 export function sendersFromCsv (text: string): Array<{ row: number, fullName: string, email: string }> {
-  const firstLine = text.split(/\r?\n/, 1)[0] ?? ''
-  const delimiter = (firstLine.match(/;/g)?.length ?? 0) > (firstLine.match(/,/g)?.length ?? 0) ? ';' : ','
+  const delimiter = detectDelimiter(text)
   let records: string[][]
   try {
     records = parse(text, { delimiter, relax_column_count: true, skip_empty_lines: false, trim: true, bom: true }) as string[][]
