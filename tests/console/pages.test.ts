@@ -112,6 +112,11 @@ t.test(`console pages over HTTP on ${testDatabaseKind}`, async (t) => {
     const payInvoices = (await acme.api('GET', '/api/v1/robots')).json().items.find((r: { name: string }) => r.name === 'Pay Invoices')
     t.match(payInvoices, { launchMode: 'queue', queueName: 'Invoices', invalidRows: 'skip' })
     t.match((await get(j, `/console/robots/${payInvoices.id as string}`)).body, /name="invalidRows" value="skip" checked/)
+    const withFiles = await post(j, '/console/robots', { _csrf: csrfOf(form.body), name: 'Process Invoice', launchMode: 'job', attachmentsBucket: 'Attachments', attachmentsFolder: 'mail', attachmentsMaxMb: '2,5', attachmentsTypes: '.PDF, png;jpg' })
+    t.equal(withFiles.statusCode, 303, withFiles.body)
+    const processInvoice = (await acme.api('GET', '/api/v1/robots')).json().items.find((r: { name: string }) => r.name === 'Process Invoice')
+    t.same(processInvoice.attachments, { bucket: 'Attachments', folder: 'mail', maxBytes: 2621440, types: ['pdf', 'png', 'jpg'] })
+    t.match((await get(j, `/console/robots/${processInvoice.id as string}`)).body, /name="attachmentsTypes"[^>]*value="pdf, png, jpg"/)
   })
 
   t.test('mailboxes: the ingress URLs once, secrets write-only, a blank secret keeps the stored one', async (t) => {

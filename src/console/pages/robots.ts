@@ -12,7 +12,7 @@ import { checkShape, formError, readForm } from '../forms.js'
 
 type Body = Record<string, string | string[] | undefined>
 
-interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, invalidRows: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string }
+interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, invalidRows: string, attachmentsBucket: string, attachmentsFolder: string, attachmentsMaxMb: string, attachmentsTypes: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string }
 
 function formOf (robot: RobotView | null): RobotForm {
   return {
@@ -22,6 +22,10 @@ function formOf (robot: RobotView | null): RobotForm {
     launchMode: robot?.launchMode ?? 'job',
     queueName: robot?.queueName ?? '',
     invalidRows: robot?.invalidRows ?? 'reject',
+    attachmentsBucket: robot?.attachments?.bucket ?? '',
+    attachmentsFolder: robot?.attachments?.folder ?? '',
+    attachmentsMaxMb: robot?.attachments !== null && robot?.attachments !== undefined ? String(Math.round(robot.attachments.maxBytes / 1024 / 1024 * 10) / 10) : '10',
+    attachmentsTypes: robot?.attachments?.types.join(', ') ?? '',
     functionsArgument: robot?.functionsArgument ?? 'in_Functions',
     description: robot?.description ?? '',
     allowAllSenders: robot?.allowAllSenders ?? false,
@@ -41,6 +45,10 @@ function formFrom (body: Body): RobotForm {
     launchMode: form.launchMode === 'queue' ? 'queue' : 'job',
     queueName: (form.queueName ?? '').trim(),
     invalidRows: form.invalidRows === 'skip' ? 'skip' : 'reject',
+    attachmentsBucket: (form.attachmentsBucket ?? '').trim(),
+    attachmentsFolder: (form.attachmentsFolder ?? '').trim(),
+    attachmentsMaxMb: (form.attachmentsMaxMb ?? '').trim(),
+    attachmentsTypes: form.attachmentsTypes ?? '',
     functionsArgument: (form.functionsArgument ?? '').trim() || 'in_Functions',
     description: form.description ?? '',
     allowAllSenders: form.allowAllSenders === 'on',
@@ -59,6 +67,15 @@ function bodyFrom (form: RobotForm) {
     launchMode: form.launchMode as 'job' | 'queue',
     queueName: form.queueName !== '' ? form.queueName : null,
     invalidRows: form.invalidRows as 'reject' | 'skip',
+    // No bucket: the robot takes no attachments.
+    attachments: form.attachmentsBucket === ''
+      ? null
+      : {
+          bucket: form.attachmentsBucket,
+          folder: form.attachmentsFolder,
+          ...(form.attachmentsMaxMb !== '' ? { maxBytes: Math.round(Number(form.attachmentsMaxMb.replace(',', '.')) * 1024 * 1024) } : {}),
+          types: form.attachmentsTypes.split(/[\s,;]+/).map((t) => t.replace(/^\./, '').toLowerCase()).filter((t) => t !== '')
+        },
     functionsArgument: form.functionsArgument,
     description: form.description,
     allowAllSenders: form.allowAllSenders,
