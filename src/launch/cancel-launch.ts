@@ -1,8 +1,9 @@
 import { sql, type Kysely } from 'kysely'
 import type { SecretBox } from '../crypto/secret-box.js'
-import type { Database } from '../db/schema.js'
+import type { AttachmentPolicy, Database } from '../db/schema.js'
 import { loadConnection } from '../orchestrator/connection.js'
 import { OrchestratorError } from '../orchestrator/errors.js'
+import { discardFiles, releaseRaw } from './launch-files.js'
 import { deleteQueueItems, queueItemsByPrefix, stopJob } from '../orchestrator/jobs.js'
 import type { OrchestratorRegistry } from '../orchestrator/registry.js'
 import { findVisibleLaunch, type LaunchRef } from '../pipeline/status-report.js'
@@ -32,7 +33,7 @@ export async function cancelLaunch (deps: CancelDeps, request: CancelRequest): P
   const launch = await findVisibleLaunch(db, request.tenantId, request.senderId, request.ref)
   if (launch === null) return { outcome: 'not_found', ref: 'launchId' in request.ref ? request.ref.launchId : request.ref.text }
   const row = await db.selectFrom('launches').leftJoin('robots', 'robots.id', 'launches.robot_id')
-    .select(['launches.id', 'launches.state', 'launches.job_id', 'launches.job_key', 'launches.unsure_since', 'robots.name', 'robots.cached_folder_id'])
+    .select(['launches.id', 'launches.message_id', 'launches.state', 'launches.job_id', 'launches.job_key', 'launches.unsure_since', 'robots.name', 'robots.cached_folder_id', 'robots.attachments', 'robots.folder'])
     .where('launches.id', '=', launch).executeTakeFirstOrThrow()
   const robot = row.name ?? '?'
   if (row.state === 'pending' && row.unsure_since === null) {
@@ -43,6 +44,7 @@ export async function cancelLaunch (deps: CancelDeps, request: CancelRequest): P
       .executeTakeFirst()
     if (stopped.numUpdatedRows > 0n) {
       await db.insertInto('launch_events').values({ launch_id: row.id, state: 'stopped', detail: `cancelled by ${request.who} before it started` }).execute()
+      await letGoOfFiles(deps, request.tenantId, row)
       return { outcome: 'cancelled', robot }
     }
     return { outcome: 'starting', robot }
@@ -90,4 +92,17 @@ async function deleteItems (deps: CancelDeps, connection: NonNullable<Awaited<Re
     await deps.db.insertInto('launch_events').values({ launch_id: launch.id, state: 'launched', detail }).execute()
   }
   return { outcome: 'queue_deleted', robot: launch.robot, deleted, kept }
+}
+
+/**
+ * A launch cancelled before its job started: files an earlier attempt uploaded are deleted from
+ * the bucket (best effort), and the raw copy kept for them goes.
+ */
+async function letGoOfFiles (deps: CancelDeps, tenantId: string, row: { id: string, message_id: string, cached_folder_id: number | null, attachments: AttachmentPolicy | null, folder: string | null }): Promise<void> {
+  if (await deps.db.selectFrom('launch_files').select('ordinal').where('launch_id', '=', row.id).executeTakeFirst() === undefined) return
+  const connection = row.attachments !== null && row.cached_folder_id !== null ? await loadConnection(deps.db, deps.secrets, tenantId) : null
+  if (connection !== null && row.attachments !== null && row.cached_folder_id !== null) {
+    await discardFiles({ db: deps.db }, deps.orchestrator.clientFor(connection), row.id, { folderId: row.cached_folder_id, folderName: row.folder ?? connection.defaultFolder ?? '', policy: row.attachments })
+  }
+  await releaseRaw({ db: deps.db }, row.message_id)
 }

@@ -53,8 +53,11 @@ export async function uploadFiles (deps: FileDeps, client: OrchestratorClient, l
   }
 }
 
-/** The raw copy was kept only for the uploads: gone once they are done or given up. */
-export async function releaseRaw (deps: FileDeps, messageId: string): Promise<void> {
+/**
+ * The raw copy was kept only for the uploads: gone once they are done, given up or cancelled.
+ * Without the spool at hand, its file goes at the spool's next sweep (no message names it then).
+ */
+export async function releaseRaw (deps: { db: Kysely<Database>, spool?: RawSpool }, messageId: string): Promise<void> {
   const row = await deps.db.selectFrom('messages').select(['raw_spool', 'raw_chunks']).where('id', '=', messageId).executeTakeFirst()
   await deps.db.updateTable('messages').set({ raw: null, raw_chunks: null, raw_spool: null }).where('id', '=', messageId).execute()
   if (row?.raw_chunks !== null && row?.raw_chunks !== undefined) await dropChunks(deps.db, messageId).catch(() => {})
@@ -62,7 +65,7 @@ export async function releaseRaw (deps: FileDeps, messageId: string): Promise<vo
 }
 
 /** A launch that gave up: what it had uploaded is deleted (best effort; a leftover is logged). */
-export async function discardFiles (deps: FileDeps, client: OrchestratorClient | null, launchId: string, target: { folderId: number, folderName: string, policy: AttachmentPolicy } | null): Promise<void> {
+export async function discardFiles (deps: { db: Kysely<Database>, logger?: Logger }, client: OrchestratorClient | null, launchId: string, target: { folderId: number, folderName: string, policy: AttachmentPolicy } | null): Promise<void> {
   const uploaded = await deps.db.selectFrom('launch_files').select(['ordinal', 'bucket_path']).where('launch_id', '=', launchId).where('uploaded_at', 'is not', null).execute()
   if (uploaded.length === 0 || client === null || target === null) return
   try {
@@ -72,6 +75,6 @@ export async function discardFiles (deps: FileDeps, client: OrchestratorClient |
       await deps.db.updateTable('launch_files').set({ uploaded_at: null }).where('launch_id', '=', launchId).where('ordinal', '=', file.ordinal).execute()
     }
   } catch (error) {
-    deps.logger.warn({ err: error, launchId, files: uploaded.map((f) => f.bucket_path) }, 'could not delete the files a failed launch had uploaded')
+    deps.logger?.warn({ err: error, launchId, files: uploaded.map((f) => f.bucket_path) }, 'could not delete the files a failed launch had uploaded')
   }
 }

@@ -92,6 +92,25 @@ t.test(`attachments reach the robot through its storage bucket, on ${testDatabas
     t.ok([...sim.blobs.values()].some((b) => b.path === `mail/in/${String(answer.launch.id)}/invoice.pdf` && b.content.equals(INVOICE)))
   })
 
+  t.test('a launch cancelled before its job started takes its files out of the bucket', async (t) => {
+    // The file is uploaded, then Orchestrator throttles the start: the launch waits, pending.
+    sim.fail(/StartJobs$/, 429, { message: 'Too many requests', errorCode: 0 }, { 'retry-after': '600' }, 5)
+    const answer = await send([{ filename: 'invoice.pdf', content: INVOICE, contentType: 'application/pdf' }])
+    t.match(answer, { status: 'accepted', launch: { state: 'retrying' } })
+    const launchId = answer.launch.id as string
+    t.ok([...sim.blobs.values()].some((b) => b.path.includes(launchId)), 'uploaded by the first attempt')
+    const cancel = await app.inject({
+      method: 'POST',
+      url: `/inbound/${setup.ingressToken}/mime`,
+      headers: { 'content-type': 'message/rfc822' },
+      payload: await new MailComposer({ from: 'Anna Petrova <anna@sender.example>', to: 'robots@acme.example', subject: `cancel ${launchId}`, messageId: `<cancel-${launchId}@sender.example>`, text: '' }).compile().build()
+    })
+    t.match(cancel.json(), { status: 'accepted', reason: 'cancel requested: cancelled' })
+    t.match(await db.selectFrom('launches').select('state').where('id', '=', launchId).executeTakeFirstOrThrow(), { state: 'stopped' })
+    t.notOk([...sim.blobs.values()].some((b) => b.path.includes(launchId)), 'deleted from the bucket')
+    t.same(await rawKept(answer.message), { raw: null, raw_chunks: null, raw_spool: null })
+  })
+
   t.test('a launch that gives up deletes what it uploaded, and the raw copy', async (t) => {
     // The process is gone from Orchestrator: StartJobs cannot succeed after the upload did.
     t.equal((await setup.api('PATCH', `/api/v1/robots/${robotId}`, { processName: 'NoSuchProcess' })).statusCode, 200)
