@@ -1,4 +1,4 @@
-import MailComposer from 'nodemailer/lib/mail-composer/index.js'
+import MailComposer from 'nodemailer/lib/mail-composer'
 import writeXlsxFile from 'write-excel-file/node'
 import { signMessage } from '../tests/support/mail.js'
 import type { DatabaseKind } from './support/targets.js'

@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import MailComposer from 'nodemailer/lib/mail-composer/index.js'
+import MailComposer from 'nodemailer/lib/mail-composer'
 import t from 'tap'
 import { buildTestApp } from '../support/app.js'
 import { testDatabaseKind } from '../support/database.js'

@@ -1,6 +1,6 @@
 import iconv from 'iconv-lite'
 import { sql } from 'kysely'
-import MailComposer from 'nodemailer/lib/mail-composer/index.js'
+import MailComposer from 'nodemailer/lib/mail-composer'
 import t from 'tap'
 import writeXlsxFile from 'write-excel-file/node'
 import { buildTestApp } from '../support/app.js'
