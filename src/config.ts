@@ -64,8 +64,10 @@ export const EnvSchema = Type.Object({
     'a whole number from 1 to 100000'),
   MAILRUN_REPLY_GIVE_UP_S: variable(Type.Integer({ minimum: 60, maximum: 30 * 86400, default: 86400, description: 'How long a reply is retried on SMTP faults before it is given up (the error stays visible on the launch).' }),
     'a number of seconds from 60 to 2592000'),
-  MAILRUN_SWEEP_INTERVAL_S: variable(Type.Integer({ minimum: 1, maximum: 300, default: 30, description: 'How often the IMAP fallback sweeps every folder of every mailbox (INBOX is also watched with IDLE). At most 300: detection within 5 minutes is the promise.' }),
+  MAILRUN_SWEEP_INTERVAL_S: variable(Type.Integer({ minimum: 1, maximum: 300, default: 30, description: 'How often the IMAP fallback sweeps every folder of every mailbox in full (INBOX is also watched with IDLE, the other folders through NOTIFY or the quiet-folder check). At most 300: detection within 5 minutes is the promise.' }),
     'a number of seconds from 1 to 300 (mail must be detected within 5 minutes)'),
+  MAILRUN_QUIET_FOLDER_CHECK_S: variable(Type.Integer({ minimum: 1, maximum: 300, default: 8, description: 'Where an IMAP server does not offer NOTIFY, how often the folders other than INBOX (Junk, extra folders) are asked for their STATUS between full sweeps. Servers that offer NOTIFY report new mail in them at once.' }),
+    'a number of seconds from 1 to 300'),
   MAILRUN_IMAP_LOOKBACK_S: variable(Type.Integer({ minimum: 0, maximum: 7 * 86400, default: 600, description: 'On first sight of a mailbox, also take mail received this long before its IMAP settings were saved.' }),
     'a number of seconds from 0 to 604800'),
   MAILRUN_SMTP_DOOR_PORT: variable(Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'TCP port of the SMTP door, where the company MTA, an Exchange connector or a routing rule delivers mail for service mailboxes. Unset: no SMTP door.' })),
@@ -117,6 +119,7 @@ export interface Config {
   replyLimitPerHour: number
   replyGiveUpMs: number
   sweepIntervalMs: number
+  quietFolderCheckMs: number
   imapLookbackMs: number
   /** The SMTP door, when MAILRUN_SMTP_DOOR_PORT is set. */
   smtpDoor: SmtpDoorConfig | undefined
@@ -231,6 +234,7 @@ export function loadConfig (source: EnvSource): Config {
     replyLimitPerHour: env.MAILRUN_REPLY_LIMIT_PER_HOUR,
     replyGiveUpMs: env.MAILRUN_REPLY_GIVE_UP_S * 1000,
     sweepIntervalMs: env.MAILRUN_SWEEP_INTERVAL_S * 1000,
+    quietFolderCheckMs: env.MAILRUN_QUIET_FOLDER_CHECK_S * 1000,
     imapLookbackMs: env.MAILRUN_IMAP_LOOKBACK_S * 1000,
     smtpDoor: env.MAILRUN_SMTP_DOOR_PORT === undefined
       ? undefined

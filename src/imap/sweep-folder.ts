@@ -3,6 +3,7 @@ import type { ImapFlow } from 'imapflow'
 import type { Database } from '../db/schema.js'
 import type { TargetMailbox } from '../pipeline/inbound-mail.js'
 import type { Receiver } from '../pipeline/receive.js'
+import type { FolderStatus } from './folder-notify.js'
 
 export interface SweepContext {
   db: Kysely<Database>
@@ -12,12 +13,16 @@ export interface SweepContext {
   notBefore: Date
 }
 
-/** Folders that can hold new mail: INBOX, the \Junk folder (by its special-use flag), and extras. */
-export async function foldersToSweep (client: ImapFlow, extra: string[]): Promise<string[]> {
+/**
+ * Folders that can hold new mail: INBOX, the \Junk folder (by its special-use flag), and extras;
+ * each with its name as the server lists it (NOTIFY names folders that way).
+ */
+export async function foldersToSweep (client: ImapFlow, extra: string[]): Promise<Array<{ path: string, listed: string }>> {
   const list = await client.list()
+  const listed = new Map(list.map((f) => [f.path, f.pathAsListed ?? f.path]))
   const junk = list.filter((f) => f.specialUse === '\\Junk').map((f) => f.path)
-  const known = new Set(list.map((f) => f.path))
-  return [...new Set(['INBOX', ...junk, ...extra.filter((f) => known.has(f))])]
+  const paths = [...new Set(['INBOX', ...junk, ...extra.filter((f) => listed.has(f))])]
+  return paths.map((path) => ({ path, listed: listed.get(path) ?? path }))
 }
 
 async function setCursor (db: Kysely<Database>, mailboxId: string, folder: string, uidvalidity: number, lastUid: number): Promise<void> {
@@ -33,17 +38,22 @@ export type Cursors = Map<string, FolderCursor>
  * Stores every message of the folder past its cursor, oldest first, and advances the cursor past
  * each one only once it is stored. Never relies on \Seen and never changes the mailbox (read-only).
  * A folder with nothing new costs one STATUS and no database work: that is every sweep of every
- * quiet mailbox. Answers how many messages were handed to the pipeline.
+ * quiet mailbox. `known` is a STATUS the server already sent (IMAP NOTIFY) in place of asking
+ * again; `null` opens the folder without asking (the selected folder, whose news come as EXISTS).
+ * Answers how many messages were handed to the pipeline.
  */
-export async function sweepFolder (client: ImapFlow, folder: string, ctx: SweepContext, cursors: Cursors): Promise<number> {
+export async function sweepFolder (client: ImapFlow, folder: string, ctx: SweepContext, cursors: Cursors, known?: FolderStatus | null): Promise<number> {
   const { db, mailbox } = ctx
   let cursor = cursors.get(folder)
   if (cursor === undefined) {
     const row = await db.selectFrom('imap_cursors').select(['uidvalidity', 'last_uid']).where('mailbox_id', '=', mailbox.id).where('folder', '=', folder).executeTakeFirst()
     if (row !== undefined) cursors.set(folder, cursor = { uidvalidity: row.uidvalidity, lastUid: row.last_uid })
   }
-  const status = await client.status(folder, { messages: true, uidNext: true, uidValidity: true })
-  if (status !== false && cursor !== undefined && cursor.uidvalidity === Number(status.uidValidity) && (status.messages === 0 || Number(status.uidNext) <= cursor.lastUid + 1)) return 0
+  const status = known !== undefined ? known : await client.status(folder, { messages: true, uidNext: true, uidValidity: true })
+  // A NOTIFY report of new mail may leave UIDVALIDITY out: the folder's own is assumed, and the
+  // periodic full check (which has it) catches a renumbered folder.
+  if (status !== null && status !== false && cursor !== undefined && cursor.uidvalidity === Number(status.uidValidity ?? cursor.uidvalidity) &&
+    (status.messages === 0 || (status.uidNext !== undefined && Number(status.uidNext) <= cursor.lastUid + 1))) return 0
 
   const advance = async (uidvalidity: number, lastUid: number): Promise<void> => {
     await setCursor(db, mailbox.id, folder, uidvalidity, lastUid)

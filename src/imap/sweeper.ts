@@ -9,7 +9,8 @@ import type { MailCredential, MailTokens } from '../mail-auth/mail-tokens.js'
 import type { OutboundDeny } from '../net/outbound-guard.js'
 import type { Receiver } from '../pipeline/receive.js'
 import { holdLeases, releaseLease } from './lease.js'
-import { foldersToSweep, sweepFolder, type Cursors } from './sweep-folder.js'
+import { foldersToSweep } from './sweep-folder.js'
+import { runSession, type WatchMode } from './mailbox-session.js'
 import { imapConnectOptions } from './connect-options.js'
 import { withTimeout as within } from '../async/with-timeout.js'
 
@@ -25,6 +26,8 @@ export interface SweeperDeps {
   logger: Logger
   deny: OutboundDeny
   intervalMs: number
+  /** Without IMAP NOTIFY, how often the folders other than INBOX get a STATUS between full sweeps. */
+  quietCheckMs?: number
   lookbackMs: number
   /** How often IDLE is re-issued: a few minutes, well under the 29 the RFC allows. */
   idleRestartMs?: number
@@ -66,13 +69,14 @@ export function imapFailure (error: unknown, credential: MailCredential | null):
     : { text: `IMAP login failed: ${said}; check the user and app password`, auth: true }
 }
 
-interface Worker { stop: () => Promise<void>, lastSweepAt: number }
+interface Worker { stop: () => Promise<void>, lastSweepAt: number, mode: WatchMode | null }
 
 export function createSweeper (deps: SweeperDeps): Sweeper {
   const { db, logger } = deps
   const holder = deps.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
   const leaseMs = deps.leaseMs ?? 45_000
   const idleRestartMs = deps.idleRestartMs ?? 4 * 60_000
+  const quietCheckMs = Math.min(deps.quietCheckMs ?? 8000, deps.intervalMs)
   const workers = new Map<string, Worker>()
 
   async function recordError (mailboxId: string, message: string | null): Promise<void> {
@@ -86,7 +90,7 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
     const state = { stopped: false }
     let wake: (() => void) | null = null
     const connection: { client: ImapFlow | null, credential: MailCredential | null } = { client: null, credential: null }
-    const worker: Worker = { stop: async () => {}, lastSweepAt: Date.now() }
+    const worker: Worker = { stop: async () => {}, lastSweepAt: Date.now(), mode: null }
     const sleep = async (ms: number): Promise<void> => await new Promise<void>((resolve) => {
       const timer = setTimeout(() => { wake = null; resolve() }, ms)
       wake = () => { clearTimeout(timer); wake = null; resolve() }
@@ -107,41 +111,33 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
         ...options,
         socketTimeout: 5 * 60_000,
         maxIdleTime: idleRestartMs,
-        // imapflow waits 15 s of silence before it IDLEs; new mail would wait that long after
-        // every sweep. A second is longer than the pauses inside a sweep.
-        autoIdleDelay: 1000
+        // The session enters IDLE itself, right after its last command: imapflow's own waits for
+        // a quiet moment first, and mail arriving in that moment waited for it.
+        disableAutoIdle: true
       })
       const current = connection.client
-      let newMail = false
-      current.on('exists', () => { newMail = true; wake?.() })
       const link = { closed: false }
       current.on('close', () => { link.closed = true; wake?.() })
       current.on('error', () => { link.closed = true; wake?.() })
       await withTimeout(current.connect(), 30_000, 'connecting')
       await recordError(mailboxId, null)
       const folders = await withTimeout(foldersToSweep(current, settings.folders), 30_000, 'listing folders')
-      const cursors: Cursors = new Map()
-      const sweep = async (which: string[]): Promise<void> => {
-        for (const folder of which) await withTimeout(sweepFolder(current, folder, ctx, cursors), 5 * 60_000, `sweeping ${folder}`)
-        // Back on INBOX, where imapflow idles until the next command.
-        if (current.mailbox === false || current.mailbox.path !== 'INBOX') await withTimeout(current.mailboxOpen('INBOX', { readOnly: true }), 30_000, 'opening INBOX')
-        worker.lastSweepAt = Date.now()
-        await db.updateTable('mailboxes').set({ imap_last_swept_at: new Date() }).where('id', '=', mailboxId).execute()
-      }
-      await sweep(folders)
-      let nextFull = Date.now() + deps.intervalMs
-      while (!state.stopped && !link.closed) {
-        await sleep(Math.max(0, nextFull - Date.now()))
-        if (state.stopped || link.closed) break
-        if (newMail) {
-          newMail = false
-          await sweep(['INBOX'])
-        }
-        if (Date.now() >= nextFull) {
-          await sweep(folders)
-          nextFull = Date.now() + deps.intervalMs
-        }
-      }
+      await runSession({
+        db,
+        mailboxId,
+        client: current,
+        folders,
+        ctx,
+        intervalMs: deps.intervalMs,
+        quietCheckMs,
+        ended: () => state.stopped || link.closed,
+        sleep,
+        wake: () => { wake?.() },
+        swept: () => { worker.lastSweepAt = Date.now() }
+      }, (mode) => {
+        worker.mode = mode
+        logger.info({ mailbox: mailboxId, folders: folders.map((f) => f.path), mode }, mode === 'notify' ? 'IMAP watching every folder through NOTIFY' : 'IMAP watching INBOX through IDLE, other folders checked every few seconds')
+      })
     }
 
     const loop = (async () => {

@@ -135,7 +135,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   })
   app.decorate('receiver', receiver)
   const sweeper = createSweeper({
-    db: deps.database.db, receiver, tokens: mailTokens, logger, deny: deps.config.outboundDeny, intervalMs: deps.config.sweepIntervalMs, lookbackMs: deps.config.imapLookbackMs
+    db: deps.database.db, receiver, tokens: mailTokens, logger, deny: deps.config.outboundDeny, intervalMs: deps.config.sweepIntervalMs, quietCheckMs: deps.config.quietFolderCheckMs, lookbackMs: deps.config.imapLookbackMs
   })
   app.decorate('sweeper', sweeper)
   app.decorate('graph', createGraphWatcher({

@@ -16,6 +16,8 @@ export interface Dovecot {
   port: number
   /** IMAP APPEND as `user`, as a mail client or server would. */
   append: (user: string, folder: string, raw: Buffer | string, internalDate?: Date) => Promise<void>
+  /** Creates a folder. */
+  create: (user: string, folder: string) => Promise<void>
   /** A file dropped into the Maildir, as a local MTA delivers. */
   deliver: (user: string, folder: 'INBOX' | 'Junk', raw: Buffer | string) => Promise<void>
   /** Deletes and re-creates a folder: the server gives it a new UIDVALIDITY. */
@@ -34,8 +36,8 @@ export function needsDovecot (t: Test): boolean {
 }
 
 /** A real Dovecot for a tap test, stopped and removed when the test ends. */
-export async function startDovecot (t: Test, users: Record<string, string>, options: { oauth2IntrospectionUrl?: string } = {}): Promise<Dovecot> {
-  const dovecot = await launchDovecot(users, '', options.oauth2IntrospectionUrl)
+export async function startDovecot (t: Test, users: Record<string, string>, options: { oauth2IntrospectionUrl?: string, extraConfig?: string } = {}): Promise<Dovecot> {
+  const dovecot = await launchDovecot(users, options.extraConfig ?? '', options.oauth2IntrospectionUrl)
   t.teardown(dovecot.destroy)
   return dovecot
 }
@@ -121,6 +123,7 @@ export async function launchDovecot (users: Record<string, string>, extraConfig 
       await writeFile(file, raw)
       await chown(file, Number(execFileSync('id', ['-u', 'dovecot']).toString()), Number(execFileSync('id', ['-g', 'dovecot']).toString()))
     },
+    create: async (user, folder) => { await client(user, async (c) => await c.mailboxCreate(folder)) },
     recreate: async (user, folder) => {
       await client(user, async (c) => {
         await c.mailboxDelete(folder)
