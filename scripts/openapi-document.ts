@@ -6,6 +6,7 @@ import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { createSecretBox } from '../src/crypto/secret-box.js'
 import type { Database } from '../src/db/schema.js'
+import { inProcessChangeFeed } from '../src/db/change-feed.js'
 import { createLogger } from '../src/logger.js'
 
 /** The OpenAPI document of the routes as the code declares them, as YAML text. */
@@ -14,7 +15,7 @@ export async function renderOpenApi (): Promise<string> {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: 'postgres://unused@127.0.0.1:1/unused' }) }) })
   const app = await buildApp({
     config: loadConfig({ MAILRUN_PUBLIC_URL: 'https://mailrun.example.com' }),
-    database: { db, kind: 'postgres', location: 'none', close: async () => { await db.destroy() } },
+    database: { db, kind: 'postgres', location: 'none', changes: inProcessChangeFeed(), close: async () => { await db.destroy() } },
     logger: createLogger('silent', false),
     secrets: createSecretBox(randomBytes(32))
   })

@@ -6,6 +6,7 @@ import pg from 'pg'
 import { PGliteDialect } from './pglite-dialect.js'
 import type { Database } from './schema.js'
 import { StorableTextPlugin } from './storable-text.js'
+import { inProcessChangeFeed, postgresChangeFeed, type ChangeFeed } from './change-feed.js'
 import type { Config } from '../config.js'
 
 export type DatabaseKind = 'pglite' | 'postgres'
@@ -17,6 +18,8 @@ export interface DatabaseHandle {
   location: string
   /** The embedded database's data directory (MAILRUN_DATA_DIR), when it has one. */
   dataDir?: string
+  /** Row changes told to every instance on this database (the IMAP watcher follows mailboxes). */
+  changes: ChangeFeed
   close: () => Promise<void>
 }
 
@@ -62,7 +65,7 @@ async function openPostgres (url: string): Promise<DatabaseHandle> {
   pool.on('error', () => {})
   pool.on('connect', (client) => { client.on('error', () => {}) })
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new StorableTextPlugin()] })
-  return { db, kind: 'postgres', location: describePostgresUrl(url), close: async () => { await db.destroy() } }
+  return { db, kind: 'postgres', location: describePostgresUrl(url), changes: postgresChangeFeed(url, db), close: async () => { await db.destroy() } }
 }
 
 async function openPGlite (dataDir: string | undefined, from?: Blob): Promise<DatabaseHandle> {
@@ -85,7 +88,7 @@ async function openPGlite (dataDir: string | undefined, from?: Blob): Promise<Da
     await db.destroy()
     if (!pglite.closed) await pglite.close()
   }
-  return { db, kind: 'pglite', location, close, ...(dataDir !== undefined ? { dataDir: path.resolve(dataDir) } : {}) }
+  return { db, kind: 'pglite', location, changes: inProcessChangeFeed(), close, ...(dataDir !== undefined ? { dataDir: path.resolve(dataDir) } : {}) }
 }
 
 export async function openDatabase (target: DatabaseTarget): Promise<DatabaseHandle> {

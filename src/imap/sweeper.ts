@@ -3,6 +3,7 @@ import { hostname } from 'node:os'
 import type { ImapFlow } from 'imapflow'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
+import type { ChangeFeed } from '../db/change-feed.js'
 import type { Database, ImapSettings, SmtpSettings } from '../db/schema.js'
 import { MailTokenError } from '../mail-auth/token-endpoint.js'
 import type { MailCredential, MailTokens } from '../mail-auth/mail-tokens.js'
@@ -34,6 +35,8 @@ export interface SweeperDeps {
   /** Leases expire this long after their last renewal: another replica takes over within it. */
   leaseMs?: number
   holder?: string
+  /** Saved mailboxes announced here are watched (or watched anew) at once, not at the next pass. */
+  changes?: ChangeFeed
 }
 
 export interface Sweeper {
@@ -69,12 +72,19 @@ export function imapFailure (error: unknown, credential: MailCredential | null):
     : { text: `IMAP login failed: ${said}; check the user and app password`, auth: true }
 }
 
-interface Worker { stop: () => Promise<void>, lastSweepAt: number, mode: WatchMode | null }
+interface Worker {
+  stop: () => Promise<void>
+  lastSweepAt: number
+  mode: WatchMode | null
+  /** The settings it connected with (imap_configured_at): new ones start a new worker. */
+  configuredAt: number | null
+}
 
 export function createSweeper (deps: SweeperDeps): Sweeper {
   const { db, logger } = deps
   const holder = deps.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
-  const leaseMs = deps.leaseMs ?? 45_000
+  // Renewed every third of it: an instance that dies is taken over within about 27 s.
+  const leaseMs = deps.leaseMs ?? 20_000
   const idleRestartMs = deps.idleRestartMs ?? 4 * 60_000
   const quietCheckMs = Math.min(deps.quietCheckMs ?? 8000, deps.intervalMs)
   const workers = new Map<string, Worker>()
@@ -85,12 +95,12 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
   }
 
   /** One mailbox: connect, sweep, idle, sweep again; on any fault close, wait, reconnect. */
-  function watch (mailboxId: string): Worker {
+  function watch (mailboxId: string, configuredAt: number | null): Worker {
     // Flags in an object: callbacks (IMAP events, stop) change them while the loops wait.
     const state = { stopped: false }
     let wake: (() => void) | null = null
     const connection: { client: ImapFlow | null, credential: MailCredential | null } = { client: null, credential: null }
-    const worker: Worker = { stop: async () => {}, lastSweepAt: Date.now(), mode: null }
+    const worker: Worker = { stop: async () => {}, lastSweepAt: Date.now(), mode: null, configuredAt }
     const sleep = async (ms: number): Promise<void> => await new Promise<void>((resolve) => {
       const timer = setTimeout(() => { wake = null; resolve() }, ms)
       wake = () => { clearTimeout(timer); wake = null; resolve() }
@@ -177,30 +187,45 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
   }
 
   async function tick (): Promise<void> {
-    const rows = await db.selectFrom('mailboxes').select('id').where('active', '=', true).where('imap', 'is not', null).execute()
+    const rows = await db.selectFrom('mailboxes').select(['id', 'imap_configured_at']).where('active', '=', true).where('imap', 'is not', null).execute()
+    const configured = new Map(rows.map((r) => [r.id, r.imap_configured_at?.getTime() ?? null]))
     const held = await holdLeases(db, rows.map((r) => r.id), holder, leaseMs)
     for (const [id, worker] of workers) {
-      if (held.has(id)) continue
+      if (held.has(id) && worker.configuredAt === configured.get(id)) continue
       workers.delete(id)
       await worker.stop()
-      await releaseLease(db, id, holder)
+      // Changed settings: the lease is kept and a new worker connects with them just below.
+      if (!held.has(id)) await releaseLease(db, id, holder)
     }
-    for (const id of held) if (!workers.has(id)) workers.set(id, watch(id))
+    for (const id of held) if (!workers.has(id)) workers.set(id, watch(id, configured.get(id) ?? null))
   }
 
   return {
     holder,
     start () {
       let running: Promise<void> = tick().catch((error: unknown) => { logger.error({ err: error }, 'IMAP sweeper pass failed') })
-      const timer = setInterval(() => {
-        running = running.then(async () => { await tick() }).catch((error: unknown) => { logger.error({ err: error }, 'IMAP sweeper pass failed') })
-      }, Math.min(10_000, leaseMs / 3))
+      // One pass waits at most: announcements arriving while a pass is queued share it.
+      let queued = false
+      const pass = (): void => {
+        if (queued) return
+        queued = true
+        running = running.then(async () => { queued = false; await tick() }).catch((error: unknown) => { logger.error({ err: error }, 'IMAP sweeper pass failed') })
+      }
+      const timer = setInterval(pass, Math.min(10_000, leaseMs / 3))
       timer.unref()
+      const listening = deps.changes?.listen('mailbox', pass).catch((error: unknown) => {
+        logger.warn({ err: error }, 'not told of mailbox changes: new IMAP settings are picked up at the next pass')
+        return null
+      })
       return async () => {
         clearInterval(timer)
+        await (await listening)?.()
         await running
+        const released = workers.size > 0
         await Promise.all([...workers.entries()].map(async ([id, w]) => { await w.stop(); await releaseLease(db, id, holder).catch(() => {}) }))
         workers.clear()
+        // The other instances take the released mailboxes now, not at their next pass.
+        if (released) await deps.changes?.announce('mailbox', 'released').catch(() => {})
       }
     },
     async stalled () {

@@ -118,7 +118,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
     onReplyQueued
   })
   app.decorate('launches', launches)
-  app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, mailTokens, launcher: launches }))
+  app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, mailTokens, launcher: launches, changes: deps.database.changes }))
   app.decorate('outcomeDeps', { db: deps.database.db, replies, metrics: appMetrics, onReplyQueued })
   app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, metrics: appMetrics, replies, onReplyQueued }))
   app.decorate('spool', spool)
@@ -135,7 +135,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   })
   app.decorate('receiver', receiver)
   const sweeper = createSweeper({
-    db: deps.database.db, receiver, tokens: mailTokens, logger, deny: deps.config.outboundDeny, intervalMs: deps.config.sweepIntervalMs, quietCheckMs: deps.config.quietFolderCheckMs, lookbackMs: deps.config.imapLookbackMs
+    db: deps.database.db, receiver, tokens: mailTokens, logger, deny: deps.config.outboundDeny, intervalMs: deps.config.sweepIntervalMs, quietCheckMs: deps.config.quietFolderCheckMs, lookbackMs: deps.config.imapLookbackMs, changes: deps.database.changes
   })
   app.decorate('sweeper', sweeper)
   app.decorate('graph', createGraphWatcher({

@@ -4,6 +4,7 @@ import type { SecretBox } from '../crypto/secret-box.js'
 import type { CursorScope } from '../db/pagination.js'
 import type { Database } from '../db/schema.js'
 import type { MailTokens } from '../mail-auth/mail-tokens.js'
+import type { ChangeFeed } from '../db/change-feed.js'
 import type { OrchestratorRegistry } from '../orchestrator/registry.js'
 
 // What every resource module needs. The JSON API and the console call the same resource
@@ -15,6 +16,8 @@ export interface ResourceDeps {
   config: Pick<Config, 'publicUrl' | 'outboundDeny' | 'adminKey' | 'smtpUrl'>
   orchestrator: OrchestratorRegistry
   mailTokens: MailTokens
+  /** Told of every saved or deleted mailbox: its IMAP watcher starts over within a second. */
+  changes?: ChangeFeed
 }
 
 /** A page request: how many, and the nextCursor of the previous page of the same list. */

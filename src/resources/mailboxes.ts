@@ -173,6 +173,11 @@ export function mailboxesResource (deps: ResourceDeps) {
     return columns
   }
 
+  /** The IMAP watcher follows the row: a failed announcement only leaves it to the next periodic pass. */
+  async function announce (id: string): Promise<void> {
+    await deps.changes?.announce('mailbox', id).catch(() => {})
+  }
+
   return {
     /** Registers a mailbox within the tenant's licences; answers its ingress token and URLs, once. */
     async create (tenantId: string, body: Static<typeof MailboxCreate>): Promise<MailboxWithIngressView> {
@@ -190,6 +195,7 @@ export function mailboxesResource (deps: ResourceDeps) {
             ...columns as Insertable<MailboxesTable>, tenant_id: tenantId, address: storedAddress(body.address).toLowerCase(), ingress_token_hash: hash, ingress_token_enc: seal(token)
           }).returningAll().executeTakeFirstOrThrow()
         })
+        await announce(row.id)
         return withIngress(row, token)
       } catch (error) {
         if (isUniqueViolation(error)) throw addressTaken(body.address)
@@ -215,6 +221,7 @@ export function mailboxesResource (deps: ResourceDeps) {
           .where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
         // Subscriptions made for other Graph settings are not this mailbox's any more (Graph lets them expire).
         if (body.graph !== undefined) await db.deleteFrom('graph_subscriptions').where('mailbox_id', '=', id).execute()
+        await announce(id)
         return present(row, deps.config.publicUrl)
       } catch (error) {
         if (isUniqueViolation(error)) throw addressTaken(body.address ?? '')
@@ -226,6 +233,7 @@ export function mailboxesResource (deps: ResourceDeps) {
     async remove (tenantId: string, id: string): Promise<void> {
       const deleted = await db.deleteFrom('mailboxes').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
       if (deleted.numDeletedRows === 0n) throw notFound(id)
+      await announce(id)
     },
 
     /** The ingress URLs again (the token is kept sealed); a mailbox from before that must rotate once. */
