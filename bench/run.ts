@@ -48,8 +48,8 @@ if (args.concurrency !== undefined) pushPlan.concurrency = Number(args.concurren
 if (args['cpu-prof'] === true) pushPlan.nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
 
 const imapPlan: ImapPlan = smoke
-  ? { messages: 5, intervalS: 5, mailboxCounts: [10], idleS: 5, workDir }
-  : { messages: 200, intervalS: 30, mailboxCounts: [100, 1000], idleS: 60, workDir }
+  ? { messages: 5, intervalS: 5, mailboxCounts: [10], idleS: 5, pickups: 2, serverDownS: 3, workDir }
+  : { messages: 200, intervalS: 30, mailboxCounts: [100, 1000], idleS: 60, pickups: 20, serverDownS: 20, workDir }
 
 const rowsPlan: RowsPlan = { rows: smoke ? 500 : 10_000, workDir }
 const doorsPlan: DoorsPlan = smoke ? { messages: 3, intervalS: 3, workDir } : { messages: 50, intervalS: 30, workDir }

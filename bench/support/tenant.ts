@@ -16,7 +16,7 @@ export class AdminApi {
 
   async call (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
     const res = await fetch(`${this.base}${path}`, { method, headers: { authorization: `Bearer ${this.key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
-    const json = await res.json() as Record<string, unknown>
+    const json = res.status === 204 ? {} : await res.json() as Record<string, unknown>
     if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(json)}`)
     return json
   }

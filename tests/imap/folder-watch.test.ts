@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import { createSweeper } from '../../src/imap/sweeper.js'
 import { buildTestApp } from '../support/app.js'
 import { testDatabaseKind } from '../support/database.js'
-import { needsDovecot, startDovecot } from '../support/dovecot.js'
+import { needsDovecot, startDovecot, WITHOUT_NOTIFY } from '../support/dovecot.js'
 import { eventually, setUpLaunching } from '../support/launching.js'
 import { buildMessage } from '../support/mail.js'
 import { startOrchestratorSimulator } from '../support/orchestrator-simulator.js'
@@ -15,8 +15,6 @@ import { startOrchestratorSimulator } from '../support/orchestrator-simulator.js
 const USER = 'robots@acme.example'
 const PASS = 'imap-app-password'
 const FULL_SWEEP_MS = 60_000
-// Dovecot 2.3's own list, NOTIFY left out: a server that does not offer it.
-const WITHOUT_NOTIFY = 'imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ SPECIAL-USE\n'
 
 for (const server of ['offers NOTIFY', 'does not offer NOTIFY'] as const) {
   t.test(`new mail in Junk and an extra folder, the server ${server}, on ${testDatabaseKind}`, async (t) => {

@@ -11,6 +11,9 @@ import { freePort } from './net.js'
 
 const DOVECOT = '/usr/sbin/dovecot'
 
+/** Configuration for a Dovecot that does not offer IMAP NOTIFY: its own capability list without it. */
+export const WITHOUT_NOTIFY = 'imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ SPECIAL-USE\n'
+
 export interface Dovecot {
   host: string
   port: number
@@ -20,6 +23,8 @@ export interface Dovecot {
   create: (user: string, folder: string) => Promise<void>
   /** A file dropped into the Maildir, as a local MTA delivers. */
   deliver: (user: string, folder: 'INBOX' | 'Junk', raw: Buffer | string) => Promise<void>
+  /** Ends every IMAP session of `user` (doveadm kick): connections dropped under the clients. */
+  kick: (user: string) => Promise<void>
   /** Deletes and re-creates a folder: the server gives it a new UIDVALIDITY. */
   recreate: (user: string, folder: string) => Promise<void>
   stop: () => Promise<void>
@@ -123,6 +128,7 @@ export async function launchDovecot (users: Record<string, string>, extraConfig 
       await writeFile(file, raw)
       await chown(file, Number(execFileSync('id', ['-u', 'dovecot']).toString()), Number(execFileSync('id', ['-g', 'dovecot']).toString()))
     },
+    kick: async (user) => { execFileSync('doveadm', ['-c', conf, 'kick', user], { stdio: 'ignore' }) },
     create: async (user, folder) => { await client(user, async (c) => await c.mailboxCreate(folder)) },
     recreate: async (user, folder) => {
       await client(user, async (c) => {
