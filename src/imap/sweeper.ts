@@ -47,6 +47,7 @@ export interface Sweeper {
   holder: string
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const AUTH_BACKOFF = { baseMs: 60_000, capMs: 30 * 60_000 }
 const NETWORK_BACKOFF = { baseMs: 1_000, capMs: 60_000 }
 
@@ -83,8 +84,8 @@ interface Worker {
 export function createSweeper (deps: SweeperDeps): Sweeper {
   const { db, logger } = deps
   const holder = deps.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
-  // Renewed every third of it: an instance that dies is taken over within about 27 s.
-  const leaseMs = deps.leaseMs ?? 20_000
+  // Renewed every third of it: an instance that dies is taken over within about 20 s.
+  const leaseMs = deps.leaseMs ?? 15_000
   const idleRestartMs = deps.idleRestartMs ?? 4 * 60_000
   const quietCheckMs = Math.min(deps.quietCheckMs ?? 8000, deps.intervalMs)
   const workers = new Map<string, Worker>()
@@ -186,11 +187,15 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
     return worker
   }
 
-  async function tick (): Promise<void> {
-    const rows = await db.selectFrom('mailboxes').select(['id', 'imap_configured_at']).where('active', '=', true).where('imap', 'is not', null).execute()
+  /** Takes and renews leases and starts, restarts or stops workers: for every mailbox, or for `only` those. */
+  async function tick (only: Set<string> | null): Promise<void> {
+    let query = db.selectFrom('mailboxes').select(['id', 'imap_configured_at']).where('active', '=', true).where('imap', 'is not', null)
+    if (only !== null) query = query.where('id', 'in', [...only])
+    const rows = await query.execute()
     const configured = new Map(rows.map((r) => [r.id, r.imap_configured_at?.getTime() ?? null]))
     const held = await holdLeases(db, rows.map((r) => r.id), holder, leaseMs)
     for (const [id, worker] of workers) {
+      if (only !== null && !only.has(id)) continue
       if (held.has(id) && worker.configuredAt === configured.get(id)) continue
       workers.delete(id)
       await worker.stop()
@@ -203,15 +208,28 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
   return {
     holder,
     start () {
-      let running: Promise<void> = tick().catch((error: unknown) => { logger.error({ err: error }, 'IMAP sweeper pass failed') })
-      // One pass waits at most: announcements arriving while a pass is queued share it.
+      let running: Promise<void> = tick(null).catch((error: unknown) => { logger.error({ err: error }, 'IMAP sweeper pass failed') })
+      // One pass waits at most: announcements arriving while one is queued join it. A saved
+      // mailbox is a pass over that mailbox alone (a thousand saved in a row would otherwise be a
+      // thousand passes over a thousand); anything else (a replica let go, the feed reconnected)
+      // is a pass over all.
       let queued = false
-      const pass = (): void => {
+      let all = false
+      const ids = new Set<string>()
+      const pass = (id: string | null): void => {
+        if (id !== null && UUID.test(id)) ids.add(id)
+        else all = true
         if (queued) return
         queued = true
-        running = running.then(async () => { queued = false; await tick() }).catch((error: unknown) => { logger.error({ err: error }, 'IMAP sweeper pass failed') })
+        running = running.then(async () => {
+          queued = false
+          const only = all ? null : new Set(ids)
+          all = false
+          ids.clear()
+          await tick(only)
+        }).catch((error: unknown) => { logger.error({ err: error }, 'IMAP sweeper pass failed') })
       }
-      const timer = setInterval(pass, Math.min(10_000, leaseMs / 3))
+      const timer = setInterval(() => { pass(null) }, Math.min(10_000, leaseMs / 3))
       timer.unref()
       const listening = deps.changes?.listen('mailbox', pass).catch((error: unknown) => {
         logger.warn({ err: error }, 'not told of mailbox changes: new IMAP settings are picked up at the next pass')
