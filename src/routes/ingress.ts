@@ -12,6 +12,7 @@ import { checkBasicAuth, sendgridToInbound } from '../ingress/sendgrid.js'
 import type { InboundMail, TargetMailbox } from '../pipeline/inbound-mail.js'
 import type { AfterStore, ReceiveResult } from '../pipeline/receive.js'
 import { dedupeKey } from '../pipeline/receive.js'
+import { lingerOnClose } from '../ingress/linger-close.js'
 
 // The doors mail providers push to. Each is a thin adapter: check the delivery's own credential,
 // turn it into one InboundMail, hand it to receive(). Answers follow what providers do with them:
@@ -112,8 +113,10 @@ export default async function ingressRoutes (app: FastifyInstance): Promise<void
   }
 
   app.setErrorHandler((error: Error & { statusCode?: number, code?: string }, request, reply) => {
-    // The body was not read: close the connection rather than drain it.
+    // The body was not read: close the connection rather than drain it (lingering, so the
+    // sender reads the answer).
     if (error instanceof EarlyAnswer) {
+      lingerOnClose(request.raw)
       if (error.retryAfterS !== undefined) reply.header('retry-after', String(error.retryAfterS))
       return reply.status(error.status).header('connection', 'close').send(error.body)
     }
@@ -123,6 +126,7 @@ export default async function ingressRoutes (app: FastifyInstance): Promise<void
     }
     if (error.statusCode === 413 || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.code === 'FST_REQ_FILE_TOO_LARGE' || error.code === 'FST_FILES_LIMIT' || error.code === 'FST_PARTS_LIMIT' || error.code === 'FST_FIELDS_LIMIT') {
       // The rest of the body is never read: close the connection instead of draining it.
+      lingerOnClose(request.raw)
       return reply.status(413).header('connection', 'close').send({ statusCode: 413, code: 'MAILRUN_ERR_PAYLOAD_TOO_LARGE', message: error.code === 'MAILRUN_ERR_PAYLOAD_TOO_LARGE' ? error.message : tooLarge })
     }
     throw error

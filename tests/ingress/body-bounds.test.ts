@@ -1,4 +1,5 @@
 import { request } from 'node:http'
+import { connect } from 'node:net'
 import t from 'tap'
 import { buildTestApp } from '../support/app.js'
 import { testDatabaseKind } from '../support/database.js'
@@ -61,6 +62,47 @@ t.test(`door posts are bounded before and while they are read, on ${testDatabase
     const result = await streamPost(`${base}/inbound/${unsigned.ingressToken}/mailgun`, { 'content-type': 'multipart/form-data; boundary=x' }, 50 * MB, () => Buffer.alloc(64 * 1024, 0x61))
     t.equal(result.status, 401)
     t.ok(result.written < 15 * MB, `after ${(result.written / MB).toFixed(1)} MB of 50`)
+  })
+
+  // A sender that writes its whole post before it reads (many HTTP clients do). Were the
+  // connection closed at once, the data still arriving would make the server's kernel reset it,
+  // and a reset throws away the answer the client has not read yet: the sender would see a broken
+  // connection and not the answer that says why.
+  const writeAllThenRead = async (head: string, piece: Buffer, total: number): Promise<string> => await new Promise<string>((resolve) => {
+    const socket = connect(Number(new URL(base).port), '127.0.0.1')
+    socket.pause()
+    let received = ''
+    const read = (): void => {
+      socket.on('data', (data) => { received += data.toString('latin1') })
+      socket.on('end', () => { resolve(received) })
+      socket.on('close', () => { resolve(received) })
+      socket.resume()
+    }
+    socket.on('error', () => { resolve(received) })
+    socket.write(head)
+    const chunk = Buffer.concat([Buffer.from(piece.length.toString(16) + '\r\n'), piece, Buffer.from('\r\n')])
+    let written = 0
+    const pump = (): void => {
+      while (written < total) {
+        written += piece.length
+        if (!socket.write(chunk)) { socket.once('drain', pump); return }
+      }
+      setTimeout(read, 300)
+    }
+    pump()
+    setTimeout(read, 5000).unref()
+  })
+
+  t.test('a sender that writes everything before reading still gets the answer to an unknown token', async (t) => {
+    const answer = await writeAllThenRead('POST /inbound/not-a-token/mime HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: message/rfc822\r\nTransfer-Encoding: chunked\r\n\r\n', Buffer.alloc(64 * 1024, 0x61), 4 * MB)
+    t.match(answer, /^HTTP\/1\.1 404 /)
+  })
+
+  t.test('a sender that writes everything before reading still gets the 413 of a multipart post over the limit', async (t) => {
+    const boundary = 'mailrunboundary'
+    const field = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="f"\r\n\r\n`), Buffer.alloc(256 * 1024, 0x61), Buffer.from('\r\n')])
+    const answer = await writeAllThenRead(`POST /inbound/${signed.ingressToken}/mailgun HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nTransfer-Encoding: chunked\r\n\r\n`, field, 8 * MB)
+    t.match(answer, /^HTTP\/1\.1 413 /)
   })
 
   t.test('the server is still healthy and takes the next post', async (t) => {
