@@ -2,26 +2,13 @@
 // The `mailrun` command. It runs the compiled JavaScript (dist/, written by `npm run build` and by
 // `npm start`) when that is at least as new as the sources, else the TypeScript sources through
 // tsx: a checkout that was changed and not rebuilt must not run yesterday's code (or migrations).
-import { existsSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { distIsFresh } from './build-freshness.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const compiled = path.join(root, 'dist', 'src', 'cli', 'main.js')
-const buildInfo = path.join(root, 'dist', '.tsbuildinfo')
-
-function newestSource (dir) {
-  let newest = 0
-  if (!existsSync(dir)) return newest
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name)
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(full) : statSync(full).mtimeMs)
-  }
-  return newest
-}
-
-const fresh = existsSync(compiled) && existsSync(buildInfo) &&
-  statSync(buildInfo).mtimeMs >= Math.max(newestSource(path.join(root, 'src')), newestSource(path.join(root, 'migrations')))
+const fresh = distIsFresh(root)
 
 let cli
 if (fresh) {
