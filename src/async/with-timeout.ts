@@ -11,3 +11,8 @@ export async function withTimeout<T> (promise: Promise<T>, ms: number, timeoutEr
     clearTimeout(timer)
   }
 }
+
+/** `withTimeout` whose error says which step took too long: "<what> took longer than <ms> ms". */
+export async function stepWithin<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return await withTimeout(promise, ms, () => new Error(`${what} took longer than ${ms} ms`))
+}

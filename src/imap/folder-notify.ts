@@ -2,9 +2,8 @@ import type { ImapFlow } from 'imapflow'
 
 // IMAP NOTIFY (RFC 5465): one connection hears about new mail in every swept folder, not only
 // the selected one. A folder that is not selected is reported by an unsolicited STATUS naming it;
-// the selected folder by EXISTS, as with IDLE. `NOTIFY SET STATUS …` also answers the current
-// STATUS of every listed folder at once, which is how a full sweep checks them without a STATUS
-// command per folder. imapflow has no NOTIFY command: it goes through the client's own command
+// the selected folder by EXISTS, as with IDLE. The session names every folder but INBOX, which it
+// keeps selected. imapflow has no NOTIFY command: it goes through the client's own command
 // dispatch (`exec`), after `preCheck`, which ends an IDLE as imapflow's own commands do.
 
 /** What a STATUS said about a folder; a field the server left out is absent. */
@@ -62,11 +61,10 @@ export interface FolderNotify {
  */
 export function folderNotify (client: ImapFlow, folders: Map<string, string>, onStatus: (folder: string, status: FolderStatus) => void): FolderNotify {
   const internals = client as unknown as ImapInternals
-  const pathOf = (name: string): string | undefined => folders.get(name) ?? (name.toUpperCase() === 'INBOX' ? folders.get('INBOX') : undefined)
   const listedOf = new Map([...folders].map(([listed, path]) => [path, listed]))
   const unsolicited = (untagged: { attributes?: Array<{ value?: unknown } | unknown[]> }): void => {
     const read = readStatus(untagged.attributes)
-    const folder = read === null ? undefined : pathOf(read.name)
+    const folder = read === null ? undefined : folders.get(read.name)
     if (read !== null && folder !== undefined) onStatus(folder, read.status)
   }
   internals.untaggedHandlers.STATUS = unsolicited
@@ -89,7 +87,7 @@ export function folderNotify (client: ImapFlow, folders: Map<string, string>, on
         untagged: {
           STATUS: (untagged: { attributes?: Array<{ value?: unknown } | unknown[]> }) => {
             const read = readStatus(untagged.attributes)
-            if (read !== null && (read.name === listed || (listed.toUpperCase() === 'INBOX' && read.name.toUpperCase() === 'INBOX'))) answer = read.status
+            if (read !== null && read.name === listed) answer = read.status
             else unsolicited(untagged)
           }
         }

@@ -1,7 +1,7 @@
 import type { ImapFlow } from 'imapflow'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
-import { withTimeout as within } from '../async/with-timeout.js'
+import { stepWithin as withTimeout } from '../async/with-timeout.js'
 import { folderNotify, offersNotify, type FolderStatus } from './folder-notify.js'
 import { sweepFolder, type Cursors, type SweepContext } from './sweep-folder.js'
 
@@ -30,10 +30,6 @@ export interface SessionDeps {
   wake: () => void
   /** Called after every full sweep: the mailbox's "last swept" moment. */
   swept: () => void
-}
-
-async function withTimeout<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return await within(promise, ms, () => new Error(`${what} took longer than ${ms} ms`))
 }
 
 /** How the session is watching: which reporting path it took. */

@@ -11,9 +11,9 @@ import type { OutboundDeny } from '../net/outbound-guard.js'
 import type { Receiver } from '../pipeline/receive.js'
 import { holdLeases, releaseLease } from './lease.js'
 import { foldersToSweep } from './sweep-folder.js'
-import { runSession, type WatchMode } from './mailbox-session.js'
+import { runSession } from './mailbox-session.js'
 import { imapConnectOptions } from './connect-options.js'
-import { withTimeout as within } from '../async/with-timeout.js'
+import { stepWithin as withTimeout } from '../async/with-timeout.js'
 
 // The safety net behind push delivery: every active mailbox with IMAP settings is watched by one
 // replica (a lease in Postgres), INBOX with IDLE for near-instant pickup, and every folder that can
@@ -58,10 +58,6 @@ export function reconnectDelay (failures: number, auth: boolean, random = Math.r
   return Math.round(ceiling / 2 + random() * ceiling / 2)
 }
 
-async function withTimeout<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return await within(promise, ms, () => new Error(`${what} took longer than ${ms} ms`))
-}
-
 /** What the mailbox's IMAP status says about a failed session, and whether it was the sign-in. */
 export function imapFailure (error: unknown, credential: MailCredential | null): { text: string, auth: boolean } {
   if (error instanceof MailTokenError) return { text: `IMAP sign-in: no access token: ${error.message}`, auth: error.refused }
@@ -76,7 +72,6 @@ export function imapFailure (error: unknown, credential: MailCredential | null):
 interface Worker {
   stop: () => Promise<void>
   lastSweepAt: number
-  mode: WatchMode | null
   /** The settings it connected with (imap_configured_at): new ones start a new worker. */
   configuredAt: number | null
 }
@@ -101,7 +96,7 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
     const state = { stopped: false }
     let wake: (() => void) | null = null
     const connection: { client: ImapFlow | null, credential: MailCredential | null } = { client: null, credential: null }
-    const worker: Worker = { stop: async () => {}, lastSweepAt: Date.now(), mode: null, configuredAt }
+    const worker: Worker = { stop: async () => {}, lastSweepAt: Date.now(), configuredAt }
     const sleep = async (ms: number): Promise<void> => await new Promise<void>((resolve) => {
       const timer = setTimeout(() => { wake = null; resolve() }, ms)
       wake = () => { clearTimeout(timer); wake = null; resolve() }
@@ -146,7 +141,6 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
         wake: () => { wake?.() },
         swept: () => { worker.lastSweepAt = Date.now() }
       }, (mode) => {
-        worker.mode = mode
         logger.info({ mailbox: mailboxId, folders: folders.map((f) => f.path), mode }, mode === 'notify' ? 'IMAP watching every folder through NOTIFY' : 'IMAP watching INBOX through IDLE, other folders checked every few seconds')
       })
     }
