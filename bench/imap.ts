@@ -53,6 +53,10 @@ service anvil {
 
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 const normalise = (id: string | null): string => (id ?? '').replace(/^<|>$/g, '').toLowerCase()
+/** The message's Message-ID as the messages table keys it (no angle brackets, lower case). */
+const messageIdOf = (raw: Buffer): string => normalise(/^Message-ID: (.*)$/mi.exec(raw.toString('latin1'))?.[1] ?? null)
+/** How many of the rig's mailboxes have finished a sweep. */
+const sweptCount = async (sql: pg.Pool): Promise<number> => Number((await sql.query('select count(*) from mailboxes where imap_last_swept_at is not null')).rows[0].count)
 
 async function until (what: string, ms: number, check: () => Promise<boolean>, everyMs = 200): Promise<void> {
   const deadline = Date.now() + ms
@@ -116,7 +120,7 @@ async function detection (r: Rig, server: ImapServer, plan: ImapPlan, shared: Sh
     const append = async (folder: string, gapMs: () => number): Promise<void> => {
       for (let i = 0; i < plan.messages; i++) {
         const raw = await benchMessage('small', LETTER, shared.key, `imap-${server.replace(' ', '-')}-${folder}-${i}`)
-        const id = normalise(/^Message-ID: (.*)$/mi.exec(raw.toString('latin1'))?.[1] ?? null)
+        const id = messageIdOf(raw)
         await appender.append(folder, raw, [], new Date())
         appended.set(id, { folder, at: Date.now() })
         await sleep(gapMs())
@@ -175,7 +179,7 @@ async function faults (r: Rig, plan: ImapPlan, shared: Shared, report: (line: st
   const results: ImapReport['faults'] = []
   const message = async (name: string): Promise<{ raw: Buffer, id: string }> => {
     const raw = await benchMessage('small', LETTER, shared.key, `imap-fault-${name}`)
-    return { raw, id: normalise(/^Message-ID: (.*)$/mi.exec(raw.toString('latin1'))?.[1] ?? null) }
+    return { raw, id: messageIdOf(raw) }
   }
   {
     const { raw, id } = await message('kicked')
@@ -237,7 +241,7 @@ export async function benchImap (plan: ImapPlan, shared: Shared, report: (line: 
   const results: ImapReport['detection'] = []
   const polled = await rig('no NOTIFY', { [BENCH_USER]: PASSWORD }, plan, shared, 1)
   try {
-    await until('the first sweep', 60_000, async () => Number((await polled.sql.query('select count(*) from mailboxes where imap_last_swept_at is not null')).rows[0].count) >= 1)
+    await until('the first sweep', 60_000, async () => await sweptCount(polled.sql) >= 1)
     results.push({ server: 'no NOTIFY', ...await detection(polled, 'no NOTIFY', plan, shared, report) })
   } finally {
     await polled.close()
@@ -245,7 +249,7 @@ export async function benchImap (plan: ImapPlan, shared: Shared, report: (line: 
 
   const r = await rig('NOTIFY', users, plan, shared, most + plan.pickups)
   try {
-    const swept = async (): Promise<number> => Number((await r.sql.query('select count(*) from mailboxes where imap_last_swept_at is not null')).rows[0].count)
+    const swept = async (): Promise<number> => await sweptCount(r.sql)
     await until('the first sweep', 60_000, async () => await swept() >= 1)
     results.unshift({ server: 'NOTIFY', ...await detection(r, 'NOTIFY', plan, shared, report) })
     const pickup = await pickups(r, plan, report)
