@@ -56,6 +56,8 @@ export const EnvSchema = Type.Object({
     'a number of milliseconds from 300 to 3600000'),
   MAILRUN_JOB_POLL_INTERVAL_S: variable(Type.Integer({ minimum: 1, maximum: 3600, default: 15, description: 'First interval for polling a running job (it grows to 4x for long jobs); webhooks make it rarely needed.' }),
     'a number of seconds from 1 to 3600'),
+  MAILRUN_ORCHESTRATOR_LIST_READS_PER_MINUTE: variable(Type.Integer({ minimum: 1, maximum: 1000, default: 30, description: 'Collection reads (GET /odata/Jobs with a filter) job polling may make per tenant and minute, across all instances. UiPath Cloud allows 100 per minute to non-robot callers; single-job reads are not limited.' }),
+    'a whole number from 1 to 1000'),
   MAILRUN_ORCHESTRATOR_TIMEOUT_S: variable(Type.Integer({ minimum: 1, maximum: 600, default: 10, description: 'How long one Orchestrator request (a token, a folder, a job look-up) may wait for an answer; StartJobs and AddQueueItem wait MAILRUN_START_TIMEOUT_MS.' }),
     'a number of seconds from 1 to 600'),
   MAILRUN_SMTP_URL: variable(Type.Optional(Type.String({ pattern: '^smtps?://', description: 'Instance default SMTP server for replies (smtp://user:pass@host:587 or smtps://…:465), used for mailboxes without their own smtp settings.' })),
@@ -114,6 +116,7 @@ export interface Config {
   launchQuietMs: number
   launchClaimMs: number
   jobPollIntervalMs: number
+  listReadsPerMinute: number
   orchestratorTimeoutMs: number
   smtpUrl: string | undefined
   replyLimitPerHour: number
@@ -229,6 +232,7 @@ export function loadConfig (source: EnvSource): Config {
     launchQuietMs: env.MAILRUN_LAUNCH_QUIET_MS,
     launchClaimMs: env.MAILRUN_LAUNCH_CLAIM_MS,
     jobPollIntervalMs: env.MAILRUN_JOB_POLL_INTERVAL_S * 1000,
+    listReadsPerMinute: env.MAILRUN_ORCHESTRATOR_LIST_READS_PER_MINUTE,
     orchestratorTimeoutMs: env.MAILRUN_ORCHESTRATOR_TIMEOUT_S * 1000,
     smtpUrl: env.MAILRUN_SMTP_URL,
     replyLimitPerHour: env.MAILRUN_REPLY_LIMIT_PER_HOUR,

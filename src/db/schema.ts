@@ -353,6 +353,12 @@ export interface ImapLeasesTable {
   expires_at: Timestamp
 }
 
+export interface OrchestratorListBudgetTable {
+  tenant_id: string
+  window_start: Timestamp
+  used: number
+}
+
 export interface MessageRawChunksTable {
   message_id: string
   seq: number
@@ -429,6 +435,7 @@ export interface Database {
   user_tokens: UserTokensTable
   console_sessions: ConsoleSessionsTable
   activity_hourly: ActivityHourlyTable
+  orchestrator_list_budget: OrchestratorListBudgetTable
 }
 
 export type Tenant = Selectable<TenantsTable>

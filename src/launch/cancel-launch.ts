@@ -62,7 +62,9 @@ export async function cancelLaunch (deps: CancelDeps, request: CancelRequest): P
   } catch (error) {
     return { outcome: 'stop_failed', robot, jobId: row.job_id, reason: error instanceof OrchestratorError ? error.message : String(error) }
   }
-  await db.insertInto('launch_events').values({ launch_id: row.id, state: 'launched', detail: `${request.kill ? 'kill' : 'stop'} requested by ${request.who}` }).execute()
+  // The job is looked at by the next poll rather than an interval later: the sender waits for the "stopped" reply.
+  await db.with('due', (qb) => qb.updateTable('launches').set({ next_attempt_at: new Date() }).where('id', '=', row.id).where('state', '=', 'launched').returning('id'))
+    .insertInto('launch_events').values({ launch_id: row.id, state: 'launched', detail: `${request.kill ? 'kill' : 'stop'} requested by ${request.who}` }).execute()
   return { outcome: 'stop_requested', robot, jobId: row.job_id, kill: request.kill }
 }
 

@@ -5,11 +5,17 @@ import type { Database, LaunchState } from '../db/schema.js'
 import type { Metrics } from '../metrics.js'
 import { queueLaunchReply, type ReplyLimits } from '../notify/launch-replies.js'
 import { loadConnection } from '../orchestrator/connection.js'
-import { getJob, TERMINAL_JOB_STATES, type Job } from '../orchestrator/jobs.js'
+import { getJob, getJobs, TERMINAL_JOB_STATES, type Job } from '../orchestrator/jobs.js'
+import { takeListRead } from '../orchestrator/list-budget.js'
+import type { OrchestratorClient } from '../orchestrator/client.js'
 import type { OrchestratorRegistry } from '../orchestrator/registry.js'
 
 // A launched job is followed to its end: by the Orchestrator webhook when the tenant registered
-// one, else (and as a safety net, since UiPath does not retry webhooks) by polling the single job.
+// one, else (and as a safety net, since UiPath does not retry webhooks) by polling. The first look
+// comes one interval after the launch (a webhook usually tells first). Polling asks Orchestrator
+// once per folder for all of a tenant's due jobs there: one job is read by id (not rate-limited),
+// several in collection reads, which Orchestrator limits per tenant and minute; mailrun spends
+// at most MAILRUN_ORCHESTRATOR_LIST_READS_PER_MINUTE of them (list-budget.ts).
 
 const FINAL: Record<string, LaunchState> = { Successful: 'completed', Faulted: 'faulted', Stopped: 'stopped' }
 
@@ -19,6 +25,8 @@ export interface JobTrackerDeps {
   orchestrator: OrchestratorRegistry
   logger: Logger
   pollIntervalMs: number
+  /** Collection reads (GET /odata/Jobs with a filter) per tenant and minute, across instances. */
+  listReadsPerMinute: number
   metrics?: Metrics
   replies: ReplyLimits
   onReplyQueued?: () => void
@@ -69,39 +77,75 @@ export async function recordJobOutcome (deps: OutcomeDeps, launchId: string, job
   return true
 }
 
-/** The wait before the next look at a job: the interval at first, growing for long-running jobs. */
-export function nextPollDelay (intervalMs: number, runningForMs: number): number {
-  if (runningForMs < 10 * 60_000) return intervalMs
-  if (runningForMs < 60 * 60_000) return intervalMs * 2
-  return intervalMs * 4
-}
+/** Jobs asked about in one collection read: the filter stays a short URL. */
+export const JOBS_PER_READ = 50
 
 export function createJobTracker (deps: JobTrackerDeps): { pollDue: (limit?: number) => Promise<number> } {
   const { db } = deps
+  const interval = `${deps.pollIntervalMs} milliseconds`
+
+  /** Due jobs, claimed in one statement by moving their next look ahead (the interval, doubled after 10 minutes of running, four times after an hour), so replicas do not poll the same job at once. */
+  async function claimDue (limit: number) {
+    return await db
+      .with('due', (qb) => qb.selectFrom('launches').select('id')
+        .where('state', '=', 'launched').where('job_id', 'is not', null)
+        .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]))
+        .orderBy('next_attempt_at').limit(limit).forUpdate().skipLocked())
+      .with('claimed', (qb) => qb.updateTable('launches')
+        .from('due')
+        .set({ next_attempt_at: sql<Date>`now() + (case when now() - launches.launched_at < interval '10 minutes' then 1 when now() - launches.launched_at < interval '1 hour' then 2 else 4 end) * ${interval}::interval` })
+        .whereRef('launches.id', '=', 'due.id')
+        .returning(['launches.id', 'launches.tenant_id', 'launches.robot_id', 'launches.job_id']))
+      .selectFrom('claimed').leftJoin('robots', 'robots.id', 'claimed.robot_id')
+      .select(['claimed.id', 'claimed.tenant_id', 'claimed.job_id', 'robots.cached_folder_id'])
+      .execute()
+  }
+
+  /** The jobs of one folder: a single read by id for one (not limited), collection reads of up to JOBS_PER_READ within the tenant's budget for more. */
+  async function readFolder (tenantId: string, client: OrchestratorClient, folderId: number, jobIds: number[]): Promise<Job[]> {
+    if (jobIds.length === 1) return [await getJob(client, folderId, jobIds[0] as number)]
+    const jobs: Job[] = []
+    for (let at = 0; at < jobIds.length; at += JOBS_PER_READ) {
+      // Spent: these jobs wait for their next look, when the budget has refilled.
+      if (!await takeListRead(db, tenantId, deps.listReadsPerMinute)) {
+        deps.logger.debug({ tenantId, waiting: jobIds.length - at }, 'Orchestrator list budget spent for this minute; the other jobs are looked at later')
+        break
+      }
+      jobs.push(...await getJobs(client, folderId, jobIds.slice(at, at + JOBS_PER_READ)))
+    }
+    return jobs
+  }
+
   return {
-    async pollDue (limit = 20) {
-      // Claimed by pushing next_attempt_at ahead, so replicas do not poll the same job at once.
-      const due = await db.transaction().execute(async (trx) => {
-        const rows = await trx.selectFrom('launches').select(['id', 'tenant_id', 'robot_id', 'job_id', 'launched_at'])
-          .where('state', '=', 'launched').where('job_id', 'is not', null)
-          .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]))
-          .orderBy('next_attempt_at').limit(limit).forUpdate().skipLocked().execute()
-        for (const row of rows) {
-          const delay = nextPollDelay(deps.pollIntervalMs, Date.now() - (row.launched_at?.getTime() ?? Date.now()))
-          await trx.updateTable('launches').set({ next_attempt_at: new Date(Date.now() + delay) }).where('id', '=', row.id).execute()
-        }
-        return rows
-      })
+    async pollDue (limit = 500) {
+      const due = await claimDue(limit)
+      const byTenant = new Map<string, typeof due>()
+      for (const row of due) byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), row])
       let finished = 0
-      for (const row of due) {
+      for (const [tenantId, rows] of byTenant) {
         try {
-          const connection = await loadConnection(db, deps.secrets, row.tenant_id)
-          const robot = row.robot_id === null ? undefined : await db.selectFrom('robots').select('cached_folder_id').where('id', '=', row.robot_id).executeTakeFirst()
-          if (connection === null || robot?.cached_folder_id == null) continue
-          const job = await getJob(deps.orchestrator.clientFor(connection), robot.cached_folder_id, row.job_id as number)
-          if (TERMINAL_JOB_STATES.has(job.State) && await recordJobOutcome(deps, row.id, job)) finished++
+          const connection = await loadConnection(db, deps.secrets, tenantId)
+          if (connection === null) continue
+          const client = deps.orchestrator.clientFor(connection)
+          const byFolder = new Map<number, Map<number, string>>()
+          for (const row of rows) {
+            if (row.cached_folder_id === null || row.job_id === null) continue
+            const folder = byFolder.get(row.cached_folder_id) ?? new Map<number, string>()
+            folder.set(row.job_id, row.id)
+            byFolder.set(row.cached_folder_id, folder)
+          }
+          for (const [folderId, launches] of byFolder) {
+            try {
+              for (const job of await readFolder(tenantId, client, folderId, [...launches.keys()])) {
+                const launchId = launches.get(job.Id)
+                if (launchId !== undefined && TERMINAL_JOB_STATES.has(job.State) && await recordJobOutcome(deps, launchId, job)) finished++
+              }
+            } catch (error) {
+              deps.logger.warn({ err: error, tenantId, folderId, jobs: launches.size }, 'could not read the job states; will look again')
+            }
+          }
         } catch (error) {
-          deps.logger.warn({ err: error, launchId: row.id }, 'could not read the job state; will look again')
+          deps.logger.warn({ err: error, tenantId }, 'could not read the job states; will look again')
         }
       }
       return finished

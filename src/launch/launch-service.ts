@@ -44,6 +44,8 @@ export interface LaunchServiceDeps {
   quietMs: number
   /** How long a claim holds; renewed at a third of it while an attempt runs. */
   claimMs: number
+  /** When a launched job is first looked at by polling: a webhook usually tells before. */
+  firstPollMs: number
   metrics?: Metrics
   replies: ReplyLimits
   onReplyQueued?: () => void
@@ -149,7 +151,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       launched_at: new Date(),
       locked_until: null,
       unsure_since: null,
-      next_attempt_at: new Date(),
+      next_attempt_at: new Date(Date.now() + deps.firstPollMs),
       last_error: null,
       error_code: null,
       trace_id: null

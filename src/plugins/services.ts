@@ -113,6 +113,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
     startTimeoutMs: deps.config.startTimeoutMs,
     quietMs: deps.config.launchQuietMs,
     claimMs: deps.config.launchClaimMs,
+    firstPollMs: deps.config.jobPollIntervalMs,
     metrics: appMetrics,
     replies,
     onReplyQueued
@@ -120,7 +121,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('launches', launches)
   app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, mailTokens, launcher: launches, changes: deps.database.changes }))
   app.decorate('outcomeDeps', { db: deps.database.db, replies, metrics: appMetrics, onReplyQueued })
-  app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, metrics: appMetrics, replies, onReplyQueued }))
+  app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, listReadsPerMinute: deps.config.listReadsPerMinute, metrics: appMetrics, replies, onReplyQueued }))
   app.decorate('spool', spool)
   const receiver = createReceiver({
     ...(spool !== undefined ? { spool } : {}),

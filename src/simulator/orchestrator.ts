@@ -58,6 +58,8 @@ export interface SimulatorOptions {
   buckets?: string[]
   /** The queues' "Enforce unique references" setting (on by default here; off, a repeated reference adds a second item). */
   uniqueReferences?: boolean
+  /** Collection reads of Jobs and QueueItems allowed per rolling minute (UiPath Cloud: 100 per tenant for non-robot callers); 429 past it. */
+  listReadsPerMinute?: number
 }
 
 export interface SimBlob { bucketId: number, bucket: string, path: string, contentType: string, content: Buffer }
@@ -170,6 +172,8 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
   let issued = 0
   let nextJobId = 9000
   const requests: RecordedRequest[] = []
+  /** When each collection read of the last minute came. */
+  const listReads: number[] = []
   const faults: Fault[] = []
   const webhookDeliveries: Array<{ status: number, body: string }> = []
   const timers = new Set<NodeJS.Timeout>()
@@ -278,6 +282,16 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
       send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#Folders`, value: value.slice(0, Number(query.get('$top') ?? value.length)) })
       return
     }
+    if (method === 'GET' && (path === '/odata/Jobs' || path === '/odata/QueueItems')) {
+      // The per-tenant limit on collection reads; reads of one job by id are not limited.
+      const now = Date.now()
+      while (listReads.length > 0 && (listReads[0] as number) <= now - 60_000) listReads.shift()
+      if (listReads.length >= (options.listReadsPerMinute ?? 100)) {
+        send(res, 429, errorBody('Too Many Requests. The rate limit for this endpoint was exceeded; try again later.', 0), { 'retry-after': String(Math.max(1, Math.ceil(((listReads[0] as number) + 60_000 - now) / 1000))) })
+        return
+      }
+      listReads.push(now)
+    }
     if (method === 'GET' && path === '/odata/QueueItems') {
       const folder = folderOf(req, res)
       if (folder === null) return
@@ -362,6 +376,9 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
       const inFolder = jobs.filter((j) => j.OrganizationUnitId === folder.Id)
       const contains = /^contains\(InputArguments,'((?:[^']|'')*)'\)$/.exec(query.get('$filter') ?? '')
       if (contains !== null) { send(res, 200, { value: inFolder.filter((j) => (j.InputArguments ?? '').includes((contains[1] as string).replace(/''/g, "'"))) }); return }
+      // Several jobs by id in one read: Id eq 1 or Id eq 2 …
+      const ids = /^Id eq \d+( or Id eq \d+)*$/.test(query.get('$filter') ?? '') ? new Set((query.get('$filter') ?? '').match(/\d+/g)?.map(Number)) : null
+      if (ids !== null) { send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#Jobs`, value: inFolder.filter((j) => ids.has(j.Id)).slice(0, Number(query.get('$top') ?? ids.size)) }); return }
       if (options.withoutJobReference === true && filter?.field === 'Reference') { send(res, 400, errorBody("Could not find a property named 'Reference' on type 'UiPath.Server.Configuration.OData.JobDto'.", 0)); return }
       send(res, 200, { '@odata.context': `${orchestratorPrefix}/odata/$metadata#Jobs`, value: matching(inFolder, filter) })
       return

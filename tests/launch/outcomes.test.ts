@@ -29,8 +29,9 @@ t.test(`launch deadlines, restarts, queues and job outcomes on ${testDatabaseKin
   t.test('a launch abandoned mid-attempt by a dead process is reconciled by Reference, not started twice', async (t) => {
     const answer = (await setup.send()).json()
     const jobsBefore = sim.jobs.length
-    // As a process killed after StartJobs but before recording the job leaves it.
-    await db.updateTable('launches').set({ state: 'launching', job_id: null, job_key: null, locked_until: sql<Date>`now() - interval '1 second'` }).where('id', '=', answer.launch.id).execute()
+    // As a process killed after StartJobs but before recording the job leaves it (its claim and the
+    // door's grace period both over).
+    await db.updateTable('launches').set({ state: 'launching', job_id: null, job_key: null, locked_until: sql<Date>`now() - interval '1 second'`, next_attempt_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', answer.launch.id).execute()
     t.equal(await app.launches.runDue(), 1)
     t.equal(sim.jobs.length, jobsBefore, 'no second job')
     t.match(await launchRow(answer.launch.id), { state: 'launched', job_id: answer.launch.jobId })
@@ -41,7 +42,7 @@ t.test(`launch deadlines, restarts, queues and job outcomes on ${testDatabaseKin
     const job = sim.jobs.find((j) => j.Id === second.launch.jobId)
     if (job !== undefined) job.Reference = 'someone-else'
     const count = sim.jobs.length
-    await db.updateTable('launches').set({ state: 'launching', locked_until: sql<Date>`now() - interval '1 second'` }).where('id', '=', second.launch.id).execute()
+    await db.updateTable('launches').set({ state: 'launching', locked_until: sql<Date>`now() - interval '1 second'`, next_attempt_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', second.launch.id).execute()
     await app.launches.runDue()
     t.equal(sim.jobs.length, count, 'nothing started during the quiet period')
     t.match(await launchRow(second.launch.id), { state: 'pending', unsure_since: Date })
