@@ -1,14 +1,14 @@
 import { sql, type Kysely, type Selectable, type Updateable } from 'kysely'
 import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
-import type { Database, LaunchesTable, LaunchState } from '../db/schema.js'
+import type { Database, LaunchesTable, LaunchState, OrchestratorConnectionsTable, RobotsTable } from '../db/schema.js'
 import type { Metrics } from '../metrics.js'
 import type { ReplyContent, RowsOutcome } from '../notify/compose-reply.js'
 import type { Problem } from '../db/schema.js'
 import { cancelLaunch } from './cancel-launch.js'
-import { queueLaunchReply, type LaunchContext, type ReplyLimits } from '../notify/launch-replies.js'
+import { launchReplyRow, replyContextColumns, replyRowFrom, type LaunchContext, type ReplyContextRow, type ReplyLimits } from '../notify/launch-replies.js'
 import type { OrchestratorClient } from '../orchestrator/client.js'
-import { loadConnection } from '../orchestrator/connection.js'
+import { openConnection, type OrchestratorConnection } from '../orchestrator/connection.js'
 import { mayHaveTakenEffect, OrchestratorError } from '../orchestrator/errors.js'
 import { addQueueItem, bulkAddQueueItems, queueItemReferences, findJobByLaunchArgument, findJobByReference, findQueueItemByReference, findRelease, startJob, type Job } from '../orchestrator/jobs.js'
 import type { OrchestratorRegistry } from '../orchestrator/registry.js'
@@ -59,7 +59,14 @@ export interface LaunchService extends Launcher {
   runDue: (limit?: number) => Promise<number>
 }
 
-type LaunchRow = Selectable<LaunchesTable>
+/** A claimed launch, with what its replies are made of (read with the claim). */
+type LaunchRow = Selectable<LaunchesTable> & { reply?: ReplyContextRow }
+
+/** The robot as the claim reads it (a JSON row: its times would be strings, and are not used). */
+type LaunchRobot = Omit<Selectable<RobotsTable>, 'created_at' | 'updated_at'>
+type ConnectionRow = Omit<Selectable<OrchestratorConnectionsTable>, 'created_at' | 'updated_at'>
+
+interface Claimed { row: LaunchRow, resumed: boolean, robot: LaunchRobot | null, connection: OrchestratorConnection | null }
 
 /** A fault that retrying cannot fix: the launch fails at once with this reason. */
 class PermanentFailure extends Error {}
@@ -100,51 +107,71 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
   /** What a launch with attachments needs to clean up after itself when it fails for good. */
   const cleanups = new Map<string, () => Promise<void>>()
 
-  /** The state change, its history line and the reply it calls for, in one transaction. */
-  async function transition (launchId: string, values: Updateable<LaunchesTable>, state: string, detail: string, reply?: (launch: LaunchContext) => ReplyContent): Promise<void> {
-    const change = (executor: Kysely<Database>) => executor
-      .with('changed', (qb) => qb.updateTable('launches').set({ ...values, updated_at: new Date() }).where('id', '=', launchId).returning('id'))
-      .insertInto('launch_events').values({ launch_id: launchId, state, detail }).execute()
-    if (reply === undefined) {
-      await change(db)
+  /**
+   * The state change, its history line and the reply it calls for, in one statement (atomic on its
+   * own): two round trips with the read of the reply's context, where a transaction took six. The
+   * context is read before the change; the replies here use only the robot, the queue and the plan.
+   */
+  async function transition (launch: LaunchRow, values: Updateable<LaunchesTable>, state: string, detail: string, reply?: (launch: LaunchContext) => ReplyContent): Promise<void> {
+    const launchId = launch.id
+    const notification = reply === undefined
+      ? null
+      : launch.reply !== undefined ? replyRowFrom(launch.reply, launchId, deps.replies, reply) : await launchReplyRow(db, launchId, deps.replies, reply)
+    const change = db.with('changed', (qb) => qb.updateTable('launches').set({ ...values, updated_at: new Date() }).where('id', '=', launchId).returning('id'))
+    if (notification === null) {
+      await change.insertInto('launch_events').values({ launch_id: launchId, state, detail }).execute()
       return
     }
-    await db.transaction().execute(async (trx) => {
-      await change(trx)
-      await queueLaunchReply(trx, launchId, deps.replies, reply)
-    })
-    if (reply !== undefined) deps.onReplyQueued?.()
+    await change.with('event', (qb) => qb.insertInto('launch_events').values({ launch_id: launchId, state, detail }).returning('id'))
+      .insertInto('notifications').values(notification).execute()
+    if (notification.state !== 'suppressed') deps.onReplyQueued?.()
   }
 
-  /** Takes a due launch for this process; a launch left "launching" by a dead process is due again once its claim expires. */
-  async function claim (launchId: string | null): Promise<{ row: LaunchRow, resumed: boolean } | null> {
+  /**
+   * Takes a due launch for this process; a launch left "launching" by a dead process is due again
+   * once its claim expires. One statement claims it and reads what the attempt needs: the robot,
+   * the tenant's Orchestrator connection and what its reply is made of.
+   */
+  async function claim (launchId: string | null): Promise<Claimed | null> {
     let due = db.selectFrom('launches').select(['id', 'state as previous_state'])
       .where('state', 'in', ['pending', 'launching'])
       .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
     due = launchId !== null
       ? due.where('id', '=', launchId)
       : due.where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)])).orderBy('next_attempt_at').limit(1)
-    // One statement: the row is locked (skipped if another replica holds it) and claimed at once.
-    const claimed = await db.updateTable('launches')
-      .from(due.forUpdate().skipLocked().as('due'))
-      .set((eb) => ({
-        state: 'launching',
-        attempts: eb('launches.attempts', '+', 1),
-        locked_until: sql<Date>`now() + ${`${deps.claimMs} milliseconds`}::interval`,
-        // Taken over from a worker that stopped mid-attempt: its StartJobs may be in flight still.
-        unsure_since: sql<Date | null>`case when launches.state = 'launching' then coalesce(launches.unsure_since, now()) else launches.unsure_since end`,
-        updated_at: new Date()
-      }))
-      .whereRef('launches.id', '=', 'due.id')
-      .returningAll('launches').returning('due.previous_state')
+    // The row is locked (skipped if another replica holds it) and claimed at once.
+    const claimed = await db
+      .with('launches', (qb) => qb.updateTable('launches')
+        .from(due.forUpdate().skipLocked().as('due'))
+        .set((eb) => ({
+          state: 'launching',
+          attempts: eb('launches.attempts', '+', 1),
+          locked_until: sql<Date>`now() + ${`${deps.claimMs} milliseconds`}::interval`,
+          // Taken over from a worker that stopped mid-attempt: its StartJobs may be in flight still.
+          unsure_since: sql<Date | null>`case when launches.state = 'launching' then coalesce(launches.unsure_since, now()) else launches.unsure_since end`,
+          updated_at: new Date()
+        }))
+        .whereRef('launches.id', '=', 'due.id')
+        .returningAll('launches').returning('due.previous_state'))
+      .selectFrom('launches')
+      .innerJoin('messages', 'messages.id', 'launches.message_id')
+      .innerJoin('tenants', 'tenants.id', 'launches.tenant_id')
+      .leftJoin('robots', 'robots.id', 'launches.robot_id')
+      .selectAll('launches')
+      .select(replyContextColumns(deps.replies))
+      .select([
+        sql<LaunchRobot | null>`to_jsonb(robots)`.as('robot_row'),
+        sql<ConnectionRow | null>`(select to_jsonb(c) from orchestrator_connections c where c.tenant_id = launches.tenant_id)`.as('connection_row')
+      ])
       .executeTakeFirst()
     if (claimed === undefined) return null
-    const { previous_state: previous, ...row } = claimed
-    return { row, resumed: previous === 'launching' }
+    const { previous_state: previous, robot_row: robot, connection_row: connection, mailbox_id: mailboxId, message_id: messageId, reply_to: replyTo, locale, robot_name: robotName, launch_mode: launchMode, queue_name: queueName, own, recent, ...row } = claimed
+    const reply: ReplyContextRow = { tenant_id: row.tenant_id, mailbox_id: mailboxId, message_id: messageId, reply_to: replyTo, locale, robot_name: robotName, launch_mode: launchMode, queue_name: queueName, plan: row.plan, job_id: row.job_id, launched_at: row.launched_at, finished_at: row.finished_at, job_info: row.job_info, output_arguments: row.output_arguments, own, recent }
+    return { row: { ...row, message_id: messageId, reply }, resumed: previous === 'launching', robot, connection: connection === null ? null : openConnection(connection, deps.secrets) }
   }
 
   async function markLaunched (row: LaunchRow, job: { Id: number | null, Key: string | null }, detail: string, rows?: RowsOutcome): Promise<LaunchOutcome> {
-    await transition(row.id, {
+    await transition(row, {
       state: 'launched',
       job_id: job.Id,
       job_key: job.Key,
@@ -175,7 +202,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     // Failed before its files were looked at (robot deleted, no connection): the raw copy kept
     // for them goes; nothing was uploaded.
     else if (await db.selectFrom('launch_files').select('ordinal').where('launch_id', '=', row.id).executeTakeFirst() !== undefined) await releaseRaw(fileDeps, row.message_id)
-    await transition(row.id, { state: 'failed', last_error: reason, ...orchestratorDetails(error), locked_until: null, next_attempt_at: null },
+    await transition(row, { state: 'failed', last_error: reason, ...orchestratorDetails(error), locked_until: null, next_attempt_at: null },
       'failed', reason, (l) => ({ kind: 'failed', robot: l.robot, reason, retrying: false }))
     deps.metrics?.launches.inc({ state: 'failed' })
     logger.warn({ launchId: row.id, reason }, 'launch failed')
@@ -187,7 +214,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     const retryAfter = error instanceof OrchestratorError ? error.retryAfterMs : null
     const delay = Math.max(backoffMs(row.attempts, random), retryAfter ?? 0)
     // The sender hears once that the launch is delayed, not at every attempt.
-    await transition(row.id, { state: 'pending', next_attempt_at: new Date(Date.now() + delay), locked_until: null, last_error: reason, ...orchestratorDetails(error) },
+    await transition(row, { state: 'pending', next_attempt_at: new Date(Date.now() + delay), locked_until: null, last_error: reason, ...orchestratorDetails(error) },
       'retrying', `attempt ${row.attempts} failed: ${reason}; next attempt in ${Math.round(delay / 1000)} s`,
       row.attempts === 1 ? (l) => ({ kind: 'failed', robot: l.robot, reason, retrying: true }) : undefined)
     deps.metrics?.launches.inc({ state: 'retrying' })
@@ -200,7 +227,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     const since = error.since ?? row.unsure_since ?? new Date()
     const quietEnds = since.getTime() + deps.quietMs
     const delay = Math.max(1_000, Math.min(backoffMs(row.attempts, random), quietEnds - Date.now()))
-    await transition(row.id, {
+    await transition(row, {
       state: 'pending', next_attempt_at: new Date(Date.now() + delay), locked_until: null, unsure_since: since, attempts: Math.max(0, row.attempts - 1), last_error: error.message
     }, 'unsure', `${error.message}; looking for the job again in ${Math.round(delay / 1000)} s, starting it again only after ${new Date(quietEnds).toISOString()}`,
     row.attempts === 1 && row.unsure_since === null ? (l) => ({ kind: 'failed', robot: l.robot, reason: error.message, retrying: true }) : undefined)
@@ -286,12 +313,8 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     return await markLaunched(row, { Id: null, Key: null }, `${added} queue item${added === 1 ? '' : 's'} added to ${target.queue}${refused.length > 0 ? `; ${refused.length} refused` : ''}`, outcome)
   }
 
-  async function attempt (row: LaunchRow, resumed: boolean): Promise<LaunchOutcome> {
-    const [robot, connection] = await Promise.all([
-      row.robot_id === null ? undefined : db.selectFrom('robots').selectAll().where('id', '=', row.robot_id).executeTakeFirst(),
-      loadConnection(db, deps.secrets, row.tenant_id)
-    ])
-    if (robot === undefined) throw new PermanentFailure('the robot was deleted before it could be launched')
+  async function attempt ({ row, resumed, robot, connection }: Claimed): Promise<LaunchOutcome> {
+    if (robot === null) throw new PermanentFailure('the robot was deleted before it could be launched')
     if (connection === null) throw new PermanentFailure('no Orchestrator connection is configured for this tenant (PUT /api/v1/orchestrator)')
     const folderName = robot.folder ?? connection.defaultFolder
     if (folderName === null) throw new PermanentFailure(`robot "${robot.name}" names no folder and the Orchestrator connection has no default folder`)
@@ -373,7 +396,8 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     }
   }
 
-  async function runClaimed (row: LaunchRow, resumed: boolean): Promise<LaunchOutcome> {
+  async function runClaimed (claimed: Claimed): Promise<LaunchOutcome> {
+    const { row } = claimed
     // The claim outlives this worker only by claimMs: renewed while the attempt runs (a StartJobs
     // may take minutes), so no other worker takes a launch that is still being attempted here.
     const renew = setInterval(() => {
@@ -382,15 +406,16 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
         .catch((error: unknown) => { logger.warn({ err: error, launchId: row.id }, 'could not renew the launch claim') })
     }, Math.max(100, Math.floor(deps.claimMs / 3)))
     try {
-      return await attemptAndRecord(row, resumed)
+      return await attemptAndRecord(claimed)
     } finally {
       clearInterval(renew)
     }
   }
 
-  async function attemptAndRecord (row: LaunchRow, resumed: boolean): Promise<LaunchOutcome> {
+  async function attemptAndRecord (claimed: Claimed): Promise<LaunchOutcome> {
+    const { row } = claimed
     try {
-      return await attempt(row, resumed)
+      return await attempt(claimed)
     } catch (error) {
       if (error instanceof Unsure) return await scheduleRecheck(row, error)
       if (error instanceof PermanentFailure || error instanceof PlanTooLarge || error instanceof FilesRefused) return await markFailed(row, error.message, error)
@@ -413,7 +438,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       const work = (async () => {
         const claimed = await claim(launchId)
         if (claimed === null) return await currentOutcome(launchId)
-        return await runClaimed(claimed.row, claimed.resumed)
+        return await runClaimed(claimed)
       })()
       // Whatever happens after the deadline is recorded by the work itself; the door does not wait.
       work.catch((error: unknown) => { logger.error({ err: error, launchId }, 'launch attempt failed unexpectedly; the queue will retry it') })
@@ -439,7 +464,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       while (done < limit) {
         const claimed = await claim(null)
         if (claimed === null) break
-        await runClaimed(claimed.row, claimed.resumed)
+        await runClaimed(claimed)
         done++
       }
       return done

@@ -68,6 +68,15 @@ export function smtpSignsIn (smtp: SmtpSettings | null): boolean {
   return smtp !== null && (smtp.user !== null || smtp.auth?.kind === 'same_as_imap')
 }
 
+/** SMTP connections kept for the next reply: at most two per server, each for up to 100 replies. */
+function pooled (options: string | Record<string, unknown>): string | Record<string, unknown> {
+  const pool = { pool: true, maxConnections: 2, maxMessages: 100 }
+  if (typeof options !== 'string') return { ...options, ...pool }
+  const url = new URL(options)
+  for (const [name, value] of Object.entries(pool)) if (!url.searchParams.has(name)) url.searchParams.set(name, String(value))
+  return url.toString()
+}
+
 export function createMailer (deps: MailerDeps): Mailer {
   const { db } = deps
   const transports = new Map<string, Transporter>()
@@ -85,7 +94,9 @@ export function createMailer (deps: MailerDeps): Mailer {
       for (const [k, old] of transports) if (k.startsWith(`${mailboxId}:`)) { old.close(); transports.delete(k) }
       // Loaded on the first reply, not at start: an idle instance does not carry it.
       const { default: nodemailer } = await import('nodemailer')
-      transport = nodemailer.createTransport(options as Parameters<typeof nodemailer.createTransport>[0])
+      // Pooled: replies to one mailbox's server reuse a connection (a burst of launches is a burst
+      // of replies) instead of a new connection, greeting and sign-in for each.
+      transport = nodemailer.createTransport(pooled(options) as Parameters<typeof nodemailer.createTransport>[0])
       transports.set(key, transport)
     }
     return { transport, from: { name: smtp?.fromName ?? 'mailrun', address: mailbox.address }, credential }
@@ -93,20 +104,25 @@ export function createMailer (deps: MailerDeps): Mailer {
 
   return {
     async sendDue (limit = 20) {
-      const due = await db.transaction().execute(async (trx) => {
-        const rows = await trx.selectFrom('notifications').selectAll().where('state', '=', 'pending')
-          .where('next_attempt_at', '<=', sql<Date>`now()`).orderBy('next_attempt_at').limit(limit).forUpdate().skipLocked().execute()
-        if (rows.length > 0) {
-          await trx.updateTable('notifications').set({ next_attempt_at: sql<Date>`now() + ${`${CLAIM_MS} milliseconds`}::interval` })
-            .where('id', 'in', rows.map((r) => r.id)).execute()
-        }
-        return rows
-      })
+      // Claimed in one statement (locked rows skipped: another instance is sending them), by moving
+      // their next attempt past the time a pass can take.
+      const due = await db.updateTable('notifications')
+        .from(db.selectFrom('notifications').select('id').where('state', '=', 'pending')
+          .where('next_attempt_at', '<=', sql<Date>`now()`).orderBy('next_attempt_at').limit(limit).forUpdate().skipLocked().as('due'))
+        .set({ next_attempt_at: sql<Date>`now() + ${`${CLAIM_MS} milliseconds`}::interval` })
+        .whereRef('notifications.id', '=', 'due.id')
+        .returningAll('notifications').execute()
+      due.sort((a, b) => a.created_at.getTime() - b.created_at.getTime())
       let sent = 0
+      // One look at each mailbox's settings per pass, however many of its replies are due.
+      const targets = new Map<string | null, ReturnType<typeof transportFor>>()
       for (const row of due) {
         let credential: MailCredential | null = null
         try {
-          const target = await transportFor(row.mailbox_id)
+          const pending = targets.get(row.mailbox_id) ?? transportFor(row.mailbox_id)
+          targets.set(row.mailbox_id, pending)
+          pending.catch(() => {})
+          const target = await pending
           const { transport, from } = target
           credential = target.credential
           const headers = row.headers
@@ -123,6 +139,8 @@ export function createMailer (deps: MailerDeps): Mailer {
           await db.updateTable('notifications').set({ state: 'sent', sent_at: new Date(), attempts: row.attempts + 1, last_error: null }).where('id', '=', row.id).execute()
           sent++
         } catch (error) {
+          // The next reply to this mailbox looks at its settings (and sign-in) again.
+          targets.delete(row.mailbox_id)
           const message = smtpFailure(error, credential)
           if (credential !== null && 'accessToken' in credential && (error as { responseCode?: number }).responseCode === 535 && row.mailbox_id !== null) deps.tokens.invalidate(row.mailbox_id, credential.accessToken)
           const attempts = row.attempts + 1

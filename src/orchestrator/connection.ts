@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely'
+import type { Kysely, Selectable } from 'kysely'
 import type { SecretBox } from '../crypto/secret-box.js'
-import type { Database } from '../db/schema.js'
+import type { Database, OrchestratorConnectionsTable } from '../db/schema.js'
 
 export type AuthMode = 'client_credentials' | 'password' | 'refresh_token' | 'token'
 
@@ -27,7 +27,11 @@ export const DEFAULT_SCOPES = 'OR.Jobs OR.Folders.Read OR.Execution.Read OR.Queu
 
 export async function loadConnection (db: Kysely<Database>, secrets: SecretBox, tenantId: string): Promise<OrchestratorConnection | null> {
   const row = await db.selectFrom('orchestrator_connections').selectAll().where('tenant_id', '=', tenantId).executeTakeFirst()
-  if (row === undefined) return null
+  return row === undefined ? null : openConnection(row, secrets)
+}
+
+/** The connection a stored row describes, its secret opened. */
+export function openConnection (row: Omit<Selectable<OrchestratorConnectionsTable>, 'created_at' | 'updated_at'>, secrets: SecretBox): OrchestratorConnection {
   return {
     id: row.id,
     tenantId: row.tenant_id,
