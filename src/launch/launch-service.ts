@@ -5,6 +5,7 @@ import type { Database, LaunchesTable, LaunchState, OrchestratorConnectionsTable
 import type { Metrics } from '../metrics.js'
 import type { ReplyContent, RowsOutcome } from '../notify/compose-reply.js'
 import type { Problem } from '../db/schema.js'
+import { createBatcher } from '../async/batcher.js'
 import { cancelLaunch } from './cancel-launch.js'
 import { launchReplyRow, replyContextColumns, replyRowFrom, type LaunchContext, type ReplyContextRow, type ReplyLimits } from '../notify/launch-replies.js'
 import type { OrchestratorClient } from '../orchestrator/client.js'
@@ -128,19 +129,19 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
   }
 
   /**
-   * Takes a due launch for this process; a launch left "launching" by a dead process is due again
-   * once its claim expires. One statement claims it and reads what the attempt needs: the robot,
-   * the tenant's Orchestrator connection and what its reply is made of.
+   * Takes launches for this process (these ids, or the one due next); a launch left "launching" by
+   * a dead process is due again once its claim expires. One statement claims them and reads what
+   * an attempt needs: the robot, the tenant's Orchestrator connection and what its reply is made of.
    */
-  async function claim (launchId: string | null): Promise<Claimed | null> {
+  async function claimRows (launchIds: string[] | null): Promise<Claimed[]> {
     let due = db.selectFrom('launches').select(['id', 'state as previous_state'])
       .where('state', 'in', ['pending', 'launching'])
       .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
-    due = launchId !== null
-      ? due.where('id', '=', launchId)
+    due = launchIds !== null
+      ? due.where('id', 'in', launchIds)
       : due.where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)])).orderBy('next_attempt_at').limit(1)
     // The row is locked (skipped if another replica holds it) and claimed at once.
-    const claimed = await db
+    const rows = await db
       .with('launches', (qb) => qb.updateTable('launches')
         .from(due.forUpdate().skipLocked().as('due'))
         .set((eb) => ({
@@ -163,12 +164,23 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
         sql<LaunchRobot | null>`to_jsonb(robots)`.as('robot_row'),
         sql<ConnectionRow | null>`(select to_jsonb(c) from orchestrator_connections c where c.tenant_id = launches.tenant_id)`.as('connection_row')
       ])
-      .executeTakeFirst()
-    if (claimed === undefined) return null
-    const { previous_state: previous, robot_row: robot, connection_row: connection, mailbox_id: mailboxId, message_id: messageId, reply_to: replyTo, locale, robot_name: robotName, launch_mode: launchMode, queue_name: queueName, own, recent, ...row } = claimed
-    const reply: ReplyContextRow = { tenant_id: row.tenant_id, mailbox_id: mailboxId, message_id: messageId, reply_to: replyTo, locale, robot_name: robotName, launch_mode: launchMode, queue_name: queueName, plan: row.plan, job_id: row.job_id, launched_at: row.launched_at, finished_at: row.finished_at, job_info: row.job_info, output_arguments: row.output_arguments, own, recent }
-    return { row: { ...row, message_id: messageId, reply }, resumed: previous === 'launching', robot, connection: connection === null ? null : openConnection(connection, deps.secrets) }
+      .execute()
+    return rows.map((claimed) => {
+      const { previous_state: previous, robot_row: robot, connection_row: connection, mailbox_id: mailboxId, message_id: messageId, reply_to: replyTo, locale, robot_name: robotName, launch_mode: launchMode, queue_name: queueName, own, recent, ...row } = claimed
+      const reply: ReplyContextRow = { tenant_id: row.tenant_id, mailbox_id: mailboxId, message_id: messageId, reply_to: replyTo, locale, robot_name: robotName, launch_mode: launchMode, queue_name: queueName, plan: row.plan, job_id: row.job_id, launched_at: row.launched_at, finished_at: row.finished_at, job_info: row.job_info, output_arguments: row.output_arguments, own, recent }
+      return { row: { ...row, message_id: messageId, reply }, resumed: previous === 'launching', robot, connection: connection === null ? null : openConnection(connection, deps.secrets) }
+    })
   }
+
+  /** The doors' launches claimed together: every launch a door asks for while a claim runs goes in the next one. */
+  const claimById = createBatcher<string, Claimed | null>({
+    maxItems: 100,
+    runOne: async (id) => (await claimRows([id]))[0] ?? null,
+    run: async (ids) => {
+      const claimed = new Map((await claimRows(ids)).map((c) => [c.row.id, c]))
+      return ids.map((id) => claimed.get(id) ?? null)
+    }
+  })
 
   async function markLaunched (row: LaunchRow, job: { Id: number | null, Key: string | null }, detail: string, rows?: RowsOutcome): Promise<LaunchOutcome> {
     await transition(row, {
@@ -436,7 +448,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
   return {
     async launch (launchId) {
       const work = (async () => {
-        const claimed = await claim(launchId)
+        const claimed = await claimById(launchId)
         if (claimed === null) return await currentOutcome(launchId)
         return await runClaimed(claimed)
       })()
@@ -462,8 +474,8 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     async runDue (limit = 20) {
       let done = 0
       while (done < limit) {
-        const claimed = await claim(null)
-        if (claimed === null) break
+        const [claimed] = await claimRows(null)
+        if (claimed === undefined) break
         await runClaimed(claimed)
         done++
       }

@@ -1,8 +1,9 @@
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
+import { createBatcher } from '../async/batcher.js'
 import type { DNSResolver } from 'mailauth'
 import type { Logger } from 'pino'
 import { sha256Hex } from '../crypto/sha256.js'
-import type { Database, MessageStatus, Problem, ReplyTo } from '../db/schema.js'
+import type { Database, MessagesTable, MessageStatus, Problem, ReplyTo } from '../db/schema.js'
 import { automaticReason } from '../mail/automatic.js'
 import { normalizeMessageId, readHeaders } from '../mail/header-block.js'
 import { parseMessage, UnreadableMessage, type ParsedMessage } from '../mail/parse-message.js'
@@ -62,6 +63,13 @@ const QUEUE_GRACE_MS = 30_000
 export async function dedupeKey (raw: Buffer): Promise<string> {
   const header = readHeaders(raw, MAX_HEADER_SCAN).find(([name]) => name === 'message-id')
   return normalizeMessageId(header?.[1]) ?? `sha256:${await sha256Hex(raw)}`
+}
+
+type NewMessage = Insertable<MessagesTable>
+
+async function insertMessage (executor: Kysely<Database>, values: NewMessage): Promise<{ id: string } | undefined> {
+  return await executor.insertInto('messages').values(values)
+    .onConflict((oc) => oc.columns(['mailbox_id', 'dedupe_key']).doNothing()).returning('id').executeTakeFirst()
 }
 
 /** Where a stored message's raw bytes wait for its decision. */
@@ -328,6 +336,24 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     return result
   }
 
+  /** Messages stored at the same time go in one statement: each answers its own id, or undefined when it was already there. */
+  const storeMessage = createBatcher<NewMessage, { id: string } | undefined>({
+    maxItems: 200,
+    runOne: async (values) => await insertMessage(db, values),
+    run: async (batch) => {
+      const rows = await db.insertInto('messages').values(batch)
+        .onConflict((oc) => oc.columns(['mailbox_id', 'dedupe_key']).doNothing()).returning(['id', 'mailbox_id', 'dedupe_key']).execute()
+      const byKey = new Map(rows.map((row) => [`${row.mailbox_id}\n${row.dedupe_key}`, { id: row.id }]))
+      // The same message twice in one batch: the first is stored, the second is the duplicate.
+      return batch.map((values) => {
+        const key = `${values.mailbox_id}\n${values.dedupe_key}`
+        const row = byKey.get(key)
+        byKey.delete(key)
+        return row
+      })
+    }
+  })
+
   async function loadMailbox (id: string): Promise<TargetMailbox> {
     const row = await db.selectFrom('mailboxes').select(['id', 'tenant_id', 'address', 'active', 'sender_auth', 'trusted_authserv_id']).where('id', '=', id).executeTakeFirstOrThrow()
     return { id: row.id, tenantId: row.tenant_id, address: row.address, active: row.active, senderAuth: row.sender_auth, trustedAuthservId: row.trusted_authserv_id }
@@ -362,15 +388,14 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
         internal_date: mail.imap?.internalDate ?? null,
         detection_latency_ms: mail.imap !== undefined ? Math.max(0, Date.now() - mail.imap.internalDate.getTime()) : null
       }
-      const insert = (executor: Kysely<Database>) => executor.insertInto('messages').values(values)
-        .onConflict((oc) => oc.columns(['mailbox_id', 'dedupe_key']).doNothing()).returning('id').executeTakeFirst()
-      // One statement is atomic on its own; a transaction only when the door has more to store with it.
+      // One statement is atomic on its own (and goes with the others arriving meanwhile); a
+      // transaction only when the door has more to store with it.
       let stored: { id: string } | undefined
       try {
         stored = afterStore === undefined && !place.chunked
-          ? await insert(db)
+          ? await storeMessage(values)
           : await db.transaction().execute(async (trx) => {
-            const row = await insert(trx)
+            const row = await insertMessage(trx, values)
             if (row !== undefined && place.chunked) await writeChunks(trx, row.id, mail.raw)
             if (row !== undefined) await afterStore?.(trx, row.id)
             return row
