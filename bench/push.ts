@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { DkimKey } from '../tests/support/mail.js'
@@ -9,6 +10,7 @@ import { idleSample, startService, withPeakRss, type ServiceProcess } from './su
 import { freshDatabase, type DatabaseKind } from './support/targets.js'
 import { LETTER, setUpTenant } from './support/tenant.js'
 import { freePort } from '../tests/support/net.js'
+import { repoRoot } from '../tests/support/process.js'
 import { benchBig, type BigReport } from './big.js'
 
 export interface PushPlan {
@@ -25,6 +27,8 @@ export interface PushPlan {
   workDir: string
   /** Extra node flags for mailrun (the profile run passes --cpu-prof). */
   nodeArgs: string[]
+  /** Small messages at this rate while 5 MB attachments are posted one at a time beside them (off: null). */
+  alongside: { rate: number } | null
 }
 
 export interface Step { step: string, kind: MessageKind, rate: number | 'max', result: LoadResult, peakRssMb: number }
@@ -45,6 +49,15 @@ export interface Shared { load: LoadGenerator, simulator: OrchestratorSimulator,
 
 export const ADMIN_KEY = `mra_bench_${randomBytes(12).toString('hex')}`
 
+/** The node flags `npm start` runs mailrun with (package.json), so the bench measures the same process; `--node-flags` replaces them. */
+export function startFlags (): string[] {
+  const script = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start ?? ''
+  return script.split(/\s+/).filter((word) => word.startsWith('--'))
+}
+let nodeFlags = startFlags()
+export function useNodeFlags (flags: string[]): void { nodeFlags = flags }
+export function currentNodeFlags (): string[] { return nodeFlags }
+
 export async function startMailrun (kind: DatabaseKind, env: Record<string, string>, shared: Shared, workDir: string, nodeArgs: string[] = [], fixedPort?: number): Promise<{ service: ServiceProcess, readyS: number }> {
   const port = fixedPort ?? await freePort()
   const t0 = performance.now()
@@ -55,7 +68,7 @@ export async function startMailrun (kind: DatabaseKind, env: Record<string, stri
     MAILRUN_OUTBOUND_DENY: 'none',
     MAILRUN_DNS_SERVERS: shared.dnsServers,
     ...env
-  }, { port, logFile: path.join(workDir, `mailrun-${kind}.log`), readyPath: '/readyz', nodeArgs })
+  }, { port, logFile: path.join(workDir, `mailrun-${kind}.log`), readyPath: '/readyz', nodeArgs: [...nodeFlags, ...nodeArgs] })
   return { service, readyS: Math.round((performance.now() - t0) / 100) / 10 }
 }
 
@@ -88,6 +101,11 @@ export async function benchPush (kind: DatabaseKind, plan: PushPlan, shared: Sha
     for (const rate of plan.rates) await run(`${rate}/s`, 'small', rate, 256, 0)
     if (plan.saturation) await run('saturation', 'small', undefined, plan.concurrency, Math.max(200, Math.ceil(plan.durationS * 1500)))
     for (const m of plan.mix) await run(`mix ${m.kind}`, m.kind, undefined, m.concurrency, m.maxMessages)
+    if (plan.alongside !== null) {
+      const both = await alongside(service, tenant.mimeUrl, plan, shared)
+      for (const step of both) launchesReported += step.result.outcomes['accepted launched'] ?? 0
+      steps.push(...both)
+    }
     const idleAfterLoad = await idleSample(service, plan.settleS)
     const big = await benchBig(service, tenant.mimeUrl, plan.big)
     report(`big: ${big.messages} × ${big.messageMb} MB at once: answers ${big.answersMs.join(', ')} ms (${big.statuses.join(', ')}), /healthz max ${big.healthzMaxMs} ms over ${big.healthzChecks} checks, RSS ${big.idleRssMb} → ${big.peakRssMb} MB`)
@@ -95,6 +113,27 @@ export async function benchPush (kind: DatabaseKind, plan: PushPlan, shared: Sha
     return { database: kind, startup, idle, steps, idleAfterLoad, big, jobsStarted: shared.simulator.jobs.length - jobsBefore, launchesReported }
   } finally {
     await database.drop()
+  }
+}
+
+/**
+ * Small messages at a fixed rate while messages with a 5 MB attachment are posted, one at a time,
+ * from a second load generator: how much a large message in the mix delays the small ones.
+ */
+async function alongside (service: ServiceProcess, url: string, plan: PushPlan, shared: Shared): Promise<Step[]> {
+  const rate = plan.alongside?.rate ?? 50
+  const second = new LoadGenerator()
+  try {
+    const { result: [small, large], peakRssMb } = await withPeakRss(service, async () => await Promise.all([
+      shared.load.run({ url, kind: 'small', letter: LETTER, key: shared.key, rate, durationS: plan.durationS, concurrency: 64, maxMessages: 0, tag: `alongside-small-${randomBytes(3).toString('hex')}` }),
+      second.run({ url, kind: 'attachment', letter: LETTER, key: shared.key, durationS: plan.durationS, concurrency: 1, maxMessages: Math.max(2, plan.durationS * 2), tag: `alongside-large-${randomBytes(3).toString('hex')}` })
+    ]))
+    return [
+      { step: 'small beside attachments', kind: 'small', rate, result: small, peakRssMb },
+      { step: 'attachments beside small', kind: 'attachment', rate: 'max', result: large, peakRssMb }
+    ]
+  } finally {
+    second.close()
   }
 }
 

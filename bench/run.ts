@@ -9,7 +9,7 @@ import { startSmtpCatcher } from '../src/simulator/mail-catcher.js'
 import { benchConsole, type ConsoleReport } from './console.js'
 import { benchDoors, type DoorsPlan, type DoorsReport } from './doors.js'
 import { benchImap, type ImapPlan, type ImapReport } from './imap.js'
-import { benchBaseline, benchPush, type BaselineReport, type PushPlan, type PushReport, type Shared } from './push.js'
+import { benchBaseline, benchPush, currentNodeFlags, useNodeFlags, type BaselineReport, type PushPlan, type PushReport, type Shared } from './push.js'
 import { startDnsServer } from '../tests/support/dns-server.js'
 import { LoadGenerator } from './support/load.js'
 import { formatReport, type BenchReport } from './support/report.js'
@@ -19,7 +19,8 @@ import { benchRows, type RowsPlan, type RowsReport } from './rows.js'
 // npm run bench: how fast mailrun is, against the plain limits of this machine, in one run.
 // `npm run bench -- --smoke` runs every part for a second or two (CI); `--only push|big|console|imap|doors|rows`
 // (big: only the three large messages, after a warm-up; a minute instead of ten),
-// `--db pglite|postgres` narrow it; `--cpu-prof` writes V8 CPU profiles of mailrun to bench/profiles.
+// `--db pglite|postgres` narrow it; `--cpu-prof` writes V8 CPU profiles of mailrun to bench/profiles;
+// mailrun runs with the node flags of `npm start` (package.json), or `--node-flags "…"` instead.
 
 const { values: args } = parseArgs({
   options: {
@@ -28,7 +29,8 @@ const { values: args } = parseArgs({
     db: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
     duration: { type: 'string' },
-    concurrency: { type: 'string' }
+    concurrency: { type: 'string' },
+    'node-flags': { type: 'string' }
   }
 })
 const smoke = args.smoke === true
@@ -37,12 +39,13 @@ const parts = args.only !== undefined ? args.only.split(',') : ['push', 'console
 
 const workDir = await mkdtemp(path.join(tmpdir(), 'mailrun-bench-'))
 const profileDir = path.join(repoRoot, 'bench/profiles')
+if (args['node-flags'] !== undefined) useNodeFlags(args['node-flags'].split(/\s+/).filter((flag) => flag !== ''))
 if (args['cpu-prof'] === true) await mkdir(profileDir, { recursive: true })
 
 const pushPlan: PushPlan = smoke
-  ? { rates: [20], durationS: 1, concurrency: 4, settleS: 1, mix: [{ kind: 'html', concurrency: 2, maxMessages: 4 }, { kind: 'attachment', concurrency: 1, maxMessages: 2 }], saturation: true, big: { messages: 1, attachmentBytes: 1024 * 1024 }, workDir, nodeArgs: [] }
-  : { rates: [50, 200, 1000], durationS: 10, concurrency: 16, settleS: 10, mix: [{ kind: 'html', concurrency: 8, maxMessages: 3000 }, { kind: 'attachment', concurrency: 2, maxMessages: 60 }], saturation: true, big: { messages: 3, attachmentBytes: 25 * 1024 * 1024 }, workDir, nodeArgs: [] }
-if (parts.includes('big') && !parts.includes('push')) Object.assign(pushPlan, { rates: [], mix: [], saturation: false, settleS: 3 })
+  ? { rates: [20], durationS: 1, concurrency: 4, settleS: 1, mix: [{ kind: 'html', concurrency: 2, maxMessages: 4 }, { kind: 'attachment', concurrency: 1, maxMessages: 2 }], saturation: true, big: { messages: 1, attachmentBytes: 1024 * 1024 }, workDir, nodeArgs: [], alongside: { rate: 10 } }
+  : { rates: [50, 200, 1000], durationS: 10, concurrency: 16, settleS: 10, mix: [{ kind: 'html', concurrency: 8, maxMessages: 3000 }, { kind: 'attachment', concurrency: 2, maxMessages: 60 }], saturation: true, big: { messages: 3, attachmentBytes: 25 * 1024 * 1024 }, workDir, nodeArgs: [], alongside: { rate: 50 } }
+if (parts.includes('big') && !parts.includes('push')) Object.assign(pushPlan, { rates: [], mix: [], saturation: false, settleS: 3, alongside: null })
 if (args.duration !== undefined) pushPlan.durationS = Number(args.duration)
 if (args.concurrency !== undefined) pushPlan.concurrency = Number(args.concurrency)
 if (args['cpu-prof'] === true) pushPlan.nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
@@ -65,6 +68,7 @@ const shared: Shared = { load, simulator, smtpPort: smtp.port, dnsServers: dns.a
 const report: BenchReport = {
   startedAt: new Date().toISOString(),
   smoke,
+  nodeFlags: currentNodeFlags(),
   machine: { host: hostname(), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, postgres: await postgresVersion().catch(() => 'unreachable') },
   push: [] as PushReport[],
   baselines: [] as BaselineReport[],

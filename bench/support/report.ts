@@ -7,6 +7,8 @@ import type { BaselineReport, PushReport } from '../push.js'
 export interface BenchReport {
   startedAt: string
   smoke: boolean
+  /** The node flags mailrun ran with (those of `npm start` unless --node-flags said otherwise). */
+  nodeFlags?: string[]
   machine: { host: string, cpu: string, cores: number, memoryGiB: number, node: string, postgres: string }
   push: PushReport[]
   baselines: BaselineReport[]
@@ -26,7 +28,9 @@ function table (header: string[], rows: Array<Array<string | number>>): string {
   return [line(header), `|${widths.map((w, i) => i === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`).join('|')}|`, ...cells.slice(1).map(line)].join('\n')
 }
 
-/** The targets issue #8 sets, checked against this run. */
+const dbName = (kind: string): string => kind === 'postgres' ? 'PostgreSQL' : 'PGlite'
+
+/** The targets issues #8 and #18 set, checked against this run. */
 export function checkTargets (report: BenchReport): Target[] {
   const targets: Target[] = []
   const parseOnly = report.baselines.find((b) => b.baseline === 'parse')?.result.throughput
@@ -34,7 +38,7 @@ export function checkTargets (report: BenchReport): Target[] {
     const at200 = push.steps.find((s) => s.step === '200/s')
     if (push.database === 'postgres' && at200 !== undefined) targets.push({ what: 'push p99 at 200 msg/s (PostgreSQL)', goal: '≤ 25 ms', measured: `${at200.result.latencyMs.p99} ms`, met: at200.result.latencyMs.p99 <= 25 })
     const saturation = push.steps.find((s) => s.step === 'saturation')
-    if (saturation !== undefined && parseOnly !== undefined) {
+    if (push.database === 'postgres' && saturation !== undefined && parseOnly !== undefined) {
       const ratio = saturation.result.throughput / parseOnly
       targets.push({ what: `push throughput / parse-only route (${push.database})`, goal: '≥ 0.25', measured: `${ratio.toFixed(2)} (${saturation.result.throughput} / ${parseOnly} msg/s)`, met: ratio >= 0.25 })
     }
@@ -47,6 +51,21 @@ export function checkTargets (report: BenchReport): Target[] {
       const ceiling = Math.round(big.idleRssMb + 4 * big.messageMb)
       targets.push({ what: `peak RSS during them (${db})`, goal: `≤ idle + 4 × size = ${ceiling} MB`, measured: `${big.peakRssMb} MB`, met: big.peakRssMb <= ceiling })
     }
+    const beside = push.steps.find((s) => s.step === 'small beside attachments')
+    if (beside !== undefined) targets.push({ what: `small messages' p99 with 5 MB attachments posted beside them (${dbName(push.database)}, ${String(beside.rate)} msg/s)`, goal: '≤ 50 ms', measured: `${beside.result.latencyMs.p99} ms`, met: beside.result.latencyMs.p99 <= 50 })
+    const at1000 = push.steps.find((s) => s.step === '1000/s')
+    if (at1000 !== undefined) {
+      const launched = at1000.result.outcomes['accepted launched'] ?? 0
+      const wrong = at1000.result.completed - launched + at1000.result.errors
+      targets.push({ what: `1,000 msg/s offered: no error, every message launched once (${dbName(push.database)})`, goal: '0 errors, StartJobs = launches', measured: `${wrong} not launched of ${at1000.result.completed}; StartJobs ${push.jobsStarted} for ${push.launchesReported} launches (whole run)`, met: wrong === 0 && at1000.result.completed > 0 && push.jobsStarted === push.launchesReported })
+    }
+    const ownInsert = report.baselines.find((b) => b.baseline === 'insert' && b.database === 'pglite')?.result.throughput
+    if (push.database === 'pglite' && saturation !== undefined && ownInsert !== undefined) {
+      const ratio = saturation.result.throughput / ownInsert
+      targets.push({ what: 'push throughput / its own mailparser + insert route (PGlite)', goal: '≥ 0.5', measured: `${ratio.toFixed(2)} (${saturation.result.throughput} / ${ownInsert} msg/s)`, met: ratio >= 0.5 })
+    }
+    const firstStart = push.startup.find((s) => s.what.startsWith('first start'))
+    if (push.database === 'pglite' && firstStart !== undefined) targets.push({ what: 'RSS at first start (PGlite)', goal: '≤ 450 MB', measured: `${firstStart.rssMb} MB`, met: firstStart.rssMb <= 450 })
     const limit = push.database === 'postgres' ? 120 : 300
     targets.push({ what: `idle RSS (${push.database === 'postgres' ? 'PostgreSQL' : 'PGlite, reopened data dir'})`, goal: `≤ ${limit} MB`, measured: `${push.idle.rssMb} MB`, met: push.idle.rssMb <= limit })
   }
@@ -91,10 +110,10 @@ export function formatReport (report: BenchReport): string {
   const out: string[] = []
   const m = report.machine
   out.push(`\nmailrun benchmark${report.smoke ? ' (SMOKE: too short to mean anything)' : ''}, ${report.startedAt}`)
-  out.push(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, PostgreSQL ${m.postgres}; load generator, simulator and databases on the same machine\n`)
+  out.push(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, PostgreSQL ${m.postgres}; load generator, simulator and databases on the same machine${report.nodeFlags !== undefined ? `; mailrun ran as node ${[...report.nodeFlags, 'dist/src/server.js'].join(' ')}` : ''}\n`)
   if (report.push.length > 0) {
     out.push('Push path: raw MIME door → stored → DKIM/DMARC → authorized → parsed → StartJobs at the simulator → door answers (latency from when each request was due)\n')
-    const rows = report.push.flatMap((p) => p.steps.map((s) => [p.database, s.kind, s.rate === 'max' ? 'saturation' : `${s.rate}/s`, s.result.throughput, s.result.latencyMs.p50, s.result.latencyMs.p95, s.result.latencyMs.p99, s.result.latencyMs.max, s.peakRssMb, Object.entries(s.result.outcomes).map(([k, v]) => `${k} ${v}`).join(', ') + (s.result.errors > 0 ? `, errors ${s.result.errors}` : '')]))
+    const rows = report.push.flatMap((p) => p.steps.map((s) => [p.database, s.kind, `${s.rate === 'max' ? 'saturation' : `${s.rate}/s`}${s.step.includes('beside') ? ` (beside ${s.kind === 'small' ? '5 MB ones' : 'small ones'})` : ''}`, s.result.throughput, s.result.latencyMs.p50, s.result.latencyMs.p95, s.result.latencyMs.p99, s.result.latencyMs.max, s.peakRssMb, Object.entries(s.result.outcomes).map(([k, v]) => `${k} ${v}`).join(', ') + (s.result.errors > 0 ? `, errors ${s.result.errors}` : '')]))
     if (rows.length > 0) out.push(table(['database', 'message', 'offered', 'msg/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'peak RSS MB', 'door answers'], rows))
     if (report.baselines.length > 0) {
       out.push('\nThe plain limits, same run (saturation, small message):\n')

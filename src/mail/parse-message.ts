@@ -1,6 +1,6 @@
 import iconv from 'iconv-lite'
 import { Readable } from 'node:stream'
-import { MailParser, type AddressObject, type HeaderLines, type Headers } from 'mailparser'
+import type { AddressObject, HeaderLines, Headers, MailParser as MailParserClass } from 'mailparser'
 import { headerEnd, normalizeMessageId } from './header-block.js'
 
 // mailparser is in maintenance mode: everything else in mailrun sees only this module's
@@ -148,7 +148,12 @@ const FEED_BYTES = 64 * 1024
  * 64 KiB pieces (as mailauth feeds DKIM) so a large message never holds the event loop in one go;
  * 1 MB pieces left ~20 MB of decoding garbage per message before the collector caught up.
  */
+/** mailparser, loaded with the first message: an instance that has not received mail does not carry it. */
+let mailParser: typeof MailParserClass | undefined
+
 async function streamParse (raw: Buffer, keep: KeepAttachments | null): Promise<Streamed> {
+  mailParser ??= (await import('mailparser')).MailParser
+  const MailParser = mailParser
   return await new Promise((resolve, reject) => {
     const parser = new MailParser({ skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true })
     let headers: Headers = new Map()

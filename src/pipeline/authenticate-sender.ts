@@ -1,6 +1,6 @@
 import type { DNSResolver } from 'mailauth'
 import type { SmtpClient } from './inbound-mail.js'
-import { dkimVerify, dmarc, spf } from './mailauth-verifiers.js'
+import { mailauthVerifiers, type Verifiers } from './mailauth-verifiers.js'
 
 // From can be forged. A message launches nothing unless the mailbox's policy says its sender
 // is who the From header claims:
@@ -60,7 +60,7 @@ async function byDmarc (input: AuthInput, resolver: DNSResolver | undefined): Pr
       detail: 'the provider posted parsed fields, not the raw message, so DKIM cannot be checked: post the raw message (Mailgun: forward to the .../mailgun URL with "mime" routing, SendGrid: "POST the raw, full MIME message") or set the mailbox senderAuth to provider'
     }
   }
-  const verified = await dkimVerify(input.raw, { ...(resolver !== undefined ? { resolver } : {}), ...(input.envelopeFrom ? { sender: input.envelopeFrom } : {}) })
+  const verified = await mailauthVerifiers().dkimVerify(input.raw, { ...(resolver !== undefined ? { resolver } : {}), ...(input.envelopeFrom ? { sender: input.envelopeFrom } : {}) })
   // mailauth reports an unsigned message as one result with status "none": that is no signature.
   const dkim = (verified.results ?? []).filter((r) => r.status.result !== 'none' || (r.signingDomain ?? '') !== '').map((r) => ({
     domain: r.signingDomain ?? '',
@@ -68,12 +68,12 @@ async function byDmarc (input: AuthInput, resolver: DNSResolver | undefined): Pr
     aligned: r.status.result === 'pass' && aligned(r.signingDomain ?? '', input.fromDomain)
   }))
   const spfCheck = await checkSpf(input, resolver)
-  const result = await dmarc({
+  const result = await mailauthVerifiers().dmarc({
     headerFrom: input.fromDomain,
     spfDomains: spfCheck?.result === 'pass' ? [spfCheck.domain] : [],
     dkimDomains: (verified.results ?? []).filter((r) => r.status.result === 'pass').map((r) => ({ id: r.id, domain: r.signingDomain, aligned: r.status.aligned, underSized: r.status.underSized })),
     ...(resolver !== undefined ? { resolver } : {})
-  } as Parameters<typeof dmarc>[0])
+  } as Parameters<Verifiers['dmarc']>[0])
   const dmarcResult = result === false ? 'none' : String(result.status?.result ?? 'none')
   const alignedPass = dkim.find((d) => d.aligned)
   const spfPart = spfCheck !== null ? { spf: spfCheck } : {}
@@ -91,13 +91,13 @@ async function byDmarc (input: AuthInput, resolver: DNSResolver | undefined): Pr
 /** SPF of the envelope sender (or of the HELO name for a bounce), for mail mailrun took over SMTP itself. */
 async function checkSpf (input: AuthInput, resolver: DNSResolver | undefined): Promise<{ domain: string, result: string, aligned: boolean } | null> {
   if (input.client == null || input.envelopeFrom === null) return null
-  const checked = await spf({
+  const checked = await mailauthVerifiers().spf({
     sender: input.envelopeFrom === '' ? undefined : input.envelopeFrom,
     ip: input.client.ip,
     helo: input.client.helo,
     mta: 'mailrun',
     ...(resolver !== undefined ? { resolver } : {})
-  } as Parameters<typeof spf>[0])
+  } as Parameters<Verifiers['spf']>[0])
   const domain = String(checked.domain ?? '')
   const result = String(checked.status?.result ?? 'none')
   return { domain, result, aligned: result === 'pass' && domain !== '' && aligned(domain, input.fromDomain) }
