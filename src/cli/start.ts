@@ -11,6 +11,7 @@ import { migrateToLatest } from '../db/migrate.js'
 import { createLogger } from '../logger.js'
 import { PUBLIC_URL_WARNINGS, publicUrlProblems } from '../net/public-url.js'
 import { createSmtpDoor, type SmtpDoor } from '../smtp-door/server.js'
+import { startIdleReclaim } from '../memory/idle-reclaim.js'
 
 function fail (message: string): never {
   process.stderr.write(`mailrun: ${message}\n`)
@@ -110,6 +111,14 @@ export async function start (): Promise<void> {
   }
 
   const stopBackground = startBackgroundWork(app)
+  let requests = 0
+  app.server.on('request', () => { requests++ })
+  const stopReclaim = startIdleReclaim({
+    activity: () => requests,
+    quietMs: 5_000,
+    checkMs: 1_000,
+    onReclaim: (young) => { logger.debug({ youngGenerationMb: [young.before, young.after].map((bytes) => Math.round(bytes / 1048576)) }, 'quiet: memory given back') }
+  })
 
   // On SIGTERM/SIGINT: stop accepting, let in-flight requests finish, then close the database.
   closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
@@ -117,6 +126,7 @@ export async function start (): Promise<void> {
     else logger.info(`received ${signal ?? 'shutdown'}, shutting down`)
     // The door first: an MTA mid-delivery gets no 250 and keeps the message for later.
     await smtpDoor?.close()
+    stopReclaim()
     await stopBackground()
     await app.close()
     await database.close()
