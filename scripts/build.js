@@ -3,13 +3,18 @@
 // `npm start` run) compiles only when the sources changed since the last build, so a start costs
 // no compilation (about 2 s even when incremental tsc has nothing to do; 10 s from nothing).
 import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { distIsFresh, markBuilt } from '../bin/build-freshness.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-if (process.argv.includes('--if-stale') && distIsFresh(root)) process.exit(0)
+const templateFile = path.join(root, 'dist', 'pglite-template.tar.gz')
+const fresh = process.argv.includes('--if-stale') && distIsFresh(root)
+if (fresh && existsSync(templateFile)) process.exit(0)
+if (fresh) await makeTemplate()
+if (fresh) process.exit(0)
 let tsc
 try {
   tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
@@ -21,3 +26,19 @@ try {
 const built = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' })
 if (built.status !== 0) process.exit(built.status ?? 1)
 markBuilt(root)
+await makeTemplate()
+
+/**
+ * The embedded database's first start unpacks a migrated data directory made here (src/db/
+ * pglite-template.ts) instead of running initdb in the server (~720 MB resident for good). A build
+ * without it still works: that first start runs initdb.
+ */
+async function makeTemplate () {
+  try {
+    const { writePGliteTemplate } = await import(pathToFileURL(path.join(root, 'dist', 'src', 'db', 'pglite-template.js')).href)
+    const { pgliteStartParams } = await import(pathToFileURL(path.join(root, 'dist', 'src', 'db', 'database.js')).href)
+    await writePGliteTemplate(await pgliteStartParams(), templateFile)
+  } catch (error) {
+    process.stderr.write(`mailrun: could not make the embedded database template (${error instanceof Error ? error.message : String(error)}); a first start will run initdb instead\n`)
+  }
+}

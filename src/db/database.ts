@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { PGlite } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { PGliteDialect } from './pglite-dialect.js'
+import { readPGliteTemplate } from './pglite-template.js'
 import type { Database } from './schema.js'
 import { StorableTextPlugin } from './storable-text.js'
 import { inProcessChangeFeed, postgresChangeFeed, type ChangeFeed } from './change-feed.js'
@@ -25,7 +27,8 @@ export interface DatabaseHandle {
 
 export type DatabaseTarget =
   | { kind: 'postgres', url: string }
-  | { kind: 'pglite', dataDir: string }
+  /** `templateFile`: where a new data directory is unpacked from (default: the one the build made). */
+  | { kind: 'pglite', dataDir: string, templateFile?: string }
   /** `from`: a dumped data directory to start from (the tests start from a migrated copy). */
   | { kind: 'pglite', memory: true, from?: Blob }
 
@@ -68,17 +71,30 @@ async function openPostgres (url: string): Promise<DatabaseHandle> {
   return { db, kind: 'postgres', location: describePostgresUrl(url), changes: postgresChangeFeed(url, db), close: async () => { await db.destroy() } }
 }
 
-async function openPGlite (dataDir: string | undefined, from?: Blob): Promise<DatabaseHandle> {
+const PGLITE_SHARED_BUFFERS = '16MB'
+
+/** What every embedded PGlite starts with (the template the build makes too). */
+export async function pgliteStartParams (): Promise<string[]> {
+  const { PGlite } = await import('@electric-sql/pglite')
+  return [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`]
+}
+
+async function openPGlite (dataDir: string | undefined, from?: Blob, templateFile?: string): Promise<DatabaseHandle> {
   // Loaded only for the embedded database: a PostgreSQL deployment never carries it.
   const { PGlite } = await import('@electric-sql/pglite')
   let location = 'PGlite in memory'
   let pglite: PGlite
+  // PostgreSQL's default 128 MB of shared buffers lives in PGlite's WebAssembly memory and is all
+  // resident from the start (a reopened data directory: 289 MB with it, 161 MB with 16 MB, measured
+  // with PGlite alone); the files under it are still cached by the operating system.
+  const startParams = await pgliteStartParams()
   if (dataDir === undefined) {
-    pglite = new PGlite(from !== undefined ? { loadDataDir: from } : {})
+    pglite = new PGlite(from !== undefined ? { loadDataDir: from, startParams } : { startParams })
   } else {
     const dir = path.resolve(dataDir, 'pgdata')
     await mkdir(dir, { recursive: true })
-    pglite = new PGlite(dir)
+    const template = existsSync(path.join(dir, 'PG_VERSION')) ? null : await readPGliteTemplate(templateFile)
+    pglite = new PGlite(dir, template !== null ? { startParams, loadDataDir: template } : { startParams })
     location = `PGlite in ${dir}`
   }
   await pglite.waitReady
@@ -93,7 +109,7 @@ async function openPGlite (dataDir: string | undefined, from?: Blob): Promise<Da
 
 export async function openDatabase (target: DatabaseTarget): Promise<DatabaseHandle> {
   if (target.kind === 'postgres') return await openPostgres(target.url)
-  return await openPGlite('dataDir' in target ? target.dataDir : undefined, 'from' in target ? target.from : undefined)
+  return await openPGlite('dataDir' in target ? target.dataDir : undefined, 'from' in target ? target.from : undefined, 'templateFile' in target ? target.templateFile : undefined)
 }
 
 /** The database the configuration names: PostgreSQL when DATABASE_URL is set, else PGlite. */
