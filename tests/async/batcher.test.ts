@@ -18,11 +18,23 @@ t.test('a call alone goes at once, by itself', async (t) => {
 
 t.test('calls made while a batch runs go together in the next one, at most maxItems at a time', async (t) => {
   const batches: number[][] = []
-  const double = createBatcher<number, number>({ maxItems: 3, run: async (items) => { batches.push(items); await tick(20); return items.map((i) => i * 2) }, runOne: async (i) => { await tick(20); return i * 2 } })
+  // Each batch waits until the test lets it end, so what arrives meanwhile is known exactly.
+  const gates: Array<() => void> = []
+  const double = createBatcher<number, number>({
+    maxItems: 3,
+    run: async (items) => { batches.push(items); await new Promise<void>((resolve) => { gates.push(resolve) }); return items.map((i) => i * 2) },
+    runOne: async (i) => i * 2
+  })
+  const batchesReach = async (n: number): Promise<void> => { while (batches.length < n) await new Promise((resolve) => setImmediate(resolve)) }
   const first = double(1)
   const second = double(2)
-  await tick(5)
+  await batchesReach(1)
   const rest = [3, 4, 5, 6, 7].map(async (i) => await double(i))
+  gates.shift()?.()
+  await batchesReach(2)
+  gates.shift()?.()
+  await batchesReach(3)
+  gates.shift()?.()
   t.same(await Promise.all([first, second, ...rest]), [2, 4, 6, 8, 10, 12, 14])
   t.same(batches, [[1, 2], [3, 4, 5], [6, 7]], 'the first two together, then the others as the batches end')
 })
