@@ -140,7 +140,9 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     due = launchIds !== null
       ? due.where('id', 'in', launchIds)
       : due.where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)])).orderBy('next_attempt_at').limit(1)
-    // The row is locked (skipped if another replica holds it) and claimed at once.
+    // The row is locked (skipped if another replica holds it) and claimed at once. The claimed rows
+    // are named `launches` for the rest of the statement, so the reply's context columns (written
+    // against launches) read them as they are after the claim.
     const rows = await db
       .with('launches', (qb) => qb.updateTable('launches')
         .from(due.forUpdate().skipLocked().as('due'))
