@@ -11,10 +11,11 @@ import { distIsFresh, markBuilt } from '../bin/build-freshness.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const templateFile = path.join(root, 'dist', 'pglite-template.tar.gz')
-const fresh = process.argv.includes('--if-stale') && distIsFresh(root)
-if (fresh && existsSync(templateFile)) process.exit(0)
-if (fresh) await makeTemplate()
-if (fresh) process.exit(0)
+if (process.argv.includes('--if-stale') && distIsFresh(root)) {
+  // A build from before the template existed gets one; a fresh build with it has nothing to do.
+  if (!existsSync(templateFile)) await makeTemplate()
+  process.exit(0)
+}
 let tsc
 try {
   tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')

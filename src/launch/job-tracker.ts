@@ -120,7 +120,11 @@ export function createJobTracker (deps: JobTrackerDeps): { pollDue: (limit?: num
     async pollDue (limit = 500) {
       const due = await claimDue(limit)
       const byTenant = new Map<string, typeof due>()
-      for (const row of due) byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), row])
+      for (const row of due) {
+        const rows = byTenant.get(row.tenant_id) ?? []
+        rows.push(row)
+        byTenant.set(row.tenant_id, rows)
+      }
       let finished = 0
       for (const [tenantId, rows] of byTenant) {
         try {
