@@ -67,9 +67,21 @@ export async function dedupeKey (raw: Buffer): Promise<string> {
 
 type NewMessage = Insertable<MessagesTable>
 
+/** Stores messages in one statement: each answers its own id, or undefined when it was already there (the same message twice among them: the first is stored, the second is the duplicate). */
+async function insertMessages (executor: Kysely<Database>, batch: NewMessage[]): Promise<Array<{ id: string } | undefined>> {
+  const rows = await executor.insertInto('messages').values(batch)
+    .onConflict((oc) => oc.columns(['mailbox_id', 'dedupe_key']).doNothing()).returning(['id', 'mailbox_id', 'dedupe_key']).execute()
+  const byKey = new Map(rows.map((row) => [`${row.mailbox_id}\n${row.dedupe_key}`, { id: row.id }]))
+  return batch.map((values) => {
+    const key = `${values.mailbox_id}\n${values.dedupe_key}`
+    const row = byKey.get(key)
+    byKey.delete(key)
+    return row
+  })
+}
+
 async function insertMessage (executor: Kysely<Database>, values: NewMessage): Promise<{ id: string } | undefined> {
-  return await executor.insertInto('messages').values(values)
-    .onConflict((oc) => oc.columns(['mailbox_id', 'dedupe_key']).doNothing()).returning('id').executeTakeFirst()
+  return (await insertMessages(executor, [values]))[0]
 }
 
 /** Where a stored message's raw bytes wait for its decision. */
@@ -340,18 +352,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
   const storeMessage = createBatcher<NewMessage, { id: string } | undefined>({
     maxItems: 200,
     runOne: async (values) => await insertMessage(db, values),
-    run: async (batch) => {
-      const rows = await db.insertInto('messages').values(batch)
-        .onConflict((oc) => oc.columns(['mailbox_id', 'dedupe_key']).doNothing()).returning(['id', 'mailbox_id', 'dedupe_key']).execute()
-      const byKey = new Map(rows.map((row) => [`${row.mailbox_id}\n${row.dedupe_key}`, { id: row.id }]))
-      // The same message twice in one batch: the first is stored, the second is the duplicate.
-      return batch.map((values) => {
-        const key = `${values.mailbox_id}\n${values.dedupe_key}`
-        const row = byKey.get(key)
-        byKey.delete(key)
-        return row
-      })
-    }
+    run: async (batch) => await insertMessages(db, batch)
   })
 
   async function loadMailbox (id: string): Promise<TargetMailbox> {

@@ -1,14 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { Kysely } from 'kysely'
 import pg from 'pg'
-import { PGliteDialect } from '../../src/db/pglite-dialect.js'
-import type { Database } from '../../src/db/schema.js'
 import type { Test } from 'tap'
-import { openDatabase, type DatabaseHandle } from '../../src/db/database.js'
+import { openDatabase, pgliteStartParams, type DatabaseHandle } from '../../src/db/database.js'
+import { writePGliteTemplate } from '../../src/db/pglite-template.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
 
 export const testDatabaseUrl = process.env.TEST_DATABASE_URL?.trim() || undefined
@@ -66,19 +64,9 @@ async function migratedTemplate (): Promise<Blob> {
     try {
       return new Blob([await readFile(templateFile)])
     } catch {}
-    const { PGlite } = await import('@electric-sql/pglite')
-    const pglite = new PGlite()
-    await pglite.waitReady
-    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) })
-    await migrateToLatest(db)
-    const dump = await pglite.dumpDataDir('gzip')
-    await db.destroy()
-    if (!pglite.closed) await pglite.close()
-    // Written whole, then renamed: a file running beside this one never reads half a template.
-    const partial = `${templateFile}.${process.pid}.${randomBytes(4).toString('hex')}`
-    await writeFile(partial, Buffer.from(await dump.arrayBuffer()))
-    await rename(partial, templateFile)
-    return dump
+    // The same template the build makes for a first start, written to the temp directory.
+    await writePGliteTemplate(await pgliteStartParams(), templateFile)
+    return new Blob([await readFile(templateFile)])
   })()
   return await template
 }
