@@ -1,5 +1,6 @@
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
 import { createBatcher } from '../async/batcher.js'
+import { storableText } from '../db/storable-text.js'
 import type { DNSResolver } from 'mailauth'
 import type { Logger } from 'pino'
 import { sha256Hex } from '../crypto/sha256.js'
@@ -73,7 +74,9 @@ async function insertMessages (executor: Kysely<Database>, batch: NewMessage[]):
     .onConflict((oc) => oc.columns(['mailbox_id', 'dedupe_key']).doNothing()).returning(['id', 'mailbox_id', 'dedupe_key']).execute()
   const byKey = new Map(rows.map((row) => [`${row.mailbox_id}\n${row.dedupe_key}`, { id: row.id }]))
   return batch.map((values) => {
-    const key = `${values.mailbox_id}\n${values.dedupe_key}`
+    // The key as stored: a NUL in a Message-ID is stored as U+FFFD (storable-text.ts), and
+    // comparing the key as given would take a stored message for a duplicate, never decided.
+    const key = `${values.mailbox_id}\n${storableText(values.dedupe_key)}`
     const row = byKey.get(key)
     byKey.delete(key)
     return row

@@ -45,6 +45,15 @@ t.test(`NUL bytes anywhere an MTA lets them through end decided, on ${testDataba
     })
   }
 
+  t.test('messages with a NUL in their Message-ID stored together (one batch) are each decided', async (t) => {
+    const raws = Array.from({ length: 6 }, () => `${head(['Subject: Monthly Report', `Message-ID: <batch\u0000${n++}@sender.example>`, 'Content-Type: text/plain'])}\r\n\r\nperiod = 2026-11\r\n`)
+    const answers = (await Promise.all(raws.map(async (raw) => await post(setup.ingressToken, raw)))).map((a) => a.json())
+    t.equal(new Set(answers.map((a) => a.message)).size, 6, 'six messages stored')
+    t.same(answers.map((a) => a.status === 'duplicate'), raws.map(() => false), 'none taken for a duplicate')
+    const rows = await database.db.selectFrom('messages').select('status').where('id', 'in', answers.map((a) => a.message)).execute()
+    t.notOk(rows.some((r) => r.status === 'received'), 'each decided at once')
+  })
+
   t.test('the same message with a NUL in its Message-ID, delivered twice, is a duplicate', async (t) => {
     const raw = `${head(['Subject: Monthly Report', 'Message-ID: <twice\u0000@sender.example>', 'Content-Type: text/plain'])}\r\n\r\nperiod = 2026-11\r\n`
     const first = (await post(setup.ingressToken, raw)).json()
