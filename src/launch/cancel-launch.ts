@@ -6,7 +6,7 @@ import { OrchestratorError } from '../orchestrator/errors.js'
 import { discardFiles, releaseRaw } from './launch-files.js'
 import { deleteQueueItems, queueItemsByPrefix, stopJob } from '../orchestrator/jobs.js'
 import type { OrchestratorRegistry } from '../orchestrator/registry.js'
-import { findVisibleLaunch, type LaunchRef } from '../pipeline/status-report.js'
+import { findVisibleLaunch, type LaunchRef } from '../commands/status-report.js'
 
 // CANCEL by email: a launch that has not started is cancelled before StartJobs; a running job is
 // stopped through Orchestrator (SoftStop, or Kill when asked); the queue items a launch added are

@@ -1,4 +1,4 @@
-import type { LaunchPlan } from '../pipeline/validate-plan.js'
+import type { LaunchPlan } from '../commands/validate-plan.js'
 
 /** The input argument that carries the launch id to servers without job references. */
 export const LAUNCH_ID_ARGUMENT = 'in_MailrunLaunchId'

@@ -1,8 +1,8 @@
 import type { FunctionDeclaration, ParameterDeclaration, Problem } from '../db/schema.js'
-import { renderCommand } from '../pipeline/command-grammar.js'
+import { renderCommand } from '../commands/command-grammar.js'
 import type { CancelOutcome } from '../launch/cancel-launch.js'
-import type { StatusReport } from '../pipeline/status-report.js'
-import type { LaunchPlan } from '../pipeline/validate-plan.js'
+import type { StatusReport } from '../commands/status-report.js'
+import type { LaunchPlan } from '../commands/validate-plan.js'
 
 // What a sender reads. The sender has no Orchestrator access: each reply says what happened, and
 // when something is wrong, exactly what to write instead.

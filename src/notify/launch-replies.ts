@@ -1,6 +1,6 @@
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
 import type { Database, NotificationsTable, ReplyTo } from '../db/schema.js'
-import type { LaunchPlan } from '../pipeline/validate-plan.js'
+import type { LaunchPlan } from '../commands/validate-plan.js'
 import type { Locale, ReplyContent } from './compose-reply.js'
 import { replyCheckColumns, replyRow } from './outbox.js'
 

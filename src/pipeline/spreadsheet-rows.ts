@@ -3,8 +3,8 @@ import { AttachmentTooLarge, parseWithAttachments, type AttachmentInfo } from '.
 import { readSpreadsheet, spreadsheetKind } from '../spreadsheets/read-spreadsheet.js'
 import { rowsToItems, type QueueRow } from '../spreadsheets/rows-to-items.js'
 import { UnreadableSpreadsheet, type TableLimits } from '../spreadsheets/table.js'
-import { boundProblems } from './problems.js'
-import type { ArgumentValue } from './validate-plan.js'
+import { boundProblems } from '../commands/problems.js'
+import type { ArgumentValue } from '../commands/validate-plan.js'
 
 // A queue robot's email with a spreadsheet attached: every row becomes a queue item. The file is
 // read only here, once the robot is known to be a queue robot, so no other message keeps an

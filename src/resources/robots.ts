@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../db/errors.js'
 import { newestFirst } from '../db/pagination.js'
 import type { AttachmentPolicy, Database, FunctionDeclaration, ParameterDeclaration, RobotsTable } from '../db/schema.js'
 import { errors, fieldError } from '../errors.js'
-import { robotNameKey } from '../robots/robot-name.js'
+import { robotNameKey } from '../commands/robot-name.js'
 import type { Parameter, Robot, RobotCreate, RobotFunction, RobotPatch } from '../schemas/robots.js'
 import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
 

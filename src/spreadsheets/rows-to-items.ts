@@ -1,5 +1,5 @@
 import type { ParameterDeclaration, Problem } from '../db/schema.js'
-import { convertValue, describeParameter, type ArgumentValue } from '../pipeline/validate-plan.js'
+import { convertValue, describeParameter, type ArgumentValue } from '../commands/validate-plan.js'
 import type { Cell, Table } from './table.js'
 
 // Every data row of a spreadsheet becomes one queue item: the header names the fields, each value

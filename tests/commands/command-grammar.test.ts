@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import t from 'tap'
-import { isHelpRequest, parseCommandBody, renderCommand, robotNameFromSubject } from '../../src/pipeline/command-grammar.js'
+import { isHelpRequest, parseCommandBody, renderCommand, robotNameFromSubject } from '../../src/commands/command-grammar.js'
 
 interface Expected {
   args?: Record<string, string>
