@@ -1,4 +1,6 @@
 import type { Problem } from '../db/schema.js'
+import { isGreeting, plainWords } from './courtesy.js'
+import { quoteStart, textLines } from './written-text.js'
 
 // The email a sender writes (design, "The email a sender writes"):
 //   period = 2022-05                                  an input argument
@@ -20,7 +22,8 @@ export interface ParsedCommand {
 }
 
 const WORD = /^[\p{L}\p{N}_.]+$/u
-const SUBJECT_PREFIX = /^\s*(?:re|fwd?|fw|aw|wg|tr|sv|vs|отв|ответ|пересл|пер)\s*(?:\[\d+\])?\s*:\s*/iu
+// Reply and forward prefixes of the mail clients senders use (НА: is Russian Outlook's reply, ПЕРЕСЛ: its forward).
+export const SUBJECT_PREFIX = /^\s*(?:re|fwd?|fw|aw|wg|tr|sv|vs|rv|отв|ответ|на|пересл|пер|fwd)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*/iu
 const HELP = new Set(['help', '?', 'помощь', 'справка'])
 
 /** The robot name a subject asks for: reply and forward prefixes removed, white space collapsed. */
@@ -43,15 +46,20 @@ const STATUS = new Set(['status', 'статус'])
 /** `status` asks for the sender's recent launches; `status <launch id or job id>` for one of them. */
 export type StatusRequest = { which: 'recent' } | { which: 'one', ref: string }
 
-const CANCEL = new Set(['cancel', 'отмена', 'отменить'])
+const CANCEL = new Set(['cancel', 'отмена', 'отменить', 'отмените', 'отмени'])
 const KILL = new Set(['kill', 'убить'])
 
 export type ThreadVerb = { verb: 'status' } | { verb: 'cancel', kill: boolean }
 
-/** A reply in a thread whose first line is a verb (`status`, `cancel`, `cancel kill`): that verb, else null. */
+/**
+ * A reply in a thread whose first line is a verb (`status`, `cancel`, `cancel kill`, also with a
+ * "please" and punctuation: `Cancel, please.`, `Отмена, пожалуйста`), after a greeting line if
+ * there is one: that verb, else null.
+ */
 export function threadVerb (text: string): ThreadVerb | null {
-  const first = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '') ?? ''
-  const words = first.replace(/[.!?]+$/, '').toLocaleLowerCase('und').split(/\s+/)
+  const lines = textLines(text)
+  const first = lines.slice(0, quoteStart(lines)).map((l) => l.trim()).find((l) => l !== '' && !isGreeting(l)) ?? ''
+  const words = plainWords(first)
   if (words.length === 1 && STATUS.has(words[0] ?? '')) return { verb: 'status' }
   if (CANCEL.has(words[0] ?? '') && (words.length === 1 || (words.length === 2 && KILL.has(words[1] ?? '')))) return { verb: 'cancel', kill: words.length === 2 }
   return null
@@ -59,7 +67,7 @@ export function threadVerb (text: string): ThreadVerb | null {
 
 /** `cancel <job number or launch id>` (`kill` anywhere after it asks for a kill); ref '' when none was written. */
 export function cancelRequest (robotName: string): { ref: string, kill: boolean } | null {
-  const [word = '', ...rest] = robotName.split(' ')
+  const [word = '', ...rest] = plainWords(robotName)
   if (!CANCEL.has(word.toLocaleLowerCase('und'))) return null
   const kill = rest.some((w) => KILL.has(w.toLocaleLowerCase('und')))
   const ref = rest.filter((w) => !KILL.has(w.toLocaleLowerCase('und'))).join(' ').trim().replace(/^#/, '').slice(0, 100)
@@ -67,22 +75,10 @@ export function cancelRequest (robotName: string): { ref: string, kill: boolean 
 }
 
 export function statusRequest (robotName: string): StatusRequest | null {
-  const [word = '', ...rest] = robotName.split(' ')
+  const [word = '', ...rest] = plainWords(robotName)
   if (!STATUS.has(word.toLocaleLowerCase('und'))) return null
   const ref = rest.join(' ').trim().replace(/^#/, '').slice(0, 100)
   return ref === '' ? { which: 'recent' } : { which: 'one', ref }
-}
-
-function isStop (line: string, next: string | undefined): boolean {
-  const trimmed = line.trim()
-  if (line.trimEnd() === '--') return true
-  if (trimmed.startsWith('>')) return true
-  if (/^On\s.+\swrote:$/iu.test(trimmed) || /пишет:$/iu.test(trimmed)) return true
-  // Gmail folds a long "On … wrote:" header across two lines.
-  if (/^On\s.+/u.test(trimmed) && next !== undefined && /^.*\bwrote:$/u.test(next.trim()) && !next.includes('=')) return true
-  if (/^-{2,}\s*(original message|forwarded message|исходное сообщение|пересылаемое сообщение)\s*-{2,}$/iu.test(trimmed)) return true
-  if (/^_{10,}$/.test(trimmed)) return true
-  return false
 }
 
 class LineError extends Error {}
@@ -174,15 +170,17 @@ function parseStatement (text: string): { kind: 'argument', name: string, value:
   return { kind: 'call', name, args }
 }
 
-/** Reads the statements of a message body; every problem carries its line and text. */
-export function parseCommandBody (body: string): ParsedCommand {
-  const lines = body.replace(/\r\n?/g, '\n').split('\n').map((l) => l.replace(/[\u00a0\u2000-\u200a\u202f]/g, ' ').replace(/[\u200b\ufeff]/g, ''))
+/**
+ * Reads the statements of a message body up to the quoted earlier mail; every problem carries its
+ * line and text. Lines numbered in `skip` (from 1: a greeting, a signature) are not read.
+ */
+export function parseCommandBody (body: string, skip: ReadonlySet<number> = new Set()): ParsedCommand {
+  const all = textLines(body)
+  const lines = all.slice(0, quoteStart(all))
   const result: ParsedCommand = { arguments: [], calls: [], problems: [] }
   for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i] as string
-    if (isStop(raw, lines[i + 1])) break
-    const text = raw.trim()
-    if (text === '' || text.startsWith('#')) continue
+    const text = (lines[i] as string).trim()
+    if (text === '' || text.startsWith('#') || skip.has(i + 1)) continue
     const line = i + 1
     try {
       const statement = parseStatement(text)

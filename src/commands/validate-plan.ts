@@ -7,6 +7,8 @@ export type ArgumentValue = string | number | boolean
 export interface LaunchPlan {
   arguments: Record<string, ArgumentValue>
   functions: Array<{ name: string, args: Record<string, ArgumentValue> }>
+  /** Lines of the email read as a greeting or a signature, not as the command (the reply lists them). */
+  ignored?: string[]
 }
 
 export interface RobotCatalogue {

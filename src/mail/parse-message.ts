@@ -2,6 +2,8 @@ import iconv from 'iconv-lite'
 import { Readable } from 'node:stream'
 import type { AddressObject, HeaderLines, Headers, MailParser as MailParserClass } from 'mailparser'
 import { headerEnd, normalizeMessageId } from './header-block.js'
+import { readableName } from './readable-name.js'
+import { repairMime } from './repair-mime.js'
 
 // mailparser is in maintenance mode: everything else in mailrun sees only this module's
 // ParsedMessage, so the parser can be swapped without touching the pipeline.
@@ -15,8 +17,10 @@ export interface ParsedMessage {
   fromIsGroup: boolean
   fromHeaderCount: number
   subject: string
-  /** The text part; for an HTML-only message, its text rendering. */
+  /** The text part, as the parser gives it (for an HTML-only message at the top, its text rendering). */
   text: string
+  /** The HTML part, where there is one: an HTML-only message inside multipart/related has no text. */
+  html: string | null
   date: Date | null
   inReplyTo: string | null
   references: string[]
@@ -100,6 +104,12 @@ function checkLineEnds (raw: Buffer): void {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
+/** The first 8-bit charset the message declares (for its text, mostly), other than UTF-8 and ASCII. */
+function declaredCharset (raw: Buffer): string | null {
+  const declared = /charset\s*=\s*"?([\w.:-]+)"?/i.exec(raw.subarray(0, Math.min(raw.length, 64 * 1024)).toString('latin1'))?.[1]
+  return declared !== undefined && !/^(utf-?8|us-ascii)$/i.test(declared) && iconv.encodingExists(declared) ? declared : null
+}
+
 /**
  * Header bytes that are not UTF-8 (a windows-1251 Subject written without RFC 2047 encoding, as
  * some old clients do) are read in the charset the message declares for its text, as mail
@@ -113,12 +123,11 @@ export function readableHeaders (raw: Buffer): Buffer {
     utf8.decode(block)
     return raw
   } catch {}
-  const declared = /charset\s*=\s*"?([\w.:-]+)"?/i.exec(raw.subarray(0, Math.min(raw.length, 64 * 1024)).toString('latin1'))?.[1]
-  const charset = declared !== undefined && !/^(utf-?8|us-ascii)$/i.test(declared) && iconv.encodingExists(declared) ? declared : 'windows-1252'
+  const charset = declaredCharset(raw) ?? 'windows-1252'
   return Buffer.concat([Buffer.from(iconv.decode(block, charset), 'utf8'), raw.subarray(block.length)])
 }
 
-interface Streamed { headers: Headers, headerLines: HeaderLines, text: string | undefined, attachments: Attachment[] }
+interface Streamed { headers: Headers, headerLines: HeaderLines, text: string | undefined, html: string | undefined, attachments: Attachment[] }
 
 interface AttachmentData {
   type: 'attachment'
@@ -151,7 +160,7 @@ const FEED_BYTES = 64 * 1024
 /** mailparser, loaded with the first message: an instance that has not received mail does not carry it. */
 let mailParser: typeof MailParserClass | undefined
 
-async function streamParse (raw: Buffer, keep: KeepAttachments | null): Promise<Streamed> {
+async function streamParse (raw: Buffer, keep: KeepAttachments | null, nameCharset: string | null): Promise<Streamed> {
   mailParser ??= (await import('mailparser')).MailParser
   const MailParser = mailParser
   return await new Promise((resolve, reject) => {
@@ -159,17 +168,18 @@ async function streamParse (raw: Buffer, keep: KeepAttachments | null): Promise<
     let headers: Headers = new Map()
     let headerLines: HeaderLines = []
     let text: string | undefined
+    let html: string | undefined
     const attachments: Attachment[] = []
     let kept = 0
     let settled = false
     const fail = (error: Error): void => { if (!settled) { settled = true; reject(error) } }
     parser.on('headers', (h: Headers) => { headers = h; headerLines = parser.headerLines === false ? [] : parser.headerLines })
-    parser.on('data', (data: { type: 'text', text?: string } | AttachmentData) => {
-      if (data.type === 'text') { text = data.text; return }
+    parser.on('data', (data: { type: 'text', text?: string, html?: string | false } | AttachmentData) => {
+      if (data.type === 'text') { text = data.text; html = typeof data.html === 'string' ? data.html : undefined; return }
       const contentType = data.headers?.get('content-type') as { value?: string, params?: Record<string, string> } | undefined
       const info: Attachment = {
         index: attachments.length,
-        filename: data.filename ?? null,
+        filename: data.filename === undefined ? null : readableName(data.filename, contentType?.params?.charset ?? nameCharset),
         contentType: (data.contentType ?? contentType?.value ?? 'application/octet-stream').toLowerCase(),
         charset: contentType?.params?.charset ?? null,
         size: 0,
@@ -192,7 +202,7 @@ async function streamParse (raw: Buffer, keep: KeepAttachments | null): Promise<
       })
     })
     parser.once('error', fail)
-    parser.once('end', () => { if (!settled) { settled = true; resolve({ headers, headerLines, text, attachments }) } })
+    parser.once('end', () => { if (!settled) { settled = true; resolve({ headers, headerLines, text, html, attachments }) } })
     const pieces = function * (): Generator<Buffer> {
       for (let at = 0; at < raw.length; at += FEED_BYTES) yield raw.subarray(at, at + FEED_BYTES)
     }
@@ -210,7 +220,7 @@ export async function parseWithAttachments (raw: Buffer, keep: KeepAttachments |
   checkLineEnds(raw)
   let parsed: Streamed
   try {
-    parsed = await streamParse(readableHeaders(raw), keep)
+    parsed = await streamParse(repairMime(readableHeaders(raw)), keep, declaredCharset(raw))
   } catch (error) {
     if (error instanceof AttachmentTooLarge) throw error
     throw new UnreadableMessage(`it is not a readable email (${(error as Error).message})`)
@@ -240,6 +250,7 @@ export async function parseWithAttachments (raw: Buffer, keep: KeepAttachments |
     fromHeaderCount: headers.get('from')?.length ?? 0,
     subject: mail.subject ?? '',
     text: mail.text ?? '',
+    html: parsed.html ?? null,
     date: mail.date ?? null,
     inReplyTo: mail.inReplyTo ?? null,
     references,

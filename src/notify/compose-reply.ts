@@ -27,7 +27,7 @@ export interface RowsOutcome {
 
 export type ReplyContent =
   | { kind: 'launched', robot: string, jobId: number | null, queue: string | null, plan: LaunchPlan, rows?: RowsOutcome }
-  | { kind: 'rejected', robot: string | null, problems: Problem[], catalogue: CatalogueEntry[] }
+  | { kind: 'rejected', robot: string | null, problems: Problem[], catalogue: CatalogueEntry[], ignored?: string[] }
   | { kind: 'not_allowed', robot: string, contact: string | null }
   | { kind: 'failed', robot: string, reason: string, retrying: boolean }
   | { kind: 'finished', robot: string, state: 'completed' | 'faulted' | 'stopped', jobId: number | null, runSeconds: number | null, info: string | null, outputs: Record<string, unknown> | null }
@@ -46,6 +46,7 @@ const words = {
     rowsSkipped: (n: number) => `${n} row${n === 1 ? ' was' : 's were'} left out because of these problems; fix them and send those rows again:`,
     rowsRefused: (n: number) => `Orchestrator refused ${n} row${n === 1 ? '' : 's'}:`,
     understood: 'This is what was understood (check for typos):',
+    ignored: 'Not read as part of the command (taken for a greeting or a signature):',
     inputs: 'Inputs:',
     functions: 'Functions, in this order:',
     none: '(none)',
@@ -105,6 +106,7 @@ const words = {
     rowsSkipped: (n: number) => `Пропущено строк с ошибками: ${n}. Исправьте их и пришлите эти строки ещё раз:`,
     rowsRefused: (n: number) => `Orchestrator отклонил строк: ${n}:`,
     understood: 'Вот как письмо было понято (проверьте, нет ли опечаток):',
+    ignored: 'Не прочитано как часть команды (похоже на приветствие или подпись):',
     inputs: 'Параметры:',
     functions: 'Функции, в этом порядке:',
     none: '(нет)',
@@ -212,6 +214,13 @@ function statusLines (report: StatusReport, w: typeof words[Locale]): string[] {
   return lines
 }
 
+/** The lines set aside as a greeting or a signature, quoted, so the sender sees nothing was lost unsaid. */
+function ignoredLines (ignored: string[] | undefined, w: typeof words[Locale]): string[] {
+  if (ignored === undefined || ignored.length === 0) return []
+  const shown = ignored.slice(0, 10).map((l) => `  «${l.length > 120 ? `${l.slice(0, 119)}…` : l}»`)
+  return ['', w.ignored, ...shown, ...(ignored.length > 10 ? ['  …'] : [])]
+}
+
 function body (content: ReplyContent, w: typeof words[Locale]): string[] {
   switch (content.kind) {
     case 'launched': {
@@ -232,12 +241,14 @@ function body (content: ReplyContent, w: typeof words[Locale]): string[] {
         '', w.understood,
         w.inputs, ...(args.length === 0 ? [`  ${w.none}`] : args.map(([k, v]) => `  ${k} = ${String(v)}`)),
         w.functions, ...(content.plan.functions.length === 0 ? [`  ${w.none}`] : content.plan.functions.map((f, i) => `  ${i + 1}. ${f.name}${Object.keys(f.args).length > 0 ? `: ${Object.entries(f.args).map(([k, v]) => `${k} = ${String(v)}`).join(', ')}` : ''}`)),
+        ...ignoredLines(content.plan.ignored, w),
         '', ...(content.queue === null ? [w.willReport] : [])
       ]
     }
     case 'rejected': {
       const lines: string[] = [w.rejected, '']
       for (const p of content.problems) lines.push(`${p.line !== undefined ? `${w.line(p.line)}${p.text !== undefined ? ` «${p.text}»` : ''}: ` : (p.text !== undefined ? `«${p.text}»: ` : '')}${p.message}`)
+      lines.push(...ignoredLines(content.ignored, w))
       const robot = content.robot === null ? undefined : content.catalogue.find((r) => r.name === content.robot)
       if (robot !== undefined) lines.push('', w.exampleFor(robot.name), `  ${w.subjectIs(robot.name)}`, ...exampleCommand(robot).split('\n').filter(Boolean).map((l) => `  ${l}`))
       else lines.push('', w.unknownRobotList, ...catalogue(content.catalogue, w))

@@ -16,7 +16,9 @@ import type { ReplyLimits } from '../notify/launch-replies.js'
 import { queueReply, recordNotReplied } from '../notify/outbox.js'
 import { robotNameKey } from '../commands/robot-name.js'
 import { authenticateSender, type AuthVerdict } from './authenticate-sender.js'
-import { cancelRequest, isHelpRequest, parseCommandBody, robotNameFromSubject, statusRequest, threadVerb } from '../commands/command-grammar.js'
+import { cancelRequest, isHelpRequest, robotNameFromSubject, statusRequest, threadVerb } from '../commands/command-grammar.js'
+import { readCommand, writesNothing } from '../commands/read-command.js'
+import { messageText } from '../commands/written-text.js'
 import { launchInThread, statusReport, type LaunchRef } from '../commands/status-report.js'
 import type { CancelOutcome } from '../launch/cancel-launch.js'
 import type { InboundMail, SmtpClient, TargetMailbox } from './inbound-mail.js'
@@ -29,7 +31,6 @@ import { acceptFiles, type AcceptedFile } from '../attachments/attachment-policy
 import { defaultTableLimits, spreadsheetRows, spreadsheetsOf } from './spreadsheet-rows.js'
 import type { QueueRow } from '../spreadsheets/rows-to-items.js'
 import type { TableLimits } from '../spreadsheets/table.js'
-import { validatePlan } from '../commands/validate-plan.js'
 
 export interface ReceiveResult {
   message: string
@@ -99,7 +100,7 @@ interface Decision {
   robotId?: string | null
   verdict?: AuthVerdict
   keepContent?: { subject: string, body: string }
-  plan?: { arguments: Record<string, unknown>, functions: unknown[] }
+  plan?: { arguments: Record<string, unknown>, functions: unknown[], ignored?: string[] }
   /** Attachments the job receives, uploaded to `folder` in the robot's bucket before it starts; the raw copy stays until then. */
   files?: { folder: string, accepted: AcceptedFile[] }
   /** A spreadsheet's rows, one queue item each, stored with the launch. */
@@ -194,14 +195,19 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       return { ...known, status: 'accepted', reason: `${reason}: ${outcome.outcome}`, reply: { kind: 'cancel', result: outcome } }
     }
     if (asksCancel !== null) return await cancel({ text: asksCancel.ref }, asksCancel.kill, 'cancel requested')
+    // What the sender wrote: the text part, or the HTML part's rendering (phones, Apple Mail).
+    const text = messageText(parsed)
+    const isReply = parsed.inReplyTo !== null || parsed.references.length > 0
     // A verb written as a reply in the thread of a launch: that launch (status falls back to the recent ones).
-    const verb = parsed.inReplyTo !== null || parsed.references.length > 0 ? threadVerb(parsed.text) : null
+    const verb = isReply ? threadVerb(text) : null
     if (verb !== null) {
       const launchId = await launchInThread(db, mailbox.id, senderId, [parsed.inReplyTo, ...parsed.references])
       if (verb.verb === 'cancel') return await cancel(launchId !== null ? { launchId } : { text: '' }, verb.kill, 'cancel requested in a thread')
       const request = launchId !== null ? { which: 'one' as const, ref: launchId } : { which: 'recent' as const }
       return { ...known, status: 'accepted', reason: 'status requested in a thread', reply: { kind: 'status', report: await statusReport(db, mailbox.tenantId, senderId, request) } }
     }
+    // "Thanks!" / "Спасибо!" in a thread asks for nothing: no launch, and no error email.
+    if (isReply && writesNothing(text) && parsed.attachments.every((a) => a.inline)) return { ...known, status: 'ignored', reason: 'a reply with nothing to run in it (a thank-you or a signature only)' }
     if (robotName === '') {
       const problems: Problem[] = [{ message: 'the subject is empty: write the name of the robot to run' }]
       return { ...known, status: 'rejected', reason: problems[0]?.message ?? '', problems, reply: { kind: 'rejected', robot: null, problems, catalogue: await catalogue() } }
@@ -212,20 +218,19 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     }
     const robot = { id: found.robot_id, name: found.robot_name ?? '', parameters: found.parameters ?? [], functions: found.functions ?? [], invalidRows: found.invalid_rows ?? 'reject' }
     if (found.allow_all_senders !== true && found.allowed !== true) return { ...known, robotId: robot.id, status: 'rejected', reason: `not allowed to run "${robot.name}"`, reply: { kind: 'not_allowed', robot: robot.name, contact: found.contact_email } }
-    const rejected = (problems: Problem[]): Decision => {
+    const rejected = (problems: Problem[], ignored: string[] = []): Decision => {
       const entry = { name: robot.name, description: '', parameters: robot.parameters, functions: robot.functions }
-      return { ...known, robotId: robot.id, status: 'rejected', reason: `the email has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems, reply: { kind: 'rejected', robot: robot.name, problems, catalogue: [entry] } }
+      return { ...known, robotId: robot.id, status: 'rejected', reason: `the email has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems, reply: { kind: 'rejected', robot: robot.name, problems, catalogue: [entry], ...(ignored.length > 0 ? { ignored } : {}) } }
     }
     // A queue robot's spreadsheet: its columns carry the declared parameters, so the body need not.
     const withRows = found.launch_mode === 'queue' && spreadsheetsOf(parsed.attachments).length > 0
     // With a spreadsheet the body is a note to a colleague ("December invoices attached"): only
     // its `name = value` lines are read, as values for every row; any other line is left alone.
-    const command = parseCommandBody(parsed.text)
-    const { plan, problems } = withRows
-      ? validatePlan({ arguments: command.arguments, calls: [], problems: [] }, { ...robot, parameters: robot.parameters.map((p) => ({ ...p, required: false })) })
-      : validatePlan(command, robot)
-    if (problems.length > 0) return rejected(problems)
-    const accepted: Decision = { ...known, robotId: robot.id, status: 'accepted', reason: null, plan, keepContent: { subject: parsed.subject, body: parsed.text } }
+    const { plan: read, problems, ignored } = readCommand(text, robot, { argumentsOnly: withRows })
+    if (problems.length > 0) return rejected(problems, ignored)
+    // The lines set aside as a greeting or a signature travel with the plan, so the reply says so.
+    const plan = ignored.length > 0 && !withRows ? { ...read, ignored } : read
+    const accepted: Decision = { ...known, robotId: robot.id, status: 'accepted', reason: null, plan, keepContent: { subject: parsed.subject, body: text } }
     if (!withRows) {
       const policy = found.launch_mode === 'job' ? found.attachments : null
       if (policy === null || policy === undefined) return accepted
