@@ -1,3 +1,4 @@
+import { problem } from '../commands/problem-text.js'
 import type { AttachmentPolicy, Problem } from '../db/schema.js'
 import type { AttachmentInfo } from '../mail/parse-message.js'
 
@@ -35,7 +36,7 @@ export function cleanFileName (name: string | null, fallback: string): string {
 export function acceptFiles (attachments: AttachmentInfo[], policy: AttachmentPolicy): { files: AcceptedFile[], problems: Problem[] } {
   const sent = attachments.filter((a) => !a.inline)
   const problems: Problem[] = []
-  if (sent.length > MAX_FILES) return { files: [], problems: [{ message: `the email has ${sent.length} attachments; send at most ${MAX_FILES} per email` }] }
+  if (sent.length > MAX_FILES) return { files: [], problems: [problem('too_many_files', { count: sent.length, max: MAX_FILES })] }
   const files: AcceptedFile[] = []
   const taken = new Set<string>()
   for (const a of sent) {
@@ -43,10 +44,10 @@ export function acceptFiles (attachments: AttachmentInfo[], policy: AttachmentPo
     const shown = a.filename ?? name
     const extension = extensionOf(name)
     const listed = policy.types.includes(extension)
-    if (EXECUTABLES.has(extension) && !listed) { problems.push({ text: shown, message: 'programs and macro documents are not accepted: send the data itself (a PDF, a picture, a spreadsheet without macros)' }); continue }
-    if (ARCHIVES.has(extension) && !listed) { problems.push({ text: shown, message: 'archives are not accepted: attach the files themselves' }); continue }
-    if (policy.types.length > 0 && !listed) { problems.push({ text: shown, message: `this robot accepts only ${policy.types.map((t) => `.${t}`).join(', ')} files` }); continue }
-    if (a.size > policy.maxBytes) { problems.push({ text: shown, message: `the file is ${megabytes(a.size)}; this robot accepts files up to ${megabytes(policy.maxBytes)}` }); continue }
+    if (EXECUTABLES.has(extension) && !listed) { problems.push(problem('program_file', undefined, { text: shown })); continue }
+    if (ARCHIVES.has(extension) && !listed) { problems.push(problem('archive_file', undefined, { text: shown })); continue }
+    if (policy.types.length > 0 && !listed) { problems.push(problem('file_type', { types: policy.types }, { text: shown })); continue }
+    if (a.size > policy.maxBytes) { problems.push(problem('file_too_large', { size: megabytes(a.size), max: megabytes(policy.maxBytes) }, { text: shown })); continue }
     // Two files with one name would overwrite each other in the bucket.
     for (let n = 2; taken.has(name.toLowerCase()); n++) name = extension === '' ? `${cleanFileName(a.filename, 'attachment')} (${n})` : `${name.slice(0, name.length - extension.length - 1).replace(/ \(\d+\)$/, '')} (${n}).${extension}`
     taken.add(name.toLowerCase())

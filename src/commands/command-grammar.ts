@@ -1,5 +1,6 @@
 import type { Problem } from '../db/schema.js'
 import { isGreeting, plainWords } from './courtesy.js'
+import { problem } from './problem-text.js'
 import { quoteStart, textLines } from './written-text.js'
 
 // The email a sender writes (design, "The email a sender writes"):
@@ -81,7 +82,12 @@ export function statusRequest (robotName: string): StatusRequest | null {
   return ref === '' ? { which: 'recent' } : { which: 'one', ref }
 }
 
-class LineError extends Error {}
+/** What is wrong with one line, as a problem of the catalogue. */
+class LineError extends Error {
+  constructor (readonly problem: Problem) {
+    super(problem.message)
+  }
+}
 
 interface Cursor { text: string, at: number }
 
@@ -106,7 +112,7 @@ function readQuoted (c: Cursor): string {
     value += ch
     c.at++
   }
-  throw new LineError('a quoted value is not closed: add the missing " at its end')
+  throw new LineError(problem('quote_not_closed'))
 }
 
 /** A value: quoted, or bare up to the end (or, inside a call, up to the next comma). */
@@ -116,21 +122,21 @@ function readValue (c: Cursor, name: string, inCall: boolean): string {
     const value = readQuoted(c)
     skipSpaces(c)
     if (c.at < c.text.length && !(inCall && c.text[c.at] === ',')) {
-      throw new LineError(`after the quoted value of "${name}" only ${inCall ? 'a comma and the next input' : 'the end of the line'} may follow`)
+      throw new LineError(problem('after_quoted', { name, inCall }))
     }
     return value
   }
   const end = inCall ? (c.text.indexOf(',', c.at) === -1 ? c.text.length : c.text.indexOf(',', c.at)) : c.text.length
   const value = c.text.slice(c.at, end).trim()
-  if (value.includes('"')) throw new LineError(`the value of "${name}" has a stray ": put the whole value in quotes, with \\" for a quote inside`)
+  if (value.includes('"')) throw new LineError(problem('stray_quote', { name }))
   c.at = end
-  if (value === '') throw new LineError(`"${name}" has no value: write ${name} = value (use "" for an empty text)`)
+  if (value === '') throw new LineError(problem('no_value', { name }))
   return value
 }
 
-function checkName (name: string, what: string): string {
-  if (name === '') throw new LineError(`a ${what} name is missing`)
-  if (!WORD.test(name)) throw new LineError(`"${name}" is not a valid ${what} name: names are letters, digits, _ and . without spaces`)
+function checkName (name: string, what: 'input' | 'function'): string {
+  if (name === '') throw new LineError(problem('name_missing', { what }))
+  if (!WORD.test(name)) throw new LineError(problem('bad_name', { name, what }))
   return name
 }
 
@@ -139,7 +145,7 @@ function parseStatement (text: string): { kind: 'argument', name: string, value:
   const firstColon = text.indexOf(':')
   const firstQuote = text.indexOf('"')
   const first = Math.min(...[firstEquals, firstColon, firstQuote].map((i) => (i === -1 ? Infinity : i)))
-  if (first === firstQuote && firstQuote !== -1) throw new LineError('a line starts with a value: write name = "value", or a function name first')
+  if (first === firstQuote && firstQuote !== -1) throw new LineError(problem('starts_with_value'))
   if (first === firstEquals && firstEquals !== -1) {
     const name = checkName(text.slice(0, firstEquals).trim(), 'input')
     return { kind: 'argument', name, value: readValue({ text, at: firstEquals + 1 }, name, false) }
@@ -154,17 +160,17 @@ function parseStatement (text: string): { kind: 'argument', name: string, value:
     const comma = c.text.indexOf(',', c.at)
     if (equals === -1 || (comma !== -1 && comma < equals)) {
       const piece = c.text.slice(c.at, comma === -1 ? undefined : comma).trim()
-      throw new LineError(`"${piece}" needs a value: write ${name}: ${piece.split(/\s+/u)[0] ?? 'name'} = value`)
+      throw new LineError(problem('needs_value', { piece, fn: name, word: piece.split(/\s+/u)[0] ?? 'name' }))
     }
     const key = checkName(c.text.slice(c.at, equals).trim(), 'input')
-    if (args.some((a) => a.name === key)) throw new LineError(`"${key}" is given twice for ${name}`)
+    if (args.some((a) => a.name === key)) throw new LineError(problem('given_twice_in_call', { name: key, fn: name }))
     c.at = equals + 1
     args.push({ name: key, value: readValue(c, key, true) })
     skipSpaces(c)
     if (c.text[c.at] === ',') {
       c.at++
       skipSpaces(c)
-      if (c.at >= c.text.length) throw new LineError('the line ends with a comma: remove it or add the next input')
+      if (c.at >= c.text.length) throw new LineError(problem('comma_at_end'))
     }
   }
   return { kind: 'call', name, args }
@@ -186,14 +192,14 @@ export function parseCommandBody (body: string, skip: ReadonlySet<number> = new 
       const statement = parseStatement(text)
       if (statement.kind === 'argument') {
         const earlier = result.arguments.find((a) => a.name === statement.name)
-        if (earlier !== undefined) throw new LineError(`the input "${statement.name}" is given twice (also on line ${earlier.line})`)
+        if (earlier !== undefined) throw new LineError(problem('given_twice', { name: statement.name, line: earlier.line }))
         result.arguments.push({ name: statement.name, value: statement.value, line, text })
       } else {
         result.calls.push({ name: statement.name, args: statement.args, line, text })
       }
     } catch (error) {
       if (!(error instanceof LineError)) throw error
-      result.problems.push({ line, text, message: error.message })
+      result.problems.push({ line, text, ...error.problem })
     }
   }
   return result

@@ -1,5 +1,7 @@
 import type { FunctionDeclaration, ParameterDeclaration, Problem } from '../db/schema.js'
 import type { Assignment, ParsedCommand } from './command-grammar.js'
+import { readNumber } from './numbers.js'
+import { problem, type Declared, type Owner, type ValueFault } from './problem-text.js'
 
 export type ArgumentValue = string | number | boolean
 
@@ -17,10 +19,9 @@ export interface RobotCatalogue {
   functions: FunctionDeclaration[]
 }
 
-const TYPE_WORDS: Record<ParameterDeclaration['type'], string> = { string: 'text', number: 'a number', boolean: 'yes or no', date: 'a date' }
-
-export function describeParameter (p: ParameterDeclaration): string {
-  return `${p.name} (${TYPE_WORDS[p.type]}${p.required ? ', required' : ''})`
+/** A declaration as problems carry it. */
+export function asDeclared (p: ParameterDeclaration): Declared {
+  return { name: p.name, type: p.type, required: p.required }
 }
 
 const TRUE = new Set(['true', 'yes', 'y', '1', 'да', 'on'])
@@ -32,19 +33,19 @@ function isCalendarDate (y: number, m: number, d: number): boolean {
 }
 
 /** The value as the declared type, or the words that say what to write instead. */
-export function convertValue (type: ParameterDeclaration['type'], raw: string): { ok: true, value: ArgumentValue } | { ok: false, message: string } {
+export function convertValue (type: ParameterDeclaration['type'], raw: string): { ok: true, value: ArgumentValue } | { ok: false, why: ValueFault } {
   switch (type) {
     case 'string':
       return { ok: true, value: raw }
     case 'number': {
-      if (!/^[+-]?\d+(?:[.,]\d+)?$/.test(raw)) return { ok: false, message: `"${raw}" is not a number (write it like 42 or 3.5)` }
-      return { ok: true, value: Number(raw.replace(',', '.')) }
+      const value = readNumber(raw)
+      return value === null ? { ok: false, why: { fault: 'not_number', raw } } : { ok: true, value }
     }
     case 'boolean': {
       const word = raw.toLocaleLowerCase('und')
       if (TRUE.has(word)) return { ok: true, value: true }
       if (FALSE.has(word)) return { ok: true, value: false }
-      return { ok: false, message: `"${raw}" is not yes or no (write yes, no, true or false)` }
+      return { ok: false, why: { fault: 'not_boolean', raw } }
     }
     case 'date': {
       const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(raw)
@@ -53,7 +54,7 @@ export function convertValue (type: ParameterDeclaration['type'], raw: string): 
       const dotted = /^(\d{1,2})\.(\d{1,2})\.(\d{4})$/.exec(raw)
       const [y, m, d] = iso !== null ? [iso[1], iso[2], iso[3]] : dotted !== null ? [dotted[3], dotted[2]?.padStart(2, '0'), dotted[1]?.padStart(2, '0')] : []
       if (y === undefined || m === undefined || d === undefined || !isCalendarDate(Number(y), Number(m), Number(d))) {
-        return { ok: false, message: `"${raw}" is not a date (write it like 2024-05-31 or 31.05.2024)` }
+        return { ok: false, why: { fault: 'not_date', raw } }
       }
       return { ok: true, value: `${y}-${m}-${d}` }
     }
@@ -63,7 +64,7 @@ export function convertValue (type: ParameterDeclaration['type'], raw: string): 
 function checkAssignments (
   given: Array<Assignment & { line?: number, text?: string }>,
   declared: ParameterDeclaration[],
-  where: { line?: number, text?: string, of: string },
+  where: { line?: number, text?: string, of: Owner },
   problems: Problem[]
 ): Record<string, ArgumentValue> {
   const values: Record<string, ArgumentValue> = {}
@@ -78,16 +79,16 @@ function checkAssignments (
     }
     const declaration = declared.find((p) => p.name.toLowerCase() === assignment.name.toLowerCase())
     if (declaration === undefined) {
-      problems.push({ ...at(assignment), message: `${where.of} has no input "${assignment.name}"; it takes: ${declared.map(describeParameter).join(', ')}` })
+      problems.push(problem('no_such_input', { ...where.of, input: assignment.name, takes: declared.map(asDeclared) }, at(assignment)))
       continue
     }
     const converted = convertValue(declaration.type, assignment.value)
     if (converted.ok) values[declaration.name] = converted.value
-    else problems.push({ ...at(assignment), message: `${declaration.name}: ${converted.message}` })
+    else problems.push(problem('bad_value', { input: declaration.name, why: converted.why }, at(assignment)))
   }
   for (const p of declared) {
     if (p.required && !given.some((a) => a.name.toLowerCase() === p.name.toLowerCase())) {
-      problems.push({ ...at({}), message: `${where.of} needs the input "${p.name}" (${TYPE_WORDS[p.type]}): add ${p.name} = …` })
+      problems.push(problem('needs_input', { ...where.of, input: p.name, type: p.type }, at({})))
     }
   }
   return values
@@ -99,7 +100,7 @@ function checkAssignments (
  */
 export function validatePlan (command: ParsedCommand, robot: RobotCatalogue): { plan: LaunchPlan, problems: Problem[] } {
   const problems: Problem[] = [...command.problems]
-  const args = checkAssignments(command.arguments, robot.parameters, { of: `The robot "${robot.name}"` }, problems)
+  const args = checkAssignments(command.arguments, robot.parameters, { of: { owner: 'robot', name: robot.name } }, problems)
   const functions: LaunchPlan['functions'] = []
   for (const call of command.calls) {
     if (robot.functions.length === 0) {
@@ -108,10 +109,10 @@ export function validatePlan (command: ParsedCommand, robot: RobotCatalogue): { 
     }
     const declaration = robot.functions.find((f) => f.name.toLowerCase() === call.name.toLowerCase())
     if (declaration === undefined) {
-      problems.push({ line: call.line, text: call.text, message: `"${call.name}" is not a function of ${robot.name}; it has: ${robot.functions.map((f) => f.name).join(', ')}` })
+      problems.push(problem('no_such_function', { fn: call.name, robot: robot.name, has: robot.functions.map((f) => f.name) }, { line: call.line, text: call.text }))
       continue
     }
-    const callArgs = checkAssignments(call.args, declaration.parameters, { line: call.line, text: call.text, of: `The function ${declaration.name}` }, problems)
+    const callArgs = checkAssignments(call.args, declaration.parameters, { line: call.line, text: call.text, of: { owner: 'function', name: declaration.name } }, problems)
     functions.push({ name: declaration.name, args: callArgs })
   }
   // Problems of the whole email (a missing required input) come after the line-by-line ones.

@@ -227,6 +227,10 @@ export interface ReplyTo {
 export interface Problem {
   line?: number
   text?: string
+  /** Which problem (src/commands/problem-text.ts), so a reply can say it in the sender's language. */
+  kind?: string
+  params?: Record<string, unknown>
+  /** In English: the API's and the logs' words. */
   message: string
 }
 

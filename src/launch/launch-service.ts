@@ -1,3 +1,4 @@
+import { problem } from '../commands/problem-text.js'
 import { sql, type Kysely, type Selectable, type Updateable } from 'kysely'
 import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
@@ -317,7 +318,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       for (const failed of answer.FailedItems ?? []) {
         if (failed.ErrorCode === 'DuplicateReference') continue
         const item = typeof failed.Ordinal === 'number' ? chunk[failed.Ordinal] : undefined
-        refused.push({ message: `${item !== undefined ? `row ${item.row}` : 'a row'}: ${failed.ErrorCode ?? 'refused'}` })
+        refused.push(problem('row_refused', { row: item?.row ?? null, code: failed.ErrorCode ?? 'refused' }))
       }
     }
     const added = rows.items.length - refused.length

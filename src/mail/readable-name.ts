@@ -9,7 +9,7 @@ import { decodeGuessed } from '../text/eight-bit.js'
 /** The name as its sender wrote it. */
 export function readableName (name: string, declaredCharset: string | null): string {
   // Only characters U+0080–U+00FF and ASCII: the shape of bytes read one by one.
-  if (!/[\u0080-\u00ff]/.test(name) || /[^\u0000-\u00ff]/.test(name)) return name
+  if (!/[\u0080-\u00ff]/.test(name) || [...name].some((c) => c.charCodeAt(0) > 0xff)) return name
   const bytes = Buffer.from(name, 'latin1')
   const declared = declaredCharset?.trim().toLowerCase() ?? ''
   if (declared !== '' && !/^(us-ascii|utf-?8|iso-8859-1|latin1)$/.test(declared) && iconv.encodingExists(declared)) return iconv.decode(bytes, declared)

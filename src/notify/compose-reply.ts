@@ -1,13 +1,15 @@
 import type { FunctionDeclaration, ParameterDeclaration, Problem } from '../db/schema.js'
-import { renderCommand } from '../commands/command-grammar.js'
+import { renderCommand, SUBJECT_PREFIX } from '../commands/command-grammar.js'
 import type { CancelOutcome } from '../launch/cancel-launch.js'
 import type { StatusReport } from '../commands/status-report.js'
 import type { LaunchPlan } from '../commands/validate-plan.js'
+import { describeParameters, problemText, type Locale } from '../commands/problem-text.js'
+import { historyDetail } from './history-text.js'
 
 // What a sender reads. The sender has no Orchestrator access: each reply says what happened, and
 // when something is wrong, exactly what to write instead.
 
-export type Locale = 'en' | 'ru'
+export type { Locale }
 
 export interface CatalogueEntry {
   name: string
@@ -72,8 +74,7 @@ const words = {
     noRobots: 'There are no robots you may run yet. Ask your RPA team.',
     takes: 'inputs',
     fns: 'functions',
-    types: { string: 'text', number: 'a number', boolean: 'yes or no', date: 'a date' },
-    required: 'required',
+    units: { h: 'h', min: 'min', s: 's' },
     statusRecent: 'Your last launches, newest first:',
     statusNone: 'You have not started any robot by email yet.',
     statusOne: 'Your launch:',
@@ -132,8 +133,7 @@ const words = {
     noRobots: 'Пока нет роботов, которых вы можете запускать. Обратитесь к команде RPA.',
     takes: 'параметры',
     fns: 'функции',
-    types: { string: 'текст', number: 'число', boolean: 'да или нет', date: 'дата' },
-    required: 'обязательно',
+    units: { h: 'ч', min: 'мин', s: 'с' },
     statusRecent: 'Ваши последние запуски, сначала новые:',
     statusNone: 'Вы ещё не запускали роботов письмом.',
     statusOne: 'Ваш запуск:',
@@ -168,27 +168,23 @@ export function exampleCommand (robot: CatalogueEntry): string {
   return renderCommand({ arguments: required(robot.parameters), calls: robot.functions.map((f) => ({ name: f.name, args: required(f.parameters) })) })
 }
 
-function describeParameters (ps: ParameterDeclaration[], w: typeof words[Locale]): string {
-  return ps.map((p) => `${p.name} (${w.types[p.type]}${p.required ? `, ${w.required}` : ''})`).join(', ')
-}
-
-function catalogue (entries: CatalogueEntry[], w: typeof words[Locale]): string[] {
+function catalogue (entries: CatalogueEntry[], w: typeof words[Locale], locale: Locale): string[] {
   if (entries.length === 0) return [w.noRobots]
   const lines: string[] = []
   for (const robot of entries) {
     lines.push('', `• ${robot.name}${robot.description !== '' ? ` — ${robot.description}` : ''}`)
-    if (robot.parameters.length > 0) lines.push(`  ${w.takes}: ${describeParameters(robot.parameters, w)}`)
-    if (robot.functions.length > 0) lines.push(`  ${w.fns}: ${robot.functions.map((f) => `${f.name}${f.parameters.length > 0 ? ` (${describeParameters(f.parameters, w)})` : ''}${f.description !== undefined ? ` — ${f.description}` : ''}`).join('; ')}`)
+    if (robot.parameters.length > 0) lines.push(`  ${w.takes}: ${describeParameters(robot.parameters, locale)}`)
+    if (robot.functions.length > 0) lines.push(`  ${w.fns}: ${robot.functions.map((f) => `${f.name}${f.parameters.length > 0 ? ` (${describeParameters(f.parameters, locale)})` : ''}${f.description !== undefined ? ` — ${f.description}` : ''}`).join('; ')}`)
     lines.push(`  ${w.exampleFor(robot.name)}`, `    ${w.subjectIs(robot.name)}`, ...exampleCommand(robot).split('\n').filter(Boolean).map((l) => `    ${l}`))
   }
   return lines
 }
 
-function duration (seconds: number): string {
+function duration (seconds: number, u: typeof words[Locale]['units']): string {
   const h = Math.floor(seconds / 3600)
   const m = Math.floor((seconds % 3600) / 60)
   const s = Math.round(seconds % 60)
-  return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${s} s` : `${s} s`
+  return h > 0 ? `${h} ${u.h} ${m} ${u.min}` : m > 0 ? `${m} ${u.min} ${s} ${u.s}` : `${s} ${u.s}`
 }
 
 function outputLines (outputs: Record<string, unknown>): string[] {
@@ -198,16 +194,16 @@ function outputLines (outputs: Record<string, unknown>): string[] {
 /** A moment as senders read it wherever they are: minutes, UTC said. */
 const when = (iso: string): string => `${iso.slice(0, 16).replace('T', ' ')} UTC`
 
-function statusLines (report: StatusReport, w: typeof words[Locale]): string[] {
+function statusLines (report: StatusReport, w: typeof words[Locale], locale: Locale): string[] {
   if (report.history === null) return [w.statusNotFound(report.ref ?? '')]
   if (report.launches.length === 0) return [w.statusNone]
   const lines: string[] = [report.history !== undefined ? w.statusOne : w.statusRecent]
   for (const l of report.launches) {
     const facts = [w.states[l.state] ?? l.state, ...(l.jobId !== null ? [w.jobNo(l.jobId)] : []), l.launchedAt !== null ? w.startedAt(when(l.launchedAt)) : w.sent(when(l.createdAt)), ...(l.finishedAt !== null ? [w.finishedAt(when(l.finishedAt))] : [])]
-    lines.push('', `• ${l.robot} — ${facts.join(' · ')}`, ...(l.by !== null ? [`  ${w.sentBy(l.by)}`] : []), ...(l.summary !== null ? [`  ${l.summary}`] : []))
+    lines.push('', `• ${l.robot} — ${facts.join(' · ')}`, ...(l.by !== null ? [`  ${w.sentBy(l.by)}`] : []), ...(l.summary !== null ? [`  ${locale === 'en' ? l.summary : historyDetail(l.summary, locale)}`] : []))
   }
   if (report.history !== undefined) {
-    lines.push('', w.history, ...report.history.map((e) => `  ${when(e.at)}  ${w.states[e.state] ?? e.state}${e.detail !== null ? ` — ${e.detail}` : ''}`))
+    lines.push('', w.history, ...report.history.map((e) => `  ${when(e.at)}  ${w.states[e.state] ?? e.state}${e.detail !== null ? ` — ${historyDetail(e.detail, locale)}` : ''}`))
   } else {
     lines.push('', w.statusHint)
   }
@@ -221,7 +217,7 @@ function ignoredLines (ignored: string[] | undefined, w: typeof words[Locale]): 
   return ['', w.ignored, ...shown, ...(ignored.length > 10 ? ['  …'] : [])]
 }
 
-function body (content: ReplyContent, w: typeof words[Locale]): string[] {
+function body (content: ReplyContent, w: typeof words[Locale], locale: Locale): string[] {
   switch (content.kind) {
     case 'launched': {
       const args = Object.entries(content.plan.arguments)
@@ -230,8 +226,8 @@ function body (content: ReplyContent, w: typeof words[Locale]): string[] {
         return [
           w.launched(content.robot),
           w.rowsAdded(rows.added, content.queue),
-          ...(rows.skipped.rows > 0 ? ['', w.rowsSkipped(rows.skipped.rows), ...rows.skipped.problems.map((p) => `  ${p.message}`)] : []),
-          ...(rows.refused.rows > 0 ? ['', w.rowsRefused(rows.refused.rows), ...rows.refused.problems.map((p) => `  ${p.message}`)] : []),
+          ...(rows.skipped.rows > 0 ? ['', w.rowsSkipped(rows.skipped.rows), ...rows.skipped.problems.map((p) => `  ${problemText(p, locale)}`)] : []),
+          ...(rows.refused.rows > 0 ? ['', w.rowsRefused(rows.refused.rows), ...rows.refused.problems.map((p) => `  ${problemText(p, locale)}`)] : []),
           ...(args.length > 0 ? ['', w.inputs, ...args.map(([k, v]) => `  ${k} = ${String(v)}`)] : [])
         ]
       }
@@ -247,11 +243,11 @@ function body (content: ReplyContent, w: typeof words[Locale]): string[] {
     }
     case 'rejected': {
       const lines: string[] = [w.rejected, '']
-      for (const p of content.problems) lines.push(`${p.line !== undefined ? `${w.line(p.line)}${p.text !== undefined ? ` «${p.text}»` : ''}: ` : (p.text !== undefined ? `«${p.text}»: ` : '')}${p.message}`)
+      for (const p of content.problems) lines.push(`${p.line !== undefined ? `${w.line(p.line)}${p.text !== undefined ? ` «${p.text}»` : ''}: ` : (p.text !== undefined ? `«${p.text}»: ` : '')}${problemText(p, locale)}`)
       lines.push(...ignoredLines(content.ignored, w))
       const robot = content.robot === null ? undefined : content.catalogue.find((r) => r.name === content.robot)
       if (robot !== undefined) lines.push('', w.exampleFor(robot.name), `  ${w.subjectIs(robot.name)}`, ...exampleCommand(robot).split('\n').filter(Boolean).map((l) => `  ${l}`))
-      else lines.push('', w.unknownRobotList, ...catalogue(content.catalogue, w))
+      else lines.push('', w.unknownRobotList, ...catalogue(content.catalogue, w, locale))
       return lines
     }
     case 'not_allowed':
@@ -262,14 +258,14 @@ function body (content: ReplyContent, w: typeof words[Locale]): string[] {
       return [
         w.finished[content.state](content.robot),
         ...(content.jobId !== null ? [w.job(content.jobId)] : []),
-        ...(content.runSeconds !== null ? [w.runTime(duration(content.runSeconds))] : []),
+        ...(content.runSeconds !== null ? [w.runTime(duration(content.runSeconds, w.units))] : []),
         ...(content.state === 'faulted' && content.info !== null ? [w.failure(content.info)] : []),
         ...(content.outputs !== null && Object.keys(content.outputs).length > 0 ? ['', w.outputs, ...outputLines(content.outputs)] : [])
       ]
     case 'help':
-      return [w.help, ...catalogue(content.catalogue, w)]
+      return [w.help, ...catalogue(content.catalogue, w, locale)]
     case 'status':
-      return statusLines(content.report, w)
+      return statusLines(content.report, w, locale)
     case 'cancel': {
       const r = content.result
       switch (r.outcome) {
@@ -293,13 +289,18 @@ export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c)
 export function replySubject (original: string): string {
   // Control characters (CR, LF, NUL…) are exactly what must not reach a header.
   // eslint-disable-next-line no-control-regex
-  const clean = original.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200)
-  return /^re:/i.test(clean) ? clean : `Re: ${clean}`
+  let clean = original.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim()
+  // One "Re:" however many the thread piled up (Re: Re[2]: НА: …).
+  for (let previous = ''; previous !== clean;) {
+    previous = clean
+    clean = clean.replace(SUBJECT_PREFIX, '')
+  }
+  return `Re: ${clean.slice(0, 200)}`
 }
 
 export function composeReply (content: ReplyContent, locale: Locale, originalSubject: string): ComposedReply {
   const w = words[locale]
-  const lines = [...body(content, w), '', '-- ', w.signature]
+  const lines = [...body(content, w, locale), '', '-- ', w.signature]
   const text = lines.join('\n').replace(/\n{3,}/g, '\n\n')
   // Every value is escaped: the HTML alternative shows the same text, never markup from input.
   const html = `<!doctype html><html><body><pre style="font-family:inherit;white-space:pre-wrap">${escapeHtml(text)}</pre></body></html>`

@@ -1,3 +1,4 @@
+import { problem } from '../commands/problem-text.js'
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
 import { createBatcher } from '../async/batcher.js'
 import { storableText } from '../db/storable-text.js'
@@ -209,11 +210,11 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     // "Thanks!" / "Спасибо!" in a thread asks for nothing: no launch, and no error email.
     if (isReply && writesNothing(text) && parsed.attachments.every((a) => a.inline)) return { ...known, status: 'ignored', reason: 'a reply with nothing to run in it (a thank-you or a signature only)' }
     if (robotName === '') {
-      const problems: Problem[] = [{ message: 'the subject is empty: write the name of the robot to run' }]
+      const problems: Problem[] = [problem('subject_empty')]
       return { ...known, status: 'rejected', reason: problems[0]?.message ?? '', problems, reply: { kind: 'rejected', robot: null, problems, catalogue: await catalogue() } }
     }
     if (found.robot_id === null) {
-      const problems: Problem[] = [{ text: parsed.subject, message: `there is no robot called "${robotName}"` }]
+      const problems: Problem[] = [problem('no_such_robot', { robot: robotName }, { text: parsed.subject })]
       return { ...known, status: 'rejected', reason: `unknown robot "${robotName}"`, problems, reply: { kind: 'rejected', robot: null, problems, catalogue: await catalogue() } }
     }
     const robot = { id: found.robot_id, name: found.robot_name ?? '', parameters: found.parameters ?? [], functions: found.functions ?? [], invalidRows: found.invalid_rows ?? 'reject' }

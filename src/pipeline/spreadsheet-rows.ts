@@ -1,3 +1,4 @@
+import { problem } from '../commands/problem-text.js'
 import type { ParameterDeclaration, Problem } from '../db/schema.js'
 import { AttachmentTooLarge, parseWithAttachments, type AttachmentInfo } from '../mail/parse-message.js'
 import { readSpreadsheet, spreadsheetKind } from '../spreadsheets/read-spreadsheet.js'
@@ -31,15 +32,17 @@ export async function spreadsheetRows (
   const sheets = spreadsheetsOf(attachments)
   const sheet = sheets[0]
   if (sheet === undefined) return { kind: 'none' }
-  if (sheets.length > 1) return { kind: 'problems', problems: [{ message: `the email has ${sheets.length} spreadsheets (${sheets.map((s) => s.filename ?? s.contentType).join(', ')}); send one per email` }] }
+  if (sheets.length > 1) return { kind: 'problems', problems: [problem('several_sheets', { count: sheets.length, names: sheets.map((s) => s.filename ?? s.contentType) })] }
   let table
   try {
     const { kept } = await parseWithAttachments(raw, { wanted: (a) => a.index === sheet.index, maxBytes: raw.length })
     const file = kept[0]
-    if (file === undefined) return { kind: 'problems', problems: [{ message: `the attachment ${sheet.filename ?? ''} could not be read back` }] }
+    if (file === undefined) return { kind: 'problems', problems: [problem('sheet_not_read_back', { name: sheet.filename ?? '' })] }
     table = await readSpreadsheet(file, limits)
   } catch (error) {
-    if (error instanceof UnreadableSpreadsheet || error instanceof AttachmentTooLarge) return { kind: 'problems', problems: [{ ...(sheet.filename !== null ? { text: sheet.filename } : {}), message: error.message }] }
+    const where = sheet.filename !== null ? { text: sheet.filename } : {}
+    if (error instanceof UnreadableSpreadsheet) return { kind: 'problems', problems: [{ ...error.problem, ...where }] }
+    if (error instanceof AttachmentTooLarge) return { kind: 'problems', problems: [problem('attachment_too_large', { name: error.filename ?? '', maxBytes: error.maxBytes }, where)] }
     throw error
   }
   const result = rowsToItems(table, robot.parameters, common)

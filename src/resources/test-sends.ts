@@ -5,9 +5,9 @@ import { errors, fieldError } from '../errors.js'
 import { inputArguments, PlanTooLarge, serializeInputArguments } from '../launch/input-arguments.js'
 import { loadConnection } from '../orchestrator/connection.js'
 import { findRelease } from '../orchestrator/jobs.js'
-import { parseCommandBody } from '../commands/command-grammar.js'
 import type { Launcher } from '../pipeline/launcher.js'
-import { validatePlan, type LaunchPlan } from '../commands/validate-plan.js'
+import type { LaunchPlan } from '../commands/validate-plan.js'
+import { readCommand } from '../commands/read-command.js'
 import type { TestSendCreate, TestSendResult } from '../schemas/test-sends.js'
 import type { ResourceDeps } from './context.js'
 
@@ -66,7 +66,7 @@ export function testSendsResource (deps: ResourceDeps & { launcher: Launcher }) 
 
       if (!sender.active) return rejected([{ message: `${sender.email} is deactivated: it cannot launch anything` }])
       if (!robot.allow_all_senders && sender.allowed !== true) return rejected([{ message: `${sender.email} is not allowed to run "${robot.name}": add them to its allow-list` }])
-      const { plan, problems } = validatePlan(parseCommandBody(body.text), { name: robot.name, parameters: robot.parameters as ParameterDeclaration[], functions: robot.functions as FunctionDeclaration[] })
+      const { plan, problems } = readCommand(body.text, { name: robot.name, parameters: robot.parameters as ParameterDeclaration[], functions: robot.functions as FunctionDeclaration[] })
       if (problems.length > 0) return rejected(problems)
 
       if (body.dryRun !== false) {

@@ -1,3 +1,4 @@
+import { problem } from '../commands/problem-text.js'
 import { parse } from 'csv-parse/sync'
 import { isBlankRow, tooManyRows, UnreadableSpreadsheet, type Table, type TableLimits } from './table.js'
 
@@ -38,9 +39,9 @@ export function readCsv (text: string, limits: TableLimits): Table {
   } catch (error) {
     if (error instanceof UnreadableSpreadsheet) throw error
     const where = (error as { lines?: number }).lines
-    throw new UnreadableSpreadsheet(`the CSV file cannot be read${where !== undefined ? ` near line ${where}` : ''}: ${(error as Error).message.replace(/^Invalid \w+: /, '')}`)
+    throw new UnreadableSpreadsheet(problem('csv_unreadable', { line: where ?? null, detail: (error as Error).message.replace(/^Invalid \w+: /, '') }))
   }
   const [header, ...rows] = records
-  if (header === undefined) throw new UnreadableSpreadsheet('the CSV file is empty: its first row must name the fields')
+  if (header === undefined) throw new UnreadableSpreadsheet(problem('csv_empty'))
   return { header: header.cells, rows }
 }

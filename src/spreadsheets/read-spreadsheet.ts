@@ -1,3 +1,4 @@
+import { problem } from '../commands/problem-text.js'
 import { decodeText } from './decode-text.js'
 import { readCsv } from './read-csv.js'
 import { readXlsx } from './read-xlsx.js'
@@ -25,6 +26,6 @@ export async function readSpreadsheet (file: SpreadsheetFile, limits: TableLimit
   const kind = spreadsheetKind(file)
   if (kind === 'csv') return readCsv(decodeText(file.content, file.charset), limits)
   if (kind === 'xlsx') return await readXlsx(file.content, limits)
-  if (kind === 'xls') throw new UnreadableSpreadsheet(`"${file.filename ?? 'the attachment'}" is an Excel 97–2003 workbook (.xls), which mailrun does not read: save it as .xlsx or .csv and send it again`)
-  throw new UnreadableSpreadsheet(`"${file.filename ?? 'the attachment'}" is not a spreadsheet: send a .csv or .xlsx file`)
+  if (kind === 'xls') throw new UnreadableSpreadsheet(problem('old_excel', { name: file.filename ?? '' }))
+  throw new UnreadableSpreadsheet(problem('not_spreadsheet', { name: file.filename ?? '' }))
 }

@@ -1,3 +1,4 @@
+import { problem } from '../commands/problem-text.js'
 import { unzipSync } from 'fflate'
 import { readSheet } from 'read-excel-file/node'
 import { isBlankRow, tooManyRows, UnreadableSpreadsheet, type Cell, type Table, type TableLimits } from './table.js'
@@ -20,10 +21,10 @@ function checkDirectory (bytes: Buffer, limits: TableLimits): void {
       }
     })
   } catch (error) {
-    throw new UnreadableSpreadsheet(`the file is not a readable XLSX workbook (${(error as Error).message}); save it again from Excel, or send it as CSV`)
+    throw new UnreadableSpreadsheet(problem('xlsx_unreadable', { detail: (error as Error).message }))
   }
   if (entries > MAX_ENTRIES || total > limits.maxUnpackedBytes) {
-    throw new UnreadableSpreadsheet(`the workbook unpacks to ${Math.ceil(total / 1024 / 1024)} MB, more than the ${Math.floor(limits.maxUnpackedBytes / 1024 / 1024)} MB mailrun reads; send fewer rows per email, or a CSV file`)
+    throw new UnreadableSpreadsheet(problem('workbook_too_large', { mb: Math.ceil(total / 1024 / 1024), maxMb: Math.floor(limits.maxUnpackedBytes / 1024 / 1024) }))
   }
 }
 
@@ -33,11 +34,11 @@ export async function readXlsx (bytes: Buffer, limits: TableLimits): Promise<Tab
   try {
     data = await readSheet(bytes, { trim: true }) as Cell[][]
   } catch (error) {
-    throw new UnreadableSpreadsheet(`the workbook cannot be read (${(error as Error).message}); save it again from Excel, or send it as CSV`)
+    throw new UnreadableSpreadsheet(problem('workbook_unreadable', { detail: (error as Error).message }))
   }
   const numbered = data.map((cells, i) => ({ row: i + 1, cells })).filter((r) => !isBlankRow(r.cells))
   const [header, ...rows] = numbered
-  if (header === undefined) throw new UnreadableSpreadsheet('the first sheet of the workbook is empty: its first row must name the fields')
+  if (header === undefined) throw new UnreadableSpreadsheet(problem('workbook_empty'))
   if (rows.length > limits.maxRows) throw tooManyRows(limits)
   return { header: header.cells.map((c) => c === null ? '' : c instanceof Date ? c.toISOString().slice(0, 10) : String(c).trim()), rows }
 }

@@ -1,5 +1,6 @@
 import type { ParameterDeclaration, Problem } from '../db/schema.js'
-import { convertValue, describeParameter, type ArgumentValue } from '../commands/validate-plan.js'
+import { asDeclared, convertValue, type ArgumentValue } from '../commands/validate-plan.js'
+import { problem, type ValueFault } from '../commands/problem-text.js'
 import type { Cell, Table } from './table.js'
 
 // Every data row of a spreadsheet becomes one queue item: the header names the fields, each value
@@ -23,21 +24,21 @@ function isoDate (date: Date): string {
 }
 
 /** A cell as the declared type, or the words that say what to write instead. */
-function cellValue (cell: Exclude<Cell, null>, type: ParameterDeclaration['type'] | null): { ok: true, value: ArgumentValue } | { ok: false, message: string } {
+function cellValue (cell: Exclude<Cell, null>, type: ParameterDeclaration['type'] | null): { ok: true, value: ArgumentValue } | { ok: false, why: ValueFault } {
   if (cell instanceof Date) {
     if (type === null || type === 'string' || type === 'date') return { ok: true, value: isoDate(cell) }
-    return { ok: false, message: `a date where ${type === 'number' ? 'a number' : 'yes or no'} is expected` }
+    return { ok: false, why: { fault: 'date_for', expected: type } }
   }
   if (typeof cell === 'number') {
     if (type === null || type === 'number') return { ok: true, value: cell }
     if (type === 'string') return { ok: true, value: String(cell) }
     if (type === 'boolean') return convertValue('boolean', String(cell))
-    return { ok: false, message: `${cell} is not a date; format the column as a date, or write it like 2024-05-31` }
+    return { ok: false, why: { fault: 'number_for_date', raw: String(cell) } }
   }
   if (typeof cell === 'boolean') {
     if (type === null || type === 'boolean') return { ok: true, value: cell }
     if (type === 'string') return { ok: true, value: cell ? 'yes' : 'no' }
-    return { ok: false, message: `yes or no where ${type === 'number' ? 'a number' : 'a date'} is expected` }
+    return { ok: false, why: { fault: 'boolean_for', expected: type } }
   }
   return type === null ? { ok: true, value: cell } : convertValue(type, cell)
 }
@@ -46,27 +47,26 @@ function cellValue (cell: Exclude<Cell, null>, type: ParameterDeclaration['type'
 export function rowsToItems (table: Table, declared: ParameterDeclaration[], common: Record<string, ArgumentValue>): RowsResult {
   const problems: Problem[] = []
   const invalid = new Set<number>()
-  const rowProblem = (row: number, message: string): void => { invalid.add(row); problems.push({ message: `row ${row}, ${message}` }) }
+  const rowProblem = (row: number, found: Problem): void => { invalid.add(row); problems.push(found) }
 
   // The header: which declared parameter each column fills (null: a column to ignore).
   const columns: Array<{ name: string, type: ParameterDeclaration['type'] | null } | null> = []
   const seen = new Map<string, number>()
   const commonKeys = new Set(Object.keys(common).map((k) => k.toLowerCase()))
   table.header.forEach((title, index) => {
-    const at = `column ${index + 1}`
     if (title === '') {
       columns.push(null)
-      if (table.rows.some((r) => cellText(r.cells[index]) !== '')) problems.push({ message: `row 1, ${at} has values but no name: write the field's name in the first row` })
+      if (table.rows.some((r) => cellText(r.cells[index]) !== '')) problems.push(problem('column_without_name', { column: index + 1 }))
       return
     }
     const key = title.toLowerCase()
-    if (seen.has(key)) problems.push({ message: `row 1: the column "${title}" appears twice (columns ${(seen.get(key) ?? 0) + 1} and ${index + 1})` })
+    if (seen.has(key)) problems.push(problem('column_twice', { title, first: (seen.get(key) ?? 0) + 1, second: index + 1 }))
     seen.set(key, index)
-    if (commonKeys.has(key)) problems.push({ message: `row 1: "${title}" is both a column and written in the email; give it in one place` })
+    if (commonKeys.has(key)) problems.push(problem('column_and_body', { title }))
     if (declared.length === 0) { columns.push({ name: title, type: null }); return }
     const declaration = declared.find((p) => p.name.toLowerCase() === key)
     if (declaration === undefined) {
-      problems.push({ message: `row 1: the robot has no input "${title}"; its columns can be: ${declared.map(describeParameter).join(', ')}` })
+      problems.push(problem('no_such_column', { title, takes: declared.map(asDeclared) }))
       columns.push(null)
       return
     }
@@ -74,7 +74,7 @@ export function rowsToItems (table: Table, declared: ParameterDeclaration[], com
   })
   const given = new Set(columns.flatMap((c) => c === null ? [] : [c.name.toLowerCase()]))
   const missing = declared.filter((p) => p.required && !given.has(p.name.toLowerCase()) && !commonKeys.has(p.name.toLowerCase()))
-  for (const p of missing) problems.push({ message: `row 1: the required column "${p.name}" is missing (${describeParameter(p)})` })
+  for (const p of missing) problems.push(problem('missing_column', { column: asDeclared(p) }))
   // A header that does not fit makes every row's findings noise: say what to fix in the header.
   if (problems.length > 0) return { items: [], problems, invalidRows: table.rows.map((r) => r.row), headerInvalid: true }
 
@@ -84,19 +84,19 @@ export function rowsToItems (table: Table, declared: ParameterDeclaration[], com
     let ok = true
     cells.forEach((cell, index) => {
       const column = columns[index]
-      if (column === undefined && cellText(cell) !== '') { rowProblem(row, `column ${index + 1}: a value beyond the last named column ("${clipped(cellText(cell))}")`); ok = false }
+      if (column === undefined && cellText(cell) !== '') { rowProblem(row, problem('beyond_last_column', { row, column: index + 1, value: clipped(cellText(cell)) })); ok = false }
       if (column === null || column === undefined || cell === null || cellText(cell) === '') return
       const converted = cellValue(typeof cell === 'string' ? cell.trim() : cell, column.type)
       if (converted.ok) content[column.name] = converted.value
-      else { rowProblem(row, `column "${column.name}": ${converted.message}`); ok = false }
+      else { rowProblem(row, problem('bad_cell', { row, column: column.name, why: converted.why })); ok = false }
     })
     columns.forEach((column, index) => {
       const required = column !== null && declared.some((p) => p.required && p.name === column.name)
-      if (required && cellText(cells[index]) === '') { rowProblem(row, `column "${column.name}" is empty; it is required`); ok = false }
+      if (required && cellText(cells[index]) === '') { rowProblem(row, problem('empty_required_cell', { row, column: column.name })); ok = false }
     })
     if (ok) items.push({ row, content })
   }
-  if (table.rows.length === 0) problems.push({ message: 'the spreadsheet has a header row but no rows below it: add one row per queue item' })
+  if (table.rows.length === 0) problems.push(problem('no_rows'))
   return { items, problems, invalidRows: [...invalid], headerInvalid: false }
 }
 

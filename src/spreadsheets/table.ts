@@ -1,3 +1,6 @@
+import type { Problem } from '../db/schema.js'
+import { problem } from '../commands/problem-text.js'
+
 // A spreadsheet as mailrun reads it: the header row's names, then every other row numbered as the
 // sender sees it in their program (the header is row 1), so a problem can point at "row 7".
 
@@ -15,8 +18,12 @@ export interface TableLimits {
   maxUnpackedBytes: number
 }
 
-/** The file cannot be read as a table; the message says what to fix and is shown to the sender. */
-export class UnreadableSpreadsheet extends Error {}
+/** The file cannot be read as a table; the problem says what to fix and is shown to the sender. */
+export class UnreadableSpreadsheet extends Error {
+  constructor (readonly problem: Problem) {
+    super(problem.message)
+  }
+}
 
 /** Drops rows with no value at all, as a spreadsheet program shows them: blank. */
 export function isBlankRow (cells: Cell[]): boolean {
@@ -24,5 +31,5 @@ export function isBlankRow (cells: Cell[]): boolean {
 }
 
 export function tooManyRows (limits: TableLimits): UnreadableSpreadsheet {
-  return new UnreadableSpreadsheet(`the spreadsheet has more than ${limits.maxRows} rows; split it into several emails of at most ${limits.maxRows} rows each`)
+  return new UnreadableSpreadsheet(problem('too_many_rows', { max: limits.maxRows }))
 }
