@@ -2,6 +2,7 @@ import type { Problem } from '../db/schema.js'
 import { parseCommandBody, type ParsedCommand } from './command-grammar.js'
 import { isGreeting, isSignOff } from './courtesy.js'
 import { validatePlan, type LaunchPlan, type RobotCatalogue } from './validate-plan.js'
+import { libraryMarks } from './reply-parser.js'
 import { quoteStart, textLines } from './written-text.js'
 
 // A command as a person writes it: a greeting above it ("Hi,", "Добрый день!"), a sign-off and a
@@ -44,7 +45,7 @@ export function readCommand (text: string, robot: RobotCatalogue, options: ReadO
   const skip = new Set<number>()
   const firstWritten = lines.findIndex((l) => l !== '')
   if (firstWritten !== -1 && isGreeting(lines[firstWritten] as string) && !isFunction(lines[firstWritten] as string)) skip.add(firstWritten + 1)
-  const signOff = lines.findIndex((l, i) => !skip.has(i + 1) && isSignOff(l) && !isFunction(l))
+  const signOff = signOffStart(lines, (l, i) => !skip.has(i + 1) && !isFunction(l))
   if (signOff !== -1) for (let i = signOff; i < lines.length; i++) skip.add(i + 1)
 
   let read = check(text, robot, skip, options)
@@ -60,6 +61,14 @@ export function readCommand (text: string, robot: RobotCatalogue, options: ReadO
   }
   const ignored = [...skip].sort((a, b) => a - b).map((n) => lines[n - 1] ?? '').filter((l) => l !== '')
   return { ...read, ignored }
+}
+
+/** Where the signature starts: the first closing line mailrun or email-reply-parser knows; -1 for none. */
+function signOffStart (lines: string[], may: (line: string, index: number) => boolean): number {
+  const own = lines.findIndex((l, i) => may(l, i) && isSignOff(l))
+  const library = libraryMarks(lines).signature
+  const theirs = library !== null && may(lines[library] ?? '', library) ? library : -1
+  return own === -1 ? theirs : theirs === -1 ? own : Math.min(own, theirs)
 }
 
 /** Line numbers (from 1) of each paragraph of lines still read: runs of non-blank lines. */
@@ -85,6 +94,6 @@ export function writesNothing (text: string): boolean {
   const firstWritten = lines.findIndex((l) => l !== '')
   if (firstWritten === -1) return true
   const from = isGreeting(lines[firstWritten] as string) ? firstWritten + 1 : firstWritten
-  const signOff = lines.findIndex((l, i) => i >= from && isSignOff(l))
+  const signOff = signOffStart(lines, (_, i) => i >= from)
   return lines.slice(from, signOff === -1 ? lines.length : signOff).every((l) => l === '')
 }

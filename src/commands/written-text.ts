@@ -1,4 +1,5 @@
 import { convert } from 'html-to-text'
+import { libraryMarks } from './reply-parser.js'
 
 // The one place that turns a message into the text its sender wrote in it: the text part, or the
 // HTML part's rendering when there is no text (Apple Mail and phones with a signature logo send
@@ -65,6 +66,12 @@ function introducesQuote (line: string): boolean {
 
 /** Where the quoted earlier mail starts among these lines (their count when nothing is quoted). */
 export function quoteStart (lines: string[]): number {
+  const own = ownQuoteStart(lines)
+  const library = libraryMarks(lines.slice(0, own)).quote
+  return library !== null && library < own ? library : own
+}
+
+function ownQuoteStart (lines: string[]): number {
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i] as string
     const line = raw.trim()

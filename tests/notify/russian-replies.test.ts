@@ -1,0 +1,155 @@
+import t from 'tap'
+import { problem, problemKinds, problemText, type ProblemKind, type ProblemParams } from '../../src/commands/problem-text.js'
+import type { StatusReport } from '../../src/commands/status-report.js'
+import type { CancelOutcome } from '../../src/launch/cancel-launch.js'
+import { composeReply, type ReplyContent } from '../../src/notify/compose-reply.js'
+
+// Every text a Russian tenant's sender reads is Russian (#27): every reply kind, every problem
+// kind, the history lines of a STATUS reply, run times. The values put in are Russian or numbers,
+// so any run of English words in what comes out is the catalogue's.
+
+/** Two Latin words in a row ("could not", "is not a number"): an English phrase. Single Latin words are names (Orchestrator, CSV, iPhone). */
+const ENGLISH_PHRASE = /\b[A-Za-z]{2,}[\s,]+(?:[A-Za-z]{2,}\b)/
+/** Words that stay as they are in Russian text: product and format names, and the grammar's own keywords. */
+const NAMES = /\b(?:Orchestrator|mailrun|Excel|CSV|XLSX|PDF|yes|no)\b/g
+
+function englishIn (text: string): string | null {
+  for (const line of text.split('\n')) {
+    const match = ENGLISH_PHRASE.exec(line.replace(NAMES, '—'))
+    if (match !== null) return `${match[0]} (in: ${line.trim()})`
+  }
+  return null
+}
+
+const declared = [{ name: 'период', type: 'date' as const, required: true }, { name: 'сумма', type: 'number' as const, required: false }]
+
+/** A sample of every problem kind; a kind added without one fails to compile here. */
+const samples: { [K in ProblemKind]: ProblemParams<K> } = {
+  quote_not_closed: undefined,
+  after_quoted: { name: 'период', inCall: true },
+  stray_quote: { name: 'период' },
+  no_value: { name: 'период' },
+  name_missing: { what: 'function' },
+  bad_name: { name: 'Отчёт месяца', what: 'input' },
+  starts_with_value: undefined,
+  needs_value: { piece: 'регион', fn: 'Выгрузка', word: 'регион' },
+  given_twice_in_call: { name: 'регион', fn: 'Выгрузка' },
+  comma_at_end: undefined,
+  given_twice: { name: 'период', line: 2 },
+  no_such_input: { owner: 'robot', name: 'Отчёт', input: 'перод', takes: declared },
+  bad_value: { input: 'сумма', why: { fault: 'not_number', raw: 'много' } },
+  needs_input: { owner: 'function', name: 'Выгрузка', input: 'регион', type: 'string' },
+  no_such_function: { fn: 'Сборка', robot: 'Отчёт', has: ['Выгрузка', 'Отправка'] },
+  subject_empty: undefined,
+  no_such_robot: { robot: 'Отчёт' },
+  too_many_files: { count: 21, max: 20 },
+  program_file: undefined,
+  archive_file: undefined,
+  file_type: { types: ['pdf', 'png'] },
+  file_too_large: { size: '12 МБ', max: '10 МБ' },
+  attachment_too_large: { name: 'счёт.pdf', maxBytes: 1000 },
+  several_sheets: { count: 2, names: ['счета.csv', 'акты.xlsx'] },
+  sheet_not_read_back: { name: 'счета.csv' },
+  csv_unreadable: { line: 4, detail: 'кавычка не закрыта' },
+  xlsx_unreadable: { detail: 'повреждён' },
+  csv_empty: undefined,
+  old_excel: { name: 'счета.xls' },
+  not_spreadsheet: { name: 'счета.doc' },
+  workbook_too_large: { mb: 400, maxMb: 64 },
+  workbook_unreadable: { detail: 'повреждён' },
+  workbook_empty: undefined,
+  too_many_rows: { max: 10000 },
+  column_without_name: { column: 3 },
+  column_twice: { title: 'сумма', first: 2, second: 5 },
+  column_and_body: { title: 'период' },
+  no_such_column: { title: 'сумма2', takes: declared },
+  missing_column: { column: declared[0] ?? { name: 'период', type: 'date', required: true } },
+  beyond_last_column: { row: 7, column: 4, value: '15' },
+  bad_cell: { row: 7, column: 'сумма', why: { fault: 'date_for', expected: 'number' } },
+  empty_required_cell: { row: 7, column: 'период' },
+  no_rows: undefined,
+  row_refused: { row: 7, code: '1016' },
+  ignored_columns: { columns: ['Примечание'] },
+  more_problems: { count: 5 }
+}
+
+const faults = [
+  { fault: 'not_number', raw: 'много' }, { fault: 'not_boolean', raw: 'может быть' }, { fault: 'not_date', raw: 'вчера' },
+  { fault: 'date_for', expected: 'boolean' }, { fault: 'number_for_date', raw: '45000' }, { fault: 'boolean_for', expected: 'date' }
+] as const
+
+t.test('every problem kind reads in Russian, with no English phrase', async (t) => {
+  t.equal(problemKinds.length, Object.keys(samples).length)
+  for (const kind of problemKinds) {
+    const found = problem(kind, samples[kind] as never)
+    const text = problemText(found, 'ru')
+    t.equal(englishIn(text), null, `${kind}: ${text}`)
+    t.not(text, found.message, `${kind} has words of its own in Russian`)
+  }
+  for (const why of faults) {
+    t.equal(englishIn(problemText(problem('bad_cell', { row: 2, column: 'сумма', why }), 'ru')), null, why.fault)
+    t.equal(englishIn(problemText(problem('bad_value', { input: 'сумма', why }), 'ru')), null, why.fault)
+  }
+})
+
+const robot = { name: 'Отчёт', description: 'ежемесячный', parameters: declared, functions: [{ name: 'Выгрузка', parameters: declared }] }
+const plan = { arguments: { период: '2026-10-01' }, functions: [{ name: 'Выгрузка', args: {} }], ignored: ['С уважением,', 'Анна'] }
+const someProblems = problemKinds.map((kind) => problem(kind, samples[kind] as never, { line: 3, text: 'сумма = много' }))
+const line = (state: string, extra: Partial<StatusReport['launches'][number]> = {}): StatusReport['launches'][number] => ({ id: 'a', robot: 'Отчёт', state, jobId: 42, createdAt: '2026-12-06T10:00:00Z', launchedAt: '2026-12-06T10:00:01Z', finishedAt: null, summary: null, by: null, ...extra })
+// Every history line mailrun writes, in the forms the launch service, job tracker and cancel write them.
+const history = [
+  'command accepted', 'job 42 started', 'job 42 found by reference after an unclear attempt', '12 queue items added to Счета; 2 refused',
+  '1 queue item added to Счета', 'queue item added to Счета', 'queue item found by reference after an unclear attempt in Счета', 'queue item was already in Счета',
+  'cancelled by anna@acme.example before it started', 'stop requested by anna@acme.example', 'kill requested by anna@acme.example',
+  '3 queue items deleted by anna@acme.example; 1 already taken by a robot', 'job Successful', 'job Faulted: селектор не найден', 'job Stopped'
+].map((detail, i) => ({ at: `2026-12-06T10:00:${String(i).padStart(2, '0')}Z`, state: 'launched', detail }))
+
+const cancels: CancelOutcome[] = [
+  { outcome: 'cancelled', robot: 'Отчёт' }, { outcome: 'stop_requested', robot: 'Отчёт', jobId: 42, kill: false }, { outcome: 'stop_requested', robot: 'Отчёт', jobId: 42, kill: true },
+  { outcome: 'starting', robot: 'Отчёт' }, { outcome: 'ended', robot: 'Отчёт', state: 'completed' }, { outcome: 'queue_item', robot: 'Отчёт' },
+  { outcome: 'queue_deleted', robot: 'Отчёт', deleted: 3, kept: 1 }, { outcome: 'stop_failed', robot: 'Отчёт', jobId: 42, reason: 'нет связи' },
+  { outcome: 'not_found', ref: '' }, { outcome: 'not_found', ref: '99' }
+] as CancelOutcome[]
+
+const replies: Array<[string, ReplyContent]> = [
+  ['launched', { kind: 'launched', robot: 'Отчёт', jobId: 42, queue: null, plan }],
+  ['launched to a queue', { kind: 'launched', robot: 'Отчёт', jobId: null, queue: 'Счета', plan }],
+  ['rows', { kind: 'launched', robot: 'Отчёт', jobId: null, queue: 'Счета', plan, rows: { added: 3, skipped: { rows: 2, problems: someProblems.slice(-8) }, refused: { rows: 1, problems: [problem('row_refused', { row: 4, code: '1016' })] } } }],
+  ['rejected', { kind: 'rejected', robot: 'Отчёт', problems: someProblems, catalogue: [robot], ignored: ['Анна'] }],
+  ['unknown robot', { kind: 'rejected', robot: null, problems: [problem('no_such_robot', { robot: 'Отчт' })], catalogue: [robot] }],
+  ['not allowed', { kind: 'not_allowed', robot: 'Отчёт', contact: 'rpa@acme.example' }],
+  ['not allowed, no contact', { kind: 'not_allowed', robot: 'Отчёт', contact: null }],
+  ['failed', { kind: 'failed', robot: 'Отчёт', reason: 'процесс не найден', retrying: false }],
+  ['retrying', { kind: 'failed', robot: 'Отчёт', reason: 'процесс не найден', retrying: true }],
+  ...(['completed', 'faulted', 'stopped'] as const).flatMap((state) => [1, 135, 7322].map((runSeconds): [string, ReplyContent] =>
+    [`finished ${state} in ${runSeconds} s`, { kind: 'finished', robot: 'Отчёт', state, jobId: 42, runSeconds, info: 'селектор не найден', outputs: { итого: 7 } }])),
+  ['help', { kind: 'help', catalogue: [robot] }],
+  ['help, no robots', { kind: 'help', catalogue: [] }],
+  ['status, recent', { kind: 'status', report: { launches: ['pending', 'launching', 'launched', 'completed', 'faulted', 'stopped', 'failed', 'retrying'].map((s) => line(s, { by: 'Борис', finishedAt: '2026-12-06T10:05:00Z' })) } }],
+  ['status, one with history', { kind: 'status', report: { launches: [line('launched')], history, ref: '42' } }],
+  ['status, none', { kind: 'status', report: { launches: [] } }],
+  ['status, not found', { kind: 'status', report: { launches: [], history: null, ref: '99' } }],
+  ...cancels.map((result): [string, ReplyContent] => [`cancel ${result.outcome}`, { kind: 'cancel', result }])
+]
+
+t.test('every reply kind, rendered for a Russian tenant, has no English phrase', async (t) => {
+  for (const [name, content] of replies) {
+    const text = composeReply(content, 'ru', 'Отчёт').text
+    t.equal(englishIn(text), null, name)
+  }
+})
+
+t.test('the same replies for an English tenant carry no Russian words but the values given', async (t) => {
+  for (const [name, content] of replies) {
+    const text = composeReply(content, 'en', 'Отчёт').text
+    // Values are Russian here: remove every one of them, then nothing Cyrillic may remain.
+    const stripped = text.replace(/«[^»]*»|"[^"]*"|[\p{Script=Cyrillic}]+(?=[\s(:=,.)—-]|$)/gu, (m) => /[\p{Script=Cyrillic}]/u.test(m) ? '' : m)
+    t.notMatch(stripped, /(?:Строка|Робот|запущен|Ошибка)/u, name)
+  }
+})
+
+t.test('the check itself finds an English sentence left in a Russian reply', async (t) => {
+  t.not(englishIn('Строка 1 «vendr = X»: The robot "Invoice Check" has no input "vendr"'), null)
+  t.not(englishIn('История:\n  2026-12-06 10:00 UTC  ждёт запуска — command accepted'), null)
+  t.equal(englishIn('Задание в Orchestrator: 42 · файл CSV · пишите yes или no'), null)
+})
