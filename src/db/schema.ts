@@ -156,6 +156,7 @@ export interface RobotsTable {
   launch_mode: Generated<'job' | 'queue'>
   queue_name: string | null
   invalid_rows: Generated<'reject' | 'skip'>
+  extra_columns: Generated<'reject' | 'ignore'>
   attachments: ColumnType<AttachmentPolicy | null, string | null | undefined, string | null>
   functions_argument: Generated<string>
   allow_all_senders: Generated<boolean>
@@ -293,7 +294,7 @@ export interface LaunchRowsTable {
   items: ColumnType<Array<{ row: number, content: Record<string, string | number | boolean> }>, string, string>
   item_count: number
   /** Rows left out by the robot's "skip" policy: how many, and their problems (bounded). */
-  skipped: ColumnType<{ rows: number, problems: Problem[] }, string | undefined, string>
+  skipped: ColumnType<{ rows: number, problems: Problem[], ignoredColumns?: string[] }, string | undefined, string>
   added_count: number | null
 }
 

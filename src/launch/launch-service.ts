@@ -298,7 +298,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     row: LaunchRow,
     resumed: boolean,
     target: { folderId: number, folderName: string, queue: string, common: Record<string, unknown> },
-    rows: { items: Array<{ row: number, content: Record<string, unknown> }>, skipped: { rows: number, problems: Problem[] } }
+    rows: { items: Array<{ row: number, content: Record<string, unknown> }>, skipped: { rows: number, problems: Problem[], ignoredColumns?: string[] } }
   ): Promise<LaunchOutcome> {
     let todo = rows.items
     if (row.attempts > 1 || resumed || row.unsure_since !== null) {

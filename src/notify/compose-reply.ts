@@ -3,7 +3,7 @@ import { renderCommand, SUBJECT_PREFIX } from '../commands/command-grammar.js'
 import type { CancelOutcome } from '../launch/cancel-launch.js'
 import type { StatusReport } from '../commands/status-report.js'
 import type { LaunchPlan } from '../commands/validate-plan.js'
-import { describeParameters, problemText, type Locale } from '../commands/problem-text.js'
+import { describeParameters, problem, problemText, type Locale } from '../commands/problem-text.js'
 import { historyDetail } from './history-text.js'
 
 // What a sender reads. The sender has no Orchestrator access: each reply says what happened, and
@@ -21,8 +21,8 @@ export interface CatalogueEntry {
 /** A spreadsheet's rows added as queue items: how many, and the rows left out and why. */
 export interface RowsOutcome {
   added: number
-  /** Rows left out by the robot's "skip" policy, and their problems (bounded). */
-  skipped: { rows: number, problems: Problem[] }
+  /** Rows left out by the robot's "skip" policy, and their problems (bounded); columns the robot does not take, left out. */
+  skipped: { rows: number, problems: Problem[], ignoredColumns?: string[] }
   /** Rows Orchestrator would not add. */
   refused: { rows: number, problems: Problem[] }
 }
@@ -226,6 +226,7 @@ function body (content: ReplyContent, w: typeof words[Locale], locale: Locale): 
         return [
           w.launched(content.robot),
           w.rowsAdded(rows.added, content.queue),
+          ...(rows.skipped.ignoredColumns !== undefined && rows.skipped.ignoredColumns.length > 0 ? [problemText(problem('ignored_columns', { columns: rows.skipped.ignoredColumns }), locale)] : []),
           ...(rows.skipped.rows > 0 ? ['', w.rowsSkipped(rows.skipped.rows), ...rows.skipped.problems.map((p) => `  ${problemText(p, locale)}`)] : []),
           ...(rows.refused.rows > 0 ? ['', w.rowsRefused(rows.refused.rows), ...rows.refused.problems.map((p) => `  ${problemText(p, locale)}`)] : []),
           ...(args.length > 0 ? ['', w.inputs, ...args.map(([k, v]) => `  ${k} = ${String(v)}`)] : [])

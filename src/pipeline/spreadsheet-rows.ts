@@ -14,18 +14,21 @@ import type { ArgumentValue } from '../commands/validate-plan.js'
 export type SpreadsheetRows =
   | { kind: 'none' }
   | { kind: 'problems', problems: Problem[] }
-  | { kind: 'rows', items: QueueRow[], skipped: { rows: number, problems: Problem[] } }
+  | { kind: 'rows', items: QueueRow[], skipped: { rows: number, problems: Problem[], ignoredColumns?: string[] } }
 
 export const defaultTableLimits: TableLimits = { maxRows: 50_000, maxUnpackedBytes: 64 * 1024 * 1024 }
 
+/** The spreadsheets attached; .txt files count only when nothing else is one (a note beside a CSV is a note). */
 export function spreadsheetsOf (attachments: AttachmentInfo[]): AttachmentInfo[] {
-  return attachments.filter((a) => spreadsheetKind(a) !== null)
+  const sheets = attachments.filter((a) => !a.inline && spreadsheetKind(a) !== null)
+  const tables = sheets.filter((a) => spreadsheetKind(a) !== 'text')
+  return tables.length > 0 ? tables : sheets
 }
 
 export async function spreadsheetRows (
   raw: Buffer,
   attachments: AttachmentInfo[],
-  robot: { parameters: ParameterDeclaration[], invalidRows: 'reject' | 'skip' },
+  robot: { parameters: ParameterDeclaration[], invalidRows: 'reject' | 'skip', extraColumns: 'reject' | 'ignore' },
   common: Record<string, ArgumentValue>,
   limits: TableLimits
 ): Promise<SpreadsheetRows> {
@@ -45,8 +48,10 @@ export async function spreadsheetRows (
     if (error instanceof AttachmentTooLarge) return { kind: 'problems', problems: [problem('attachment_too_large', { name: error.filename ?? '', maxBytes: error.maxBytes }, where)] }
     throw error
   }
-  const result = rowsToItems(table, robot.parameters, common)
-  if (result.problems.length === 0) return { kind: 'rows', items: result.items, skipped: { rows: 0, problems: [] } }
+  if (table === null) return { kind: 'none' }
+  const result = rowsToItems(table, robot.parameters, common, { extraColumns: robot.extraColumns })
+  const ignored = result.ignoredColumns.length > 0 ? { ignoredColumns: result.ignoredColumns.slice(0, 50) } : {}
+  if (result.problems.length === 0) return { kind: 'rows', items: result.items, skipped: { rows: 0, problems: [], ...ignored } }
   if (result.headerInvalid || robot.invalidRows === 'reject' || result.items.length === 0) return { kind: 'problems', problems: result.problems }
-  return { kind: 'rows', items: result.items, skipped: { rows: result.invalidRows.length, problems: boundProblems(result.problems) } }
+  return { kind: 'rows', items: result.items, skipped: { rows: result.invalidRows.length, problems: boundProblems(result.problems), ...ignored } }
 }

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox'
 import { sql } from 'kysely'
 import { hashIngressToken } from '../admin/ingress-token.js'
 import { errors, tooManyFailures } from '../errors.js'
+import { ProblemSchema } from '../schemas/common.js'
 import { FormFields, parseUrlEncoded, readMultipart } from '../ingress/form-fields.js'
 import { readBody } from '../ingress/read-body.js'
 import type { IncomingMessage } from 'node:http'
@@ -44,7 +45,7 @@ const Answer = Type.Object({
   message: Type.Optional(Type.String({ format: 'uuid' })),
   status: Type.Union(['accepted', 'duplicate', 'rejected', 'ignored'].map((s) => Type.Literal(s))),
   reason: Type.Optional(Type.String()),
-  problems: Type.Optional(Type.Array(Type.Object({ line: Type.Optional(Type.Integer()), text: Type.Optional(Type.String()), message: Type.String() }))),
+  problems: Type.Optional(Type.Array(ProblemSchema)),
   launch: Type.Optional(Type.Object({
     id: Type.String(),
     state: Type.String(),

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { ListQuery, Nullable, Timestamp, Uuid } from './common.js'
+import { ListQuery, Nullable, ProblemSchema, Timestamp, Uuid } from './common.js'
 
 // What arrived and what happened: messages, launches and the replies about them.
 
@@ -44,7 +44,7 @@ export const Message = Type.Object({
   door: Door,
   status: MessageStatus,
   reason: Nullable(Type.String()),
-  problems: Type.Array(Type.Object({ line: Type.Optional(Type.Integer()), text: Type.Optional(Type.String()), message: Type.String() }), { description: 'What was wrong with a rejected command, line by line.' }),
+  problems: Type.Array(ProblemSchema, { description: 'What was wrong with a rejected command, line by line.' }),
   fromAddress: Nullable(Type.String()),
   senderId: Nullable(Uuid),
   robotId: Nullable(Uuid),

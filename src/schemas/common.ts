@@ -42,3 +42,12 @@ export const Page = <T extends TSchema>(item: T) => Type.Object({
 }, Array.isArray(item.examples) ? { examples: [{ items: item.examples, nextCursor: null }] } : {})
 
 export const Word = Type.String({ pattern: '^[\\p{L}\\p{N}_.]+$', maxLength: 100, description: 'Letters of any alphabet, digits, _ and . — no spaces.' })
+
+/** Something wrong with a message, worded for the sender; its kind and values let a program say it in any language. */
+export const ProblemSchema = Type.Object({
+  line: Type.Optional(Type.Integer({ description: 'The line of the email, from 1.' })),
+  text: Type.Optional(Type.String({ description: 'What the sender wrote there (a line, a subject, a file name).' })),
+  kind: Type.Optional(Type.String({ description: 'Which problem: no_such_input, bad_value, no_such_function, bad_cell, … (the reply renders it in the tenant\'s language).' })),
+  params: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'The values the problem names (names, row and column, what was written).' })),
+  message: Type.String({ description: 'The problem in English.' })
+})

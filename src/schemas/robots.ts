@@ -20,6 +20,8 @@ export const RobotFunction = Type.Object({
 
 export const LaunchMode = Type.Union([Type.Literal('job'), Type.Literal('queue')], { description: 'job: StartJobs; queue: AddQueueItem to queueName (or, for an email with a CSV or XLSX attachment, one queue item per row through BulkAddQueueItems).' })
 
+export const ExtraColumns = Type.Union([Type.Literal('ignore'), Type.Literal('reject')], { description: 'Queue robots, spreadsheet attachments: a column the robot does not take (a comment, a hidden column). ignore leaves it out and the reply names it; reject refuses the file.' })
+
 export const InvalidRows = Type.Union([Type.Literal('reject'), Type.Literal('skip')], { description: 'Queue robots, spreadsheet attachments: reject adds nothing when any row is invalid (the reply lists the problems); skip adds the valid rows and lists the others.' })
 
 export const AttachmentsPolicy = Type.Object({
@@ -36,6 +38,7 @@ const robotFields = {
   launchMode: LaunchMode,
   queueName: Nullable(Type.String({ minLength: 1, maxLength: 200 })),
   invalidRows: InvalidRows,
+  extraColumns: ExtraColumns,
   attachments: Nullable(AttachmentsPolicy),
   functionsArgument: Word,
   allowAllSenders: Type.Boolean({ description: 'true: every active sender of the tenant may launch it; false: only senderIds.' }),
@@ -69,6 +72,7 @@ export const RobotCreate = Type.Object({
   launchMode: Type.Optional({ ...LaunchMode, default: 'job' }),
   queueName: Type.Optional(robotFields.queueName),
   invalidRows: Type.Optional({ ...InvalidRows, default: 'reject' }),
+  extraColumns: Type.Optional({ ...ExtraColumns, default: 'ignore' }),
   attachments: Type.Optional(robotFields.attachments),
   functionsArgument: Type.Optional({ ...robotFields.functionsArgument, default: 'in_Functions', description: 'The input argument that receives the function list (a JSON string).' }),
   allowAllSenders: Type.Optional({ ...robotFields.allowAllSenders, default: false }),
@@ -101,6 +105,7 @@ export const Robot = Type.Object({
     operatorIds: [],
     queueName: null,
     invalidRows: 'reject',
+    extraColumns: 'ignore',
     attachments: null,
     functionsArgument: 'in_Functions',
     parameters: [{ name: 'period', type: 'string', required: true }],

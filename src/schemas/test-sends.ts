@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { Nullable, Uuid } from './common.js'
+import { Nullable, ProblemSchema, Uuid } from './common.js'
 
 // A command run on purpose, as one of the tenant's senders, without an email: to try a robot.
 
@@ -13,7 +13,7 @@ export const TestSendCreate = Type.Object({
 
 export const TestSendResult = Type.Object({
   outcome: Type.Union(['valid', 'rejected', 'launched', 'retrying', 'failed'].map((s) => Type.Literal(s)), { description: 'valid: a dry run that would launch. rejected: the problems say why. launched, retrying, failed: what the real run did.' }),
-  problems: Type.Array(Type.Object({ line: Type.Optional(Type.Integer()), text: Type.Optional(Type.String()), message: Type.String() })),
+  problems: Type.Array(ProblemSchema),
   request: Nullable(Type.Object({
     method: Type.Literal('POST'),
     path: Type.String({ description: 'The Orchestrator endpoint.' }),

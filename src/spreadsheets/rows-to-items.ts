@@ -17,6 +17,13 @@ export interface RowsResult {
   invalidRows: number[]
   /** The header row itself does not fit the robot: no row can be added. */
   headerInvalid: boolean
+  /** Columns the robot does not take, left out (the robot's extraColumns: ignore). */
+  ignoredColumns: string[]
+}
+
+export interface RowsOptions {
+  /** A column the robot does not take: leave it out and name it (ignore), or refuse the file (reject). */
+  extraColumns: 'ignore' | 'reject'
 }
 
 function isoDate (date: Date): string {
@@ -44,8 +51,9 @@ function cellValue (cell: Exclude<Cell, null>, type: ParameterDeclaration['type'
 }
 
 /** `common`: the values written in the email body, which every item gets too (a column may not repeat one). */
-export function rowsToItems (table: Table, declared: ParameterDeclaration[], common: Record<string, ArgumentValue>): RowsResult {
+export function rowsToItems (table: Table, declared: ParameterDeclaration[], common: Record<string, ArgumentValue>, options: RowsOptions = { extraColumns: 'ignore' }): RowsResult {
   const problems: Problem[] = []
+  const ignoredColumns: string[] = []
   const invalid = new Set<number>()
   const rowProblem = (row: number, found: Problem): void => { invalid.add(row); problems.push(found) }
 
@@ -66,7 +74,8 @@ export function rowsToItems (table: Table, declared: ParameterDeclaration[], com
     if (declared.length === 0) { columns.push({ name: title, type: null }); return }
     const declaration = declared.find((p) => p.name.toLowerCase() === key)
     if (declaration === undefined) {
-      problems.push(problem('no_such_column', { title, takes: declared.map(asDeclared) }))
+      if (options.extraColumns === 'ignore') ignoredColumns.push(title)
+      else problems.push(problem('no_such_column', { title, takes: declared.map(asDeclared) }))
       columns.push(null)
       return
     }
@@ -74,9 +83,11 @@ export function rowsToItems (table: Table, declared: ParameterDeclaration[], com
   })
   const given = new Set(columns.flatMap((c) => c === null ? [] : [c.name.toLowerCase()]))
   const missing = declared.filter((p) => p.required && !given.has(p.name.toLowerCase()) && !commonKeys.has(p.name.toLowerCase()))
+  // A required column missing beside one the robot does not take: most likely a typo in its title.
+  if (missing.length > 0) for (const title of ignoredColumns) problems.push(problem('no_such_column', { title, takes: declared.map(asDeclared) }))
   for (const p of missing) problems.push(problem('missing_column', { column: asDeclared(p) }))
   // A header that does not fit makes every row's findings noise: say what to fix in the header.
-  if (problems.length > 0) return { items: [], problems, invalidRows: table.rows.map((r) => r.row), headerInvalid: true }
+  if (problems.length > 0) return { items: [], problems, invalidRows: table.rows.map((r) => r.row), headerInvalid: true, ignoredColumns }
 
   const items: QueueRow[] = []
   for (const { row, cells } of table.rows) {
@@ -97,7 +108,7 @@ export function rowsToItems (table: Table, declared: ParameterDeclaration[], com
     if (ok) items.push({ row, content })
   }
   if (table.rows.length === 0) problems.push(problem('no_rows'))
-  return { items, problems, invalidRows: [...invalid], headerInvalid: false }
+  return { items, problems, invalidRows: [...invalid], headerInvalid: false, ignoredColumns }
 }
 
 function cellText (cell: Cell | undefined): string {

@@ -26,5 +26,5 @@ t.test('a listed archive or program type is accepted; inline parts are not files
   t.same(acceptFiles([file(0, 'batch.zip')], { ...policy, types: ['zip'] }).files.map((f) => f.name), ['batch.zip'])
   t.same(acceptFiles([file(0, 'logo.png', 10, true)], policy), { files: [], problems: [] })
   const many = acceptFiles(Array.from({ length: MAX_FILES + 1 }, (_, i) => file(i, `f${i}.pdf`)), policy)
-  t.same(many, { files: [], problems: [{ message: `the email has ${MAX_FILES + 1} attachments; send at most ${MAX_FILES} per email` }] })
+  t.same(many, { files: [], problems: [{ kind: 'too_many_files', params: { count: MAX_FILES + 1, max: MAX_FILES }, message: `the email has ${MAX_FILES + 1} attachments; send at most ${MAX_FILES} per email` }] })
 })

@@ -77,7 +77,7 @@ t.test(`the grammar reads ${cases.length} kinds of body as the design says`, asy
 
 t.test('problems quote the offending text', async (t) => {
   const parsed = parseCommandBody('BuildReport\n  Send Report: to = x  ')
-  t.same(parsed.problems, [{ line: 2, text: 'Send Report: to = x', message: '"Send Report" is not a valid function name: names are letters, digits, _ and . without spaces' }])
+  t.same(parsed.problems, [{ line: 2, text: 'Send Report: to = x', kind: 'bad_name', params: { name: 'Send Report', what: 'function' }, message: '"Send Report" is not a valid function name: names are letters, digits, _ and . without spaces' }])
 })
 
 const subjects: Array<[string, string]> = [
@@ -89,6 +89,8 @@ const subjects: Array<[string, string]> = [
   ['Отв: Пересл: Ежемесячный отчёт', 'Ежемесячный отчёт'],
   ['отв: ОТВ: Отчёт', 'Отчёт'],
   ['Re[2]: Report', 'Report'],
+  ['НА: RE: Ежемесячный отчёт', 'Ежемесячный отчёт'],
+  ['Re: Re[2]: НА: Report', 'Report'],
   ['Report: Q1', 'Report: Q1']
 ]
 

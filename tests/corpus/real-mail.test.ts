@@ -58,7 +58,7 @@ function addressed (raw: Buffer, subject: string, messageId: string): Buffer {
   const head = split === null ? text : text.slice(0, split.index)
   const rest = split === null ? '\r\n' : text.slice(split.index)
   const kept = head.split(/\r?\n(?![ \t])/).filter((h) => h !== '' && !/^(from|to|cc|subject|message-id|sender|reply-to|return-path|in-reply-to|references|resent-[\w-]+|from )\s*:?/i.test(h))
-  return Buffer.from([`From: Anna Petrova <anna@sender.example>`, 'To: robots@acme.example', `Subject: ${subject}`, `Message-ID: ${messageId}`, ...kept].join('\r\n') + rest, 'latin1')
+  return Buffer.from(['From: Anna Petrova <anna@sender.example>', 'To: robots@acme.example', `Subject: ${subject}`, `Message-ID: ${messageId}`, ...kept].join('\r\n') + rest, 'latin1')
 }
 
 const corpusDir = path.join(repoRoot, 'tests/fixtures/corpus')

@@ -12,7 +12,7 @@ const kinds: Array<[string, ReplyContent, Record<Locale, RegExp>]> = [
   ['not allowed', { kind: 'not_allowed', robot: robot.name, contact: 'rpa@acme.example' }, { en: /not allowed to run robot[\s\S]*ask rpa@acme\.example/, ru: /нет права запускать робота[\s\S]*напишите rpa@acme\.example/ }],
   ['failed, no retry', { kind: 'failed', robot: robot.name, reason: 'process not found', retrying: false }, { en: /could not be started\.\nReason: process not found\.\n\nmailrun will not retry/, ru: /не удалось запустить\.\nПричина: process not found\.\n\nПовторных попыток не будет/ }],
   ['failed, retrying', { kind: 'failed', robot: robot.name, reason: 'throttled', retrying: true }, { en: /will keep trying on its own/, ru: /продолжит попытки сам/ }],
-  ['finished', { kind: 'finished', robot: robot.name, state: 'completed', jobId: 42, runSeconds: 135, info: null, outputs: { total: 7 } }, { en: /finished successfully\.\nOrchestrator job: 42\nRun time: 2 min 15 s\n\nResults:\n {2}total: 7/, ru: /успешно завершил работу\.\nЗадание в Orchestrator: 42\nВремя работы: 2 min 15 s\n\nРезультаты:\n {2}total: 7/ }],
+  ['finished', { kind: 'finished', robot: robot.name, state: 'completed', jobId: 42, runSeconds: 135, info: null, outputs: { total: 7 } }, { en: /finished successfully\.\nOrchestrator job: 42\nRun time: 2 min 15 s\n\nResults:\n {2}total: 7/, ru: /успешно завершил работу\.\nЗадание в Orchestrator: 42\nВремя работы: 2 мин 15 с\n\nРезультаты:\n {2}total: 7/ }],
   ['faulted', { kind: 'finished', robot: robot.name, state: 'faulted', jobId: 42, runSeconds: 3, info: 'Selector not found', outputs: null }, { en: /failed\.[\s\S]*What went wrong: Selector not found/, ru: /завершился с ошибкой\.[\s\S]*Что пошло не так: Selector not found/ }],
   ['stopped', { kind: 'finished', robot: robot.name, state: 'stopped', jobId: 42, runSeconds: null, info: null, outputs: null }, { en: /was stopped\./, ru: /был остановлен\./ }],
   ['help', { kind: 'help', catalogue: [robot] }, { en: /Robots you may run by email\.[\s\S]*Example email for "Отчёт <b>":\n {4}Subject: Отчёт <b>\n {4}period = 2026-05-31\n {4}Build/, ru: /Роботы, которых можно запускать письмом\.[\s\S]*Пример письма для «Отчёт <b>»:/ }]
@@ -29,8 +29,10 @@ t.test('every reply kind reads right in English and in Russian, and its HTML esc
   }
 })
 
-t.test('a reply subject keeps an existing Re: and never carries control characters', async (t) => {
-  t.equal(composeReply({ kind: 'help', catalogue: [] }, 'en', 'RE: Report').subject, 'RE: Report')
+t.test('a reply subject carries one Re: however many prefixes the thread piled up, and never control characters', async (t) => {
+  t.equal(composeReply({ kind: 'help', catalogue: [] }, 'en', 'RE: Report').subject, 'Re: Report')
+  t.equal(composeReply({ kind: 'help', catalogue: [] }, 'en', 'Re: Re[2]: НА: Fwd: Report').subject, 'Re: Report', 'Outlook in Russian writes НА:')
+  t.equal(composeReply({ kind: 'help', catalogue: [] }, 'ru', 'Отв: Re(3): Отчёт').subject, 'Re: Отчёт')
   t.equal(composeReply({ kind: 'help', catalogue: [] }, 'en', 'Report\r\nBcc: x@y.z\u0000').subject, 'Re: Report Bcc: x@y.z')
 })
 

@@ -80,7 +80,7 @@ t.test(`spreadsheet rows become queue items, on ${testDatabaseKind}`, async (t) 
     const answer = await send([{ filename: 'invoices.csv', content: Buffer.from(csv), contentType: 'text/csv' }])
     t.equal(answer.status, 'rejected')
     t.same(answer.problems.map((p: { message: string }) => p.message), [
-      'row 3, column "Amount": "ten" is not a number (write it like 42 or 3.5)',
+      'row 3, column "Amount": "ten" is not a number (write it like 42, 3.5 or 1 234,56)',
       'row 4, column "Account" is empty; it is required',
       'row 5, column "Due": "31.02.2026" is not a date (write it like 2024-05-31 or 31.05.2024)'
     ])
@@ -123,6 +123,43 @@ t.test(`spreadsheet rows become queue items, on ${testDatabaseKind}`, async (t) 
       { Batch: 'December', Account: 'ACC-1', Amount: 99.9, Due: '2026-12-24' },
       { Batch: 'December', Account: 'ACC-2', Amount: 1 }
     ])
+  })
+
+  t.test('Russian Excel money (1 234,56 with a no-break space, "2 000 000,00", 1 500 руб.) is a number (#27)', async (t) => {
+    const csv = 'Account;Amount\r\nСЧ-1;1\u00a0234,56\r\nСЧ-2;"2 000 000,00"\r\nСЧ-3;1 500 руб.\r\nСЧ-4;много\r\n'
+    const rejected = await send([{ filename: 'счета.csv', content: iconv.encode(csv, 'windows-1251'), contentType: 'text/csv' }])
+    t.equal(rejected.status, 'rejected', 'only the row that is no number at all is a problem')
+    t.match(rejected.problems, [{ kind: 'bad_cell', params: { row: 5, column: 'Amount' } }])
+    t.equal(rejected.problems.length, 1)
+    const answer = await send([{ filename: 'счета.csv', content: iconv.encode(csv.replace('СЧ-4;много\r\n', ''), 'windows-1251'), contentType: 'text/csv' }])
+    t.match(answer, { status: 'accepted', launch: { state: 'launched' } })
+    t.same(itemsOf(answer.launch.id).map((i) => i.SpecificContent.Amount), [1234.56, 2000000, 1500])
+  })
+
+  t.test('Excel\'s "Unicode text" (.txt: UTF-16, tabs) is read like a CSV; a .txt note beside it is not a second spreadsheet (#27)', async (t) => {
+    const content = Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode('Account\tAmount\r\nСЧ-7\t1 234,56\r\n', 'utf-16le')])
+    const answer = await send([{ filename: 'Книга1.txt', content, contentType: 'text/plain' }])
+    t.match(answer, { status: 'accepted', launch: { state: 'launched' } })
+    t.same(itemsOf(answer.launch.id).map((i) => i.SpecificContent), [{ Account: 'СЧ-7', Amount: 1234.56 }])
+    const withNote = await send([{ filename: 'invoices.csv', content: Buffer.from('Account,Amount\nACC-9,9\n'), contentType: 'text/csv' }, { filename: 'readme.txt', content: Buffer.from('December batch\n'), contentType: 'text/plain' }])
+    t.match(withNote, { status: 'accepted', launch: { state: 'launched' } })
+  })
+
+  t.test('a column the robot does not take (a comment) is left out and named in the reply; with extraColumns "reject" the file is refused (#27)', async (t) => {
+    const content = await writeXlsxFile([
+      [{ value: 'Account' }, { value: 'Amount' }, { value: 'Комментарий' }],
+      [{ value: 'ACC-1' }, { value: 5, type: Number }, { value: 'срочно' }]
+    ]).toBuffer()
+    const file = { filename: 'invoices.xlsx', content, contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' }
+    t.equal((await setup.api('GET', `/api/v1/robots/${robotId}`)).json().extraColumns, 'ignore', 'ignore is the default')
+    const answer = await send([file])
+    t.match(answer, { status: 'accepted', launch: { state: 'launched' } })
+    t.same(itemsOf(answer.launch.id).map((i) => i.SpecificContent), [{ Account: 'ACC-1', Amount: 5 }])
+    t.match((await replyTo(answer.message)).text_body, /columns the robot does not take were left out: Комментарий/)
+    t.equal((await setup.api('PATCH', `/api/v1/robots/${robotId}`, { extraColumns: 'reject' })).statusCode, 200)
+    t.teardown(async () => { await setup.api('PATCH', `/api/v1/robots/${robotId}`, { extraColumns: 'ignore' }) })
+    const refused = await send([file])
+    t.match(refused, { status: 'rejected', problems: [{ kind: 'no_such_column', params: { title: 'Комментарий' } }] })
   })
 
   t.test('two spreadsheets, or a file that is not one: a reply that says what to send', async (t) => {

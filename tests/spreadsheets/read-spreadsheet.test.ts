@@ -5,8 +5,15 @@ import t from 'tap'
 import writeXlsxFile from 'write-excel-file/node'
 import { decodeText } from '../../src/spreadsheets/decode-text.js'
 import { readCsv } from '../../src/spreadsheets/read-csv.js'
-import { readSpreadsheet } from '../../src/spreadsheets/read-spreadsheet.js'
-import { UnreadableSpreadsheet } from '../../src/spreadsheets/table.js'
+import { readSpreadsheet as readOrNull, type SpreadsheetFile } from '../../src/spreadsheets/read-spreadsheet.js'
+import { UnreadableSpreadsheet, type Table, type TableLimits } from '../../src/spreadsheets/table.js'
+
+/** A file that must be a table. */
+async function readSpreadsheet (file: SpreadsheetFile, limits: TableLimits): Promise<Table> {
+  const table = await readOrNull(file, limits)
+  if (table === null) throw new Error(`${file.filename ?? ''} was read as a note, not a table`)
+  return table
+}
 
 const limits = { maxRows: 1000, maxUnpackedBytes: 5 * 1024 * 1024 }
 const csvFile = (content: Buffer, filename = 'accounts.csv', charset: string | null = null) => ({ filename, contentType: 'text/csv', charset, content })
@@ -35,13 +42,14 @@ t.test('windows-1252 is told from windows-1251 by the bytes', async (t) => {
   t.equal(decodeText(iconv.encode('Имя;Город\n', 'windows-1251'), 'us-ascii'), 'Имя;Город\n', 'a label the bytes prove wrong is not believed')
 })
 
-t.test('"Unicode text" (UTF-16 with tabs)', async (t) => {
-  const content = Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode('Account\tAmount\r\nACC-1\t5\r\n', 'utf-16le')])
-  const table = await readSpreadsheet({ filename: 'export.txt', contentType: 'text/plain', charset: null, content }, limits).catch((e: Error) => e)
-  t.ok(table instanceof UnreadableSpreadsheet, 'a .txt sent as text/plain is not taken for a spreadsheet')
-  t.match(table, { message: /"export.txt" is not a spreadsheet: send a \.csv or \.xlsx file/ })
+t.test('Excel\'s "Unicode text" (.txt, UTF-16 with tabs) is read like a CSV; a .txt without tabs is a note, not a table (#27)', async (t) => {
+  const content = Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode('Account\tAmount\r\nACC-1\t1 234,56\r\n', 'utf-16le')])
+  const text = await readSpreadsheet({ filename: 'export.txt', contentType: 'text/plain', charset: null, content }, limits)
+  t.same(text.header, ['Account', 'Amount'])
+  t.same(text.rows, [{ row: 2, cells: ['ACC-1', '1 234,56'] }])
+  t.equal(await readOrNull({ filename: 'note.txt', contentType: 'text/plain', charset: null, content: Buffer.from('Invoices for December, see the CSV.\r\n') }, limits), null)
   const tsv = await readSpreadsheet(csvFile(content, 'export.tsv'), limits)
-  t.same(tsv.rows, [{ row: 2, cells: ['ACC-1', '5'] }])
+  t.same(tsv.rows, [{ row: 2, cells: ['ACC-1', '1 234,56'] }])
 })
 
 t.test('an XLSX workbook: its first sheet, with typed cells', async (t) => {
@@ -74,7 +82,7 @@ t.test('a workbook that unpacks to more than the limit is refused before it is u
   t.ok(bomb.length < 1024 * 1024)
   const error = await readSpreadsheet({ filename: 'bomb.xlsx', contentType: 'application/octet-stream', charset: null, content: bomb }, limits).catch((e: Error) => e)
   t.ok(error instanceof UnreadableSpreadsheet)
-  t.match(error, { message: /unpacks to 17 MB, more than the 5 MB/ })
+  t.match(error, { message: /unpacks to 17 MB, more than the 5 MB/, problem: { kind: 'workbook_too_large', params: { mb: 17, maxMb: 5 } } })
 })
 
 t.test('more rows than the limit: refused while reading, with the number to stay under', async (t) => {

@@ -36,7 +36,7 @@ t.test('each problem names its row and column', async (t) => {
     ]
   }, declared, {})
   t.same(result.problems.map((p) => p.message), [
-    'row 2, column "Amount": "ten" is not a number (write it like 42 or 3.5)',
+    'row 2, column "Amount": "ten" is not a number (write it like 42, 3.5 or 1 234,56)',
     'row 2, column "Due": "2026-13-01" is not a date (write it like 2024-05-31 or 31.05.2024)',
     'row 3, column "Due": 46000 is not a date; format the column as a date, or write it like 2024-05-31',
     'row 3, column 5: a value beyond the last named column ("stray")',

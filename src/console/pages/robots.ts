@@ -12,7 +12,7 @@ import { checkShape, formError, readForm } from '../forms.js'
 
 type Body = Record<string, string | string[] | undefined>
 
-interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, invalidRows: string, attachmentsBucket: string, attachmentsFolder: string, attachmentsMaxMb: string, attachmentsTypes: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string }
+interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, invalidRows: string, extraColumns: string, attachmentsBucket: string, attachmentsFolder: string, attachmentsMaxMb: string, attachmentsTypes: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string }
 
 function formOf (robot: RobotView | null): RobotForm {
   return {
@@ -22,6 +22,7 @@ function formOf (robot: RobotView | null): RobotForm {
     launchMode: robot?.launchMode ?? 'job',
     queueName: robot?.queueName ?? '',
     invalidRows: robot?.invalidRows ?? 'reject',
+    extraColumns: robot?.extraColumns ?? 'ignore',
     attachmentsBucket: robot?.attachments?.bucket ?? '',
     attachmentsFolder: robot?.attachments?.folder ?? '',
     attachmentsMaxMb: robot?.attachments !== null && robot?.attachments !== undefined ? String(Math.round(robot.attachments.maxBytes / 1024 / 1024 * 10) / 10) : '10',
@@ -45,6 +46,7 @@ function formFrom (body: Body): RobotForm {
     launchMode: form.launchMode === 'queue' ? 'queue' : 'job',
     queueName: (form.queueName ?? '').trim(),
     invalidRows: form.invalidRows === 'skip' ? 'skip' : 'reject',
+    extraColumns: form.extraColumns === 'reject' ? 'reject' : 'ignore',
     attachmentsBucket: (form.attachmentsBucket ?? '').trim(),
     attachmentsFolder: (form.attachmentsFolder ?? '').trim(),
     attachmentsMaxMb: (form.attachmentsMaxMb ?? '').trim(),
@@ -67,6 +69,7 @@ function bodyFrom (form: RobotForm) {
     launchMode: form.launchMode as 'job' | 'queue',
     queueName: form.queueName !== '' ? form.queueName : null,
     invalidRows: form.invalidRows as 'reject' | 'skip',
+    extraColumns: form.extraColumns as 'reject' | 'ignore',
     // No bucket: the robot takes no attachments.
     attachments: form.attachmentsBucket === ''
       ? null
