@@ -61,6 +61,22 @@ t.test(`attachments reach the robot through its storage bucket, on ${testDatabas
     t.same(raw, { raw: null, raw_chunks: null, raw_spool: null }, 'the raw copy kept for the upload is gone once the job started')
   })
 
+  t.test('a file name written as raw windows-1251 bytes reaches the bucket and in_Attachments as its sender wrote it (#27)', async (t) => {
+    const name = Buffer.from([0xcd, 0xe0, 0xea, 0xeb, 0xe0, 0xe4, 0xed, 0xe0, 0xff, 0x2e, 0x70, 0x64, 0x66]) // Накладная.pdf in windows-1251
+    const raw = Buffer.concat([
+      Buffer.from('From: Anna Petrova <anna@sender.example>\r\nTo: robots@acme.example\r\nSubject: Process Invoice\r\nMessage-ID: <raw-1251@sender.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="B"\r\n\r\n--B\r\nContent-Type: text/plain; charset=windows-1251\r\n\r\nsupplier = Acme Paper\r\n--B\r\nContent-Type: application/pdf; name="'),
+      name, Buffer.from('"\r\nContent-Disposition: attachment; filename="'), name,
+      Buffer.from(`"\r\nContent-Transfer-Encoding: base64\r\n\r\n${INVOICE.toString('base64')}\r\n--B--\r\n`)
+    ])
+    const answer = (await app.inject({ method: 'POST', url: `/inbound/${setup.ingressToken}/mime`, headers: { 'content-type': 'message/rfc822' }, payload: raw })).json()
+    t.match(answer, { status: 'accepted', launch: { state: 'launched' } })
+    const launchId = answer.launch.id as string
+    const blob = [...sim.blobs.values()].find((b) => b.path.startsWith(`mail/in/${launchId}/`))
+    t.equal(blob?.path, `mail/in/${launchId}/Накладная.pdf`)
+    const args = JSON.parse(sim.jobs.at(-1)?.InputArguments ?? '{}') as { in_Attachments?: string }
+    t.match(JSON.parse(args.in_Attachments ?? '[]'), [{ name: 'Накладная.pdf' }])
+  })
+
   t.test('files the robot does not take: programs, archives, other types, too large — the reply says which and why', async (t) => {
     const answer = await send([
       { filename: 'setup.exe', content: Buffer.from('MZ') },
@@ -69,7 +85,7 @@ t.test(`attachments reach the robot through its storage bucket, on ${testDatabas
       { filename: 'big.pdf', content: Buffer.alloc(100 * 1024, 1) }
     ])
     t.equal(answer.status, 'rejected')
-    t.same(answer.problems, [
+    t.same(answer.problems.map((p: { text: string, message: string }) => ({ text: p.text, message: p.message })), [
       { text: 'setup.exe', message: 'programs and macro documents are not accepted: send the data itself (a PDF, a picture, a spreadsheet without macros)' },
       { text: 'scans.zip', message: 'archives are not accepted: attach the files themselves' },
       { text: 'notes.docx', message: 'this robot accepts only .pdf, .png files' },
