@@ -21,11 +21,23 @@ export interface LibraryMarks {
   signature: number | null
 }
 
+// Reading one message asks about the same lines several times (the quote, the signature, the verb):
+// the last answer is kept.
+let last: { text: string, marks: LibraryMarks } | null = null
+
 export function libraryMarks (lines: string[]): LibraryMarks {
   const sample = lines.slice(0, LINES).map((l) => l.length > MAX_LINE ? '' : l)
+  const text = sample.join('\n')
+  if (last?.text === text) return { ...last.marks }
+  const marks = readMarks(sample, text)
+  last = { text, marks }
+  return { ...marks }
+}
+
+function readMarks (sample: string[], text: string): LibraryMarks {
   const marks: LibraryMarks = { quote: null, signature: null }
   let cursor = 0
-  for (const fragment of new EmailReplyParser().read(sample.join('\n')).getFragments()) {
+  for (const fragment of new EmailReplyParser().read(text).getFragments()) {
     const contentLines = fragment.getContent().split('\n').map((l) => l.trim())
     const first = contentLines.find((l) => l !== '')
     if (first === undefined) continue

@@ -1,3 +1,5 @@
+import { problemText } from '../commands/problem-text.js'
+import type { Problem } from '../db/schema.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ConsoleUser } from '../resources/sessions.js'
 import { localeFromHeader, translator, type Locale, type Translate } from './i18n.js'
@@ -37,6 +39,8 @@ export async function render (request: FastifyRequest, reply: FastifyReply, page
     user: request.consoleUser,
     path: request.url.split('?')[0],
     when: when(locale),
+    // A sender's problem in the console user's language, from the same catalogue as the replies.
+    problem: (p: Problem) => problemText(p, locale),
     json: (value: unknown) => JSON.stringify(value, null, 2)
   })
 }
