@@ -3,6 +3,7 @@ import { Readable } from 'node:stream'
 import type { AddressObject, HeaderLines, Headers, MailParser as MailParserClass } from 'mailparser'
 import { headerEnd, normalizeMessageId } from './header-block.js'
 import { readableName } from './readable-name.js'
+import { guessEightBit } from '../text/eight-bit.js'
 import { repairMime } from './repair-mime.js'
 
 // mailparser is in maintenance mode: everything else in mailrun sees only this module's
@@ -123,7 +124,8 @@ export function readableHeaders (raw: Buffer): Buffer {
     utf8.decode(block)
     return raw
   } catch {}
-  const charset = declaredCharset(raw) ?? 'windows-1252'
+  // Without a declared charset, the bytes tell (windows-1251, KOI8-R or windows-1252).
+  const charset = declaredCharset(raw) ?? guessEightBit(block)
   return Buffer.concat([Buffer.from(iconv.decode(block, charset), 'utf8'), raw.subarray(block.length)])
 }
 

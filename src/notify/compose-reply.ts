@@ -4,7 +4,7 @@ import type { CancelOutcome } from '../launch/cancel-launch.js'
 import type { StatusReport } from '../commands/status-report.js'
 import type { LaunchPlan } from '../commands/validate-plan.js'
 import { describeParameters, problem, problemText, type Locale } from '../commands/problem-text.js'
-import { historyDetail } from './history-text.js'
+import { historyDetail, reasonText } from './history-text.js'
 
 // What a sender reads. The sender has no Orchestrator access: each reply says what happened, and
 // when something is wrong, exactly what to write instead.
@@ -254,7 +254,7 @@ function body (content: ReplyContent, w: typeof words[Locale], locale: Locale): 
     case 'not_allowed':
       return [w.notAllowed(content.robot), content.contact !== null ? w.askContact(content.contact) : w.askAdmin]
     case 'failed':
-      return [w.failed(content.robot), w.reason(content.reason), '', content.retrying ? w.retrying : w.notRetrying]
+      return [w.failed(content.robot), w.reason(reasonText(content.reason, locale)), '', content.retrying ? w.retrying : w.notRetrying]
     case 'finished':
       return [
         w.finished[content.state](content.robot),
@@ -276,7 +276,7 @@ function body (content: ReplyContent, w: typeof words[Locale], locale: Locale): 
         case 'ended': return [w.cancel.ended(r.robot, w.states[r.state] ?? r.state)]
         case 'queue_item': return [w.cancel.queueItem(r.robot)]
         case 'queue_deleted': return [w.cancel.queueDeleted(r.robot, r.deleted, r.kept)]
-        case 'stop_failed': return [w.cancel.stopFailed(r.robot, r.jobId, r.reason)]
+        case 'stop_failed': return [w.cancel.stopFailed(r.robot, r.jobId, reasonText(r.reason, locale))]
         case 'not_found': return [w.cancel.notFound(r.ref)]
       }
     }

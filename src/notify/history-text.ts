@@ -1,8 +1,8 @@
 import type { Locale } from '../commands/problem-text.js'
 
-// A launch's history lines are written once, in English, where they happen (the launch service,
-// the job tracker, a cancel). A STATUS reply in Russian says each known line in Russian; what
-// Orchestrator itself said (a job's Info, an error's text) is its own words and is quoted as such.
+// A launch's history lines and failure reasons are written once, in English, where they happen
+// (the launch service, the job tracker, a cancel, the Orchestrator client). A reply in Russian says
+// each known line in Russian; what Orchestrator or the network said in its own words is quoted.
 
 type Rule = [RegExp, (m: RegExpExecArray) => string]
 
@@ -25,16 +25,53 @@ const ru: Rule[] = [
   [/^cancelled by (.+) before it started$/, (m) => `отменён до запуска (${m[1] ?? ''})`],
   [/^(stop|kill) requested by (.+)$/, (m) => `${m[1] === 'kill' ? 'принудительное завершение' : 'остановку'} запросил(а) ${m[2] ?? ''}`],
   [/^(\d+) queue items? deleted by (.+?)(?:; (\d+) already taken by a robot)?$/, (m) => `из очереди удалено: ${m[1] ?? ''} ${items(Number(m[1]))} (${m[2] ?? ''})${m[3] !== undefined ? `; ${m[3]} уже взяты роботом` : ''}`],
-  [/^job (\w+)(?:: ([\s\S]*))?$/, (m) => `задание: ${jobStates[(m[1] ?? '').toLowerCase()] ?? m[1] ?? ''}${m[2] !== undefined ? ` — сообщение Orchestrator: «${m[2]}»` : ''}`]
+  [/^job (\w+)(?:: ([\s\S]*))?$/, (m) => `задание: ${jobStates[(m[1] ?? '').toLowerCase()] ?? m[1] ?? ''}${m[2] !== undefined ? ` — сообщение Orchestrator: «${m[2]}»` : ''}`],
+  // Why a launch failed or waits (the launch service and the Orchestrator client).
+  [/^gave up after (\d+) attempts: ([\s\S]*)$/, (m) => `попыток: ${m[1] ?? ''}, все неудачны; последняя причина: ${reasonText(m[2] ?? '', 'ru')}`],
+  [/^no clear answer to the start \(([\s\S]*)\)$/, (m) => `нет ясного ответа на запуск (${reasonText(m[1] ?? '', 'ru')})`],
+  [/^the job was not found yet after an unclear start$/, () => 'после запуска без ясного ответа задание пока не найдено'],
+  [/^(\d+) of (\d+) rows found in the queue after an unclear attempt$/, (m) => `после попытки без ясного ответа в очереди найдено строк: ${m[1] ?? ''} из ${m[2] ?? ''}`],
+  [/^Orchestrator folder "(.*)" was not found \(or these credentials cannot see it\)$/, (m) => `папка Orchestrator «${m[1] ?? ''}» не найдена (или у этих учётных данных нет к ней доступа)`],
+  [/^Orchestrator folder(?: "(.*)")? was not found$/, (m) => `папка Orchestrator${m[1] !== undefined ? ` «${m[1]}»` : ''} не найдена`],
+  [/^process(?: "(.*)")? was not found in folder(?: "(.*)")?$/, (m) => `процесс${m[1] !== undefined ? ` «${m[1]}»` : ''} не найден в папке${m[2] !== undefined ? ` «${m[2]}»` : ''}`],
+  [/^Orchestrator refused every row of the spreadsheet \(([\s\S]*)\)$/, (m) => `Orchestrator отклонил все строки таблицы (${m[1] ?? ''})`],
+  [/^the robot was deleted before it could be launched$/, () => 'робот был удалён до запуска'],
+  [/^no Orchestrator connection is configured for this tenant/, () => 'подключение к Orchestrator не настроено'],
+  [/^robot "(.*)" names no folder and the Orchestrator connection has no default folder$/, (m) => `у робота «${m[1] ?? ''}» не указана папка, и у подключения к Orchestrator нет папки по умолчанию`],
+  [/^the command is too large for Orchestrator: its input arguments take (\d+) characters and the limit is (\d+)/, (m) => `команда слишком велика для Orchestrator: входные данные занимают ${m[1] ?? ''} символов при пределе ${m[2] ?? ''}; пришлите меньше функций или значения короче`],
+  [/^no robot machine with an unattended runtime is available in folder(?: "(.*)")?$/, (m) => `в папке${m[1] !== undefined ? ` «${m[1]}»` : ''} нет свободной машины с роботом для автоматического запуска`],
+  [/^no user with an unattended robot is assigned to folder(?: "(.*)")?$/, (m) => `в папке${m[1] !== undefined ? ` «${m[1]}»` : ''} нет пользователя с роботом для автоматического запуска`],
+  [/^the request did not name a folder$/, () => 'в запросе не указана папка'],
+  [/^Orchestrator did not accept the credentials/, () => 'Orchestrator не принял учётные данные (истекли или неверны)'],
+  [/^the Orchestrator credentials lack a permission/, () => 'учётным данным Orchestrator не хватает прав (проверьте области доступа внешнего приложения или роли пользователя)'],
+  [/^Orchestrator is throttling requests$/, () => 'Orchestrator временно ограничивает число запросов'],
+  [/^Orchestrator had a server error \((\d+)\)$/, (m) => `ошибка на сервере Orchestrator (${m[1] ?? ''})`],
+  [/^Orchestrator answered (\d+)(?:: ([\s\S]*))?$/, (m) => `Orchestrator ответил ${m[1] ?? ''}${m[2] !== undefined ? `: «${m[2]}»` : ''}`],
+  [/^could not connect to Orchestrator at (\S+) within the connect timeout/, (m) => `не удалось подключиться к Orchestrator (${m[1] ?? ''}) за отведённое время`],
+  [/^Orchestrator at (\S+) did not answer within ([\d.]+) s/, (m) => `Orchestrator (${m[1] ?? ''}) не ответил за ${m[2] ?? ''} с`],
+  [/^could not reach Orchestrator at (\S+):/, (m) => `Orchestrator (${m[1] ?? ''}) недоступен`],
+  [/^Orchestrator has not answered yet; mailrun keeps trying/, () => 'Orchestrator пока не ответил; mailrun продолжает попытки и сообщит результат'],
+  [/^the launch will be retried$/, () => 'запуск будет повторён'],
+  [/^the Orchestrator connection or the robot's folder is no longer known$/, () => 'подключение к Orchestrator или папка робота больше не известны']
 ]
+
+function known (line: string): string | null {
+  for (const [pattern, say] of ru) {
+    const match = pattern.exec(line)
+    if (match !== null) return say(match)
+  }
+  return null
+}
 
 /** A history line in the reply's language. */
 export function historyDetail (detail: string, locale: Locale): string {
   if (locale === 'en') return detail
-  for (const [pattern, say] of ru) {
-    const match = pattern.exec(detail)
-    if (match !== null) return say(match)
-  }
   // Not a line mailrun writes in a known form: Orchestrator's or the network's own words.
-  return `подробности: «${detail}»`
+  return known(detail) ?? `подробности: «${detail}»`
+}
+
+/** Why a launch failed, in the reply's language; words of unknown form are quoted as they came. */
+export function reasonText (reason: string, locale: Locale): string {
+  if (locale === 'en') return reason
+  return known(reason) ?? `«${reason}»`
 }

@@ -17,7 +17,7 @@ t.test(`a command with 12,500 bad lines gets small answers everywhere, on ${test
   const answer = res.json()
   t.match(answer, { status: 'rejected', reason: 'the email has 12500 problems' })
   t.equal(answer.problems.length, 21, '20 problems and one line for the rest')
-  t.same(answer.problems[20], { message: '… and 12480 more problems' })
+  t.same(answer.problems[20], { kind: 'more_problems', params: { count: 12480 }, message: '… and 12480 more problems' })
 
   const record = await setup.api('GET', `/api/v1/messages/${answer.message as string}`)
   t.equal(record.statusCode, 200)

@@ -44,3 +44,10 @@ t.test('a raw 8-bit attachment name is read in the declared charset, else the on
   t.equal(readableName('Müller.pdf', null), 'Müller.pdf', 'a name read right stays')
   t.equal(readableName('M\u00fcller.pdf'.normalize('NFC'), 'windows-1252'), 'Müller.pdf')
 })
+
+t.test('a raw 8-bit subject without a declared charset is read in the charset its bytes suggest', async (t) => {
+  for (const charset of ['windows-1251', 'koi8-r']) {
+    const raw = Buffer.concat([Buffer.from('From: anna@sender.example\r\nTo: robots@acme.example\r\nSubject: ', 'latin1'), iconv.encode('Ежемесячный отчёт', charset), Buffer.from('\r\nMessage-ID: <2@sender.example>\r\n\r\nperiod = 2026-10\r\n', 'latin1')])
+    t.equal((await parseMessage(raw)).subject, 'Ежемесячный отчёт', charset)
+  }
+})

@@ -111,7 +111,27 @@ const cancels: CancelOutcome[] = [
   { outcome: 'not_found', ref: '' }, { outcome: 'not_found', ref: '99' }
 ] as CancelOutcome[]
 
+// Every reason a launch fails or waits for, in the forms the launch service and the Orchestrator client write them.
+const reasons = [
+  'Orchestrator folder "Финансы" was not found (or these credentials cannot see it)', 'process "Отчёт" was not found in folder "Финансы"',
+  'Orchestrator refused every row of the spreadsheet (строка 2: 1016)', 'the robot was deleted before it could be launched',
+  'no Orchestrator connection is configured for this tenant (PUT /api/v1/orchestrator)', 'robot "Отчёт" names no folder and the Orchestrator connection has no default folder',
+  'gave up after 5 attempts: Orchestrator had a server error (500)', 'no clear answer to the start (Orchestrator at http://127.0.0.1:1 did not answer within 10 s (UND_ERR_HEADERS_TIMEOUT))',
+  'the job was not found yet after an unclear start', '3 of 10 rows found in the queue after an unclear attempt',
+  'the command is too large for Orchestrator: its input arguments take 12000 characters and the limit is 10000; send fewer functions or shorter values',
+  'no robot machine with an unattended runtime is available in folder "Финансы"', 'no user with an unattended robot is assigned to folder "Финансы"',
+  'Orchestrator folder "Финансы" was not found', 'the request did not name a folder', 'process "Отчёт" was not found in folder "Финансы"',
+  'Orchestrator did not accept the credentials (expired or invalid)', 'the Orchestrator credentials lack a permission this needs (check the external application scopes or the user roles)',
+  'Orchestrator is throttling requests', 'Orchestrator had a server error (502)', 'Orchestrator answered 400: Неверный запрос', 'Orchestrator answered 418',
+  'could not connect to Orchestrator at http://127.0.0.1:1 within the connect timeout (UND_ERR_CONNECT_TIMEOUT)', 'could not reach Orchestrator at http://127.0.0.1:1: connection refused (ECONNREFUSED)',
+  'Orchestrator has not answered yet; mailrun keeps trying and will report the outcome', 'the launch will be retried',
+  'the Orchestrator connection or the robot\'s folder is no longer known'
+]
+
 const replies: Array<[string, ReplyContent]> = [
+  ...reasons.map((reason): [string, ReplyContent] => [`failed: ${reason}`, { kind: 'failed', robot: 'Отчёт', reason, retrying: false }]),
+  ...reasons.map((reason): [string, ReplyContent] => [`stop failed: ${reason}`, { kind: 'cancel', result: { outcome: 'stop_failed', robot: 'Отчёт', jobId: 42, reason } }]),
+  ['status with failures', { kind: 'status', report: { launches: reasons.map((summary) => line('failed', { summary })) } }],
   ['launched', { kind: 'launched', robot: 'Отчёт', jobId: 42, queue: null, plan }],
   ['launched to a queue', { kind: 'launched', robot: 'Отчёт', jobId: null, queue: 'Счета', plan }],
   ['rows', { kind: 'launched', robot: 'Отчёт', jobId: null, queue: 'Счета', plan, rows: { added: 3, skipped: { rows: 2, problems: someProblems.slice(-8) }, refused: { rows: 1, problems: [problem('row_refused', { row: 4, code: '1016' })] } } }],
@@ -146,6 +166,10 @@ t.test('the same replies for an English tenant carry no Russian words but the va
     const stripped = text.replace(/«[^»]*»|"[^"]*"|[\p{Script=Cyrillic}]+(?=[\s(:=,.)—-]|$)/gu, (m) => /[\p{Script=Cyrillic}]/u.test(m) ? '' : m)
     t.notMatch(stripped, /(?:Строка|Робот|запущен|Ошибка)/u, name)
   }
+})
+
+t.test('a reason in words mailrun does not know is quoted as it came, not passed off as Russian', async (t) => {
+  t.match(composeReply({ kind: 'failed', robot: 'Отчёт', reason: 'socket hang up', retrying: true }, 'ru', 'Отчёт').text, /Причина: «socket hang up»\./)
 })
 
 t.test('the check itself finds an English sentence left in a Russian reply', async (t) => {
