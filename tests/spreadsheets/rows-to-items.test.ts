@@ -48,13 +48,25 @@ t.test('each problem names its row and column', async (t) => {
 })
 
 t.test('a header that does not fit: told once, rows not judged', async (t) => {
-  const result = rowsToItems({ header: ['Account', 'Account', 'Amount', 'Note'], rows: [{ row: 2, cells: ['x', 'y', 'z', 'w'] }] }, declared, { Amount: 5 })
+  const result = rowsToItems({ header: ['Account', 'Account', 'Amount', 'Note'], rows: [{ row: 2, cells: ['x', 'y', 'z', 'w'] }] }, declared, { Amount: 5 }, { extraColumns: 'reject' })
   t.same(result.problems.map((p) => p.message), [
     'row 1: the column "Account" appears twice (columns 1 and 2)',
     'row 1: "Amount" is both a column and written in the email; give it in one place',
     'row 1: the robot has no input "Note"; its columns can be: Account (text, required), Amount (a number, required), Due (a date), Urgent (yes or no)'
   ])
   t.equal(result.headerInvalid, true)
+})
+
+t.test('a column the robot does not take: left out and named by default (#27); a likely typo when a required column is missing', async (t) => {
+  const table = { header: ['Account', 'Amount', 'Комментарий', ''], rows: [{ row: 2, cells: ['A-1', '1 234,56', 'срочно', null] }] }
+  const ignored = rowsToItems(table, declared, {})
+  t.same(ignored.problems, [])
+  t.same(ignored.items, [{ row: 2, content: { Account: 'A-1', Amount: 1234.56 } }])
+  t.same(ignored.ignoredColumns, ['Комментарий'])
+  const rejected = rowsToItems(table, declared, {}, { extraColumns: 'reject' })
+  t.match(rejected.problems, [{ kind: 'no_such_column', params: { title: 'Комментарий' } }])
+  const typo = rowsToItems({ header: ['Acount', 'Amount'], rows: [{ row: 2, cells: ['A-1', 5] }] }, declared, {})
+  t.same(typo.problems.map((p) => p.kind), ['no_such_column', 'missing_column'], 'the unknown column is named beside the missing one')
 })
 
 t.test('a robot that declares nothing takes every column as it comes', async (t) => {
