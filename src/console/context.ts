@@ -1,3 +1,4 @@
+import { consoleText } from '../notify/history-text.js'
 import { problemText } from '../commands/problem-text.js'
 import type { Problem } from '../db/schema.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -41,6 +42,8 @@ export async function render (request: FastifyRequest, reply: FastifyReply, page
     when: when(locale),
     // A sender's problem in the console user's language, from the same catalogue as the replies.
     problem: (p: Problem) => problemText(p, locale),
+    // What became of a message or a launch (written in English where it happened), in the user's language.
+    reason: (text: string | null) => text === null ? '' : consoleText(text, locale),
     json: (value: unknown) => JSON.stringify(value, null, 2)
   })
 }

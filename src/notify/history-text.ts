@@ -8,6 +8,8 @@ type Rule = [RegExp, (m: RegExpExecArray) => string]
 
 const jobStates: Record<string, string> = { successful: 'успешно', faulted: 'с ошибкой', stopped: 'остановлено', running: 'выполняется', pending: 'ожидает', stopping: 'останавливается', terminating: 'завершается', suspended: 'приостановлено', resumed: 'продолжено' }
 
+const cancelOutcomes: Record<string, string> = { cancelled: 'отменён до запуска', stop_requested: 'запрошена остановка', starting: 'запускается, отменить пока нельзя', ended: 'уже завершён', queue_item: 'элементы очереди не найдены', queue_deleted: 'элементы очереди удалены', stop_failed: 'остановить не удалось', not_found: 'запуск не найден' }
+
 const items = (n: number): string => {
   const tens = n % 100
   const units = n % 10
@@ -52,7 +54,33 @@ const ru: Rule[] = [
   [/^could not reach Orchestrator at (\S+):/, (m) => `Orchestrator (${m[1] ?? ''}) недоступен`],
   [/^Orchestrator has not answered yet; mailrun keeps trying/, () => 'Orchestrator пока не ответил; mailrun продолжает попытки и сообщит результат'],
   [/^the launch will be retried$/, () => 'запуск будет повторён'],
-  [/^the Orchestrator connection or the robot's folder is no longer known$/, () => 'подключение к Orchestrator или папка робота больше не известны']
+  [/^the Orchestrator connection or the robot's folder is no longer known$/, () => 'подключение к Orchestrator или папка робота больше не известны'],
+  // What became of a message (the console shows it beside the message).
+  [/^the mailbox is inactive$/, () => 'ящик отключён'],
+  [/^unreadable message: ([\s\S]*)$/, (m) => `письмо не читается: «${m[1] ?? ''}»`],
+  [/^automatic message \((.*)\)$/, (m) => `автоматическое письмо (${m[1] ?? ''})`],
+  [/^mailing-list message \((.*)\)$/, (m) => `письмо из рассылки (${m[1] ?? ''})`],
+  [/^automatic reply \((.*)\)$/, (m) => `автоответ (${m[1] ?? ''})`],
+  [/^delivery report$/, () => 'отчёт о доставке'],
+  [/^bounce \(empty return path\)$/, () => 'возврат недоставленного письма (пустой обратный адрес)'],
+  [/^bounce \(from MAILER-DAEMON or postmaster\)$/, () => 'возврат недоставленного письма (от MAILER-DAEMON или postmaster)'],
+  [/^ambiguous sender: ([\s\S]*)$/, (m) => `отправитель неоднозначен: «${m[1] ?? ''}»`],
+  [/^sender authentication failed: ([\s\S]*)$/, (m) => `подлинность отправителя не подтверждена: «${m[1] ?? ''}»`],
+  [/^unknown sender: not on the allow-list of this tenant$/, () => 'неизвестный отправитель: его нет в списке'],
+  [/^the sender is deactivated$/, () => 'отправитель отключён'],
+  [/^help requested$/, () => 'запрошена справка'],
+  [/^status requested$/, () => 'запрошен статус'],
+  [/^status requested in a thread$/, () => 'запрошен статус (ответом в переписке)'],
+  [/^cancel requested( in a thread)?: (\w+)$/, (m) => `запрошена отмена${m[1] !== undefined ? ' (ответом в переписке)' : ''}: ${cancelOutcomes[m[2] ?? ''] ?? m[2] ?? ''}`],
+  [/^a reply with nothing to run in it/, () => 'ответ без команды (благодарность или только подпись)'],
+  [/^unknown robot "(.*)"$/, (m) => `неизвестный робот «${m[1] ?? ''}»`],
+  [/^not allowed to run "(.*)"$/, (m) => `нет права запускать «${m[1] ?? ''}»`],
+  [/^the email has (\d+) problems?$/, (m) => `ошибок в письме: ${m[1] ?? ''}`],
+  [/^(\d+) invalid rows? left out$/, (m) => `пропущено строк с ошибками: ${m[1] ?? ''}`],
+  [/^this message was already received$/, () => 'это письмо уже было получено'],
+  [/^stored; it will be processed shortly$/, () => 'сохранено; будет обработано в ближайшее время'],
+  [/^could not be processed after (\d+) attempts: ([\s\S]*)$/, (m) => `не удалось обработать за ${m[1] ?? ''} попыток: «${m[2] ?? ''}»`],
+  [/^not processed yet \(attempt (\d+) failed: ([\s\S]*)\)$/, (m) => `ещё не обработано (попытка ${m[1] ?? ''} не удалась: «${m[2] ?? ''}»)`]
 ]
 
 function known (line: string): string | null {
@@ -74,4 +102,10 @@ export function historyDetail (detail: string, locale: Locale): string {
 export function reasonText (reason: string, locale: Locale): string {
   if (locale === 'en') return reason
   return known(reason) ?? `«${reason}»`
+}
+
+/** A line mailrun wrote, as the console shows it: in Russian when its form is known, else as it is. */
+export function consoleText (line: string, locale: Locale): string {
+  if (locale === 'en') return line
+  return known(line) ?? line
 }
