@@ -52,10 +52,14 @@ t.test(`console pages over HTTP on ${testDatabaseKind}`, async (t) => {
   t.test('a sign-in link cannot send the user to another site', async (t) => {
     const j = jar()
     const page = await get(j, '/console/sign-in')
-    for (const next of ['https://evil.example/', '//evil.example/console', '/console//evil.example', '/consolex']) {
+    for (const next of ['https://evil.example/', '//evil.example/console', '/console//evil.example', '/consolex', '/console/x\r\nSet-Cookie: a=b', '/console/\nx', '/console/ x']) {
       const res = await post(j, '/console/sign-in', { _csrf: csrfOf(page.body), email: 'admin@acme.example', password: 'acme admin password', next })
-      t.equal(res.headers.location, '/console', next)
+      t.equal(res.statusCode, 303, JSON.stringify(next))
+      t.equal(res.headers.location, '/console', JSON.stringify(next))
     }
+    const shown = await app.inject({ url: `/console/sign-in?next=${encodeURIComponent('/console/x\r\nSet-Cookie: a=b')}` })
+    t.equal(shown.statusCode, 200, 'a link with CR/LF in next shows the sign-in page (#28)')
+    t.notMatch(shown.body, /Set-Cookie/)
   })
 
   t.test('an admin adds a sender; a form without its CSRF token changes nothing', async (t) => {

@@ -11,8 +11,12 @@ import { checkCsrf, render, SESSION_COOKIE, userOf } from '../context.js'
 const ACCOUNT_FAILURES_PER_MINUTE = 10
 
 /** Only a path inside the console: a sign-in link must not send the user elsewhere. */
+/**
+ * Where to go after signing in: a console path only, of printable ASCII (a CR or LF would split
+ * the Location header, and Node refuses such a header with a 500), never another site.
+ */
 function safeNext (next: unknown): string {
-  return typeof next === 'string' && /^\/console(\/[^/\\]|$|\?)/.test(next) && !next.includes('//') ? next : '/console'
+  return typeof next === 'string' && /^\/console(\/[^/\\]|$|\?)/.test(next) && !next.includes('//') && /^[\x21-\x7e]*$/.test(next) ? next : '/console'
 }
 
 export default async function authPages (app: FastifyInstance): Promise<void> {
