@@ -22,7 +22,9 @@ export function extensionOf (name: string): string {
  * characters, at most 100 characters with the extension kept.
  */
 export function cleanFileName (name: string | null, fallback: string): string {
-  const base = (name ?? '').normalize('NFC').split(/[\\/]/).pop() ?? ''
+  // Format characters (U+202E RIGHT-TO-LEFT OVERRIDE and the other bidirectional controls, zero-width
+  // ones) go: with them "invoice\u202Efdp.exe" shows as "invoiceexe.pdf".
+  const base = (name ?? '').normalize('NFC').replace(/\p{Cf}+/gu, '').split(/[\\/]/).pop() ?? ''
   // eslint-disable-next-line no-control-regex
   let clean = base.replace(/[\u0000-\u001f\u007f<>:"|?*#%&{}$!'@`=+]+/g, '_').replace(/\s+/g, ' ').replace(/^[\s.]+|[\s.]+$/g, '')
   if (clean === '') clean = fallback

@@ -22,6 +22,15 @@ t.test('the same name twice: the second is numbered, so neither overwrites the o
   t.same(files.map((f) => f.name), ['scan.pdf', 'SCAN (2).pdf', 'scan (3).pdf'])
 })
 
+t.test('bidirectional controls and other format characters leave a name, so a program cannot pass for a PDF (#28)', async (t) => {
+  t.equal(cleanFileName('invoice\u202Efdp.exe', 'x'), 'invoicefdp.exe')
+  t.equal(cleanFileName('\u2066report\u2069\u200B.pdf', 'x'), 'report.pdf')
+  const refused = acceptFiles([file(0, 'invoice\u202Efdp.exe')], policy)
+  t.match(refused.problems, [{ kind: 'program_file' }], 'judged by its real extension')
+  const format = fc.constantFrom('\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069', '\u200B', '\u200E', '\u200F', '\u061C', '\uFEFF')
+  fc.assert(fc.property(fc.array(fc.oneof(fc.string({ maxLength: 5 }), format), { maxLength: 30 }), (parts) => !/\p{Cf}/u.test(cleanFileName(parts.join(''), 'attachment-1'))), { numRuns: 2000 })
+})
+
 t.test('a listed archive or program type is accepted; inline parts are not files; too many files are one problem', async (t) => {
   t.same(acceptFiles([file(0, 'batch.zip')], { ...policy, types: ['zip'] }).files.map((f) => f.name), ['batch.zip'])
   t.same(acceptFiles([file(0, 'logo.png', 10, true)], policy), { files: [], problems: [] })

@@ -51,3 +51,8 @@ t.test('a raw 8-bit subject without a declared charset is read in the charset it
     t.equal((await parseMessage(raw)).subject, 'Ежемесячный отчёт', charset)
   }
 })
+
+t.test('a name with a right-to-left override reads without it (#28)', async (t) => {
+  const raw = `${HEAD}Content-Type: multipart/mixed; boundary="M"\r\n\r\n--M\r\nContent-Type: text/plain\r\n\r\nhi\r\n--M\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename*=UTF-8''invoice%E2%80%AEfdp.exe\r\n\r\nxx\r\n--M--\r\n`
+  t.equal((await parseMessage(Buffer.from(raw, 'latin1'))).attachments[0]?.filename, 'invoicefdp.exe')
+})
