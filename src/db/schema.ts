@@ -157,6 +157,7 @@ export interface RobotsTable {
   queue_name: string | null
   invalid_rows: Generated<'reject' | 'skip'>
   extra_columns: Generated<'reject' | 'ignore'>
+  escape_formulas: Generated<boolean>
   attachments: ColumnType<AttachmentPolicy | null, string | null | undefined, string | null>
   functions_argument: Generated<string>
   allow_all_senders: Generated<boolean>

@@ -137,7 +137,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       .leftJoin('robots', (join) => join.onRef('robots.tenant_id', '=', 'tenants.id').on((eb) => robotKey === null ? eb.val(false) : eb('robots.name_key', '=', robotKey)))
       .select((eb) => [
         'tenants.locale', 'tenants.contact_email', 'senders.id as sender_id', 'senders.active as sender_active',
-        'robots.id as robot_id', 'robots.name as robot_name', 'robots.allow_all_senders', 'robots.parameters', 'robots.functions', 'robots.launch_mode', 'robots.invalid_rows', 'robots.extra_columns', 'robots.attachments',
+        'robots.id as robot_id', 'robots.name as robot_name', 'robots.allow_all_senders', 'robots.parameters', 'robots.functions', 'robots.launch_mode', 'robots.invalid_rows', 'robots.extra_columns', 'robots.escape_formulas', 'robots.attachments',
         eb.exists(eb.selectFrom('robot_senders').select('robot_senders.sender_id').whereRef('robot_senders.robot_id', '=', 'robots.id').whereRef('robot_senders.sender_id', '=', 'senders.id')).as('allowed')
       ])
       .where('tenants.id', '=', tenantId).executeTakeFirstOrThrow()
@@ -217,7 +217,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       const problems: Problem[] = [problem('no_such_robot', { robot: robotName }, { text: parsed.subject })]
       return { ...known, status: 'rejected', reason: `unknown robot "${robotName}"`, problems, reply: { kind: 'rejected', robot: null, problems, catalogue: await catalogue() } }
     }
-    const robot = { id: found.robot_id, name: found.robot_name ?? '', parameters: found.parameters ?? [], functions: found.functions ?? [], invalidRows: found.invalid_rows ?? 'reject', extraColumns: found.extra_columns ?? 'ignore' }
+    const robot = { id: found.robot_id, name: found.robot_name ?? '', parameters: found.parameters ?? [], functions: found.functions ?? [], invalidRows: found.invalid_rows ?? 'reject', extraColumns: found.extra_columns ?? 'ignore', escapeFormulas: found.escape_formulas ?? true }
     if (found.allow_all_senders !== true && found.allowed !== true) return { ...known, robotId: robot.id, status: 'rejected', reason: `not allowed to run "${robot.name}"`, reply: { kind: 'not_allowed', robot: robot.name, contact: found.contact_email } }
     const rejected = (problems: Problem[], ignored: string[] = []): Decision => {
       const entry = { name: robot.name, description: '', parameters: robot.parameters, functions: robot.functions }

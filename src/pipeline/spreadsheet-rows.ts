@@ -28,7 +28,7 @@ export function spreadsheetsOf (attachments: AttachmentInfo[]): AttachmentInfo[]
 export async function spreadsheetRows (
   raw: Buffer,
   attachments: AttachmentInfo[],
-  robot: { parameters: ParameterDeclaration[], invalidRows: 'reject' | 'skip', extraColumns: 'reject' | 'ignore' },
+  robot: { parameters: ParameterDeclaration[], invalidRows: 'reject' | 'skip', extraColumns: 'reject' | 'ignore', escapeFormulas: boolean },
   common: Record<string, ArgumentValue>,
   limits: TableLimits
 ): Promise<SpreadsheetRows> {
@@ -49,7 +49,7 @@ export async function spreadsheetRows (
     throw error
   }
   if (table === null) return { kind: 'none' }
-  const result = rowsToItems(table, robot.parameters, common, { extraColumns: robot.extraColumns })
+  const result = rowsToItems(table, robot.parameters, common, { extraColumns: robot.extraColumns, escapeFormulas: robot.escapeFormulas })
   const ignored = result.ignoredColumns.length > 0 ? { ignoredColumns: result.ignoredColumns.slice(0, 50) } : {}
   if (result.problems.length === 0) return { kind: 'rows', items: result.items, skipped: { rows: 0, problems: [], ...ignored } }
   if (result.headerInvalid || robot.invalidRows === 'reject' || result.items.length === 0) return { kind: 'problems', problems: result.problems }

@@ -24,6 +24,16 @@ export interface RowsResult {
 export interface RowsOptions {
   /** A column the robot does not take: leave it out and name it (ignore), or refuse the file (reject). */
   extraColumns: 'ignore' | 'reject'
+  /** Text that a spreadsheet program would run as a formula gets a leading ' (OWASP's CSV injection advice). */
+  escapeFormulas: boolean
+}
+
+/** What starts a formula in Excel, LibreOffice and Google Sheets, before or after the white space trimmed. */
+const FORMULA_START = /^[=+\-@\t\r]/
+
+/** The text value, prefixed with ' when a spreadsheet would read it as a formula. */
+function escapedText (written: string, trimmed: string): string {
+  return FORMULA_START.test(written) || FORMULA_START.test(trimmed) ? `'${trimmed}` : trimmed
 }
 
 function isoDate (date: Date): string {
@@ -51,7 +61,9 @@ function cellValue (cell: Exclude<Cell, null>, type: ParameterDeclaration['type'
 }
 
 /** `common`: the values written in the email body, which every item gets too (a column may not repeat one). */
-export function rowsToItems (table: Table, declared: ParameterDeclaration[], common: Record<string, ArgumentValue>, options: RowsOptions = { extraColumns: 'ignore' }): RowsResult {
+export function rowsToItems (table: Table, declared: ParameterDeclaration[], common: Record<string, ArgumentValue>, options: Partial<RowsOptions> = {}): RowsResult {
+  const extraColumns = options.extraColumns ?? 'ignore'
+  const escapeFormulas = options.escapeFormulas ?? true
   const problems: Problem[] = []
   const ignoredColumns: string[] = []
   const invalid = new Set<number>()
@@ -74,7 +86,7 @@ export function rowsToItems (table: Table, declared: ParameterDeclaration[], com
     if (declared.length === 0) { columns.push({ name: title, type: null }); return }
     const declaration = declared.find((p) => p.name.toLowerCase() === key)
     if (declaration === undefined) {
-      if (options.extraColumns === 'ignore') ignoredColumns.push(title)
+      if (extraColumns === 'ignore') ignoredColumns.push(title)
       else problems.push(problem('no_such_column', { title, takes: declared.map(asDeclared) }))
       columns.push(null)
       return
@@ -98,7 +110,9 @@ export function rowsToItems (table: Table, declared: ParameterDeclaration[], com
       if (column === undefined && cellText(cell) !== '') { rowProblem(row, problem('beyond_last_column', { row, column: index + 1, value: clipped(cellText(cell)) })); ok = false }
       if (column === null || column === undefined || cell === null || cellText(cell) === '') return
       const converted = cellValue(typeof cell === 'string' ? cell.trim() : cell, column.type)
-      if (converted.ok) content[column.name] = converted.value
+      // Only text typed as text: a number or a date column holds values, not formulas.
+      const text = typeof cell === 'string' && (column.type === null || column.type === 'string')
+      if (converted.ok) content[column.name] = text && escapeFormulas ? escapedText(cell, cell.trim()) : converted.value
       else { rowProblem(row, problem('bad_cell', { row, column: column.name, why: converted.why })); ok = false }
     })
     columns.forEach((column, index) => {

@@ -69,6 +69,28 @@ t.test('a column the robot does not take: left out and named by default (#27); a
   t.same(typo.problems.map((p) => p.kind), ['no_such_column', 'missing_column'], 'the unknown column is named beside the missing one')
 })
 
+t.test('text a spreadsheet would run as a formula reaches the queue item with a leading \' ; numbers and dates as typed are untouched (#28)', async (t) => {
+  const table = {
+    header: ['Account', 'Amount', 'Due', 'Note'],
+    rows: [
+      { row: 2, cells: ['=HYPERLINK("http://evil.example","x")', '-5', new Date(Date.UTC(2026, 0, 2)), '+7 495 123-45-67'] },
+      { row: 3, cells: ['@SUM(A1)', -5, '02.01.2026', '\t=1+1'] },
+      { row: 4, cells: ['\r-2', '1 234,56', null, 'plain'] }
+    ]
+  }
+  const withNote = [...declared, { name: 'Note', type: 'string' as const, required: false }]
+  const escaped = rowsToItems(table, withNote, {})
+  t.same(escaped.problems, [])
+  t.same(escaped.items.map((i) => i.content), [
+    { Account: '\'=HYPERLINK("http://evil.example","x")', Amount: -5, Due: '2026-01-02', Note: '\'+7 495 123-45-67' },
+    { Account: '\'@SUM(A1)', Amount: -5, Due: '2026-01-02', Note: '\'=1+1' },
+    { Account: '\'-2', Amount: 1234.56, Note: 'plain' }
+  ])
+  const asIs = rowsToItems(table, withNote, {}, { escapeFormulas: false })
+  t.equal(asIs.items[0]?.content.Account, '=HYPERLINK("http://evil.example","x")', 'the robot may take them as written')
+  t.equal(rowsToItems({ header: ['Anything'], rows: [{ row: 2, cells: ['=1+1'] }] }, [], {}).items[0]?.content.Anything, '\'=1+1', 'undeclared columns are text')
+})
+
 t.test('a robot that declares nothing takes every column as it comes', async (t) => {
   const result = rowsToItems({ header: ['Anything', 'Else'], rows: [{ row: 2, cells: ['text', 3.5] }] }, [], {})
   t.same(result.items, [{ row: 2, content: { Anything: 'text', Else: 3.5 } }])

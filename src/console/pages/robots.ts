@@ -12,7 +12,7 @@ import { checkShape, formError, readForm } from '../forms.js'
 
 type Body = Record<string, string | string[] | undefined>
 
-interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, invalidRows: string, extraColumns: string, attachmentsBucket: string, attachmentsFolder: string, attachmentsMaxMb: string, attachmentsTypes: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string }
+interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, invalidRows: string, extraColumns: string, escapeFormulas: boolean, attachmentsBucket: string, attachmentsFolder: string, attachmentsMaxMb: string, attachmentsTypes: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string }
 
 function formOf (robot: RobotView | null): RobotForm {
   return {
@@ -23,6 +23,7 @@ function formOf (robot: RobotView | null): RobotForm {
     queueName: robot?.queueName ?? '',
     invalidRows: robot?.invalidRows ?? 'reject',
     extraColumns: robot?.extraColumns ?? 'ignore',
+    escapeFormulas: robot?.escapeFormulas ?? true,
     attachmentsBucket: robot?.attachments?.bucket ?? '',
     attachmentsFolder: robot?.attachments?.folder ?? '',
     attachmentsMaxMb: robot?.attachments !== null && robot?.attachments !== undefined ? String(Math.round(robot.attachments.maxBytes / 1024 / 1024 * 10) / 10) : '10',
@@ -47,6 +48,7 @@ function formFrom (body: Body): RobotForm {
     queueName: (form.queueName ?? '').trim(),
     invalidRows: form.invalidRows === 'skip' ? 'skip' : 'reject',
     extraColumns: form.extraColumns === 'reject' ? 'reject' : 'ignore',
+    escapeFormulas: form.escapeFormulas === 'on',
     attachmentsBucket: (form.attachmentsBucket ?? '').trim(),
     attachmentsFolder: (form.attachmentsFolder ?? '').trim(),
     attachmentsMaxMb: (form.attachmentsMaxMb ?? '').trim(),
@@ -70,6 +72,7 @@ function bodyFrom (form: RobotForm) {
     queueName: form.queueName !== '' ? form.queueName : null,
     invalidRows: form.invalidRows as 'reject' | 'skip',
     extraColumns: form.extraColumns as 'reject' | 'ignore',
+    escapeFormulas: form.escapeFormulas,
     // No bucket: the robot takes no attachments.
     attachments: form.attachmentsBucket === ''
       ? null
