@@ -89,9 +89,12 @@ export async function checkMailbox (deps: MailboxCheckDeps, row: MailboxSignIn):
     const c = await credential('imap')
     if (c !== null) {
       const { ImapFlow } = await import('imapflow')
-      const client = new ImapFlow(await imapConnectOptions(deps.deny, row.imap, c))
-      client.on('error', () => {})
+      let client: InstanceType<typeof ImapFlow> | null = null
       try {
+        // Resolving the host is part of the step: a name that does not resolve, or resolves to a
+        // denied address, is this step failing, not a fault of mailrun's (it answered 503 or 500).
+        client = new ImapFlow(await imapConnectOptions(deps.deny, row.imap, c))
+        client.on('error', () => {})
         await withTimeout(client.connect(), timeoutMs, noAnswer(`connecting to ${row.imap.host}:${row.imap.port}`))
         const folders = await withTimeout(client.list(), timeoutMs, noAnswer('listing folders'))
         steps.push({ step: 'imap login', ok: true, detail: `logged in to ${row.imap.host}:${row.imap.port} as ${c.user}; ${folders.length} folders` })
@@ -104,7 +107,8 @@ export async function checkMailbox (deps: MailboxCheckDeps, row: MailboxSignIn):
           detail: `${said(error)}. ${token ? 'The token was issued but the server refused it: check that the application may open this mailbox (docs/providers.md).' : 'Check the host, port, tls and the app password (docs/providers.md, "IMAP").'}`
         })
       } finally {
-        await client.logout().catch(() => { client.close() })
+        const opened = client
+        await opened?.logout().catch(() => { opened.close() })
       }
     }
   }
@@ -115,8 +119,9 @@ export async function checkMailbox (deps: MailboxCheckDeps, row: MailboxSignIn):
     const c = smtpSignsIn(row.smtp) ? await credential('smtp') : null
     if (c !== null || !smtpSignsIn(row.smtp)) {
       const { default: nodemailer } = await import('nodemailer')
-      const transport = nodemailer.createTransport(await smtpTransportOptions(deps, row.smtp, c) as Parameters<typeof nodemailer.createTransport>[0])
+      let transport: ReturnType<typeof nodemailer.createTransport> | null = null
       try {
+        transport = nodemailer.createTransport(await smtpTransportOptions(deps, row.smtp, c) as Parameters<typeof nodemailer.createTransport>[0])
         await withTimeout(transport.verify(), timeoutMs, noAnswer('talking to the SMTP server'))
         const where = row.smtp !== null ? `${row.smtp.host}:${row.smtp.port}` : 'the MAILRUN_SMTP_URL server'
         steps.push({ step: 'smtp login', ok: true, detail: `${where} accepted the connection${c !== null ? ` and the login of ${c.user}` : ''}` })
@@ -129,7 +134,7 @@ export async function checkMailbox (deps: MailboxCheckDeps, row: MailboxSignIn):
           detail: `${said(error)}. Replies cannot be sent: ${token ? 'the token was issued but the server refused it: check that the application may send as this mailbox (docs/providers.md).' : `check the SMTP settings${row.smtp === null ? ' (MAILRUN_SMTP_URL)' : ''}.`}`
         })
       } finally {
-        transport.close()
+        transport?.close()
       }
     }
   }
