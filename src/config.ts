@@ -84,6 +84,10 @@ export const EnvSchema = Type.Object({
     'user:password, the password at least 12 characters'),
   MAILRUN_SMTP_DOOR_MAX_CLIENTS: variable(Type.Integer({ minimum: 1, maximum: 10000, default: 100, description: 'SMTP door connections open at once; more are turned away with 421 until one closes.' }),
     'a whole number from 1 to 10000'),
+  MAILRUN_SMTP_DOOR_MAX_CLIENTS_PER_ADDRESS: variable(Type.Integer({ minimum: 1, maximum: 10000, default: 20, description: 'SMTP door connections one client address may hold open at once; more from it are turned away with 421, so one address cannot take every slot.' }),
+    'a whole number from 1 to 10000'),
+  MAILRUN_SMTP_DOOR_IDLE_S: variable(Type.Integer({ minimum: 5, maximum: 3600, default: 120, description: 'Seconds an SMTP door connection may stay open without starting a message (MAIL FROM); NOOP and RSET do not count. Then 421 and the connection closes.' }),
+    'a whole number of seconds from 5 to 3600'),
   MAILRUN_SMTP_DOOR_RATE_LIMIT: variable(Type.Integer({ minimum: 1, maximum: 1000000, default: 600, description: 'Messages per client address per minute on the SMTP door; past it MAIL FROM answers 450 (try again later).' }),
     'a whole number of messages per minute, at least 1'),
   MAILRUN_SHUTDOWN_TIMEOUT_MS: variable(Type.Integer({ minimum: 100, maximum: 600000, default: 10000, description: 'How long a graceful shutdown waits for in-flight requests before exiting.' }),
@@ -134,6 +138,10 @@ export interface SmtpDoorConfig {
   tls: { certFile: string, keyFile: string } | undefined
   auth: { user: string, password: string } | undefined
   maxClients: number
+  /** Connections one client address may hold open at once. */
+  maxClientsPerAddress: number
+  /** Milliseconds a connection may stay open without starting a message. */
+  idleMs: number
   rateLimitPerMinute: number
 }
 
@@ -248,6 +256,8 @@ export function loadConfig (source: EnvSource): Config {
           tls: env.MAILRUN_SMTP_DOOR_TLS_CERT !== undefined && env.MAILRUN_SMTP_DOOR_TLS_KEY !== undefined ? { certFile: env.MAILRUN_SMTP_DOOR_TLS_CERT, keyFile: env.MAILRUN_SMTP_DOOR_TLS_KEY } : undefined,
           auth: env.MAILRUN_SMTP_DOOR_AUTH === undefined ? undefined : { user: env.MAILRUN_SMTP_DOOR_AUTH.slice(0, env.MAILRUN_SMTP_DOOR_AUTH.indexOf(':')), password: env.MAILRUN_SMTP_DOOR_AUTH.slice(env.MAILRUN_SMTP_DOOR_AUTH.indexOf(':') + 1) },
           maxClients: env.MAILRUN_SMTP_DOOR_MAX_CLIENTS,
+          maxClientsPerAddress: env.MAILRUN_SMTP_DOOR_MAX_CLIENTS_PER_ADDRESS,
+          idleMs: env.MAILRUN_SMTP_DOOR_IDLE_S * 1000,
           rateLimitPerMinute: env.MAILRUN_SMTP_DOOR_RATE_LIMIT
         }
   }

@@ -100,7 +100,7 @@ export async function start (): Promise<void> {
   let smtpDoor: SmtpDoor | null = null
   if (config.smtpDoor !== undefined) {
     try {
-      smtpDoor = createSmtpDoor({ config: config.smtpDoor, name: new URL(config.publicUrl).hostname, host: config.host, maxMessageBytes: config.maxMessageBytes, db: database.db, receiver: app.receiver, logger })
+      smtpDoor = createSmtpDoor({ config: config.smtpDoor, name: new URL(config.publicUrl).hostname, host: config.host, maxMessageBytes: config.maxMessageBytes, db: database.db, receiver: app.receiver, logger, failures: app.failures })
       const port = await smtpDoor.listen()
       logger.info(`SMTP door (${config.smtpDoor.protocol.toUpperCase()}) listening on ${config.host}:${port}${config.smtpDoor.tls !== undefined ? ', STARTTLS offered' : ''}${config.smtpDoor.auth !== undefined ? ', AUTH required' : ''}`)
     } catch (error) {

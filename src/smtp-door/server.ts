@@ -7,6 +7,7 @@ import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 's
 import type { SmtpDoorConfig } from '../config.js'
 import type { Database } from '../db/schema.js'
 import type { Receiver } from '../pipeline/receive.js'
+import type { FailureLimiter } from '../auth/failure-limiter.js'
 import { serviceMailboxes } from './mailboxes.js'
 import { perMinuteLimiter } from './rate-limit.js'
 
@@ -24,7 +25,12 @@ export interface SmtpDoorDeps {
   db: Kysely<Database>
   receiver: Receiver
   logger: Logger
+  /** Failed credentials per client address, shared with the HTTP doors and the API (MAILRUN_AUTH_FAILURE_LIMIT). */
+  failures?: FailureLimiter
 }
+
+/** Wrong AUTH attempts one connection may make before it is closed (a relay with the right password needs one). */
+export const AUTH_FAILURES_PER_CONNECTION = 3
 
 export interface SmtpDoor {
   listen: () => Promise<number>
@@ -50,6 +56,10 @@ export function createSmtpDoor (deps: SmtpDoorDeps): SmtpDoor {
   const lmtp = config.protocol === 'lmtp'
   const allowMessage = perMinuteLimiter(config.rateLimitPerMinute)
   const disabled = [...(config.tls === undefined ? ['STARTTLS'] : []), ...(config.auth === undefined ? ['AUTH'] : [])]
+  // Per connection (session id): wrong AUTH attempts, and when it last started a message or opened.
+  const authFailures = new Map<string, number>()
+  const lastUseful = new Map<string, number>()
+  const openPerAddress = new Map<string, number>()
 
   async function deliver (session: SMTPServerSession, raw: Buffer): Promise<Array<string | Error>> {
     const recipients = session.envelope.rcptTo.map((r) => r.address)
@@ -92,15 +102,48 @@ export function createSmtpDoor (deps: SmtpDoorDeps): SmtpDoor {
     // relay on the same host or network); with one, credentials wait for STARTTLS.
     allowInsecureAuth: config.tls === undefined,
     ...(config.tls !== undefined ? { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile) } : {}),
-    onAuth (auth, _session, callback) {
+    onConnect (session, callback) {
+      const address = session.remoteAddress
+      const wait = deps.failures?.blocked(address) ?? null
+      if (wait !== null) { callback(smtpError(421, `too many failed logins from ${address}; try again in ${wait} s`)); return }
+      const open = (openPerAddress.get(address) ?? 0) + 1
+      // One address may not take every slot (MAILRUN_SMTP_DOOR_MAX_CLIENTS_PER_ADDRESS).
+      if (open > config.maxClientsPerAddress) { callback(smtpError(421, `too many connections from ${address}; try again in a moment`)); return }
+      openPerAddress.set(address, open)
+      lastUseful.set(session.id, Date.now())
+      callback()
+    },
+    onClose (session) {
+      authFailures.delete(session.id)
+      // Only connections onConnect admitted were counted.
+      if (lastUseful.delete(session.id)) {
+        const left = (openPerAddress.get(session.remoteAddress) ?? 1) - 1
+        if (left <= 0) openPerAddress.delete(session.remoteAddress)
+        else openPerAddress.set(session.remoteAddress, left)
+      }
+    },
+    onAuth (auth, session, callback) {
       const expected = config.auth
+      const address = session.remoteAddress
+      const wait = deps.failures?.blocked(address) ?? null
+      if (wait !== null) { callback(smtpError(421, `too many failed logins from ${address}; try again in ${wait} s`)); return }
       if (expected !== undefined && typeof auth.username === 'string' && typeof auth.password === 'string' && sameSecret(auth.username, expected.user) && sameSecret(auth.password, expected.password)) {
         callback(null, { user: auth.username })
+        return
+      }
+      // Counted per address with every other failed credential, and per connection: a guesser
+      // gets a few tries, then the connection closes (421) and the address waits out the minute.
+      deps.failures?.fail(address)
+      const failures = (authFailures.get(session.id) ?? 0) + 1
+      authFailures.set(session.id, failures)
+      if (failures >= AUTH_FAILURES_PER_CONNECTION || deps.failures?.blocked(address) != null) {
+        callback(smtpError(421, 'authentication failed too many times; closing the connection'))
         return
       }
       callback(smtpError(535, 'authentication failed'))
     },
     onMailFrom (_address, session, callback) {
+      lastUseful.set(session.id, Date.now())
       if (!allowMessage(session.remoteAddress)) {
         callback(smtpError(450, `too many messages from ${session.remoteAddress} this minute; try again later`))
         return
@@ -120,7 +163,11 @@ export function createSmtpDoor (deps: SmtpDoorDeps): SmtpDoor {
       const chunks: Buffer[] = []
       // Past the size limit nothing more is kept (smtp-server answers 552 itself): memory stays
       // bounded by MAILRUN_MAX_MESSAGE_BYTES whatever the client sends.
-      stream.on('data', (chunk: Buffer) => { if (!stream.sizeExceeded) chunks.push(chunk) })
+      stream.on('data', (chunk: Buffer) => {
+        // A message on its way is use, however long a large one takes.
+        lastUseful.set(session.id, Date.now())
+        if (!stream.sizeExceeded) chunks.push(chunk)
+      })
       stream.on('end', () => {
         if (stream.sizeExceeded) { callback(null); return }
         deliver(session, Buffer.concat(chunks)).then((answers) => {
@@ -139,6 +186,17 @@ export function createSmtpDoor (deps: SmtpDoorDeps): SmtpDoor {
   })
   server.on('error', (error) => { logger.warn({ err: error }, 'SMTP door connection error') })
 
+  // A connection that starts no message is closed after MAILRUN_SMTP_DOOR_IDLE_S whatever else it
+  // sends: NOOP every few seconds keeps smtp-server's socket timeout from ever firing.
+  const idleCheck = setInterval(() => {
+    const before = Date.now() - config.idleMs
+    for (const connection of (server as unknown as { connections: Set<{ id: string, send: (code: number, text: string) => void }> }).connections) {
+      const last = lastUseful.get(connection.id)
+      if (last !== undefined && last < before) connection.send(421, `${deps.name} idle for too long without a message; closing`)
+    }
+  }, Math.min(5_000, config.idleMs))
+  idleCheck.unref()
+
   return {
     async listen () {
       await new Promise<void>((resolve, reject) => {
@@ -148,6 +206,7 @@ export function createSmtpDoor (deps: SmtpDoorDeps): SmtpDoor {
       return (server.server.address() as AddressInfo).port
     },
     async close () {
+      clearInterval(idleCheck)
       await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
     }
   }

@@ -23,7 +23,7 @@ const { app } = await buildTestApp(t, { dnsResolver: fakeDns([]) })
 const sim = await startOrchestratorSimulator()
 t.teardown(sim.close)
 const setup = await setUpLaunching(app, sim)
-const DOOR: SmtpDoorConfig = { port: 0, protocol: 'smtp', tls: undefined, auth: undefined, maxClients: 10, rateLimitPerMinute: 100_000 }
+const DOOR: SmtpDoorConfig = { port: 0, protocol: 'smtp', tls: undefined, auth: undefined, maxClients: 10, maxClientsPerAddress: 10, idleMs: 60_000, rateLimitPerMinute: 100_000 }
 const smtp = createSmtpDoor({ config: DOOR, name: 'mailrun.acme.example', host: '127.0.0.1', maxMessageBytes: 10 * 1024 * 1024, db: app.db, receiver: app.receiver, logger: app.log as never })
 const port = await smtp.listen()
 t.teardown(smtp.close)

@@ -18,7 +18,7 @@ import { smtpDialogue } from '../support/smtp-dialogue.js'
 // dialogue where the exact replies matter. Behind it, the real pipeline on the test database and
 // the Orchestrator simulator.
 
-const DOOR: SmtpDoorConfig = { port: 0, protocol: 'smtp', tls: undefined, auth: undefined, maxClients: 10, rateLimitPerMinute: 1000 }
+const DOOR: SmtpDoorConfig = { port: 0, protocol: 'smtp', tls: undefined, auth: undefined, maxClients: 10, maxClientsPerAddress: 10, idleMs: 60_000, rateLimitPerMinute: 1000 }
 
 interface Setup extends LaunchSetup { app: Awaited<ReturnType<typeof buildTestApp>>['app'], sim: OrchestratorSimulator }
 
