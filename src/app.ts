@@ -12,6 +12,7 @@ import type { DatabaseHandle } from './db/database.js'
 import errorHandler from './plugins/error-handler.js'
 import consolePlugin from './console/index.js'
 import services from './plugins/services.js'
+import securityHeaders from './plugins/security-headers.js'
 import openapi from './plugins/swagger.js'
 import healthRoutes from './routes/health.js'
 import metricsRoutes from './routes/metrics.js'
@@ -51,6 +52,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   })
   await app.register(services, deps)
   await app.register(errorHandler)
+  await app.register(securityHeaders)
   app.addSchema(ErrorBody)
   await app.register(openapi)
   await app.register(healthRoutes)
