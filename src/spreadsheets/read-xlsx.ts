@@ -1,11 +1,13 @@
 import { problem } from '../commands/problem-text.js'
 import { unzipSync } from 'fflate'
 import { readSheet } from 'read-excel-file/node'
+import { inflatedSize } from './inflated-size.js'
 import { isBlankRow, tooManyRows, UnreadableSpreadsheet, type Cell, type Table, type TableLimits } from './table.js'
 
 // An XLSX is a ZIP of XML files, and a small one can unpack to gigabytes: its directory is read
 // first (without unpacking anything) and a file that says it unpacks to more than the limit is
-// refused before read-excel-file inflates it. The first sheet is the table.
+// refused at once; then what it really unpacks to is counted (inflated-size.ts), since a directory
+// can lie, before read-excel-file inflates it. The first sheet is the table.
 
 const MAX_ENTRIES = 10_000
 
@@ -30,6 +32,13 @@ function checkDirectory (bytes: Buffer, limits: TableLimits): void {
 
 export async function readXlsx (bytes: Buffer, limits: TableLimits): Promise<Table> {
   checkDirectory(bytes, limits)
+  let real: { over: boolean, bytes: number }
+  try {
+    real = await inflatedSize(bytes, limits.maxUnpackedBytes)
+  } catch (error) {
+    throw new UnreadableSpreadsheet(problem('xlsx_unreadable', { detail: (error as Error).message }))
+  }
+  if (real.over) throw new UnreadableSpreadsheet(problem('workbook_too_large', { mb: Math.ceil(real.bytes / 1024 / 1024), maxMb: Math.floor(limits.maxUnpackedBytes / 1024 / 1024) }))
   let data: Cell[][]
   try {
     data = await readSheet(bytes, { trim: true }) as Cell[][]

@@ -4,6 +4,7 @@ import iconv from 'iconv-lite'
 import t from 'tap'
 import writeXlsxFile from 'write-excel-file/node'
 import { decodeText } from '../../src/spreadsheets/decode-text.js'
+import { inflatedSize } from '../../src/spreadsheets/inflated-size.js'
 import { readCsv } from '../../src/spreadsheets/read-csv.js'
 import { readSpreadsheet as readOrNull, type SpreadsheetFile } from '../../src/spreadsheets/read-spreadsheet.js'
 import { UnreadableSpreadsheet, type Table, type TableLimits } from '../../src/spreadsheets/table.js'
@@ -106,4 +107,36 @@ t.test('any text: a table with increasing row numbers, or an UnreadableSpreadshe
     }
   }), { numRuns: 2000 })
   t.pass('held for 2000 generated files')
+})
+
+/** The ZIP with every entry's unpacked size rewritten to `size`, in the central directory and in the local headers: a directory that lies. */
+function lyingAboutSize (zip: Buffer, size: number): Buffer {
+  const out = Buffer.from(zip)
+  const end = out.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]))
+  const entries = out.readUInt16LE(end + 10)
+  let at = out.readUInt32LE(end + 16)
+  for (let i = 0; i < entries; i++) {
+    out.writeUInt32LE(size, at + 24)
+    out.writeUInt32LE(size, out.readUInt32LE(at + 42) + 22)
+    at += 46 + out.readUInt16LE(at + 28) + out.readUInt16LE(at + 30) + out.readUInt16LE(at + 32)
+  }
+  return out
+}
+
+t.test('a workbook whose directory lies about its size is refused once what it really unpacks to passes the limit, and no further is inflated (#28)', async (t) => {
+  const bomb = lyingAboutSize(Buffer.from(zipSync({ '[Content_Types].xml': strToU8('<Types/>'), 'xl/worksheets/sheet1.xml': new Uint8Array(100 * 1024 * 1024) }, { level: 9 })), 1000)
+  t.ok(bomb.length < 200 * 1024, `a ${Math.round(bomb.length / 1024)} KB attachment`)
+  let turns = 0
+  let spinning = true
+  const spin = (): void => { if (spinning) { turns++; setImmediate(spin) } }
+  spin()
+  const error = await readSpreadsheet({ filename: 'bomb.xlsx', contentType: 'application/octet-stream', charset: null, content: bomb }, limits).catch((e: Error) => e)
+  spinning = false
+  t.match(error, { problem: { kind: 'workbook_too_large', params: { maxMb: 5 } } })
+  t.ok(turns > 1, `the event loop turned ${turns} times while it was checked`)
+  const counted = await inflatedSize(bomb, limits.maxUnpackedBytes)
+  t.equal(counted.over, true)
+  t.ok(counted.bytes < limits.maxUnpackedBytes + 8 * 1024 * 1024, `inflating stopped after ${Math.round(counted.bytes / 1024 / 1024)} MB of 100`)
+  const honest = await inflatedSize(Buffer.from(zipSync({ 'a.xml': strToU8('<a/>'.repeat(1000)) })), limits.maxUnpackedBytes)
+  t.same(honest, { over: false, bytes: 4000 })
 })
