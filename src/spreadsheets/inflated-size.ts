@@ -13,27 +13,26 @@ const turn = async (): Promise<void> => await new Promise((resolve) => { setImme
 
 /** The bytes the ZIP really unpacks to, or `over` once they pass `limit` (inflating stops there). */
 export async function inflatedSize (zip: Uint8Array, limit: number): Promise<{ over: boolean, bytes: number }> {
-  let bytes = 0
-  let over = false
-  let failure: Error | null = null
+  // Written by the inflate callbacks while the loop below pushes input.
+  const state: { bytes: number, over: boolean, failure: Error | null } = { bytes: 0, over: false, failure: null }
   const files: Array<{ terminate: () => void }> = []
   const unzip = new Unzip((file) => {
     files.push(file)
     file.ondata = (error, chunk) => {
-      if (error !== null) { failure ??= error; return }
-      bytes += chunk.length
-      if (bytes > limit && !over) {
-        over = true
+      if (error !== null) { state.failure ??= error; return }
+      state.bytes += chunk.length
+      if (state.bytes > limit && !state.over) {
+        state.over = true
         for (const f of files) f.terminate()
       }
     }
     file.start()
   })
   unzip.register(UnzipInflate)
-  for (let at = 0; at < zip.length && !over && failure === null; at += STEP) {
+  for (let at = 0; at < zip.length && !state.over && state.failure === null; at += STEP) {
     unzip.push(zip.subarray(at, at + STEP), at + STEP >= zip.length)
     await turn()
   }
-  if (failure !== null) throw failure
-  return { over, bytes }
+  if (state.failure !== null) throw state.failure
+  return { over: state.over, bytes: state.bytes }
 }
