@@ -34,10 +34,11 @@ export default fp(async function openapi (app: FastifyInstance) {
     // Shared schemas keep their $id as their component name instead of def-N.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}` }
   })
-  // Its own Content-Security-Policy (its page loads only its own files): the plugin's default adds
+  // Its own Content-Security-Policy (its page loads only its own files; its script injects one
+  // style element, so inline styles, never scripts, are allowed here): the plugin's default adds
   // upgrade-insecure-requests, which breaks /docs on a plain-http address, and an outside image host.
   await app.register(swaggerUi, {
     routePrefix: '/docs',
-    staticCSP: "default-src 'self'; base-uri 'self'; font-src 'self' data:; frame-ancestors 'none'; img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self'"
+    staticCSP: "default-src 'self'; base-uri 'self'; font-src 'self' data:; frame-ancestors 'none'; img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self' 'unsafe-inline'"
   })
 }, { name: 'openapi' })
