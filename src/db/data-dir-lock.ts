@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
-import { unlinkSync, readFileSync } from 'node:fs'
+import { existsSync, unlinkSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 
 // The embedded database is one PostgreSQL backend compiled to WebAssembly, living in one process:
@@ -9,7 +9,7 @@ import path from 'node:path'
 
 export class DataDirLocked extends Error {}
 
-interface LockOwner { pid: number, host: string, startedAt: string }
+interface LockOwner { pid: number, host: string, startedAt: string, /** The kernel's start time of the process (Linux), telling a reused pid from the holder. */ started?: string }
 
 export interface DataDirLock {
   path: string
@@ -17,9 +17,34 @@ export interface DataDirLock {
   release: () => Promise<void>
 }
 
-function isAlive (pid: number): boolean {
+/** The process's state letter and start time from /proc/<pid>/stat (Linux), or null where there is no /proc. */
+function procStat (pid: number): { state: string, started: string } | 'gone' | null {
+  let text: string
   try {
-    process.kill(pid, 0)
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return existsSync('/proc/self/stat') ? 'gone' : null
+    return null
+  }
+  // "pid (comm) state ppid …": comm may hold spaces and parentheses, so read after the last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+  return { state: fields[0] ?? '', started: fields[19] ?? '' }
+}
+
+/**
+ * Whether the lock's holder still runs. A holder killed with SIGKILL whose parent has not reaped
+ * it (a container without an init) is a zombie: its pid still exists, but it holds nothing. A pid
+ * that now belongs to another process (a different start time) is not the holder either.
+ */
+function isAlive (owner: LockOwner): boolean {
+  const stat = procStat(owner.pid)
+  if (stat === 'gone') return false
+  if (stat !== null) {
+    if (stat.state === 'Z' || stat.state === 'X') return false
+    return owner.started === undefined || owner.started === stat.started
+  }
+  try {
+    process.kill(owner.pid, 0)
     return true
   } catch (error) {
     // EPERM: the process exists but belongs to someone else.
@@ -30,7 +55,7 @@ function isAlive (pid: number): boolean {
 function parseOwner (text: string): LockOwner | null {
   try {
     const owner = JSON.parse(text) as Partial<LockOwner>
-    return typeof owner.pid === 'number' && typeof owner.host === 'string' ? { pid: owner.pid, host: owner.host, startedAt: String(owner.startedAt ?? '') } : null
+    return typeof owner.pid === 'number' && typeof owner.host === 'string' ? { pid: owner.pid, host: owner.host, startedAt: String(owner.startedAt ?? ''), ...(typeof owner.started === 'string' ? { started: owner.started } : {}) } : null
   } catch {
     return null
   }
@@ -44,7 +69,8 @@ export async function lockDataDir (dataDir: string): Promise<DataDirLock> {
   const dir = path.resolve(dataDir)
   await mkdir(dir, { recursive: true })
   const lockPath = path.join(dir, 'mailrun.lock')
-  const me: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() }
+  const self = procStat(process.pid)
+  const me: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...(self !== null && self !== 'gone' ? { started: self.started } : {}) }
   const mine = JSON.stringify(me)
   // Written aside, then linked into place: link() fails if the lock exists, so two processes
   // starting at once cannot both take it, and nobody ever reads a half-written lock.
@@ -63,7 +89,7 @@ export async function lockDataDir (dataDir: string): Promise<DataDirLock> {
       if (owner !== null && owner.host !== me.host) {
         throw new DataDirLocked(`the data directory ${dir} is in use by process ${owner.pid} on host ${owner.host} (since ${owner.startedAt}). Stop that process, or if it no longer runs, delete ${lockPath}.`)
       }
-      if (owner !== null && owner.pid !== process.pid && isAlive(owner.pid)) {
+      if (owner !== null && owner.pid !== process.pid && isAlive(owner)) {
         throw new DataDirLocked(`the data directory ${dir} is in use by another mailrun, process ${owner.pid} (since ${owner.startedAt}). Stop it first, or give this one its own MAILRUN_DATA_DIR (or a DATABASE_URL: several processes can share a PostgreSQL).`)
       }
       // Left by a process that is gone (or unreadable): take it over, unless it changed meanwhile.
