@@ -20,6 +20,7 @@ import * as robotAttachments from './20261201T0300-robot-attachments.js'
 import * as orchestratorListBudget from './20261201T1000-orchestrator-list-budget.js'
 import * as extraColumns from './20261206T1900-extra-columns.js'
 import * as escapeFormulas from './20261206T2000-escape-formulas.js'
+import * as authFailures from './20261206T2100-auth-failures.js'
 
 // A static list rather than a directory scan: the same code runs from src (tsx) and from
 // dist (compiled), and Kysely runs migrations in the order of their names.
@@ -44,5 +45,6 @@ export const migrations: Record<string, Migration> = {
   '20261201T0300-robot-attachments': robotAttachments,
   '20261201T1000-orchestrator-list-budget': orchestratorListBudget,
   '20261206T1900-extra-columns': extraColumns,
-  '20261206T2000-escape-formulas': escapeFormulas
+  '20261206T2000-escape-formulas': escapeFormulas,
+  '20261206T2100-auth-failures': authFailures
 }

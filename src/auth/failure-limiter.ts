@@ -1,7 +1,11 @@
 // Failed credentials (a wrong or missing API key, an unknown ingress token, a bad Mailgun
-// signature or SendGrid password) are counted per client address: past the limit in a minute,
-// that address gets 429 for the rest of the minute, whatever it sends, so guessing a key or a
-// token is slow. Counted in memory per process; a replica set multiplies the allowance by its size.
+// signature or SendGrid password, a wrong console or SMTP door password) are counted per client
+// address: past the limit in a minute, that address gets 429 (421 at the SMTP door) for the rest
+// of the minute, whatever it sends, so guessing is slow. Counted in memory, and with a store in
+// the database too: each failure is recorded there and the total every process counted raises this
+// process's own count, so n replicas allow at most the limit plus one guess per replica, not n
+// times the limit. Checking stays in memory: a request is never held up by the database to learn
+// whether its address may try.
 
 export interface FailureLimiter {
   /** Seconds until the address may try again, or null when it may now. */
@@ -10,10 +14,29 @@ export interface FailureLimiter {
   fail: (address: string) => void
 }
 
-export function createFailureLimiter (options: { max: number, windowMs?: number, maxAddresses?: number, now?: () => number }): FailureLimiter {
+/** Where failures are shared between processes: records one and answers the total for the key and window. */
+export interface FailureStore {
+  record: (key: string, windowStart: Date) => Promise<number>
+}
+
+export interface FailureLimiterOptions {
+  max: number
+  windowMs?: number
+  maxAddresses?: number
+  now?: () => number
+  store?: FailureStore
+  /** The key the store keeps for an address (a hashed account, say); the address itself by default. */
+  storeKey?: (address: string) => string
+  /** A failure the store could not record (the database away): counted here only. */
+  onStoreError?: (error: unknown) => void
+}
+
+export function createFailureLimiter (options: FailureLimiterOptions): FailureLimiter {
   const windowMs = options.windowMs ?? 60_000
   const maxAddresses = options.maxAddresses ?? 50_000
   const now = options.now ?? Date.now
+  // Fixed windows (whole minutes by default), the same in every process, so their counts add up.
+  const windowEnd = (): number => (Math.floor(now() / windowMs) + 1) * windowMs
   const windows = new Map<string, { count: number, resetAt: number }>()
   const current = (address: string): { count: number, resetAt: number } | undefined => {
     const entry = windows.get(address)
@@ -23,25 +46,35 @@ export function createFailureLimiter (options: { max: number, windowMs?: number,
     }
     return entry
   }
+  const entryFor = (address: string): { count: number, resetAt: number } => {
+    const entry = current(address)
+    if (entry !== undefined) return entry
+    // Bounded memory under a spray from many addresses: the oldest windows go first.
+    if (windows.size >= maxAddresses) {
+      for (const [key, value] of windows) {
+        if (value.resetAt <= now() || windows.size >= maxAddresses) windows.delete(key)
+        if (windows.size < maxAddresses * 0.9) break
+      }
+    }
+    const created = { count: 0, resetAt: windowEnd() }
+    windows.set(address, created)
+    return created
+  }
   return {
     blocked (address) {
       const entry = current(address)
       return entry !== undefined && entry.count >= options.max ? Math.max(1, Math.ceil((entry.resetAt - now()) / 1000)) : null
     },
     fail (address) {
-      const entry = current(address)
-      if (entry !== undefined) {
-        entry.count++
-        return
-      }
-      // Bounded memory under a spray from many addresses: the oldest windows go first.
-      if (windows.size >= maxAddresses) {
-        for (const [key, value] of windows) {
-          if (value.resetAt <= now() || windows.size >= maxAddresses) windows.delete(key)
-          if (windows.size < maxAddresses * 0.9) break
-        }
-      }
-      windows.set(address, { count: 1, resetAt: now() + windowMs })
+      const entry = entryFor(address)
+      entry.count++
+      const store = options.store
+      if (store === undefined) return
+      const resetAt = entry.resetAt
+      store.record(options.storeKey?.(address) ?? address, new Date(resetAt - windowMs)).then((total) => {
+        const same = current(address)
+        if (same !== undefined && same.resetAt === resetAt && total > same.count) same.count = total
+      }, (error: unknown) => { options.onStoreError?.(error) })
     }
   }
 }

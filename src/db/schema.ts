@@ -299,6 +299,13 @@ export interface LaunchRowsTable {
   added_count: number | null
 }
 
+/** Failed credentials per key (a client address, or a hashed console account) and minute, shared by every process. */
+export interface AuthFailuresTable {
+  key: string
+  window_start: Timestamp
+  failures: number
+}
+
 export interface LaunchEventsTable {
   id: Generated<number>
   launch_id: string
@@ -427,6 +434,7 @@ export interface Database {
   messages: MessagesTable
   launches: LaunchesTable
   launch_events: LaunchEventsTable
+  auth_failures: AuthFailuresTable
   launch_rows: LaunchRowsTable
   launch_files: LaunchFilesTable
   notifications: NotificationsTable

@@ -25,6 +25,7 @@ import { countStuck } from '../pipeline/undecided.js'
 import { createRawSpool, type RawSpool } from '../pipeline/raw-spool.js'
 import path from 'node:path'
 import { createFailureLimiter, type FailureLimiter } from '../auth/failure-limiter.js'
+import { sharedFailures } from '../auth/shared-failures.js'
 import { createResources, type Resources } from '../resources/index.js'
 
 declare module 'fastify' {
@@ -73,7 +74,11 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('db', deps.database.db)
   app.decorate('metrics', metrics)
   app.decorate('secrets', deps.secrets)
-  app.decorate('failures', createFailureLimiter({ max: deps.config.authFailureLimitPerMinute }))
+  app.decorate('failures', createFailureLimiter({
+    max: deps.config.authFailureLimitPerMinute,
+    store: sharedFailures(deps.database.db),
+    onStoreError: (error) => { app.log.warn({ err: error }, 'a failed credential could not be counted in the database; counted in this process only') }
+  }))
   const dispatcher = outboundDispatcher(deps.config.outboundDeny)
   app.decorate('orchestrator', createOrchestratorRegistry({ dispatcher, deny: deps.config.outboundDeny, timeoutMs: deps.config.orchestratorTimeoutMs }))
   app.addHook('onClose', async () => { await dispatcher.close() })

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { MIN_PASSWORD_LENGTH } from '../../auth/passwords.js'
+import { createHash } from 'node:crypto'
 import { createFailureLimiter } from '../../auth/failure-limiter.js'
+import { sharedFailures } from '../../auth/shared-failures.js'
 import { SESSION_TTL_MS } from '../../resources/sessions.js'
 import { checkCsrf, render, SESSION_COOKIE, userOf } from '../context.js'
 
@@ -21,7 +23,13 @@ function safeNext (next: unknown): string {
 
 export default async function authPages (app: FastifyInstance): Promise<void> {
   const { sessions } = app.resources
-  const perAccount = createFailureLimiter({ max: ACCOUNT_FAILURES_PER_MINUTE })
+  // Shared through the database like the per-address count; the account is kept there hashed.
+  const perAccount = createFailureLimiter({
+    max: ACCOUNT_FAILURES_PER_MINUTE,
+    store: sharedFailures(app.db),
+    storeKey: (account) => `account:${createHash('sha256').update(account).digest('hex')}`,
+    onStoreError: (error) => { app.log.warn({ err: error }, 'a failed sign-in could not be counted in the database; counted in this process only') }
+  })
   const secure = app.config.publicUrl.startsWith('https://')
   const startSession = (reply: FastifyReply, id: string): FastifyReply =>
     reply.setCookie(SESSION_COOKIE, id, { path: '/console', httpOnly: true, sameSite: 'lax', secure, maxAge: SESSION_TTL_MS / 1000 })
