@@ -41,10 +41,15 @@ export interface MailTokensDeps {
   clock?: () => number
 }
 
-// Renewed this long before expiry, so that a token never expires between the cache and a login.
+// Renewed before expiry, so that a token never expires between the cache and a login: a fifth of
+// its lifetime early, at most 5 minutes. (A fixed 5 minutes served no token that lives 5 minutes
+// or less from the cache at all: every sign-in spent a refresh token.)
 const EARLY_RENEWAL_MS = 5 * 60_000
+const EARLY_RENEWAL_SHARE = 0.2
 
-interface Cached { fingerprint: string, token: string, expiresAt: number }
+interface Cached { fingerprint: string, token: string, expiresAt: number, renewAt: number }
+
+const columnOf = (which: Which): 'imap_password_enc' | 'smtp_password_enc' | 'graph_secret_enc' => which === 'imap' ? 'imap_password_enc' : which === 'smtp' ? 'smtp_password_enc' : 'graph_secret_enc'
 
 /** Where a sign-in's settings and secret live: SMTP with same_as_imap borrows the IMAP ones. */
 function source (row: MailboxSignIn, which: Which): { which: Which, auth: MailAuth, user: string, secretEnc: string | null, scope?: string } {
@@ -71,17 +76,30 @@ export function createMailTokens (deps: MailTokensDeps): MailTokens {
   const fingerprintOf = (auth: MailAuth, user: string, secret: SealedOAuthSecret, scope: string | undefined): string =>
     createHash('sha256').update(JSON.stringify([auth, user, secret.clientSecret ?? null, secret.privateKey ?? null, scope ?? null])).digest('hex')
 
-  async function fetchToken (id: string, which: Which, auth: OAuthKind, user: string, secretEnc: string, secret: SealedOAuthSecret, fingerprint: string, scope: string | undefined): Promise<Cached> {
+  async function fetchToken (id: string, which: Which, auth: OAuthKind, user: string, given: { secretEnc: string, secret: SealedOAuthSecret }, fingerprint: string, scope: string | undefined): Promise<Cached> {
+    const column = columnOf(which)
+    let { secretEnc, secret } = given
+    if (auth.kind === 'oauth_refresh') {
+      // The secret as stored now, not as the caller read the row: a refresh token rotated since
+      // (by the step before, another instance, the sweeper) is the only one the server still takes.
+      const current = await deps.db.selectFrom('mailboxes').select(column).where('id', '=', id).executeTakeFirst()
+      const stored = current?.[column]
+      if (typeof stored === 'string' && stored !== secretEnc) {
+        secretEnc = stored
+        secret = JSON.parse(deps.secrets.open(stored)) as SealedOAuthSecret
+      }
+    }
     const started = clock()
     const answer = await obtainToken(deps.http, auth, secret, user, started, scope)
     if (answer.refresh_token !== undefined && auth.kind === 'oauth_refresh' && answer.refresh_token !== secret.refreshToken) {
       // Sealed back only if nobody changed the secret meanwhile (a PATCH wins over a rotation).
-      const column = which === 'imap' ? 'imap_password_enc' : which === 'smtp' ? 'smtp_password_enc' : 'graph_secret_enc'
       await deps.db.updateTable('mailboxes').set({ [column]: deps.secrets.seal(JSON.stringify({ ...secret, refreshToken: answer.refresh_token })) })
         .where('id', '=', id).where(column, '=', secretEnc).execute()
       deps.logger?.info({ mailbox: id, which }, 'rotated refresh token stored')
     }
-    return { fingerprint, token: answer.access_token, expiresAt: started + (answer.expires_in ?? 3600) * 1000 }
+    const lifetimeMs = (answer.expires_in ?? 3600) * 1000
+    const expiresAt = started + lifetimeMs
+    return { fingerprint, token: answer.access_token, expiresAt, renewAt: expiresAt - Math.min(EARLY_RENEWAL_MS, lifetimeMs * EARLY_RENEWAL_SHARE) }
   }
 
   return {
@@ -95,10 +113,10 @@ export function createMailTokens (deps: MailTokensDeps): MailTokens {
       const key = keyOf(row.id, owner)
       const fingerprint = fingerprintOf(auth, user, secret, scope)
       const cached = cache.get(key)
-      if (cached !== undefined && cached.fingerprint === fingerprint && cached.expiresAt - EARLY_RENEWAL_MS > clock()) return { user, accessToken: cached.token }
+      if (cached !== undefined && cached.fingerprint === fingerprint && cached.renewAt > clock()) return { user, accessToken: cached.token }
       let pending = inflight.get(key)
       if (pending === undefined) {
-        pending = fetchToken(row.id, owner, auth, user, secretEnc, secret, fingerprint, scope).finally(() => { inflight.delete(key) })
+        pending = fetchToken(row.id, owner, auth, user, { secretEnc, secret }, fingerprint, scope).finally(() => { inflight.delete(key) })
         inflight.set(key, pending)
       }
       const fresh = await pending

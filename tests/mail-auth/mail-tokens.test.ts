@@ -122,9 +122,33 @@ t.test(`mail tokens, on ${testDatabaseKind}`, async (t) => {
     // A restarted instance (no cache) reads the rotated token from the database.
     const after = await fresh().credential({ ...row, imap_password_enc: stored.imap_password_enc }, 'imap')
     t.ok('accessToken' in after && idp.allows(after.accessToken, USER))
-    // The old row (the stale refresh token) is refused with the provider's words.
-    const stale = await fresh().credential(row, 'imap').catch((e: unknown) => e) as MailTokenError
-    t.match(stale.message, /400: invalid_grant: Token has been expired or revoked\./)
+    // A refresh token the provider revoked is refused with the provider's words.
+    const current = JSON.parse(secrets.open((await db.selectFrom('mailboxes').select('imap_password_enc').where('id', '=', row.id).executeTakeFirstOrThrow()).imap_password_enc ?? '')) as SealedOAuthSecret
+    idp.refresh.tokens.delete(current.refreshToken ?? '')
+    const revoked = await fresh().credential(row, 'imap').catch((e: unknown) => e) as MailTokenError
+    t.match(revoked.message, /400: invalid_grant: Token has been expired or revoked\./)
+  })
+
+  t.test('a provider that rotates refresh tokens and issues 5-minute access tokens: IMAP and SMTP share one token, and a caller holding an old row still signs in (#28)', async (t) => {
+    const lifetime = idp.lifetimeS
+    idp.lifetimeS = 300
+    t.teardown(() => { idp.lifetimeS = lifetime })
+    idp.refresh.clients.push({ clientId: 'keycloak-app', secret: 'keycloak-secret', rotate: true })
+    idp.refresh.tokens.set('kc-refresh-1', { clientId: 'keycloak-app', user: USER })
+    const imapRow = await mailbox({ kind: 'oauth_refresh', tokenUrl: `${idp.url}/oauth/token`, clientId: 'keycloak-app', scope: null, hasClientSecret: true }, { clientSecret: 'keycloak-secret', refreshToken: 'kc-refresh-1' })
+    // As the mailbox test reads it: once, before any step, SMTP signing in as IMAP does.
+    const row: MailboxSignIn = { ...imapRow, smtp: { host: '127.0.0.1', port: 25, tls: false, user: USER, fromName: 'Robots', auth: { kind: 'same_as_imap' } }, smtp_password_enc: null }
+    const tokens = fresh()
+    const refreshes = (): number => idp.requests.filter((r) => r.path === '/oauth/token').length
+    const before = refreshes()
+    const imap = await tokens.credential(row, 'imap')
+    const smtp = await tokens.credential(row, 'smtp')
+    t.ok('accessToken' in imap && 'accessToken' in smtp && imap.accessToken === smtp.accessToken, 'one token for IMAP and SMTP while it is valid')
+    t.equal(refreshes() - before, 1, 'a 5-minute token is served from the cache: one refresh spent, not one per sign-in')
+    // Another instance (or a restarted one) with the row as it was read before the rotation.
+    const other = await fresh().credential(row, 'smtp')
+    t.ok('accessToken' in other && idp.allows(other.accessToken, USER), 'the current refresh token was read, not the one the stale row holds')
+    t.equal(refreshes() - before, 2)
   })
 
   t.test('an endpoint that cannot answer now is not a refusal', async (t) => {
