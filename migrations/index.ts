@@ -21,6 +21,7 @@ import * as orchestratorListBudget from './20261201T1000-orchestrator-list-budge
 import * as extraColumns from './20261206T1900-extra-columns.js'
 import * as escapeFormulas from './20261206T2000-escape-formulas.js'
 import * as authFailures from './20261206T2100-auth-failures.js'
+import * as claimToken from './20261206T2200-claim-token.js'
 
 // A static list rather than a directory scan: the same code runs from src (tsx) and from
 // dist (compiled), and Kysely runs migrations in the order of their names.
@@ -46,5 +47,6 @@ export const migrations: Record<string, Migration> = {
   '20261201T1000-orchestrator-list-budget': orchestratorListBudget,
   '20261206T1900-extra-columns': extraColumns,
   '20261206T2000-escape-formulas': escapeFormulas,
-  '20261206T2100-auth-failures': authFailures
+  '20261206T2100-auth-failures': authFailures,
+  '20261206T2200-claim-token': claimToken
 }

@@ -4,6 +4,7 @@ import { sweepChunks } from './pipeline/raw-chunks.js'
 import { recoverReceived } from './pipeline/recover-received.js'
 
 const RECOVERY_INTERVAL_MS = 10_000
+const STRANDED_INTERVAL_MS = 1_000
 const LAUNCH_QUEUE_INTERVAL_MS = 1_000
 const JOB_POLL_TICK_MS = 2_000
 const REPLY_TICK_MS = 5_000
@@ -33,6 +34,10 @@ export function startBackgroundWork (app: FastifyInstance): () => Promise<void> 
   app.spool?.sweep(app.db).catch((error: unknown) => { logger.warn({ err: error }, 'sweeping the spool failed') })
   sweepChunks(app.db).catch((error: unknown) => { logger.warn({ err: error }, 'sweeping raw chunks failed') })
   every(RECOVERY_INTERVAL_MS, 'recovery', async () => await recoverReceived(app.db, app.receiver, logger))
+  // Messages a door stored but could not decide here (the database went away between the two) are
+  // tried every second until they are, not after the other doors' grace. The same name: one
+  // recovery pass at a time, whichever loop starts it.
+  every(STRANDED_INTERVAL_MS, 'recovery', async () => { if (app.receiver.stranded().length > 0) await recoverReceived(app.db, app.receiver, logger) })
   every(LAUNCH_QUEUE_INTERVAL_MS, 'launch queue', async () => await app.launches.runDue())
   every(JOB_POLL_TICK_MS, 'job polling', async () => await app.jobs.pollDue())
   every(REPLY_TICK_MS, 'replies', async () => await app.mailer.sendDue())

@@ -261,6 +261,8 @@ export interface LaunchesTable {
   finished_at: Timestamp | null
   /** Since when a job may exist that mailrun has not seen: only look-ups until a quiet period passes. */
   unsure_since: Timestamp | null
+  /** The claim that holds the row while it is launching (see launch-service: claims handed back). */
+  claim_token: string | null
   created_at: CreatedAt
   updated_at: UpdatedAt
 }

@@ -1,4 +1,6 @@
 import { problem } from '../commands/problem-text.js'
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { randomUUID } from 'node:crypto'
 import { sql, type Kysely, type Selectable, type Updateable } from 'kysely'
 import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
@@ -68,7 +70,7 @@ type LaunchRow = Selectable<LaunchesTable> & { reply?: ReplyContextRow }
 type LaunchRobot = Omit<Selectable<RobotsTable>, 'created_at' | 'updated_at'>
 type ConnectionRow = Omit<Selectable<OrchestratorConnectionsTable>, 'created_at' | 'updated_at'>
 
-interface Claimed { row: LaunchRow, resumed: boolean, robot: LaunchRobot | null, connection: OrchestratorConnection | null }
+interface Claimed { row: LaunchRow, resumed: boolean, robot: LaunchRobot | null, connection: OrchestratorConnection | null, token: string }
 
 /** A fault that retrying cannot fix: the launch fails at once with this reason. */
 class PermanentFailure extends Error {}
@@ -134,13 +136,60 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
    * a dead process is due again once its claim expires. One statement claims them and reads what
    * an attempt needs: the robot, the tenant's Orchestrator connection and what its reply is made of.
    */
+  // Claims this process knows never sent a start: the claim's own answer was lost (the database went
+  // away after committing it), or the attempt failed before StartJobs / AddQueueItem /
+  // BulkAddQueueItems was handed to the network and could not be recorded. Their rows go back to
+  // pending as soon as the database answers, to be tried at once: taken over after the claim
+  // expired they would count as unsure and wait out MAILRUN_LAUNCH_QUIET_MS.
+  const unsent = new Map<string, number>()
+  /** Whether the attempt running in this async context handed a start request to the network. */
+  const attemptProgress = new AsyncLocalStorage<{ sent: boolean }>()
+  const UNSENT_KEPT_MS = 60 * 60_000
+
+  // Launches a door asked for and could not claim (the database away): left alone they would wait
+  // out the door's grace (30 s) before the queue takes them. Due at once when the database answers.
+  const unclaimed = new Map<string, number>()
+
+  async function handBackUnsent (): Promise<void> {
+    if (unclaimed.size > 0) {
+      const ids = [...unclaimed.keys()]
+      await db.updateTable('launches').set({ next_attempt_at: new Date() }).where('id', 'in', ids).where('state', '=', 'pending').execute()
+      for (const id of ids) unclaimed.delete(id)
+    }
+    if (unsent.size === 0) return
+    for (const [token, at] of unsent) if (at < Date.now() - UNSENT_KEPT_MS) unsent.delete(token)
+    const tokens = [...unsent.keys()]
+    if (tokens.length === 0) return
+    const rows = await db.updateTable('launches')
+      .set({ state: 'pending', locked_until: null, next_attempt_at: new Date(), claim_token: null, updated_at: new Date() })
+      .where('claim_token', 'in', tokens).where('state', '=', 'launching')
+      .returning('id').execute()
+    for (const token of tokens) unsent.delete(token)
+    if (rows.length > 0) logger.info({ launches: rows.map((r) => r.id) }, 'launches whose start was never sent are tried again at once')
+  }
+
   async function claimRows (launchIds: string[] | null): Promise<Claimed[]> {
+    const token = randomUUID()
+    try {
+      await handBackUnsent()
+      return await claimWith(launchIds, token)
+    } catch (error) {
+      // The claim may have committed with its answer lost: nothing was attempted under it.
+      unsent.set(token, Date.now())
+      for (const id of launchIds ?? []) unclaimed.set(id, Date.now())
+      throw error
+    }
+  }
+
+  async function claimWith (launchIds: string[] | null, token: string): Promise<Claimed[]> {
     let due = db.selectFrom('launches').select(['id', 'state as previous_state'])
       .where('state', 'in', ['pending', 'launching'])
       .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', sql<Date>`now()`)]))
     due = launchIds !== null
       ? due.where('id', 'in', launchIds)
-      : due.where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)])).orderBy('next_attempt_at').limit(1)
+      // A launching row whose claim expired is due at once: its worker stopped (or lost the
+      // database) mid-attempt, and the door's grace (next_attempt_at) is for pending rows.
+      : due.where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`), eb('state', '=', 'launching')])).orderBy('next_attempt_at').limit(1)
     // The row is locked (skipped if another replica holds it) and claimed at once. The claimed rows
     // are named `launches` for the rest of the statement, so the reply's context columns (written
     // against launches) read them as they are after the claim.
@@ -151,6 +200,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
           state: 'launching',
           attempts: eb('launches.attempts', '+', 1),
           locked_until: sql<Date>`now() + ${`${deps.claimMs} milliseconds`}::interval`,
+          claim_token: token,
           // Taken over from a worker that stopped mid-attempt: its StartJobs may be in flight still.
           unsure_since: sql<Date | null>`case when launches.state = 'launching' then coalesce(launches.unsure_since, now()) else launches.unsure_since end`,
           updated_at: new Date()
@@ -171,7 +221,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     return rows.map((claimed) => {
       const { previous_state: previous, robot_row: robot, connection_row: connection, mailbox_id: mailboxId, message_id: messageId, reply_to: replyTo, locale, robot_name: robotName, launch_mode: launchMode, queue_name: queueName, own, recent, ...row } = claimed
       const reply: ReplyContextRow = { tenant_id: row.tenant_id, mailbox_id: mailboxId, message_id: messageId, reply_to: replyTo, locale, robot_name: robotName, launch_mode: launchMode, queue_name: queueName, plan: row.plan, job_id: row.job_id, launched_at: row.launched_at, finished_at: row.finished_at, job_info: row.job_info, output_arguments: row.output_arguments, own, recent }
-      return { row: { ...row, message_id: messageId, reply }, resumed: previous === 'launching', robot, connection: connection === null ? null : openConnection(connection, deps.secrets) }
+      return { row: { ...row, message_id: messageId, reply }, resumed: previous === 'launching', robot, connection: connection === null ? null : openConnection(connection, deps.secrets), token }
     })
   }
 
@@ -253,9 +303,12 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
 
   /** A start that failed after it may have reached the server makes the launch unsure. */
   async function starting<T> (start: () => Promise<T>): Promise<T> {
+    const progress = attemptProgress.getStore()
+    if (progress !== undefined) progress.sent = true
     try {
       return await start()
     } catch (error) {
+      if (progress !== undefined && error instanceof OrchestratorError && error.neverSent) progress.sent = false
       if (mayHaveTakenEffect(error)) throw new Unsure(`no clear answer to the start (${error instanceof Error ? error.message : String(error)})`, new Date())
       throw error
     }
@@ -420,8 +473,14 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
         .where('id', '=', row.id).where('state', '=', 'launching').execute()
         .catch((error: unknown) => { logger.warn({ err: error, launchId: row.id }, 'could not renew the launch claim') })
     }, Math.max(100, Math.floor(deps.claimMs / 3)))
+    const progress = { sent: false }
     try {
-      return await attemptAndRecord(claimed)
+      return await attemptProgress.run(progress, async () => await attemptAndRecord(claimed))
+    } catch (error) {
+      // Not even the outcome could be recorded (the database is away): if no start left this
+      // process, the row is handed back as soon as the database answers, not left to look unsure.
+      if (!progress.sent) unsent.set(claimed.token, Date.now())
+      throw error
     } finally {
       clearInterval(renew)
     }

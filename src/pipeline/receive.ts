@@ -118,6 +118,8 @@ export interface Receiver {
   processStored: (messageId: string) => Promise<ReceiveResult>
   /** Records a failed attempt at deciding a stored message (its backoff, or its end as failed). */
   noteFailure: (messageId: string, error: unknown) => Promise<'retrying' | 'failed'>
+  /** Messages this process stored but could not decide (the database went away between the two): recovery takes them at once. */
+  stranded: () => string[]
 }
 
 export function createReceiver (deps: ReceiverDeps): Receiver {
@@ -129,6 +131,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     if (place.chunked) await dropChunks(db, messageId).catch(() => {})
   }
   const noteFailure = async (messageId: string, error: unknown): Promise<'retrying' | 'failed'> => await noteDecideFailure(db, deps.metrics, messageId, error, deps.spool)
+  const stranded = new Set<string>()
 
   /** Everything authorization needs, in one round trip: the tenant, the sender on its allow-list, the robot and whether the sender may run it. */
   async function findSenderAndRobot (tenantId: string, spellings: string[], robotKey: string | null) {
@@ -251,7 +254,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
   }
 
   /** Records the decision; an accepted command becomes a pending launch in the same transaction. */
-  async function record (messageId: string, tenantId: string, mailboxId: string, decision: Decision): Promise<string | null> {
+  async function record (messageId: string, tenantId: string, mailboxId: string, decision: Decision): Promise<{ decided: boolean, launchId: string | null }> {
     // Only what is needed to see what happened is kept: no raw bytes, and subject and body only
     // for accepted messages ("delete what was read").
     const outcome = {
@@ -286,15 +289,25 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     // The message's outcome, and for an accepted command the pending launch and its first history
     // line, in one statement (atomic on its own); inside a transaction only when a reply or a
     // "not replied" record must be written with it.
-    const storeOutcome = async (executor: Kysely<Database>): Promise<string | null> => {
+    // Only a message still undecided is decided: two deciders of one message (a door whose answer
+    // was lost and recovery, say) record one outcome and one launch between them.
+    const storeOutcome = async (executor: Kysely<Database>): Promise<{ decided: boolean, launchId: string | null }> => {
       if (launch === null) {
-        await executor.updateTable('messages').set(outcome).where('id', '=', messageId).execute()
-        return null
+        const updated = await executor.updateTable('messages').set(outcome).where('id', '=', messageId).where('status', '=', 'received').executeTakeFirst()
+        return { decided: Number(updated.numUpdatedRows) > 0, launchId: null }
       }
       const rows = decision.rows
       const row = await executor
-        .with('decided', (qb) => qb.updateTable('messages').set(outcome).where('id', '=', messageId).returning('id'))
-        .with('launch', (qb) => qb.insertInto('launches').values(launch).returning('id'))
+        .with('decided', (qb) => qb.updateTable('messages').set(outcome).where('id', '=', messageId).where('status', '=', 'received').returning('id'))
+        .with('launch', (qb) => qb.insertInto('launches').columns(['tenant_id', 'message_id', 'robot_id', 'sender_id', 'plan', 'next_attempt_at'])
+          .expression((eb) => eb.selectFrom('decided').select([
+            sql<string>`${launch.tenant_id}::uuid`.as('tenant_id'),
+            'decided.id as message_id',
+            sql<string | null>`${launch.robot_id}::uuid`.as('robot_id'),
+            sql<string | null>`${launch.sender_id}::uuid`.as('sender_id'),
+            sql<string>`${launch.plan}::jsonb`.as('plan'),
+            sql<Date>`${launch.next_attempt_at}::timestamptz`.as('next_attempt_at')
+          ])).returning('id'))
         // The rows travel as one JSON parameter: 10,000 of them are one value, not 40,000 placeholders.
         .with('launch_rows', (qb) => qb.insertInto('launch_rows').columns(['launch_id', 'tenant_id', 'items', 'item_count', 'skipped'])
           .expression((eb) => eb.selectFrom('launch').select([
@@ -306,15 +319,18 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
           ]).where(sql<boolean>`${rows !== undefined}`)).returning('launch_id'))
         .insertInto('launch_events').columns(['launch_id', 'state', 'detail'])
         .expression((eb) => eb.selectFrom('launch').select(['launch.id', sql<string>`'pending'`.as('state'), sql<string>`'command accepted'`.as('detail')]))
-        .returning('launch_id').executeTakeFirstOrThrow()
-      return row.launch_id
+        .returning('launch_id').executeTakeFirst()
+      return { decided: row !== undefined, launchId: row?.launch_id ?? null }
     }
     const files = decision.files
     if (decision.reply === undefined && decision.notReplied === undefined && files === undefined) return await storeOutcome(db)
 
     let replyQueued = false
-    const launchId = await db.transaction().execute(async (trx) => {
-      const id = await storeOutcome(trx)
+    const stored = await db.transaction().execute(async (trx) => {
+      const outcome = await storeOutcome(trx)
+      // Decided by someone else meanwhile: their reply and files stand, not a second set.
+      if (!outcome.decided) return outcome
+      const id = outcome.launchId
       if (id !== null && files !== undefined) {
         await trx.insertInto('launch_files').values(files.accepted.map((f, ordinal) => ({
           launch_id: id,
@@ -333,10 +349,10 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       } else if (decision.notReplied !== undefined) {
         await recordNotReplied(trx, { tenantId, mailboxId, messageId, launchId: null, recipient: decision.notReplied.recipient }, 'none', decision.notReplied.why)
       }
-      return id
+      return outcome
     })
     if (replyQueued) deps.onReplyQueued?.()
-    return launchId
+    return stored
   }
 
   /** The decision with its problems and reason bounded: they go to the door's answer, the database and the reply. */
@@ -352,7 +368,12 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
 
   async function finish (messageId: string, mailbox: TargetMailbox, unbounded: Decision, door: string, place: RawPlace): Promise<ReceiveResult> {
     const decision = bounded(unbounded)
-    const launchId = await record(messageId, mailbox.tenantId, mailbox.id, decision)
+    const { decided, launchId } = await record(messageId, mailbox.tenantId, mailbox.id, decision)
+    if (!decided) {
+      // Another decider (recovery, or the door whose answer was lost) recorded it first: theirs stands.
+      const other = await db.selectFrom('messages').select(['status', 'reason']).where('id', '=', messageId).executeTakeFirst()
+      return { message: messageId, status: 'duplicate', reason: `already decided${other !== undefined ? ` (${other.status})` : ''}` }
+    }
     if (decision.files === undefined) await dropRaw(messageId, place)
     deps.metrics.messages.inc({ door, status: decision.status })
     const result: ReceiveResult = { message: messageId, status: decision.status as ReceiveResult['status'] }
@@ -421,7 +442,11 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       }
       if (stored === undefined) {
         await dropSpooled(spooled)
-        const existing = await db.selectFrom('messages').select('id').where('mailbox_id', '=', mailbox.id).where('dedupe_key', '=', key).executeTakeFirstOrThrow()
+        const existing = await db.selectFrom('messages').select(['id', 'status']).where('mailbox_id', '=', mailbox.id).where('dedupe_key', '=', key).executeTakeFirstOrThrow()
+        // Stored by an earlier delivery whose answer was lost (the database went away after the
+        // insert committed), so never decided: recovery takes it at once. Should that first door
+        // still be deciding it, only one of the two records an outcome (record() above).
+        if (existing.status === 'received') stranded.add(existing.id)
         deps.metrics.messages.inc({ door: mail.door, status: 'duplicate' })
         return { message: existing.id, status: 'duplicate', reason: 'this message was already received' }
       }
@@ -433,6 +458,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
         // The message is stored: the provider must not retry. Recovery decides it later, with a
         // backoff of its own (a database that is away now may not record even this).
         deps.logger.error({ err: error, messageId: stored.id }, 'message stored but not yet decided; recovery will finish it')
+        stranded.add(stored.id)
         await noteFailure(stored.id, error).catch(() => {})
         return { message: stored.id, status: 'accepted', reason: 'stored; it will be processed shortly' }
       }
@@ -440,7 +466,17 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
 
     /** Finishes a message stored but never decided (the process stopped in between). */
     async processStored (messageId) {
-      const row = await db.selectFrom('messages').select(['id', 'mailbox_id', 'door', 'raw', 'raw_spool', 'raw_chunks', 'auth_verdict', 'status']).where('id', '=', messageId).executeTakeFirstOrThrow()
+      const row = await db.selectFrom('messages').select(['id', 'mailbox_id', 'door', 'raw', 'raw_spool', 'raw_chunks', 'auth_verdict', 'status']).where('id', '=', messageId).executeTakeFirst()
+      if (row === undefined) {
+        stranded.delete(messageId)
+        return { message: messageId, status: 'duplicate', reason: 'the message is gone' }
+      }
+      if (row.status !== 'received' && stranded.has(messageId)) {
+        // Decided here before the database went away, but the answer was lost, so this process
+        // never attempted its launch: the queue takes it now instead of after the door's grace.
+        await db.updateTable('launches').set({ next_attempt_at: new Date() }).where('message_id', '=', messageId).where('state', '=', 'pending').execute()
+        stranded.delete(messageId)
+      }
       if (row.status !== 'received' || (row.raw === null && row.raw_spool === null && row.raw_chunks === null)) return { message: row.id, status: 'duplicate', reason: 'already processed' }
       if (row.raw_spool !== null && deps.spool === undefined) throw new Error('the message waits in a spool file, but this process has no spool (is it running on another database?)')
       const raw = row.raw !== null
@@ -451,9 +487,12 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       // Messages stored before the policy was kept with them are decided with today's.
       const mailbox: TargetMailbox = { ...current, senderAuth: saved.senderAuth ?? current.senderAuth, trustedAuthservId: saved.trustedAuthservId !== undefined ? saved.trustedAuthservId : current.trustedAuthservId }
       const decision = await decide(mailbox, { raw, rawIsOriginal: saved.rawIsOriginal ?? true, envelopeFrom: saved.envelopeFrom ?? null, provider: saved.provider ?? null, client: saved.client ?? null })
-      return await finish(row.id, mailbox, decision, row.door, { spool: row.raw_spool, chunked: row.raw_chunks !== null })
+      const result = await finish(row.id, mailbox, decision, row.door, { spool: row.raw_spool, chunked: row.raw_chunks !== null })
+      stranded.delete(messageId)
+      return result
     },
 
-    noteFailure
+    noteFailure,
+    stranded: () => [...stranded]
   }
 }

@@ -12,7 +12,14 @@ import { dueUndecided } from './undecided.js'
  */
 export async function recoverReceived (db: Kysely<Database>, receiver: Receiver, logger: Logger, limit = 100): Promise<number> {
   let done = 0
-  for (const id of await dueUndecided(db, limit)) {
+  const strandedHere = receiver.stranded()
+  const due = await dueUndecided(db, limit, strandedHere)
+  // Stranded here but decided after all (the decision's answer was lost to the database going
+  // away): processStored hands its launch to the queue at once and lets it go (or a deleted one).
+  for (const id of strandedHere.slice(0, limit)) {
+    if (!due.includes(id)) await receiver.processStored(id).catch((error: unknown) => { logger.warn({ err: error, messageId: id }, 'could not look at a stranded message yet; will try again') })
+  }
+  for (const id of due) {
     try {
       const result = await receiver.processStored(id)
       logger.info({ messageId: id, status: result.status }, 'recovered a message stored before a stop')

@@ -43,10 +43,13 @@ export async function noteDecideFailure (db: Kysely<Database>, metrics: Metrics,
 }
 
 /** The undecided messages whose turn has come, oldest turn first. */
-export async function dueUndecided (db: Kysely<Database>, limit: number): Promise<string[]> {
+export async function dueUndecided (db: Kysely<Database>, limit: number, strandedHere: string[] = []): Promise<string[]> {
   const turn = sql<Date>`coalesce(next_decide_at, received_at + ${`${DOOR_GRACE_MS} milliseconds`}::interval)`
+  // Messages this process stored and could not decide are due at once: no other door is deciding them.
+  const stranded = strandedHere.slice(0, limit)
   const rows = await db.selectFrom('messages').select('id').where('status', '=', 'received')
-    .where(turn, '<=', sql<Date>`now()`).orderBy(turn).limit(limit).execute()
+    .where((eb) => stranded.length === 0 ? eb(turn, '<=', sql<Date>`now()`) : eb.or([eb(turn, '<=', sql<Date>`now()`), eb('id', 'in', stranded)]))
+    .orderBy(turn).limit(limit).execute()
   return rows.map((r) => r.id)
 }
 
