@@ -106,7 +106,7 @@ const en = {
   csv_empty: () => 'the CSV file is empty: its first row must name the fields',
   old_excel: (p: { name: string }) => `"${p.name}" is an Excel 97–2003 workbook (.xls), which mailrun does not read: save it as .xlsx or .csv and send it again`,
   not_spreadsheet: (p: { name: string }) => `"${p.name}" is not a spreadsheet: send a .csv, .txt (tab-separated) or .xlsx file`,
-  workbook_too_large: (p: { mb: number, maxMb: number }) => `the workbook unpacks to ${p.mb} MB, more than the ${p.maxMb} MB mailrun reads; send fewer rows per email, or a CSV file`,
+  workbook_too_large: (p: { mb: number, maxMb: number, counted?: boolean }) => `the workbook unpacks to ${p.counted === true ? 'more than' : `${p.mb} MB,`} ${p.counted === true ? '' : 'more than '}the ${p.maxMb} MB mailrun reads; send fewer rows per email, or a CSV file`,
   workbook_unreadable: (p: { detail: string }) => `the workbook cannot be read (${p.detail}); save it again from Excel, or send it as CSV`,
   workbook_empty: () => 'the first sheet of the workbook is empty: its first row must name the fields',
   too_many_rows: (p: { max: number }) => `the spreadsheet has more than ${p.max} rows; split it into several emails of at most ${p.max} rows each`,
@@ -157,7 +157,9 @@ const ru: Catalogue = {
   csv_empty: () => 'файл CSV пуст: в его первой строке должны быть названия полей',
   old_excel: (p) => `«${p.name}» — книга Excel 97–2003 (.xls), такие mailrun не читает: сохраните её как .xlsx или .csv и пришлите снова`,
   not_spreadsheet: (p) => `«${p.name}» — не таблица: пришлите файл .csv, .txt (с табуляцией) или .xlsx`,
-  workbook_too_large: (p) => `в распакованном виде книга занимает ${p.mb} МБ, а mailrun читает не больше ${p.maxMb} МБ; присылайте меньше строк в письме или файл CSV`,
+  workbook_too_large: (p) => p.counted === true
+    ? `в распакованном виде книга больше ${p.maxMb} МБ — столько mailrun не читает; присылайте меньше строк в письме или файл CSV`
+    : `в распакованном виде книга занимает ${p.mb} МБ, а mailrun читает не больше ${p.maxMb} МБ; присылайте меньше строк в письме или файл CSV`,
   workbook_unreadable: (p) => `книга не читается (${p.detail}); сохраните её в Excel заново или пришлите как CSV`,
   workbook_empty: () => 'первый лист книги пуст: в его первой строке должны быть названия полей',
   too_many_rows: (p) => `в таблице больше ${p.max} строк; разделите её на несколько писем, не больше ${p.max} строк в каждом`,

@@ -38,7 +38,8 @@ export async function readXlsx (bytes: Buffer, limits: TableLimits): Promise<Tab
   } catch (error) {
     throw new UnreadableSpreadsheet(problem('xlsx_unreadable', { detail: (error as Error).message }))
   }
-  if (real.over) throw new UnreadableSpreadsheet(problem('workbook_too_large', { mb: Math.ceil(real.bytes / 1024 / 1024), maxMb: Math.floor(limits.maxUnpackedBytes / 1024 / 1024) }))
+  // Counting stopped at the limit: how far past it the file goes is not known, nor worth learning.
+  if (real.over) throw new UnreadableSpreadsheet(problem('workbook_too_large', { mb: Math.ceil(real.bytes / 1024 / 1024), maxMb: Math.floor(limits.maxUnpackedBytes / 1024 / 1024), counted: true }))
   let data: Cell[][]
   try {
     data = await readSheet(bytes, { trim: true }) as Cell[][]

@@ -55,7 +55,7 @@ const samples: { [K in ProblemKind]: ProblemParams<K> } = {
   csv_empty: undefined,
   old_excel: { name: 'счета.xls' },
   not_spreadsheet: { name: 'счета.doc' },
-  workbook_too_large: { mb: 400, maxMb: 64 },
+  workbook_too_large: { mb: 400, maxMb: 64, counted: true },
   workbook_unreadable: { detail: 'повреждён' },
   workbook_empty: undefined,
   too_many_rows: { max: 10000 },
