@@ -87,12 +87,16 @@ function paragraphsOf (lines: string[], skip: Set<number>): number[][] {
   return paragraphs
 }
 
-/** Nothing but a greeting, a thank-you and a signature: a reply that asks for nothing. */
+/**
+ * A thank-you, a greeting and a signature, and nothing else, above the quote: a reply that asks
+ * for nothing. An empty reply is not one: its command may stand below the quote (bottom-posting),
+ * and it is answered as a command, never dropped unsaid.
+ */
 export function writesNothing (text: string): boolean {
   const all = textLines(text)
   const lines = all.slice(0, quoteStart(all)).map((l) => l.trim())
   const firstWritten = lines.findIndex((l) => l !== '')
-  if (firstWritten === -1) return true
+  if (firstWritten === -1) return false
   const from = isGreeting(lines[firstWritten] as string) ? firstWritten + 1 : firstWritten
   const signOff = signOffStart(lines, (_, i) => i >= from)
   return lines.slice(from, signOff === -1 ? lines.length : signOff).every((l) => l === '')

@@ -75,6 +75,10 @@ t.test(`mail as people write it, on ${testDatabaseKind}`, async (t) => {
       t.equal((await db.selectFrom('notifications').select('id').where('message_id', '=', answer.message).execute()).length, 0, `${body}: no email`)
     }
     t.equal(sim.jobs.length, jobs)
+    // Nothing above the quote is no thank-you: the command may stand below it, so it is answered.
+    const bottom = (await setup.send('On Sun, 6 Dec 2026 at 17:40, mailrun <robots@acme.example> wrote:\n> Robot "Monthly Report" could not be run.\n\nperiod = 2026-11\nBuildReport', { subject: 'Re: Monthly Report', headers: { 'In-Reply-To': '<thanks-start@sender.example>' } })).json()
+    t.equal(bottom.status, 'rejected', 'a bottom-posted command is not dropped unsaid')
+    t.equal((await replyOf(bottom.message)).kind, 'rejected')
   })
 
   t.test('a Russian tenant\'s rejection is Russian from end to end', async (t) => {
