@@ -14,9 +14,9 @@ export interface FailureLimiter {
   fail: (address: string) => void
 }
 
-/** Where failures are shared between processes: records one and answers the total for the key and window. */
+/** Where failures are shared between processes: records one at `at` and answers the key's total over the `windowMs` before. */
 export interface FailureStore {
-  record: (key: string, windowStart: Date) => Promise<number>
+  record: (key: string, at: Date, windowMs: number) => Promise<number>
 }
 
 export interface FailureLimiterOptions {
@@ -35,8 +35,6 @@ export function createFailureLimiter (options: FailureLimiterOptions): FailureLi
   const windowMs = options.windowMs ?? 60_000
   const maxAddresses = options.maxAddresses ?? 50_000
   const now = options.now ?? Date.now
-  // Fixed windows (whole minutes by default), the same in every process, so their counts add up.
-  const windowEnd = (): number => (Math.floor(now() / windowMs) + 1) * windowMs
   const windows = new Map<string, { count: number, resetAt: number }>()
   const current = (address: string): { count: number, resetAt: number } | undefined => {
     const entry = windows.get(address)
@@ -56,7 +54,9 @@ export function createFailureLimiter (options: FailureLimiterOptions): FailureLi
         if (windows.size < maxAddresses * 0.9) break
       }
     }
-    const created = { count: 0, resetAt: windowEnd() }
+    // A window starts at an address's first failure (a fixed clock minute would let a guesser
+    // straddle its end); the store sums its own buckets over the same length of time.
+    const created = { count: 0, resetAt: now() + windowMs }
     windows.set(address, created)
     return created
   }
@@ -71,7 +71,7 @@ export function createFailureLimiter (options: FailureLimiterOptions): FailureLi
       const store = options.store
       if (store === undefined) return
       const resetAt = entry.resetAt
-      store.record(options.storeKey?.(address) ?? address, new Date(resetAt - windowMs)).then((total) => {
+      store.record(options.storeKey?.(address) ?? address, new Date(now()), windowMs).then((total) => {
         const same = current(address)
         if (same !== undefined && same.resetAt === resetAt && total > same.count) same.count = total
       }, (error: unknown) => { options.onStoreError?.(error) })

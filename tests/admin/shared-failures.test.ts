@@ -35,5 +35,6 @@ t.test(`failed credentials are counted across processes sharing the database, on
   const other = await two.inject({ method: 'GET', url: '/api/v1/senders', remoteAddress: '198.51.100.21', headers: { authorization: `Bearer ${tenant.api.key}` } })
   t.equal(other.statusCode, 200, 'another address is not affected')
   const rows = await database.db.selectFrom('auth_failures').select(['key', 'failures']).execute()
-  t.match(rows, [{ key: '198.51.100.20', failures: verified }], 'the database holds the address and its count, nothing else')
+  t.ok(rows.every((r) => r.key === '198.51.100.20'), 'the database holds the address, nothing else')
+  t.equal(rows.reduce((sum, r) => sum + r.failures, 0), verified, 'and its failures')
 })
