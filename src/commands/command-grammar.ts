@@ -1,7 +1,7 @@
 import type { Problem } from '../db/schema.js'
 import { isGreeting, plainWords } from './courtesy.js'
 import { problem } from './problem-text.js'
-import { quoteStart, textLines } from './written-text.js'
+import { linesAboveQuote } from './written-text.js'
 
 // The email a sender writes (design, "The email a sender writes"):
 //   period = 2022-05                                  an input argument
@@ -58,8 +58,7 @@ export type ThreadVerb = { verb: 'status' } | { verb: 'cancel', kill: boolean }
  * there is one: that verb, else null.
  */
 export function threadVerb (text: string): ThreadVerb | null {
-  const lines = textLines(text)
-  const first = lines.slice(0, quoteStart(lines)).map((l) => l.trim()).find((l) => l !== '' && !isGreeting(l)) ?? ''
+  const first = linesAboveQuote(text).map((l) => l.trim()).find((l) => l !== '' && !isGreeting(l)) ?? ''
   const words = plainWords(first)
   if (words.length === 1 && STATUS.has(words[0] ?? '')) return { verb: 'status' }
   if (CANCEL.has(words[0] ?? '') && (words.length === 1 || (words.length === 2 && KILL.has(words[1] ?? '')))) return { verb: 'cancel', kill: words.length === 2 }
@@ -181,8 +180,11 @@ function parseStatement (text: string): { kind: 'argument', name: string, value:
  * line and text. Lines numbered in `skip` (from 1: a greeting, a signature) are not read.
  */
 export function parseCommandBody (body: string, skip: ReadonlySet<number> = new Set()): ParsedCommand {
-  const all = textLines(body)
-  const lines = all.slice(0, quoteStart(all))
+  return parseCommandLines(linesAboveQuote(body), skip)
+}
+
+/** parseCommandBody for lines already cut at the quote (line numbers count from the first). */
+export function parseCommandLines (lines: string[], skip: ReadonlySet<number> = new Set()): ParsedCommand {
   const result: ParsedCommand = { arguments: [], calls: [], problems: [] }
   for (let i = 0; i < lines.length; i++) {
     const text = (lines[i] as string).trim()

@@ -1,9 +1,9 @@
 import type { Problem } from '../db/schema.js'
-import { parseCommandBody, type ParsedCommand } from './command-grammar.js'
+import { parseCommandLines, type ParsedCommand } from './command-grammar.js'
 import { isGreeting, isSignOff } from './courtesy.js'
 import { validatePlan, type LaunchPlan, type RobotCatalogue } from './validate-plan.js'
 import { libraryMarks } from './reply-parser.js'
-import { quoteStart, textLines } from './written-text.js'
+import { linesAboveQuote } from './written-text.js'
 
 // A command as a person writes it: a greeting above it ("Hi,", "Добрый день!"), a sign-off and a
 // phone's line below it ("Best regards, / Anna / Acme", "Отправлено с iPhone"). Those lines are not
@@ -28,8 +28,8 @@ export interface ReadOptions {
   argumentsOnly?: boolean
 }
 
-function check (text: string, robot: RobotCatalogue, skip: Set<number>, options: ReadOptions): { command: ParsedCommand, plan: LaunchPlan, problems: Problem[] } {
-  const command = parseCommandBody(text, skip)
+function check (lines: string[], robot: RobotCatalogue, skip: Set<number>, options: ReadOptions): { command: ParsedCommand, plan: LaunchPlan, problems: Problem[] } {
+  const command = parseCommandLines(lines, skip)
   if (options.argumentsOnly === true) {
     const optional = { ...robot, parameters: robot.parameters.map((p) => ({ ...p, required: false })) }
     return { command, ...validatePlan({ arguments: command.arguments, calls: [], problems: [] }, optional) }
@@ -39,8 +39,8 @@ function check (text: string, robot: RobotCatalogue, skip: Set<number>, options:
 
 /** Reads a command for `robot`, setting aside the greeting and the signature around it. */
 export function readCommand (text: string, robot: RobotCatalogue, options: ReadOptions = {}): ReadCommand {
-  const all = textLines(text)
-  const lines = all.slice(0, quoteStart(all)).map((l) => l.trim())
+  // Cut at the quote once; the grammar reads these lines, and they are trimmed as it trims them.
+  const lines = linesAboveQuote(text).map((l) => l.trim())
   const isFunction = (line: string): boolean => robot.functions.some((f) => f.name.toLowerCase() === line.replace(/[\s,.!]+$/u, '').toLowerCase())
   const skip = new Set<number>()
   const firstWritten = lines.findIndex((l) => l !== '')
@@ -48,7 +48,7 @@ export function readCommand (text: string, robot: RobotCatalogue, options: ReadO
   const signOff = signOffStart(lines, (l, i) => !skip.has(i + 1) && !isFunction(l))
   if (signOff !== -1) for (let i = signOff; i < lines.length; i++) skip.add(i + 1)
 
-  let read = check(text, robot, skip, options)
+  let read = check(lines, robot, skip, options)
   const paragraphs = paragraphsOf(lines, skip)
   const last = paragraphs.at(-1)
   if (last !== undefined && paragraphs.length > 1 && !options.argumentsOnly) {
@@ -56,7 +56,7 @@ export function readCommand (text: string, robot: RobotCatalogue, options: ReadO
     const texts = last.map((n) => lines[n - 1] ?? '')
     if (last.every((n) => troubled.has(n)) && !texts.some((l) => l.includes('=')) && texts.some((l) => !/^[\p{L}\p{N}_.]+$/u.test(l))) {
       for (const n of last) skip.add(n)
-      read = check(text, robot, skip, options)
+      read = check(lines, robot, skip, options)
     }
   }
   const ignored = [...skip].sort((a, b) => a - b).map((n) => lines[n - 1] ?? '').filter((l) => l !== '')
@@ -93,8 +93,7 @@ function paragraphsOf (lines: string[], skip: Set<number>): number[][] {
  * and it is answered as a command, never dropped unsaid.
  */
 export function writesNothing (text: string): boolean {
-  const all = textLines(text)
-  const lines = all.slice(0, quoteStart(all)).map((l) => l.trim())
+  const lines = linesAboveQuote(text).map((l) => l.trim())
   const firstWritten = lines.findIndex((l) => l !== '')
   if (firstWritten === -1) return false
   const from = isGreeting(lines[firstWritten] as string) ? firstWritten + 1 : firstWritten

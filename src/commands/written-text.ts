@@ -92,10 +92,15 @@ export function textLines (text: string): string[] {
   return text.replace(/\r\n?/g, '\n').split('\n').map((l) => l.replace(/[\u00a0\u2000-\u200a\u202f]/g, ' ').replace(/[\u200b\ufeff]/g, ''))
 }
 
+/** The lines of `text` above the quoted earlier mail. */
+export function linesAboveQuote (text: string): string[] {
+  const lines = textLines(text)
+  return lines.slice(0, quoteStart(lines))
+}
+
 /** The lines the sender wrote in this message: above the quoted earlier mail. */
 export function newLines (message: MessageText): string[] {
-  const lines = textLines(messageText(message))
-  return lines.slice(0, quoteStart(lines))
+  return linesAboveQuote(messageText(message))
 }
 
 /** The text the sender wrote in this message: above the quoted earlier mail. */
