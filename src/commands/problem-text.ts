@@ -39,7 +39,7 @@ export function describeParameters (declared: Declared[], locale: Locale): strin
 
 const plural = (n: number, one: string, many: string): string => n === 1 ? one : many
 /** Russian nouns after a number: 1 строка, 2 строки, 5 строк. */
-const ruPlural = (n: number, one: string, few: string, many: string): string => {
+export const ruPlural = (n: number, one: string, few: string, many: string): string => {
   const tens = n % 100
   const units = n % 10
   if (tens >= 11 && tens <= 14) return many

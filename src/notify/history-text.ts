@@ -1,4 +1,4 @@
-import type { Locale } from '../commands/problem-text.js'
+import { ruPlural, type Locale } from '../commands/problem-text.js'
 
 // A launch's history lines and failure reasons are written once, in English, where they happen
 // (the launch service, the job tracker, a cancel, the Orchestrator client). A reply in Russian says
@@ -10,11 +10,7 @@ const jobStates: Record<string, string> = { successful: 'успешно', faulte
 
 const cancelOutcomes: Record<string, string> = { cancelled: 'отменён до запуска', stop_requested: 'запрошена остановка', starting: 'запускается, отменить пока нельзя', ended: 'уже завершён', queue_item: 'элементы очереди не найдены', queue_deleted: 'элементы очереди удалены', stop_failed: 'остановить не удалось', not_found: 'запуск не найден' }
 
-const items = (n: number): string => {
-  const tens = n % 100
-  const units = n % 10
-  return tens >= 11 && tens <= 14 ? 'элементов' : units === 1 ? 'элемент' : units >= 2 && units <= 4 ? 'элемента' : 'элементов'
-}
+const items = (n: number): string => ruPlural(n, 'элемент', 'элемента', 'элементов')
 
 const ru: Rule[] = [
   [/^command accepted$/, () => 'команда принята'],
