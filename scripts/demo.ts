@@ -72,7 +72,7 @@ async function api (method: string, url: string, key: string, body?: unknown): P
 }
 
 step('Setting up a tenant through the admin API')
-const tenant = await api('POST', '/api/v1/tenants', adminKey, { name: 'Acme Finance', maxMailboxes: 1, locale: 'en', contactEmail: 'rpa-team@acme.example' })
+const tenant = await api('POST', '/api/v1/tenants', adminKey, { name: 'Acme Finance', maxMailboxes: 1, locale: 'en', contactEmail: 'rpa-team@acme.example', domains: ['acme.example'] })
 const key = String((await api('POST', `/api/v1/tenants/${String(tenant.id)}/api-keys`, adminKey, { name: 'demo' })).key)
 const connection = await api('PUT', '/api/v1/orchestrator', key, { kind: 'cloud', url: sim.url, organization: 'acme', tenantName: 'DefaultTenant', authMode: 'client_credentials', clientId: 'sim-client', clientSecret: 'sim-secret', defaultFolder: 'Finance', webhookSecret: 'demo-webhook-secret-123' })
 hook.url = String(connection.webhookUrl).replace('http://localhost:0', base)

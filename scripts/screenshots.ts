@@ -38,7 +38,7 @@ async function api (key: string, method: string, url: string, body?: unknown): P
 }
 
 try {
-  const tenant = await api(adminKey, 'POST', '/api/v1/tenants', { name: 'Acme Finance', maxMailboxes: 3, contactEmail: 'rpa-team@acme.example' })
+  const tenant = await api(adminKey, 'POST', '/api/v1/tenants', { name: 'Acme Finance', maxMailboxes: 3, contactEmail: 'rpa-team@acme.example', domains: ['acme.example'] })
   const key = (await api(adminKey, 'POST', `/api/v1/tenants/${tenant.id as string}/api-keys`, { name: 'RPA team' })).key as string
   await api(key, 'PUT', '/api/v1/orchestrator', { kind: 'cloud', url: sim.url, organization: 'acme', tenantName: 'DefaultTenant', authMode: 'client_credentials', clientId: 'sim-client', clientSecret: 'sim-secret', defaultFolder: 'Finance', webhookSecret: 'a-long-webhook-secret' })
   const mailbox = await api(key, 'POST', '/api/v1/mailboxes', { address: 'robots@acme.example' })

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { sweepChunks } from './pipeline/raw-chunks.js'
 import { recoverReceived } from './pipeline/recover-received.js'
+import { sweepRetention } from './retention/retention-sweep.js'
 
 const RECOVERY_INTERVAL_MS = 10_000
 const STRANDED_INTERVAL_MS = 1_000
@@ -12,7 +13,7 @@ const REPLY_TICK_MS = 5_000
 /**
  * Work beside the HTTP server, each loop one pass at a time: finishing messages stored before a
  * stop, the durable launch queue (retries, launches abandoned by a dead process), job polling,
- * the reply outbox, and the IMAP sweep.
+ * the reply outbox, the retention sweep, and the IMAP sweep.
  */
 export function startBackgroundWork (app: FastifyInstance): () => Promise<void> {
   const logger = app.log as unknown as Logger
@@ -41,6 +42,10 @@ export function startBackgroundWork (app: FastifyInstance): () => Promise<void> 
   every(LAUNCH_QUEUE_INTERVAL_MS, 'launch queue', async () => await app.launches.runDue())
   every(JOB_POLL_TICK_MS, 'job polling', async () => await app.jobs.pollDue())
   every(REPLY_TICK_MS, 'replies', async () => await app.mailer.sendDue())
+  every(app.config.retentionSweepMs, 'retention', async () => {
+    const removed = await sweepRetention(app.db, { defaultDays: app.config.retentionDays })
+    if (removed.messages > 0) logger.info({ removed }, 'retention: content past its retention period removed')
+  })
   const stopSweeper = app.sweeper.start()
   const stopGraph = app.graph.start()
   return async () => {

@@ -52,6 +52,10 @@ export const EnvSchema = Type.Object({
     'a number of milliseconds from 100 to 3600000'),
   MAILRUN_LAUNCH_QUIET_MS: variable(Type.Integer({ minimum: 100, maximum: 86400000, default: 900000, description: 'After a start whose answer never came, how long mailrun only looks the job up (by its Reference) before it may start it again: longer than any request can take to land.' }),
     'a number of milliseconds from 100 to 86400000'),
+  MAILRUN_RETENTION_DAYS: variable(Type.Integer({ minimum: 1, maximum: 36500, default: 90, description: "Days a message's content (subject, body, inputs, outputs, reply texts, attachment names) is kept once it is finished with; the rows stay for counts. A tenant's retentionDays overrides it." }),
+    'a whole number of days from 1 to 36500'),
+  MAILRUN_RETENTION_SWEEP_S: variable(Type.Integer({ minimum: 1, maximum: 86400, default: 3600, description: 'How often the retention sweep removes content past its retention period (in batches of 500 messages).' }),
+    'a number of seconds from 1 to 86400'),
   MAILRUN_LAUNCH_CLAIM_MS: variable(Type.Integer({ minimum: 300, maximum: 3600000, default: 60000, description: 'How long a launch attempt holds its claim; renewed while the attempt runs. When a process dies, another takes the launch over after this.' }),
     'a number of milliseconds from 300 to 3600000'),
   MAILRUN_JOB_POLL_INTERVAL_S: variable(Type.Integer({ minimum: 1, maximum: 3600, default: 15, description: 'First interval for polling a running job (it grows to 4x for long jobs); webhooks make it rarely needed.' }),
@@ -119,6 +123,8 @@ export interface Config {
   startTimeoutMs: number
   launchQuietMs: number
   launchClaimMs: number
+  retentionDays: number
+  retentionSweepMs: number
   jobPollIntervalMs: number
   listReadsPerMinute: number
   orchestratorTimeoutMs: number
@@ -239,6 +245,8 @@ export function loadConfig (source: EnvSource): Config {
     startTimeoutMs: env.MAILRUN_START_TIMEOUT_MS,
     launchQuietMs: env.MAILRUN_LAUNCH_QUIET_MS,
     launchClaimMs: env.MAILRUN_LAUNCH_CLAIM_MS,
+    retentionDays: env.MAILRUN_RETENTION_DAYS,
+    retentionSweepMs: env.MAILRUN_RETENTION_SWEEP_S * 1000,
     jobPollIntervalMs: env.MAILRUN_JOB_POLL_INTERVAL_S * 1000,
     listReadsPerMinute: env.MAILRUN_ORCHESTRATOR_LIST_READS_PER_MINUTE,
     orchestratorTimeoutMs: env.MAILRUN_ORCHESTRATOR_TIMEOUT_S * 1000,

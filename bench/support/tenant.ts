@@ -27,7 +27,7 @@ export interface BenchTenant { api: AdminApi, mimeUrl: string, mailboxId: string
 /** A tenant with an Orchestrator connection to the simulator, one mailbox, one sender and the robot. */
 export async function setUpTenant (base: string, adminKey: string, options: { simulatorUrl: string, smtpPort: number, maxMailboxes?: number, imap?: Record<string, unknown> }): Promise<BenchTenant> {
   const admin = new AdminApi(base, adminKey)
-  const tenant = await admin.call('POST', '/api/v1/tenants', { name: 'Bench Finance', maxMailboxes: options.maxMailboxes ?? 1, locale: 'en', contactEmail: 'rpa-team@acme.example' })
+  const tenant = await admin.call('POST', '/api/v1/tenants', { name: 'Bench Finance', maxMailboxes: options.maxMailboxes ?? 1, locale: 'en', contactEmail: 'rpa-team@acme.example', domains: ['acme.example'] })
   const api = new AdminApi(base, String((await admin.call('POST', `/api/v1/tenants/${String(tenant.id)}/api-keys`, { name: 'bench' })).key))
   await api.call('PUT', '/api/v1/orchestrator', { kind: 'cloud', url: options.simulatorUrl, organization: 'acme', tenantName: 'DefaultTenant', authMode: 'client_credentials', clientId: 'sim-client', clientSecret: 'sim-secret', defaultFolder: 'Finance' })
   const mailbox = await api.call('POST', '/api/v1/mailboxes', { address: 'robots@acme.example', smtp: { host: '127.0.0.1', port: options.smtpPort, tls: false, fromName: 'Acme robots' }, ...(options.imap !== undefined ? { imap: options.imap } : {}) })

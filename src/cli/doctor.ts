@@ -15,6 +15,7 @@ import { PUBLIC_URL_WARNINGS, publicUrlProblems } from '../net/public-url.js'
 import { checkConnection } from '../orchestrator/connection-test.js'
 import { loadConnection } from '../orchestrator/connection.js'
 import { createOrchestratorRegistry } from '../orchestrator/registry.js'
+import { domainsClaimedTwice } from '../resources/tenant-domains.js'
 import { configFrom } from './database.js'
 
 // `mailrun doctor`: every check an operator would otherwise do by hand after an install or a
@@ -76,6 +77,10 @@ async function checkTenants (config: Config, database: DatabaseHandle, secrets: 
   const { db } = database
   const tenants = await db.selectFrom('tenants').select(['id', 'name']).orderBy('name').execute()
   if (tenants.length === 0) { r.line('warn', 'tenants', 'none yet: create one with POST /api/v1/tenants (README, "Try it yourself")'); return }
+  // Only mailboxes registered before tenants owned domains can leave one domain with two tenants.
+  for (const { domain, tenants: holders } of await domainsClaimedTwice(db)) {
+    r.line('warn', `domain ${domain}`, `is claimed by ${holders.map((name) => `"${name}"`).join(' and ')} (their mailboxes predate tenant domains): a domain belongs to one tenant. Keep it on one (PATCH /api/v1/tenants/{id} with "domains") and move the other's mailboxes.`)
+  }
   const dispatcher = outboundDispatcher(config.outboundDeny)
   const registry = createOrchestratorRegistry({ dispatcher, deny: config.outboundDeny, timeoutMs: config.orchestratorTimeoutMs })
   // Tokens obtained here are not kept; a rotated refresh token is stored as mailrun would.

@@ -14,8 +14,19 @@ export interface TenantsTable {
   max_mailboxes: number
   locale: Generated<'en' | 'ru'>
   contact_email: string | null
+  /** Days content is kept; null: MAILRUN_RETENTION_DAYS. */
+  retention_days: number | null
   created_at: CreatedAt
   updated_at: UpdatedAt
+}
+
+/** The mail domains a tenant owns: its mailboxes' and console users' addresses are in them. */
+export interface TenantDomainsTable {
+  tenant_id: string
+  domain: string
+  /** Used by two tenants before domains were owned; left to the instance admin. */
+  claimed_twice: Generated<boolean>
+  created_at: CreatedAt
 }
 
 export interface ApiKeysTable {
@@ -212,6 +223,9 @@ export interface MessagesTable {
   decide_attempts: Generated<number>
   /** When recovery may try to decide it again (null: 30 s after it arrived). */
   next_decide_at: Timestamp | null
+  /** When its content (and its launch's, and the replies') was removed, and why. */
+  content_removed_at: Timestamp | null
+  content_removed_by: 'retention' | 'erasure' | null
 }
 
 /** How to answer a message in its thread. */
@@ -427,6 +441,7 @@ export interface ActivityHourlyTable {
 
 export interface Database {
   tenants: TenantsTable
+  tenant_domains: TenantDomainsTable
   api_keys: ApiKeysTable
   orchestrator_connections: OrchestratorConnectionsTable
   mailboxes: MailboxesTable

@@ -36,7 +36,9 @@ function presentMessage (row: Selectable<MessagesTable>): MessageView {
     imapFolder: row.imap_folder,
     detectionLatencyMs: row.detection_latency_ms,
     receivedAt: row.received_at.toISOString(),
-    processedAt: iso(row.processed_at)
+    processedAt: iso(row.processed_at),
+    contentRemovedAt: iso(row.content_removed_at),
+    contentRemovedBy: row.content_removed_by
   }
 }
 
@@ -64,7 +66,8 @@ function presentLaunch (row: Selectable<LaunchesTable>): LaunchView {
 // Everything but the raw bytes and where they wait.
 const messageColumns = [
   'id', 'tenant_id', 'mailbox_id', 'door', 'dedupe_key', 'message_id_header', 'from_address', 'sender_id', 'robot_id', 'subject', 'body',
-  'raw_sha256', 'size_bytes', 'auth_verdict', 'status', 'reason', 'problems', 'imap_folder', 'internal_date', 'detection_latency_ms', 'received_at', 'processed_at'
+  'raw_sha256', 'size_bytes', 'auth_verdict', 'status', 'reason', 'problems', 'imap_folder', 'internal_date', 'detection_latency_ms', 'received_at', 'processed_at',
+  'content_removed_at', 'content_removed_by'
 ] as const
 
 async function repliesAbout (db: Kysely<Database>, about: { messageId: string } | { launchId: string }): Promise<Array<Static<typeof Reply>>> {

@@ -10,6 +10,7 @@ import { storedAddress } from '../mail/address.js'
 import { assertHostAllowed, OutboundDenied } from '../net/outbound-guard.js'
 import { marker } from '../schemas/common.js'
 import type { Mailbox, MailboxCreate, MailboxPatch, MailboxWithIngress } from '../schemas/mailboxes.js'
+import { assertInTenantDomains } from './tenant-domains.js'
 import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
 import { refusePlaceholders } from './placeholders.js'
 import { signInFrom, signInView, type StoredSignIn } from './mailbox-sign-in.js'
@@ -69,7 +70,7 @@ function present (row: MailboxRow, publicUrl: string): MailboxView {
   }
 }
 
-const addressTaken = (address: string): Error => new errors.Conflict(`the address ${address} is already registered (addresses are unique across the instance)`)
+const addressTaken = (address: string): Error => new errors.Conflict(`the address ${address} is already registered as a mailbox`)
 const notFound = (id: string): Error => new errors.NotFound(`no mailbox ${id}`)
 
 export function mailboxesResource (deps: ResourceDeps) {
@@ -181,6 +182,8 @@ export function mailboxesResource (deps: ResourceDeps) {
   return {
     /** Registers a mailbox within the tenant's licences; answers its ingress token and URLs, once. */
     async create (tenantId: string, body: Static<typeof MailboxCreate>): Promise<MailboxWithIngressView> {
+      // Before anything else: an address outside the tenant's domains is refused alike whether or not it is taken.
+      await assertInTenantDomains(db, tenantId, 'address', body.address)
       const columns = await columnsFrom(body, null)
       const { token, hash } = newIngressToken()
       try {
@@ -215,6 +218,7 @@ export function mailboxesResource (deps: ResourceDeps) {
     /** Omitted secrets stay as they are; null clears. */
     async update (tenantId: string, id: string, body: Static<typeof MailboxPatch>): Promise<MailboxView> {
       const current = await findRow(tenantId, id)
+      if (body.address !== undefined && storedAddress(body.address).toLowerCase() !== current.address) await assertInTenantDomains(db, tenantId, 'address', body.address)
       const columns = await columnsFrom(body, current)
       try {
         const row = await db.updateTable('mailboxes').set({ ...columns, updated_at: new Date() })

@@ -6,20 +6,23 @@ import type { TenantsTable } from '../db/schema.js'
 import { errors } from '../errors.js'
 import { storedAddress } from '../mail/address.js'
 import type { Tenant, TenantCreate, TenantPatch } from '../schemas/tenants.js'
+import { domainsOf, domainsTaken, replaceDomains } from './tenant-domains.js'
 import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
 
 // Tenants: the instance admin's resource.
 
 export type TenantView = Static<typeof Tenant>
-type TenantRow = Selectable<TenantsTable> & { mailbox_count: number | string | bigint }
+type TenantRow = Selectable<TenantsTable> & { mailbox_count: number | string | bigint, domains: string[] }
 
 function present (row: TenantRow): TenantView {
   return {
     id: row.id,
     name: row.name,
+    domains: row.domains,
     maxMailboxes: row.max_mailboxes,
     locale: row.locale,
     contactEmail: row.contact_email,
+    retentionDays: row.retention_days,
     mailboxCount: Number(row.mailbox_count),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString()
@@ -37,25 +40,38 @@ export function tenantsResource (deps: ResourceDeps) {
   async function findRow (id: string): Promise<TenantRow> {
     const row = await selectTenants().where('tenants.id', '=', id).executeTakeFirst()
     if (row === undefined) throw tenantNotFound(id)
-    return row as TenantRow
+    return { ...row, domains: await domainsOf(db, id) } as TenantRow
+  }
+
+  /** Unique violations: the name, or (the partial index) another tenant claiming a domain at the same moment. */
+  function conflict (error: unknown, body: { name?: string, domains?: string[] }): unknown {
+    if (isUniqueViolation(error, 'tenant_domains_one_owner')) return domainsTaken(body.domains ?? [])
+    if (isUniqueViolation(error)) return nameTaken(body.name ?? '')
+    return error
   }
 
   return {
     async create (body: Static<typeof TenantCreate>): Promise<TenantView> {
       try {
-        const row = await db.insertInto('tenants').values({
-          name: body.name, max_mailboxes: body.maxMailboxes, locale: body.locale ?? 'en', contact_email: body.contactEmail === undefined || body.contactEmail === null ? null : storedAddress(body.contactEmail)
-        }).returning('id').executeTakeFirstOrThrow()
-        return present(await findRow(row.id))
+        const id = await db.transaction().execute(async (trx) => {
+          const row = await trx.insertInto('tenants').values({
+            name: body.name, max_mailboxes: body.maxMailboxes, locale: body.locale ?? 'en', contact_email: body.contactEmail === undefined || body.contactEmail === null ? null : storedAddress(body.contactEmail), retention_days: body.retentionDays ?? null
+          }).returning('id').executeTakeFirstOrThrow()
+          await replaceDomains(trx, row.id, body.domains ?? [])
+          return row.id
+        })
+        return present(await findRow(id))
       } catch (error) {
-        if (isUniqueViolation(error)) throw nameTaken(body.name)
-        throw error
+        throw conflict(error, body)
       }
     },
 
     async list (query: PageQuery): Promise<PageOf<TenantView>> {
       const { items, nextCursor } = await newestFirst(selectTenants(), 'tenants', 'created_at', query, cursorScope(deps, null))
-      return { items: (items as TenantRow[]).map(present), nextCursor }
+      const ids = items.map((row) => row.id)
+      const owned = ids.length === 0 ? [] : await db.selectFrom('tenant_domains').select(['tenant_id', 'domain']).where('tenant_id', 'in', ids).orderBy('domain').execute()
+      const domains = (id: string): string[] => owned.filter((row) => row.tenant_id === id).map((row) => row.domain)
+      return { items: items.map((row) => present({ ...row, domains: domains(row.id) } as TenantRow)), nextCursor }
     },
 
     async get (id: string): Promise<TenantView> {
@@ -68,16 +84,20 @@ export function tenantsResource (deps: ResourceDeps) {
         throw new errors.Conflict(`the tenant has ${current.mailbox_count} mailboxes: delete some before lowering maxMailboxes to ${body.maxMailboxes}`)
       }
       try {
-        await db.updateTable('tenants').set({
-          ...(body.name !== undefined ? { name: body.name } : {}),
-          ...(body.maxMailboxes !== undefined ? { max_mailboxes: body.maxMailboxes } : {}),
-          ...(body.locale !== undefined ? { locale: body.locale } : {}),
-          ...(body.contactEmail !== undefined ? { contact_email: body.contactEmail === null ? null : storedAddress(body.contactEmail) } : {}),
-          updated_at: new Date()
-        }).where('id', '=', id).execute()
+        await db.transaction().execute(async (trx) => {
+          await trx.updateTable('tenants').set({
+            ...(body.name !== undefined ? { name: body.name } : {}),
+            ...(body.maxMailboxes !== undefined ? { max_mailboxes: body.maxMailboxes } : {}),
+            ...(body.locale !== undefined ? { locale: body.locale } : {}),
+            ...(body.contactEmail !== undefined ? { contact_email: body.contactEmail === null ? null : storedAddress(body.contactEmail) } : {}),
+            ...(body.retentionDays !== undefined ? { retention_days: body.retentionDays } : {}),
+            updated_at: new Date()
+          }).where('id', '=', id).execute()
+          // Mailboxes already registered in a domain taken away keep working: domains rule new registrations.
+          if (body.domains !== undefined) await replaceDomains(trx, id, body.domains)
+        })
       } catch (error) {
-        if (isUniqueViolation(error)) throw nameTaken(body.name ?? '')
-        throw error
+        throw conflict(error, body)
       }
       return present(await findRow(id))
     },

@@ -9,6 +9,7 @@ import type { UsersTable } from '../db/schema.js'
 import { errors } from '../errors.js'
 import { storedAddress } from '../mail/address.js'
 import type { CreatedUser, User, UserCreate, UserPatch } from '../schemas/users.js'
+import { assertInTenantDomains } from './tenant-domains.js'
 import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
 
 // A tenant's console users. A user created without a password gets a one-time link to choose one;
@@ -36,7 +37,7 @@ function present (row: UserRow): UserView {
   }
 }
 
-const emailTaken = (email: string): Error => new errors.Conflict(`a console user with the email ${email} already exists (addresses are unique across the instance)`)
+const emailTaken = (email: string): Error => new errors.Conflict(`a console user with the email ${email} already exists`)
 const notFound = (id: string): Error => new errors.NotFound(`no user ${id}`)
 
 export function usersResource (deps: ResourceDeps) {
@@ -52,6 +53,8 @@ export function usersResource (deps: ResourceDeps) {
 
   return {
     async create (tenantId: string, body: Static<typeof UserCreate>): Promise<Static<typeof CreatedUser>> {
+      // Before anything else: an address outside the tenant's domains is refused alike whether or not it is taken.
+      await assertInTenantDomains(db, tenantId, 'email', body.email)
       const passwordHash = body.password !== undefined ? await hashPassword(body.password) : null
       let row: UserRow
       try {

@@ -35,7 +35,9 @@ const messageExample = {
   imapFolder: null,
   detectionLatencyMs: null,
   receivedAt: '2026-11-23T10:15:00.000Z',
-  processedAt: '2026-11-23T10:15:00.350Z'
+  processedAt: '2026-11-23T10:15:00.350Z',
+  contentRemovedAt: null,
+  contentRemovedBy: null
 }
 
 export const Message = Type.Object({
@@ -55,7 +57,9 @@ export const Message = Type.Object({
   imapFolder: Nullable(Type.String()),
   detectionLatencyMs: Nullable(Type.Integer({ description: 'IMAP only: from the server receiving it to mailrun storing it.' })),
   receivedAt: Timestamp,
-  processedAt: Nullable(Timestamp)
+  processedAt: Nullable(Timestamp),
+  contentRemovedAt: Type.Union([Timestamp, Type.Null()], { description: "When the message's content (and its launch's inputs and outputs, and the replies' texts) was removed; null while it is kept." }),
+  contentRemovedBy: Type.Union([Type.Literal('retention'), Type.Literal('erasure'), Type.Null()], { description: "retention: past the tenant's retention period; erasure: its sender was erased (the address is gone too)." })
 }, { examples: [messageExample] })
 
 export const MessageDetail = Type.Object({

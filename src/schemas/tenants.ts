@@ -9,18 +9,27 @@ const tenantFields = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
   maxMailboxes: Type.Integer({ minimum: 0, maximum: 100000, description: 'Licences: how many service mailboxes the tenant may have.' }),
   locale: Locale,
-  contactEmail: Nullable(Type.String({ format: 'idn-email', description: 'Whom replies tell senders to ask for access.' }))
+  contactEmail: Nullable(Type.String({ format: 'idn-email', description: 'Whom replies tell senders to ask for access.' })),
+  // One schema with a type list, not a union with null: coercion would read 0 as null (the
+  // instance default) instead of refusing it.
+  retentionDays: Type.Unsafe<number | null>({ type: ['integer', 'null'], minimum: 1, maximum: 36500, description: "Days this tenant's message content (subjects, bodies, inputs, outputs, reply texts, attachment names) is kept; null: the instance's MAILRUN_RETENTION_DAYS (90 unless set)." }),
+  domains: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), {
+    maxItems: 100,
+    description: "The mail domains the tenant owns (set by the instance admin): its mailboxes' and console users' addresses must be in one of them, and a domain belongs to one tenant. Written in Unicode or punycode; answered in Unicode, lower case."
+  })
 }
 
 export const TenantCreate = Type.Object({
   name: tenantFields.name,
   maxMailboxes: tenantFields.maxMailboxes,
   locale: Type.Optional({ ...Locale, default: 'en' }),
-  contactEmail: Type.Optional(tenantFields.contactEmail)
-}, { additionalProperties: false, examples: [{ name: 'Acme Finance', maxMailboxes: 3, locale: 'en', contactEmail: 'rpa-team@acme.example' }] })
+  contactEmail: Type.Optional(tenantFields.contactEmail),
+  retentionDays: Type.Optional(tenantFields.retentionDays),
+  domains: Type.Optional({ ...tenantFields.domains, default: [] })
+}, { additionalProperties: false, examples: [{ name: 'Acme Finance', maxMailboxes: 3, locale: 'en', contactEmail: 'rpa-team@acme.example', domains: ['acme.example'] }] })
 
 export const TenantPatch = Type.Partial(Type.Object(tenantFields), {
-  additionalProperties: false, minProperties: 1, examples: [{ maxMailboxes: 5 }]
+  additionalProperties: false, minProperties: 1, examples: [{ maxMailboxes: 5 }, { domains: ['acme.example', 'acme-finance.example'] }]
 })
 
 const tenantExample = {
@@ -29,6 +38,8 @@ const tenantExample = {
   maxMailboxes: 3,
   locale: 'en',
   contactEmail: 'rpa-team@acme.example',
+  retentionDays: null,
+  domains: ['acme.example'],
   mailboxCount: 1,
   createdAt: '2026-11-23T10:00:00.000Z',
   updatedAt: '2026-11-23T10:00:00.000Z'

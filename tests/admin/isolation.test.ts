@@ -9,8 +9,8 @@ const tables = ['mailboxes', 'senders', 'robots', 'robot_senders', 'orchestrator
 t.test(`on ${testDatabaseKind}, a tenant key reaches only its own tenant: another tenant's ids answer 404 and change nothing`, async (t) => {
   const { app, database } = await buildTestApp(t)
   const db = database.db
-  const a = await newTenant(app, 'Tenant A')
-  const b = await newTenant(app, 'Tenant B')
+  const a = await newTenant(app, 'Tenant A', 3, ['a.example'])
+  const b = await newTenant(app, 'Tenant B', 3, ['b.example'])
 
   const sender = (await a.api('POST', '/api/v1/senders', { fullName: 'Alice', email: 'alice@a.example' })).json()
   const robot = (await a.api('POST', '/api/v1/robots', { name: 'Payroll', senderIds: [sender.id] })).json()
@@ -71,8 +71,8 @@ t.test(`on ${testDatabaseKind}, a tenant key reaches only its own tenant: anothe
 
 t.test(`on ${testDatabaseKind}, a cursor works only for the tenant and the list it came from`, async (t) => {
   const { app } = await buildTestApp(t)
-  const a = await newTenant(app, 'Tenant A')
-  const b = await newTenant(app, 'Tenant B')
+  const a = await newTenant(app, 'Tenant A', 3, ['a.example'])
+  const b = await newTenant(app, 'Tenant B', 3, ['b.example'])
   for (const who of [a, b]) {
     for (const n of [1, 2, 3]) t.equal((await who.api('POST', '/api/v1/senders', { fullName: `S${n}`, email: `s${n}@x.example` })).statusCode, 201)
     t.equal((await who.api('POST', '/api/v1/robots', { name: 'One', allowAllSenders: true })).statusCode, 201)

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { buildTestApp } from '../support/app.js'
-import { ADMIN_KEY, newTenant } from '../support/admin.js'
+import { ADMIN_KEY, client, newTenant } from '../support/admin.js'
 import { consoleClient, csrfOf, jar, type Jar } from '../support/console-client.js'
 import { testDatabaseKind } from '../support/database.js'
 
@@ -211,11 +211,20 @@ t.test(`console pages over HTTP on ${testDatabaseKind}`, async (t) => {
     t.match(home.body, /Acme/)
     t.match(home.body, /Globex/)
     t.equal((await get(j, '/console/senders')).headers.location, '/console/admin', 'no tenant pages for the instance admin')
-    const created = await post(j, '/console/admin/tenants', { _csrf: csrfOf(home.body), name: 'Initech', maxMailboxes: '2', locale: 'ru', contactEmail: 'rpa@initech.example' })
+    const squat = await post(j, '/console/admin/tenants', { _csrf: csrfOf(home.body), name: 'Initech', maxMailboxes: '2', locale: 'ru', domains: 'initech.example\nacme.example' })
+    t.equal(squat.statusCode, 409)
+    t.match(squat.body, /acme\.example belongs to another tenant/)
+    const created = await post(j, '/console/admin/tenants', { _csrf: csrfOf(home.body), name: 'Initech', maxMailboxes: '2', locale: 'ru', contactEmail: 'rpa@initech.example', domains: 'initech.example\r\nИнитех.example' })
     t.equal(created.statusCode, 303)
     const tenantPath = created.headers.location as string
     const tenantPage = await get(j, tenantPath)
     t.match(tenantPage.body, /Initech/)
+    t.match(tenantPage.body, /<textarea id="tenant-domains" name="domains"[^>]*>initech\.example\nинитех\.example<\/textarea>/, 'the domains, one per line')
+    t.match((await get(j, '/console/admin')).body, /initech\.example, инитех\.example/, 'and in the list of tenants')
+    t.match(tenantPage.body, /Пусто — значение экземпляра \(90\)|Empty: the instance default \(90\)/, 'the retention default is stated')
+    t.equal((await post(j, tenantPath, { _csrf: csrfOf(tenantPage.body), name: 'Initech', maxMailboxes: '2', locale: 'ru', domains: 'initech.example', retentionDays: '30' })).statusCode, 200)
+    t.match((await client(app, ADMIN_KEY)('GET', `/api/v1/tenants/${tenantPath.split('/').pop() ?? ''}`)).json(), { domains: ['initech.example'], retentionDays: 30 })
+    t.equal((await post(j, tenantPath, { _csrf: csrfOf(tenantPage.body), name: 'Initech', maxMailboxes: '2', locale: 'ru', domains: 'initech.example', retentionDays: 'a month' })).statusCode, 400)
     const keyed = await post(j, `${tenantPath}/keys`, { _csrf: csrfOf(tenantPage.body), name: 'rpa team' })
     const key = /<code id="new-key">([^<]+)<\/code>/.exec(keyed.body)?.[1] ?? ''
     t.equal((await app.inject({ url: '/api/v1/senders', headers: { authorization: `Bearer ${key}` } })).statusCode, 200, 'the key works for the new tenant')

@@ -18,7 +18,7 @@ const head = (extra: string[]): string => ['From: Anna Petrova <anna@sender.exam
 t.test(`NUL bytes anywhere an MTA lets them through end decided, on ${testDatabaseKind}`, async (t) => {
   const { app, database } = await buildTestApp(t, { dnsResolver: fakeDns([senderKey], { 'sender.example': 'v=DMARC1; p=reject' }) })
   const setup = await setUpMailbox(app, { mailbox: { senderAuth: 'off' } })
-  const dmarc = await setUpMailbox(app, { tenant: 'Signed', address: 'signed@acme.example' })
+  const dmarc = await setUpMailbox(app, { tenant: 'Signed', address: 'signed@signed.example' })
   let n = 0
   const post = async (token: string, raw: Buffer | string) => await app.inject({ method: 'POST', url: `/inbound/${token}/mime`, headers: { 'content-type': 'message/rfc822' }, payload: raw })
   const cases: Array<[string, () => Promise<Buffer>, string?]> = [

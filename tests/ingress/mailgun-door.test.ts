@@ -127,14 +127,14 @@ t.test(`the Mailgun door on ${testDatabaseKind}`, async (t) => {
   })
 
   t.test('a mailbox without a signing key refuses Mailgun posts with what to set', async (t) => {
-    const plain = await setUpMailbox(app, { tenant: 'NoKey', address: 'nokey@acme.example' })
+    const plain = await setUpMailbox(app, { tenant: 'NoKey', address: 'nokey@nokey.example' })
     const res = await postForm([...mailgunSignature(KEY), ['body-mime', 'x']], 'multipart', `/inbound/${plain.ingressToken}/mailgun`)
     t.equal(res.statusCode, 401)
     t.match(res.json().message, /set mailgunSigningKey/)
   })
 
   t.test('an inactive mailbox answers 406 and records the message as ignored', async (t) => {
-    const quiet = await setUpMailbox(app, { tenant: 'Quiet', address: 'quiet@acme.example', mailbox: { mailgunSigningKey: KEY, active: false } })
+    const quiet = await setUpMailbox(app, { tenant: 'Quiet', address: 'quiet@quiet.example', mailbox: { mailgunSigningKey: KEY, active: false } })
     const res = await postForm([...mailgunSignature(KEY), ['body-mime', await cyrillicMessage('<inactive@sender.example>')]], 'multipart', `/inbound/${quiet.ingressToken}/mailgun`)
     t.equal(res.statusCode, 406)
     t.match(await db.selectFrom('messages').selectAll().where('mailbox_id', '=', quiet.mailboxId).executeTakeFirst(), { status: 'ignored', reason: 'the mailbox is inactive' })

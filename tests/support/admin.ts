@@ -20,10 +20,13 @@ export function client (app: FastifyInstance, key: string): Client {
   return Object.assign(call, { key })
 }
 
-/** Creates a tenant and a tenant key through the API; answers a client acting as that tenant. */
-export async function newTenant (app: FastifyInstance, name: string, maxMailboxes = 3): Promise<{ id: string, api: Client }> {
+/** The domain a test tenant owns unless told otherwise: "Tenant A" → tenant-a.example. */
+export const domainFor = (name: string): string => `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'tenant'}.example`
+
+/** Creates a tenant (owning `domains`) and a tenant key through the API; answers a client acting as that tenant. */
+export async function newTenant (app: FastifyInstance, name: string, maxMailboxes = 3, domains = [domainFor(name)]): Promise<{ id: string, api: Client }> {
   const admin = client(app, ADMIN_KEY)
-  const tenant = await admin('POST', '/api/v1/tenants', { name, maxMailboxes })
+  const tenant = await admin('POST', '/api/v1/tenants', { name, maxMailboxes, domains })
   if (tenant.statusCode !== 201) throw new Error(`creating tenant ${name}: ${tenant.statusCode} ${tenant.body}`)
   const id = tenant.json().id as string
   const key = await admin('POST', `/api/v1/tenants/${id}/api-keys`, { name: 'tests' })

@@ -39,7 +39,7 @@ export async function setUpRemoteTenant (url: string, sim: OrchestratorSimulator
     if (status >= 300) throw new Error(`${what}: ${status} ${JSON.stringify(json)}`)
     return json
   }
-  const tenant = await must('tenant', call(url, ADMIN_KEY, 'POST', '/api/v1/tenants', { name: `Acme ${randomBytes(3).toString('hex')}`, maxMailboxes: 3 }))
+  const tenant = await must('tenant', call(url, ADMIN_KEY, 'POST', '/api/v1/tenants', { name: `Acme ${randomBytes(3).toString('hex')}`, maxMailboxes: 3, domains: ['acme.example'] }))
   const { key } = await must('key', call(url, ADMIN_KEY, 'POST', `/api/v1/tenants/${String(tenant.id)}/api-keys`, { name: 'faults' }))
   const mailbox = await must('mailbox', call(url, key, 'POST', '/api/v1/mailboxes', { address: 'robots@acme.example', senderAuth: 'off' }))
   const sender = await must('sender', call(url, key, 'POST', '/api/v1/senders', { fullName: 'Anna Petrova', email: 'anna@sender.example' }))

@@ -15,8 +15,9 @@ export interface MailSetup {
  * "Monthly Report" that declares a parameter and functions.
  */
 export async function setUpMailbox (app: FastifyInstance, options: { tenant?: string, address?: string, mailbox?: Record<string, unknown> } = {}): Promise<MailSetup> {
-  const { id: tenantId, api } = await newTenant(app, options.tenant ?? 'Acme')
-  const mailbox = await api('POST', '/api/v1/mailboxes', { address: options.address ?? 'robots@acme.example', ...options.mailbox })
+  const address = options.address ?? 'robots@acme.example'
+  const { id: tenantId, api } = await newTenant(app, options.tenant ?? 'Acme', 3, [address.slice(address.lastIndexOf('@') + 1)])
+  const mailbox = await api('POST', '/api/v1/mailboxes', { address, ...options.mailbox })
   if (mailbox.statusCode !== 201) throw new Error(`mailbox: ${mailbox.body}`)
   const sender = (await api('POST', '/api/v1/senders', { fullName: 'Anna Petrova', email: 'anna@sender.example' })).json()
   const robot = await api('POST', '/api/v1/robots', {

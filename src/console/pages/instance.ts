@@ -13,7 +13,18 @@ type Form = Record<string, string | undefined>
 
 function tenantBody (form: Form) {
   const contact = (form.contactEmail ?? '').trim()
-  return { name: (form.name ?? '').trim(), maxMailboxes: Number((form.maxMailboxes ?? '').trim() || Number.NaN), locale: form.locale === 'ru' ? 'ru' as const : 'en' as const, contactEmail: contact === '' ? null : contact }
+  // One domain per line (commas and spaces also separate them).
+  const domains = (form.domains ?? '').split(/[\s,;]+/).filter((domain) => domain !== '')
+  const retention = (form.retentionDays ?? '').trim()
+  return {
+    name: (form.name ?? '').trim(),
+    maxMailboxes: Number((form.maxMailboxes ?? '').trim() || Number.NaN),
+    locale: form.locale === 'ru' ? 'ru' as const : 'en' as const,
+    contactEmail: contact === '' ? null : contact,
+    domains,
+    // Empty: the instance's default. Anything else must be a whole number of days (NaN is refused).
+    retentionDays: retention === '' ? null : /^\d+$/.test(retention) ? Number(retention) : Number.NaN
+  }
 }
 
 export default async function instancePages (app: FastifyInstance): Promise<void> {
@@ -30,7 +41,8 @@ export default async function instancePages (app: FastifyInstance): Promise<void
     title: 'admin.title',
     page: await tenants.list({ limit: 100, ...(typeof request.query.cursor === 'string' ? { cursor: request.query.cursor } : {}) }),
     health: await health(),
-    form: { name: '', maxMailboxes: '1', locale: 'en', contactEmail: '' },
+    form: { name: '', maxMailboxes: '1', locale: 'en', contactEmail: '', domains: '', retentionDays: '' },
+    defaultRetentionDays: app.config.retentionDays,
     error: null,
     notice: null,
     ...extra
@@ -52,7 +64,7 @@ export default async function instancePages (app: FastifyInstance): Promise<void
 
   const tenantPage = async (id: string, extra: Record<string, unknown> = {}) => {
     const tenant = await tenants.get(id)
-    return { title: 'admin.title', tenant, keys: await apiKeys.list(id), form: { ...tenant, maxMailboxes: String(tenant.maxMailboxes), contactEmail: tenant.contactEmail ?? '' }, newKey: null, error: null, notice: null, ...extra }
+    return { title: 'admin.title', tenant, keys: await apiKeys.list(id), form: { ...tenant, maxMailboxes: String(tenant.maxMailboxes), contactEmail: tenant.contactEmail ?? '', domains: tenant.domains.join('\n'), retentionDays: tenant.retentionDays === null ? '' : String(tenant.retentionDays) }, defaultRetentionDays: app.config.retentionDays, newKey: null, error: null, notice: null, ...extra }
   }
 
   app.get('/console/admin/tenants/:id', async (request: FastifyRequest<{ Params: { id: string } }>, reply) =>

@@ -1,0 +1,48 @@
+import { sql, type Kysely } from 'kysely'
+import type { Database } from '../db/schema.js'
+import { DECIDED_MESSAGE_STATUSES, FINISHED_LAUNCH_STATES, removeContent, type Removed } from './remove-content.js'
+
+// The retention sweep: content older than its tenant's retention period (tenants.retention_days,
+// else MAILRUN_RETENTION_DAYS) is removed in batches, each its own short transaction, so a sweep
+// over a year of mail never holds the database (PGlite is one connection) for long. Only finished
+// work is touched: an undecided message, a launch still running or a reply still to be sent waits
+// for the next sweep.
+
+export interface RetentionOptions {
+  defaultDays: number
+  /** Messages per transaction. */
+  batch?: number
+  /** Stop after this many batches (the next sweep goes on). */
+  maxBatches?: number
+}
+
+/** Ids of messages whose content is due for removal, oldest first. */
+async function dueMessages (db: Kysely<Database>, defaultDays: number, limit: number): Promise<string[]> {
+  const rows = await db.selectFrom('messages').innerJoin('tenants', 'tenants.id', 'messages.tenant_id')
+    .select('messages.id')
+    .where('messages.content_removed_at', 'is', null)
+    .where('messages.status', 'in', [...DECIDED_MESSAGE_STATUSES])
+    .where(sql<boolean>`messages.received_at < now() - make_interval(days => coalesce(tenants.retention_days, ${defaultDays}::int))`)
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('launches').select('launches.id')
+      .whereRef('launches.message_id', '=', 'messages.id').where('launches.state', 'not in', [...FINISHED_LAUNCH_STATES]))))
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('notifications').select('notifications.id')
+      .whereRef('notifications.message_id', '=', 'messages.id').where('notifications.state', '=', 'pending'))))
+    .orderBy('messages.received_at').limit(limit).execute()
+  return rows.map((row) => row.id)
+}
+
+/** One sweep: removes what is due, batch by batch; answers what it removed. */
+export async function sweepRetention (db: Kysely<Database>, options: RetentionOptions): Promise<Removed> {
+  const batch = options.batch ?? 500
+  const total: Removed = { messages: 0, launches: 0, replies: 0 }
+  for (let n = 0; n < (options.maxBatches ?? 200); n++) {
+    const ids = await dueMessages(db, options.defaultDays, batch)
+    if (ids.length === 0) break
+    const removed = await db.transaction().execute(async (trx) => await removeContent(trx, ids, 'retention'))
+    total.messages += removed.messages
+    total.launches += removed.launches
+    total.replies += removed.replies
+    if (ids.length < batch) break
+  }
+  return total
+}
