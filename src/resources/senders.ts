@@ -5,8 +5,9 @@ import { newestFirst } from '../db/pagination.js'
 import type { SendersTable } from '../db/schema.js'
 import { errors } from '../errors.js'
 import { storedAddress } from '../mail/address.js'
-import { SenderCreate, type Sender, type SenderPatch } from '../schemas/senders.js'
+import { SenderCreate, type Erasure, type Sender, type SenderPatch } from '../schemas/senders.js'
 import { checked } from '../schemas/validate.js'
+import { eraseAddress, tracesInProgress } from '../retention/erase-address.js'
 import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
 
 // A tenant's senders: the allow-list of people who may launch robots by email.
@@ -84,6 +85,21 @@ export function sendersResource (deps: ResourceDeps) {
         }
       }
       return { created, problems }
+    },
+
+    /**
+     * Erases the sender: every trace of their address and of what they wrote and were answered in
+     * the tenant's messages, launches and replies, then the sender. Refused while some of it is
+     * still being handled (a job running): erasing it then would lose track of the job.
+     */
+    async erase (tenantId: string, id: string): Promise<Static<typeof Erasure>> {
+      const sender = await db.selectFrom('senders').select(['id', 'email']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
+      if (sender === undefined) throw notFound(id)
+      const busy = await tracesInProgress(db, tenantId, sender.email, sender.id)
+      if (busy > 0) throw Object.assign(new errors.Conflict(`${busy} of this sender's messages ${busy === 1 ? 'is' : 'are'} still being handled (not decided yet, or a job still running): cancel the launches or wait until they end, then erase`), { erasureBusy: busy })
+      const removed = await eraseAddress(db, tenantId, sender.email, sender.id)
+      await db.deleteFrom('senders').where('tenant_id', '=', tenantId).where('id', '=', id).execute()
+      return { senderId: id, ...removed }
     },
 
     /** Removes the sender, and with it from every robot's allow-list. */

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { tenantOf } from '../../plugins/auth.js'
 import { errorResponses, IdParams, ListQuery, Page } from '../../schemas/common.js'
-import { Sender, SenderCreate, SenderPatch } from '../../schemas/senders.js'
+import { Erasure, Sender, SenderCreate, SenderPatch } from '../../schemas/senders.js'
 
 // A tenant's senders. HTTP only; the rules live in resources/senders.ts.
 
@@ -35,6 +35,17 @@ const senderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     await senders.remove(tenantOf(request), request.params.id)
     return await reply.status(204).send(null)
   })
+
+  app.post('/api/v1/senders/:id/erase', {
+    schema: {
+      tags,
+      security,
+      summary: 'Erase a sender and every trace of their address',
+      description: "Removes the sender and, in this tenant's messages, launches and replies, their address and everything they wrote or were answered (subjects, texts, inputs, outputs, reply texts, attachment names, history details). The rows stay, anonymous, so counts do not change. 409 while some of their messages are still being handled (a job still running).",
+      params: IdParams,
+      response: { 200: Erasure, ...errorResponses }
+    }
+  }, async (request) => await senders.erase(tenantOf(request), request.params.id))
 }
 
 export default senderRoutes
