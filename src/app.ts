@@ -18,6 +18,7 @@ import healthRoutes from './routes/health.js'
 import metricsRoutes from './routes/metrics.js'
 import adminApi from './routes/admin/index.js'
 import auth from './plugins/auth.js'
+import auditTrail from './plugins/audit-trail.js'
 
 export interface AppDeps {
   config: Config
@@ -58,6 +59,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes)
   await app.register(metricsRoutes)
   await app.register(auth)
+  await app.register(auditTrail)
   await app.register(adminApi)
   await app.register(ingressRoutes)
   await app.register(webhookRoutes)

@@ -3,7 +3,7 @@ import { problemText } from '../commands/problem-text.js'
 import type { Problem } from '../db/schema.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ConsoleUser } from '../resources/sessions.js'
-import { localeFromHeader, translator, type Locale, type Translate } from './i18n.js'
+import { dictionaries, localeFromHeader, translator, type Locale, type MessageKey, type Translate } from './i18n.js'
 
 // What every console page needs to know about its request, and how it renders.
 
@@ -27,6 +27,10 @@ export function userOf (request: FastifyRequest): ConsoleUser {
 
 const when = (locale: Locale) => (iso: string | null): string => iso === null ? '—' : new Date(iso).toLocaleString(locale === 'ru' ? 'ru-RU' : 'en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'UTC' }) + ' UTC'
 
+function wordOf (t: Translate, key: string, fallback: string): string {
+  return key in dictionaries.en ? t(key as MessageKey) : fallback
+}
+
 /** Renders a page inside the layout, with the user, the words of their language and a CSRF token for its forms. */
 export async function render (request: FastifyRequest, reply: FastifyReply, page: string, data: Record<string, unknown>, status = 200): Promise<FastifyReply> {
   const locale = localeOf(request)
@@ -44,7 +48,10 @@ export async function render (request: FastifyRequest, reply: FastifyReply, page
     problem: (p: Problem) => problemText(p, locale),
     // What became of a message or a launch (written in English where it happened), in the user's language.
     reason: (text: string | null) => text === null ? '' : consoleText(text, locale),
-    json: (value: unknown) => JSON.stringify(value, null, 2)
+    json: (value: unknown) => JSON.stringify(value, null, 2),
+    // The audit trail's words: known actions and resources in the user's language, others as recorded.
+    auditAction: (action: string) => wordOf(t, `audit.action.${action}`, action),
+    auditResource: (resource: string) => wordOf(t, `audit.resource.${resource}`, resource)
   })
 }
 

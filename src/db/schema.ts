@@ -29,6 +29,21 @@ export interface TenantDomainsTable {
   created_at: CreatedAt
 }
 
+/** One change made through the admin API or the console: who, what, when; field names, never values. */
+export interface AuditEventsTable {
+  id: Generated<string>
+  at: CreatedAt
+  tenant_id: string | null
+  actor_kind: 'api_key' | 'console_user' | 'instance_admin'
+  actor_id: string | null
+  actor: string
+  via: 'api' | 'console'
+  action: string
+  resource: string
+  resource_id: string | null
+  fields: ColumnType<string[], string | undefined, string>
+}
+
 export interface ApiKeysTable {
   id: Generated<string>
   scope: 'admin' | 'tenant'
@@ -442,6 +457,7 @@ export interface ActivityHourlyTable {
 export interface Database {
   tenants: TenantsTable
   tenant_domains: TenantDomainsTable
+  audit_events: AuditEventsTable
   api_keys: ApiKeysTable
   orchestrator_connections: OrchestratorConnectionsTable
   mailboxes: MailboxesTable

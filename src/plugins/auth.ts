@@ -10,6 +10,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
     requireTenant: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    /** Either scope: for the few reads both answer, each within its own reach. */
+    requireKey: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
   }
 }
 
@@ -54,4 +56,5 @@ export default fp(async function auth (app: FastifyInstance) {
     const principal = await authenticate(request)
     if (principal.scope !== 'tenant') throw new errors.Forbidden('This is the instance-admin key, which has no tenant: create a tenant key with POST /api/v1/tenants/{id}/api-keys and use that for tenant resources')
   })
+  app.decorate('requireKey', async (request: FastifyRequest) => { await authenticate(request) })
 }, { name: 'auth', dependencies: ['services'] })

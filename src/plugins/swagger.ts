@@ -27,6 +27,7 @@ export default fp(async function openapi (app: FastifyInstance) {
         { name: 'robots', description: 'Tenant: robots, their declared functions and parameters, and who may run them' },
         { name: 'activity', description: 'Tenant: messages that arrived and launches that followed' },
         { name: 'users', description: 'Tenant: people who sign in to the web console' },
+        { name: 'audit', description: 'Tenant and instance admin: who changed what, and when' },
         { name: 'ingress', description: 'The doors mail providers push messages to' },
         { name: 'operations', description: 'Health, readiness and metrics' }
       ]

@@ -1,5 +1,6 @@
 import { launchesResource, messagesResource } from './activity.js'
 import { apiKeysResource } from './api-keys.js'
+import { auditResource } from './audit.js'
 import { dashboardResource } from './dashboard.js'
 import type { ResourceDeps } from './context.js'
 import type { Launcher } from '../pipeline/launcher.js'
@@ -26,7 +27,8 @@ export function createResources (deps: ResourceDeps & { launcher: Launcher }) {
     users: usersResource(deps),
     sessions: sessionsResource(deps),
     dashboard: dashboardResource(deps),
-    testSends: testSendsResource(deps)
+    testSends: testSendsResource(deps),
+    audit: auditResource(deps)
   }
 }
 

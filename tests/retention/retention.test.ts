@@ -21,8 +21,8 @@ t.test(`retention on ${testDatabaseKind}`, async (t) => {
   const admin = client(app, ADMIN_KEY)
 
   /** A launched, finished message whose replies went out, received `days` ago. */
-  const finished = async (days: number, body = 'period = 2026-10\nExtractData: region = North\nBuildReport'): Promise<{ messageId: string, launchId: string }> => {
-    const answer = (await setup.send(body)).json()
+  const finished = async (days: number, body = 'period = 2026-10\nExtractData: region = North\nBuildReport', messageId?: string): Promise<{ messageId: string, launchId: string }> => {
+    const answer = (await setup.send(body, messageId !== undefined ? { messageId } : {})).json()
     await sim.setJobState(answer.launch.jobId, 'Successful', { output: { out_ReportUrl: 'https://files.acme.example/secret-report.xlsx' } })
     await db.updateTable('launches').set({ next_attempt_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', answer.launch.id).execute()
     await eventually(async () => { await app.jobs.pollDue(); return (await db.selectFrom('launches').select('state').where('id', '=', answer.launch.id).executeTakeFirstOrThrow()).state === 'completed' })
@@ -55,6 +55,14 @@ t.test(`retention on ${testDatabaseKind}`, async (t) => {
     t.match((await setup.api('GET', `/api/v1/messages/${recent.messageId}`)).json(), { subject: 'Monthly Report', contentRemovedAt: null }, 'a message inside the period is untouched')
     t.same(await counts(), before, "the dashboard's counts are unchanged")
     t.match(await sweepRetention(db, { defaultDays: 90 }), { messages: 0 }, 'a second sweep finds nothing more')
+
+    // The same email delivered again after its content went: still the same message, no second job.
+    const kept = await finished(120, 'period = 2026-09\nBuildReport', '<late-retry@sender.example>')
+    await sweepRetention(db, { defaultDays: 90 })
+    const jobs = sim.jobs.length
+    const again = (await setup.send('period = 2026-09\nBuildReport', { messageId: '<late-retry@sender.example>' })).json()
+    t.match(again, { status: 'duplicate', message: kept.messageId })
+    t.equal(sim.jobs.length, jobs, 'no second job')
   })
 
   t.test("a tenant's own period overrides the instance's", async (t) => {

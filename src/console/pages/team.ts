@@ -12,11 +12,13 @@ import { formError, readForm } from '../forms.js'
 type Form = Record<string, string | undefined>
 
 export default async function teamPages (app: FastifyInstance): Promise<void> {
-  const { users, apiKeys } = app.resources
+  const { users, apiKeys, audit } = app.resources
 
   const team = async (request: FastifyRequest, extra: Record<string, unknown> = {}) => {
     const tenantId = userOf(request).tenantId
-    return { title: 'team.title', users: (await users.list(tenantId, { limit: 200 })).items, keys: await apiKeys.list(tenantId), invite: { email: '', name: '', role: 'viewer' }, link: null, newKey: null, error: null, notice: null, ...extra }
+    // Admins see who changed what: the last 50 changes (the API pages through all of them).
+    const changes = userOf(request).role === 'admin' ? (await audit.list(tenantId, { limit: 50 })).items : []
+    return { title: 'team.title', users: (await users.list(tenantId, { limit: 200 })).items, keys: await apiKeys.list(tenantId), changes, invite: { email: '', name: '', role: 'viewer' }, link: null, newKey: null, error: null, notice: null, ...extra }
   }
   const notSelf = (request: FastifyRequest, id: string): void => {
     if (userOf(request).id === id) throw new errors.Conflict('you cannot do this to yourself: ask another admin of your team')

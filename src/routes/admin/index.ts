@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
 import { hashKey } from '../../auth/api-keys.js'
 import activityRoutes from './activity.js'
+import auditRoutes from './audit.js'
 import mailboxRoutes from './mailboxes.js'
 import robotRoutes from './robots.js'
 import senderRoutes from './senders.js'
@@ -36,4 +37,5 @@ export default async function adminApi (app: FastifyInstance): Promise<void> {
   await app.register(activityRoutes)
   await app.register(userRoutes)
   await app.register(testSendRoutes)
+  await app.register(auditRoutes)
 }
