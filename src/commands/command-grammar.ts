@@ -221,3 +221,16 @@ export function renderCommand (command: { arguments: Assignment[], calls: Array<
   }
   return lines.join('\n')
 }
+
+/**
+ * The word that makes a robot name unreachable by email, or null: a subject that is `help` (or
+ * `?`, `помощь`), or starts with `status` or `cancel` (in either language), is read as that request
+ * and never as the robot.
+ */
+export function reservedRobotWord (name: string): string | null {
+  const whole = robotNameFromSubject(name)
+  if (isHelpRequest(whole)) return whole
+  const [word = ''] = plainWords(name)
+  const lower = word.toLocaleLowerCase('und')
+  return STATUS.has(lower) || CANCEL.has(lower) ? word : null
+}

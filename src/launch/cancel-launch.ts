@@ -28,10 +28,17 @@ export interface CancelRequest { tenantId: string, senderId: string, who: string
 
 export interface CancelDeps { db: Kysely<Database>, secrets: SecretBox, orchestrator: OrchestratorRegistry }
 
+/** CANCEL by email: the sender's own launch (or one they operate), found by its id or job number. */
 export async function cancelLaunch (deps: CancelDeps, request: CancelRequest): Promise<CancelOutcome> {
-  const { db } = deps
-  const launch = await findVisibleLaunch(db, request.tenantId, request.senderId, request.ref)
+  const launch = await findVisibleLaunch(deps.db, request.tenantId, request.senderId, request.ref)
   if (launch === null) return { outcome: 'not_found', ref: 'launchId' in request.ref ? request.ref.launchId : request.ref.text }
+  return await cancelLaunchById(deps, { tenantId: request.tenantId, launchId: launch, who: request.who, kill: request.kill })
+}
+
+/** The same cancel for a launch already found in the tenant (the admin API and the console). */
+export async function cancelLaunchById (deps: CancelDeps, request: { tenantId: string, launchId: string, who: string, kill: boolean }): Promise<CancelOutcome> {
+  const { db } = deps
+  const launch = request.launchId
   const row = await db.selectFrom('launches').leftJoin('robots', 'robots.id', 'launches.robot_id')
     .select(['launches.id', 'launches.message_id', 'launches.state', 'launches.job_id', 'launches.job_key', 'launches.unsure_since', 'robots.name', 'robots.cached_folder_id', 'robots.attachments', 'robots.folder'])
     .where('launches.id', '=', launch).executeTakeFirstOrThrow()

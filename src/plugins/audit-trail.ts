@@ -20,8 +20,7 @@ export default fp(async function auditTrail (app: FastifyInstance) {
     const principal = request.principal
     if (principal !== null) {
       if (principal.scope === 'admin' && principal.keyId === null) return { kind: 'instance_admin', id: null, label: 'instance-admin key (MAILRUN_ADMIN_KEY)', tenantId: null }
-      const key = principal.keyId === null ? undefined : await app.db.selectFrom('api_keys').select(['name', 'prefix']).where('id', '=', principal.keyId).executeTakeFirst()
-      const label = key === undefined ? 'API key' : `API key ${key.prefix}${key.name !== '' ? ` (${key.name})` : ''}`
+      const label = await app.resources.apiKeys.label(principal.keyId)
       return principal.scope === 'admin'
         ? { kind: 'instance_admin', id: principal.keyId, label: `instance-admin ${label}`, tenantId: null }
         : { kind: 'api_key', id: principal.keyId, label, tenantId: principal.tenantId }

@@ -36,6 +36,12 @@ export function apiKeysResource (deps: ResourceDeps) {
       return rows.map(present)
     },
 
+    /** How a key is named where its actions are recorded: its prefix and name, never the key. */
+    async label (keyId: string | null): Promise<string> {
+      const key = keyId === null ? undefined : await db.selectFrom('api_keys').select(['name', 'prefix']).where('id', '=', keyId).executeTakeFirst()
+      return key === undefined ? 'API key' : `API key ${key.prefix}${key.name !== '' ? ` (${key.name})` : ''}`
+    },
+
     async revoke (tenantId: string, keyId: string): Promise<void> {
       const revoked = await db.updateTable('api_keys').set({ revoked_at: new Date() })
         .where('id', '=', keyId).where('tenant_id', '=', tenantId).where('revoked_at', 'is', null)

@@ -1,4 +1,5 @@
 import { launchesResource, messagesResource } from './activity.js'
+import { launchActionsResource } from './launch-actions.js'
 import { apiKeysResource } from './api-keys.js'
 import { auditResource } from './audit.js'
 import { dashboardResource } from './dashboard.js'
@@ -28,7 +29,8 @@ export function createResources (deps: ResourceDeps & { launcher: Launcher }) {
     sessions: sessionsResource(deps),
     dashboard: dashboardResource(deps),
     testSends: testSendsResource(deps),
-    audit: auditResource(deps)
+    audit: auditResource(deps),
+    launchActions: launchActionsResource(deps)
   }
 }
 

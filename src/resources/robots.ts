@@ -4,6 +4,7 @@ import { isUniqueViolation } from '../db/errors.js'
 import { newestFirst } from '../db/pagination.js'
 import type { AttachmentPolicy, Database, FunctionDeclaration, ParameterDeclaration, RobotsTable } from '../db/schema.js'
 import { errors, fieldError } from '../errors.js'
+import { reservedRobotWord } from '../commands/command-grammar.js'
 import { robotNameKey } from '../commands/robot-name.js'
 import type { Parameter, Robot, RobotCreate, RobotFunction, RobotPatch } from '../schemas/robots.js'
 import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
@@ -93,6 +94,12 @@ async function setSenders (trx: Kysely<Database>, tenantId: string, robotId: str
   }
 }
 
+/** A name email can never reach (read as help, status or cancel) is refused, naming the word. */
+function refuseReservedName (name: string | undefined): void {
+  const word = name === undefined ? null : reservedRobotWord(name)
+  if (word !== null) throw new errors.Conflict(`a robot cannot be named "${name ?? ''}": an email whose subject is or starts with "${word}" is read as that request (help, status or cancel), so this robot could never be started by email. Choose another name.`)
+}
+
 const nameTaken = (name: string): Error => new errors.Conflict(`a robot named "${name}" already exists in this tenant (names compare case-insensitively)`)
 const notFound = (id: string): Error => new errors.NotFound(`no robot ${id}`)
 
@@ -102,6 +109,7 @@ export function robotsResource (deps: ResourceDeps) {
 
   return {
     async create (tenantId: string, body: Static<typeof RobotCreate>): Promise<RobotView> {
+      refuseReservedName(body.name)
       const launchMode = body.launchMode ?? 'job'
       checkQueue(launchMode, body.queueName ?? null, body.attachments)
       const parameters = normalizeParameters('parameters', body.parameters ?? [])
@@ -152,6 +160,7 @@ export function robotsResource (deps: ResourceDeps) {
 
     /** Changes a robot; senderIds (operatorIds), when given, replaces the allow-list (the operators). */
     async update (tenantId: string, id: string, body: Static<typeof RobotPatch>): Promise<RobotView> {
+      refuseReservedName(body.name)
       try {
         const row = await db.transaction().execute(async (trx) => {
           const current = await trx.selectFrom('robots').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).forUpdate().executeTakeFirst()

@@ -136,3 +136,24 @@ const Range = {
 
 export const MessageQuery = Type.Object({ ...ListQuery, ...Range, status: Type.Optional(MessageStatus), door: Type.Optional(Door) }, { additionalProperties: false })
 export const LaunchQuery = Type.Object({ ...ListQuery, ...Range, state: Type.Optional(LaunchState) }, { additionalProperties: false })
+
+export const CancelBody = Type.Object({
+  kill: Type.Optional(Type.Boolean({ default: false, description: 'true: Kill the job (as "cancel kill" by email) instead of a soft stop.' }))
+}, { additionalProperties: false, examples: [{}, { kill: true }] })
+
+export const CancelAnswer = Type.Object({
+  outcome: Type.Union([Type.Literal('cancelled'), Type.Literal('stop_requested'), Type.Literal('queue_deleted'), Type.Literal('queue_item'), Type.Literal('stop_failed'), Type.Literal('not_found')], {
+    description: 'cancelled: it had not started and never will; stop_requested: Orchestrator was asked to stop (or kill) the job — the launch ends stopped when it has; queue_deleted: its waiting queue items were deleted (those a robot took stay); queue_item: its queue item could not be looked at, delete it in Orchestrator; stop_failed: Orchestrator refused to stop the job (reason).'
+  }),
+  jobId: Type.Optional(Type.Integer()),
+  deleted: Type.Optional(Type.Integer()),
+  kept: Type.Optional(Type.Integer()),
+  reason: Type.Optional(Type.String()),
+  launch: Launch
+})
+
+export const RetryAnswer = Type.Object({
+  state: Type.String({ description: 'What became of the new attempt by the answer: launched, retrying (Orchestrator has not answered yet), failed.' }),
+  reason: Type.Optional(Type.String()),
+  launch: Launch
+})

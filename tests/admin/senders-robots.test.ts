@@ -63,6 +63,17 @@ t.test(`senders and robots through HTTP on ${testDatabaseKind}`, async (t) => {
     t.equal((await api('GET', `/api/v1/robots/${robot.id}`)).statusCode, 404)
   })
 
+  t.test('a name email could never reach is refused, naming the word', async (t) => {
+    for (const [name, word] of [['status', 'status'], ['Status report', 'Status'], ['Cancel orders', 'Cancel'], ['Отмена заказов', 'Отмена'], ['help', 'help'], ['Помощь', 'Помощь'], ['Статус', 'Статус']] as const) {
+      const res = await api('POST', '/api/v1/robots', { name, allowAllSenders: true })
+      t.equal(res.statusCode, 409, name)
+      t.match(res.json().message.toLowerCase(), `an email whose subject is or starts with "${word.toLowerCase()}" is read as that request`)
+    }
+    for (const name of ['Statuses', 'Monthly status', 'Cancellation letters', 'Helpdesk']) t.equal((await api('POST', '/api/v1/robots', { name, allowAllSenders: true })).statusCode, 201, `${name} is fine`)
+    const robot = (await api('GET', '/api/v1/robots?limit=100')).json().items.find((r: { name: string }) => r.name === 'Helpdesk')
+    t.equal((await api('PATCH', `/api/v1/robots/${String(robot.id)}`, { name: 'Cancel' })).statusCode, 409, 'nor by renaming')
+  })
+
   t.test('robot validation says what to fix', async (t) => {
     const queue = await api('POST', '/api/v1/robots', { name: 'Queued', launchMode: 'queue' })
     t.equal(queue.statusCode, 400)

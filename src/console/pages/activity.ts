@@ -1,6 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errors } from '../../errors.js'
-import { render, userOf } from '../context.js'
+import { localeOf, render, userOf } from '../context.js'
+import { readForm } from '../forms.js'
+import { translator, type MessageKey } from '../i18n.js'
 
 // What arrived and what happened: messages and launches, filterable, each with its whole story.
 
@@ -45,7 +47,7 @@ function nextHref (path: string, query: Query, cursor: string | null): string | 
 }
 
 export default async function activityPages (app: FastifyInstance): Promise<void> {
-  const { messages, launches, robots, senders } = app.resources
+  const { messages, launches, robots, senders, launchActions } = app.resources
 
   app.get('/console/messages', async (request: FastifyRequest<{ Querystring: Query }>, reply) => {
     const tenantId = userOf(request).tenantId
@@ -71,9 +73,66 @@ export default async function activityPages (app: FastifyInstance): Promise<void
     return await render(request, reply, 'launches.eta', { page, query: request.query, states: LAUNCH_STATES, next: nextHref('/console/launches', request.query, page.nextCursor) })
   })
 
-  app.get('/console/launches/:id', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+  const NOTICES: Record<string, MessageKey> = {
+    cancelled: 'launch.done.cancelled',
+    stop_requested: 'launch.done.stopRequested',
+    kill_requested: 'launch.done.killRequested',
+    queue_deleted: 'launch.done.queueDeleted',
+    queue_item: 'launch.done.queueItem',
+    retried: 'launch.done.retried'
+  }
+  const showLaunch = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, extra: { notice?: MessageKey | null, error?: string | null } = {}, status = 200) => {
     if (!UUID.test(request.params.id)) throw new errors.NotFound('no such launch')
     const launch = await launches.get(userOf(request).tenantId, request.params.id)
-    return await render(request, reply, 'launch.eta', { launch })
+    return await render(request, reply, 'launch.eta', { launch, notice: extra.notice ?? null, error: extra.error ?? null }, status)
+  }
+
+  app.get('/console/launches/:id', async (request: FastifyRequest<{ Params: { id: string }, Querystring: { done?: string } }>, reply) =>
+    await showLaunch(request, reply, { notice: NOTICES[request.query.done ?? ''] ?? null }))
+
+  /** What the console says when an action cannot be done, in the user's language. */
+  const refusal = (request: FastifyRequest, error: unknown): string | null => {
+    const t = translator(localeOf(request))
+    const reason = error as { launchAction?: string, state?: string }
+    switch (reason.launchAction) {
+      case 'ended': return t('launch.refused.ended', { state: t(`state.${reason.state ?? ''}` as MessageKey) })
+      case 'starting': return t('launch.refused.starting')
+      case 'not_failed': return t('launch.refused.notFailed', { state: t(`state.${reason.state ?? ''}` as MessageKey) })
+      case 'no_attachments': return t('launch.refused.noAttachments')
+      case 'changed': return t('launch.refused.changed')
+      default: return null
+    }
+  }
+  const who = (request: FastifyRequest): string => {
+    const user = userOf(request)
+    return `${user.name !== '' ? user.name : user.email} (console)`
+  }
+
+  // Actions answer with a redirect (post/redirect/get): reloading the page never acts twice.
+  app.post('/console/launches/:id/cancel', async (request: FastifyRequest<{ Params: { id: string }, Body: Record<string, string | undefined> }>, reply) => {
+    if (!UUID.test(request.params.id)) throw new errors.NotFound('no such launch')
+    const kill = readForm(request.body).kill === 'on'
+    try {
+      const outcome = await launchActions.cancel(userOf(request).tenantId, request.params.id, who(request), kill)
+      if (outcome.outcome === 'stop_failed') return await showLaunch(request, reply, { error: translator(localeOf(request))('launch.refused.stopFailed', { reason: outcome.reason }) }, 502)
+      const done = outcome.outcome === 'stop_requested' && kill ? 'kill_requested' : outcome.outcome
+      return await reply.redirect(`/console/launches/${request.params.id}?done=${done}`, 303)
+    } catch (error) {
+      const message = refusal(request, error)
+      if (message === null) throw error
+      return await showLaunch(request, reply, { error: message }, 409)
+    }
+  })
+
+  app.post('/console/launches/:id/retry', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    if (!UUID.test(request.params.id)) throw new errors.NotFound('no such launch')
+    try {
+      await launchActions.retry(userOf(request).tenantId, request.params.id, who(request))
+      return await reply.redirect(`/console/launches/${request.params.id}?done=retried`, 303)
+    } catch (error) {
+      const message = refusal(request, error)
+      if (message === null) throw error
+      return await showLaunch(request, reply, { error: message }, 409)
+    }
   })
 }

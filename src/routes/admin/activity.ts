@@ -1,12 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { tenantOf } from '../../plugins/auth.js'
-import { Launch, LaunchDetail, LaunchQuery, Message, MessageDetail, MessageQuery } from '../../schemas/activity.js'
+import { CancelAnswer, CancelBody, Launch, LaunchDetail, LaunchQuery, Message, MessageDetail, MessageQuery, RetryAnswer } from '../../schemas/activity.js'
 import { errorResponses, IdParams, Page } from '../../schemas/common.js'
 
-// What arrived and what happened: read-only. HTTP only; the queries live in resources/activity.ts.
+// What arrived and what happened, and what a tenant admin does about a launch. HTTP only; the
+// queries live in resources/activity.ts, the actions in resources/launch-actions.ts.
 
 const activityRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { messages, launches } = app.resources
+  const { messages, launches, launchActions, apiKeys } = app.resources
+  const who = async (request: Parameters<typeof tenantOf>[0]): Promise<string> => await apiKeys.label(request.principal?.keyId ?? null)
   const tags = ['activity']
   const security = [{ bearer: [] }]
 
@@ -27,6 +29,37 @@ const activityRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/v1/launches/:id', {
     schema: { tags, security, summary: 'One launch with its state history, attempts and errors', params: IdParams, response: { 200: LaunchDetail, ...errorResponses } }
   }, async (request) => await launches.get(tenantOf(request), request.params.id))
+
+  app.post('/api/v1/launches/:id/cancel', {
+    schema: {
+      tags,
+      security,
+      summary: 'Cancel a launch, or stop its job',
+      description: "The same as a CANCEL email: a launch not started yet is cancelled; a running job is asked to stop (SoftStop; kill: true for Kill); a queue launch's waiting items are deleted. The launch's history says who. 409 when it has already ended, or is starting this very moment.",
+      params: IdParams,
+      body: CancelBody,
+      response: { 200: CancelAnswer, ...errorResponses }
+    }
+  }, async (request) => {
+    const tenantId = tenantOf(request)
+    const outcome = await launchActions.cancel(tenantId, request.params.id, await who(request), request.body?.kill ?? false)
+    return { ...outcome, launch: await launches.get(tenantId, request.params.id) }
+  })
+
+  app.post('/api/v1/launches/:id/retry', {
+    schema: {
+      tags,
+      security,
+      summary: 'Retry a launch that ended failed',
+      description: 'A new attempt with a fresh budget, under the exactly-once rules: its job (or queue item) is looked up by Reference before anything is started. Answers like a door: launched, or retrying while Orchestrator has not answered. 409 for a launch in any other state.',
+      params: IdParams,
+      response: { 200: RetryAnswer, ...errorResponses }
+    }
+  }, async (request) => {
+    const tenantId = tenantOf(request)
+    const outcome = await launchActions.retry(tenantId, request.params.id, await who(request))
+    return { state: outcome.state, ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}), launch: await launches.get(tenantId, request.params.id) }
+  })
 }
 
 export default activityRoutes
