@@ -187,7 +187,11 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     if (found.sender_active !== true) return { ...base, senderId, status: 'rejected', reason: 'the sender is deactivated', notReplied: { recipient: from.address, why: 'the sender is deactivated' } }
     const suppress = header('x-auto-response-suppress')[0]
     const replyTo: ReplyTo = { to: from.address, name: from.name, subject: parsed.subject, messageId: parsed.messageId, references: parsed.references, ...(suppress !== undefined ? { suppress: `X-Auto-Response-Suppress: ${suppress}` } : {}) }
-    const known = { ...base, senderId, replyTo, locale: found.locale }
+    // What the sender wrote: the text part, or the HTML part's rendering (phones, Apple Mail). A
+    // known sender's subject and text are kept whatever the outcome, so the console shows what a
+    // rejected command said; an unknown sender's are not.
+    const text = messageText(parsed)
+    const known = { ...base, senderId, replyTo, locale: found.locale, keepContent: { subject: parsed.subject, body: text } }
     const catalogue = async (): Promise<CatalogueEntry[]> => await catalogueFor(db, mailbox.tenantId, senderId)
 
     if (isHelpRequest(robotName)) return { ...known, status: 'accepted', reason: 'help requested', reply: { kind: 'help', catalogue: await catalogue() } }
@@ -199,8 +203,6 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       return { ...known, status: 'accepted', reason: `${reason}: ${outcome.outcome}`, reply: { kind: 'cancel', result: outcome } }
     }
     if (asksCancel !== null) return await cancel({ text: asksCancel.ref }, asksCancel.kill, 'cancel requested')
-    // What the sender wrote: the text part, or the HTML part's rendering (phones, Apple Mail).
-    const text = messageText(parsed)
     const isReply = parsed.inReplyTo !== null || parsed.references.length > 0
     // A verb written as a reply in the thread of a launch: that launch (status falls back to the recent ones).
     const verb = isReply ? threadVerb(text) : null
@@ -234,7 +236,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     if (problems.length > 0) return rejected(problems, ignored)
     // The lines set aside as a greeting or a signature travel with the plan, so the reply says so.
     const plan = ignored.length > 0 && !withRows ? { ...read, ignored } : read
-    const accepted: Decision = { ...known, robotId: robot.id, status: 'accepted', reason: null, plan, keepContent: { subject: parsed.subject, body: text } }
+    const accepted: Decision = { ...known, robotId: robot.id, status: 'accepted', reason: null, plan }
     if (!withRows) {
       const policy = found.launch_mode === 'job' ? found.attachments : null
       if (policy === null || policy === undefined) return accepted
@@ -256,7 +258,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
   /** Records the decision; an accepted command becomes a pending launch in the same transaction. */
   async function record (messageId: string, tenantId: string, mailboxId: string, decision: Decision): Promise<{ decided: boolean, launchId: string | null }> {
     // Only what is needed to see what happened is kept: no raw bytes, and subject and body only
-    // for accepted messages ("delete what was read").
+    // from known senders ("delete what was read" for everyone else).
     const outcome = {
       status: decision.status,
       reason: decision.reason,

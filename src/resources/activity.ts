@@ -42,12 +42,17 @@ function presentMessage (row: Selectable<MessagesTable>): MessageView {
   }
 }
 
-function presentLaunch (row: Selectable<LaunchesTable>): LaunchView {
+/** A launch row with its robot's name and its sender's address and name (left joins). */
+type LaunchRow = Selectable<LaunchesTable> & { robot_name: string | null, sender_email: string | null, sender_full_name: string | null }
+
+function presentLaunch (row: LaunchRow): LaunchView {
   return {
     id: row.id,
     messageId: row.message_id,
     robotId: row.robot_id,
     senderId: row.sender_id,
+    robot: row.robot_id !== null && row.robot_name !== null ? { id: row.robot_id, name: row.robot_name } : null,
+    sender: row.sender_id !== null && row.sender_email !== null ? { id: row.sender_id, email: row.sender_email, fullName: row.sender_full_name ?? '' } : null,
     // The door answers "retrying" for a pending launch whose last attempt failed: so does the API.
     state: row.state === 'pending' && row.last_error !== null ? 'retrying' : row.state,
     attempts: row.attempts,
@@ -104,23 +109,28 @@ export function messagesResource (deps: ResourceDeps) {
 
 export function launchesResource (deps: ResourceDeps) {
   const { db } = deps
+  const selectLaunches = () => db.selectFrom('launches')
+    .leftJoin('robots', 'robots.id', 'launches.robot_id')
+    .leftJoin('senders', 'senders.id', 'launches.sender_id')
+    .selectAll('launches')
+    .select(['robots.name as robot_name', 'senders.email as sender_email', 'senders.full_name as sender_full_name'])
   return {
     /** Newest first, filtered. */
     async list (tenantId: string, q: Static<typeof LaunchQuery>): Promise<PageOf<LaunchView>> {
-      let query = db.selectFrom('launches').selectAll().where('tenant_id', '=', tenantId)
-      if (q.state === 'retrying' || q.state === 'pending') query = query.where('state', '=', 'pending').where('last_error', q.state === 'retrying' ? 'is not' : 'is', null)
-      else if (q.state !== undefined) query = query.where('state', '=', q.state as Selectable<LaunchesTable>['state'])
-      if (q.robotId !== undefined) query = query.where('robot_id', '=', q.robotId)
-      if (q.senderId !== undefined) query = query.where('sender_id', '=', q.senderId)
-      if (q.since !== undefined) query = query.where('created_at', '>=', new Date(q.since))
-      if (q.until !== undefined) query = query.where('created_at', '<', new Date(q.until))
+      let query = selectLaunches().where('launches.tenant_id', '=', tenantId)
+      if (q.state === 'retrying' || q.state === 'pending') query = query.where('launches.state', '=', 'pending').where('launches.last_error', q.state === 'retrying' ? 'is not' : 'is', null)
+      else if (q.state !== undefined) query = query.where('launches.state', '=', q.state as Selectable<LaunchesTable>['state'])
+      if (q.robotId !== undefined) query = query.where('launches.robot_id', '=', q.robotId)
+      if (q.senderId !== undefined) query = query.where('launches.sender_id', '=', q.senderId)
+      if (q.since !== undefined) query = query.where('launches.created_at', '>=', new Date(q.since))
+      if (q.until !== undefined) query = query.where('launches.created_at', '<', new Date(q.until))
       const { items, nextCursor } = await newestFirst(query, 'launches', 'created_at', q, cursorScope(deps, tenantId))
       return { items: items.map(presentLaunch), nextCursor }
     },
 
     /** One launch with its state history, attempts, errors and replies. */
     async get (tenantId: string, id: string): Promise<Static<typeof LaunchDetail>> {
-      const row = await db.selectFrom('launches').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
+      const row = await selectLaunches().where('launches.tenant_id', '=', tenantId).where('launches.id', '=', id).executeTakeFirst()
       if (row === undefined) throw new errors.NotFound(`no launch ${id}`)
       const events = await db.selectFrom('launch_events').select(['at', 'state', 'detail']).where('launch_id', '=', row.id).orderBy('id').execute()
       return {

@@ -84,7 +84,9 @@ const launchExample = {
   createdAt: '2026-11-23T10:15:00.100Z',
   launchedAt: '2026-11-23T10:15:00.340Z',
   finishedAt: '2026-11-23T10:17:12.000Z',
-  updatedAt: '2026-11-23T10:17:12.010Z'
+  updatedAt: '2026-11-23T10:17:12.010Z',
+  robot: { id: '7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918', name: 'Monthly Report' },
+  sender: { id: '3c2b1a09-8f7e-4d6c-b5a4-9382716f5e4d', email: 'anna.petrova@acme.example', fullName: 'Anna Petrova' }
 }
 
 export const Launch = Type.Object({
@@ -92,6 +94,8 @@ export const Launch = Type.Object({
   messageId: Uuid,
   robotId: Nullable(Uuid),
   senderId: Nullable(Uuid),
+  robot: Nullable(Type.Object({ id: Uuid, name: Type.String() }, { description: 'The robot launched (null once it is deleted).' })),
+  sender: Nullable(Type.Object({ id: Uuid, email: Type.String(), fullName: Type.String() }, { description: 'Who sent the command (null once the sender is deleted or erased).' })),
   state: LaunchState,
   attempts: Type.Integer(),
   jobId: Nullable(Type.Integer()),

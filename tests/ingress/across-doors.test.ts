@@ -48,7 +48,8 @@ t.test('a rejected message shows its problems in the messages API', async (t) =>
   const answer = (await app.inject({ method: 'POST', url: `/inbound/${setup.ingressToken}/mime`, headers: { 'content-type': 'message/rfc822' }, payload: raw })).json()
   const listed = (await setup.api('GET', '/api/v1/messages?status=rejected')).json().items
   t.match(listed, [{ id: answer.message, status: 'rejected', reason: 'the email has 1 problem', problems: [{ line: 2, text: 'Build Report', message: /not a valid function name/ }] }])
-  t.match((await setup.api('GET', `/api/v1/messages/${answer.message}`)).json(), { body: null, subject: null, launchId: null })
+  // A known sender's words are kept, so the console can show what the refused command said.
+  t.match((await setup.api('GET', `/api/v1/messages/${answer.message}`)).json(), { body: 'period = 2026-10\nBuild Report', subject: 'Monthly Report', launchId: null })
 })
 
 t.test('under the provider policy only the topmost header of the trusted server counts, and the mailbox warns why', async (t) => {

@@ -70,7 +70,8 @@ export default async function activityPages (app: FastifyInstance): Promise<void
     const tenantId = userOf(request).tenantId
     const { filter, cursor } = filters(request.query, LAUNCH_STATES, 'state')
     const page = await launches.list(tenantId, { ...filter, ...cursor, limit: 50 })
-    return await render(request, reply, 'launches.eta', { page, query: request.query, states: LAUNCH_STATES, next: nextHref('/console/launches', request.query, page.nextCursor) })
+    const robotList = (await robots.list(tenantId, { limit: 200 })).items
+    return await render(request, reply, 'launches.eta', { page, query: request.query, states: LAUNCH_STATES, robots: robotList, next: nextHref('/console/launches', request.query, page.nextCursor) })
   })
 
   const NOTICES: Record<string, MessageKey> = {
