@@ -8,6 +8,7 @@ export const errors = {
   Forbidden: createError('MAILRUN_ERR_FORBIDDEN', '%s', 403),
   Conflict: createError('MAILRUN_ERR_CONFLICT', '%s', 409),
   BadRequest: createError('MAILRUN_ERR_BAD_REQUEST', '%s', 400),
+  UnprocessableEntity: createError('MAILRUN_ERR_UNPROCESSABLE', '%s', 422),
   PayloadTooLarge: createError('MAILRUN_ERR_PAYLOAD_TOO_LARGE', '%s', 413),
   TooManyFailures: createError('MAILRUN_ERR_RATE_LIMITED', '%s', 429)
 } as const

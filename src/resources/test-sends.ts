@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { Static } from '@sinclair/typebox'
 import type { FunctionDeclaration, ParameterDeclaration, Problem } from '../db/schema.js'
+import { isUniqueViolation } from '../db/errors.js'
 import { errors, fieldError } from '../errors.js'
 import { inputArguments, PlanTooLarge, serializeInputArguments } from '../launch/input-arguments.js'
 import { loadConnection } from '../orchestrator/connection.js'
@@ -51,8 +52,21 @@ export function testSendsResource (deps: ResourceDeps & { launcher: Launcher }) 
     }
   }
 
+  /** The first answer to a key, as things stand now; null when the key is new. Another body under the same key is refused. */
+  async function answeredBefore (tenantId: string, dedupeKey: string, fingerprint: string): Promise<Result | null> {
+    const row = await db.selectFrom('messages').leftJoin('launches', 'launches.message_id', 'messages.id')
+      .select(['messages.id as message_id', 'messages.raw_sha256', 'launches.id as launch_id', 'launches.state', 'launches.job_id', 'launches.last_error'])
+      .where('messages.tenant_id', '=', tenantId).where('messages.dedupe_key', '=', dedupeKey).executeTakeFirst()
+    if (row === undefined) return null
+    if (row.raw_sha256 !== fingerprint) throw new errors.UnprocessableEntity('this Idempotency-Key was already used for a different test send: use a new key for a new request')
+    if (row.launch_id === null) return null
+    const state = row.state === 'failed' ? 'failed' : row.state === 'pending' || row.state === 'launching' ? 'retrying' : 'launched'
+    return { outcome: state, problems: [], request: null, messageId: row.message_id, launch: { id: row.launch_id, state: row.state === 'pending' && row.last_error !== null ? 'retrying' : row.state ?? 'pending', jobId: row.job_id, ...(row.last_error !== null ? { reason: row.last_error } : {}) } }
+  }
+
   return {
-    async run (tenantId: string, body: Static<typeof TestSendCreate>, by: string): Promise<Result> {
+    /** `idempotencyKey`: a real run with a key already used answers what the first did, launching nothing more. */
+    async run (tenantId: string, body: Static<typeof TestSendCreate>, by: string, idempotencyKey?: string): Promise<Result> {
       const robot = await db.selectFrom('robots').selectAll().where('tenant_id', '=', tenantId).where('id', '=', body.robotId).executeTakeFirst()
       if (robot === undefined) throw fieldError('robotId', 'names no robot of this tenant')
       const sender = await db.selectFrom('senders').select(['id', 'email', 'active', 'full_name']).select((eb) =>
@@ -76,29 +90,45 @@ export function testSendsResource (deps: ResourceDeps & { launcher: Launcher }) 
       }
 
       const text = body.text
-      const launchId = await db.transaction().execute(async (trx) => {
-        const message = await trx.insertInto('messages').values({
-          tenant_id: tenantId,
-          mailbox_id: mailbox.id,
-          door: 'console',
-          dedupe_key: `console:${randomUUID()}`,
-          from_address: sender.email,
-          sender_id: sender.id,
-          robot_id: robot.id,
-          subject: robot.name,
-          body: text,
-          raw_sha256: createHash('sha256').update(text).digest('hex'),
-          size_bytes: Buffer.byteLength(text),
-          status: 'accepted',
-          reason: `console test by ${by}`,
-          processed_at: new Date()
-        }).returning('id').executeTakeFirstOrThrow()
-        // Attempted right below; the queue takes it only if that never happens (as for mail).
-        const launch = await trx.insertInto('launches').values({ tenant_id: tenantId, message_id: message.id, robot_id: robot.id, sender_id: sender.id, plan: JSON.stringify(plan), next_attempt_at: new Date(Date.now() + 30_000) })
-          .returning('id').executeTakeFirstOrThrow()
-        await trx.insertInto('launch_events').values({ launch_id: launch.id, state: 'pending', detail: `console test by ${by}` }).execute()
-        return { message: message.id, launch: launch.id }
-      })
+      // With an Idempotency-Key the message's dedupe key is derived from it: the same key again
+      // meets the first message (and its one launch) instead of making a second.
+      const dedupeKey = idempotencyKey === undefined ? `console:${randomUUID()}` : `console:key:${createHash('sha256').update(`${tenantId}\n${idempotencyKey}`).digest('hex')}`
+      const fingerprint = createHash('sha256').update(JSON.stringify([body.robotId, body.senderId, body.mailboxId ?? null, text])).digest('hex')
+      if (idempotencyKey !== undefined) {
+        const earlier = await answeredBefore(tenantId, dedupeKey, fingerprint)
+        if (earlier !== null) return earlier
+      }
+      let launchId: { message: string, launch: string }
+      try {
+        launchId = await db.transaction().execute(async (trx) => {
+          const message = await trx.insertInto('messages').values({
+            tenant_id: tenantId,
+            mailbox_id: mailbox.id,
+            door: 'console',
+            dedupe_key: dedupeKey,
+            from_address: sender.email,
+            sender_id: sender.id,
+            robot_id: robot.id,
+            subject: robot.name,
+            body: text,
+            raw_sha256: fingerprint,
+            size_bytes: Buffer.byteLength(text),
+            status: 'accepted',
+            reason: `console test by ${by}`,
+            processed_at: new Date()
+          }).returning('id').executeTakeFirstOrThrow()
+          // Attempted right below; the queue takes it only if that never happens (as for mail).
+          const launch = await trx.insertInto('launches').values({ tenant_id: tenantId, message_id: message.id, robot_id: robot.id, sender_id: sender.id, plan: JSON.stringify(plan), next_attempt_at: new Date(Date.now() + 30_000) })
+            .returning('id').executeTakeFirstOrThrow()
+          await trx.insertInto('launch_events').values({ launch_id: launch.id, state: 'pending', detail: `console test by ${by}` }).execute()
+          return { message: message.id, launch: launch.id }
+        })
+      } catch (error) {
+        // Two requests with one key at once: the second meets the first's message.
+        const earlier = idempotencyKey !== undefined && isUniqueViolation(error) ? await answeredBefore(tenantId, dedupeKey, fingerprint) : null
+        if (earlier !== null) return earlier
+        throw error
+      }
       const outcome = await deps.launcher.launch(launchId.launch)
       const state = outcome.state === 'launched' || outcome.state === 'completed' ? 'launched' : outcome.state === 'failed' ? 'failed' : 'retrying'
       return { outcome: state, problems: [], request: null, messageId: launchId.message, launch: { id: outcome.id, state: outcome.state, ...(outcome.jobId !== undefined ? { jobId: outcome.jobId } : {}), ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}) } }

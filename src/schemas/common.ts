@@ -28,6 +28,7 @@ export const errorResponses = {
   403: errorRef,
   404: errorRef,
   409: errorRef,
+  422: errorRef,
   429: errorRef
 }
 

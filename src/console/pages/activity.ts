@@ -80,7 +80,8 @@ export default async function activityPages (app: FastifyInstance): Promise<void
     kill_requested: 'launch.done.killRequested',
     queue_deleted: 'launch.done.queueDeleted',
     queue_item: 'launch.done.queueItem',
-    retried: 'launch.done.retried'
+    retried: 'launch.done.retried',
+    tested: 'launch.done.tested'
   }
   const showLaunch = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, extra: { notice?: MessageKey | null, error?: string | null } = {}, status = 200) => {
     if (!UUID.test(request.params.id)) throw new errors.NotFound('no such launch')

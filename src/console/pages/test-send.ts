@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { FunctionDeclaration, ParameterDeclaration } from '../../db/schema.js'
 import { exampleCommand } from '../../notify/compose-reply.js'
@@ -23,7 +24,7 @@ export default async function testSendPages (app: FastifyInstance): Promise<void
     const lists = await choices(tenantId)
     const robot = lists.robots.find((r) => r.id === request.query.robotId) ?? lists.robots[0]
     const text = robot !== undefined ? exampleCommand({ name: robot.name, description: robot.description, parameters: robot.parameters as ParameterDeclaration[], functions: robot.functions as FunctionDeclaration[] }) : ''
-    const form = { robotId: robot?.id ?? '', senderId: lists.senders.find((s) => robot?.allowAllSenders === true || robot?.senderIds.includes(s.id) === true)?.id ?? '', mailboxId: lists.mailboxes[0]?.id ?? '', text }
+    const form = { robotId: robot?.id ?? '', senderId: lists.senders.find((s) => robot?.allowAllSenders === true || robot?.senderIds.includes(s.id) === true)?.id ?? '', mailboxId: lists.mailboxes[0]?.id ?? '', text, attempt: randomUUID() }
     return await render(request, reply, 'test-send.eta', { title: 'test.title', ...lists, form, result: null, error: null })
   })
 
@@ -31,10 +32,16 @@ export default async function testSendPages (app: FastifyInstance): Promise<void
     const user = userOf(request)
     const form = readForm(request.body)
     const lists = await choices(user.tenantId)
-    const shown = { robotId: form.robotId ?? '', senderId: form.senderId ?? '', mailboxId: form.mailboxId ?? '', text: form.text ?? '' }
+    // The form's own key (a new one each time it is shown): posting the same form again — a
+    // reload, a double click, the back button — meets the first launch instead of a second.
+    const attempt = /^[0-9a-f-]{36}$/.test(form.attempt ?? '') ? form.attempt : undefined
+    const shown = { robotId: form.robotId ?? '', senderId: form.senderId ?? '', mailboxId: form.mailboxId ?? '', text: form.text ?? '', attempt: randomUUID() }
     try {
-      const body = checked(TestSendCreate, { robotId: shown.robotId, senderId: shown.senderId, ...(shown.mailboxId !== '' ? { mailboxId: shown.mailboxId } : {}), text: shown.text, dryRun: form.mode !== 'launch' })
-      const result = await testSends.run(user.tenantId, body, `${user.name !== '' ? user.name : user.email} in the console`)
+      const launching = form.mode === 'launch'
+      const body = checked(TestSendCreate, { robotId: shown.robotId, senderId: shown.senderId, ...(shown.mailboxId !== '' ? { mailboxId: shown.mailboxId } : {}), text: shown.text, dryRun: !launching })
+      const result = await testSends.run(user.tenantId, body, `${user.name !== '' ? user.name : user.email} in the console`, launching ? attempt : undefined)
+      // A launch answers with a redirect to it (post/redirect/get): reloading shows it, never repeats it.
+      if (result.launch !== null) return await reply.redirect(`/console/launches/${result.launch.id}?done=tested`, 303)
       return await render(request, reply, 'test-send.eta', { title: 'test.title', ...lists, form: shown, result, error: null })
     } catch (error) {
       const problem = formError(error)
