@@ -141,7 +141,6 @@ t.test(`the console in Chromium on ${testDatabaseKind}`, async (t) => {
     await page.reload()
     await page.waitForSelector('.timeline')
     t.equal(sim.jobs.length, jobsBefore + 1, 'reloading the answer launches nothing more (it was two jobs, 9002 and 9003)')
-
   })
 
   t.test('an admin adds a mailbox and copies its ingress URL', async (t) => {
