@@ -43,8 +43,8 @@ export function startBackgroundWork (app: FastifyInstance): () => Promise<void> 
   every(JOB_POLL_TICK_MS, 'job polling', async () => await app.jobs.pollDue())
   every(REPLY_TICK_MS, 'replies', async () => await app.mailer.sendDue())
   every(app.config.retentionSweepMs, 'retention', async () => {
-    const removed = await sweepRetention(app.db, { defaultDays: app.config.retentionDays })
-    if (removed.messages > 0) logger.info({ removed }, 'retention: content past its retention period removed')
+    const removed = await sweepRetention(app.db, { defaultDays: app.config.retentionDays, replayHours: app.config.replayHours })
+    if (removed.messages > 0 || removed.replayCopies > 0) logger.info({ removed }, 'retention: content past its retention period (or replay window) removed')
   })
   const stopSweeper = app.sweeper.start()
   const stopGraph = app.graph.start()

@@ -54,6 +54,8 @@ export const EnvSchema = Type.Object({
     'a number of milliseconds from 100 to 86400000'),
   MAILRUN_RETENTION_DAYS: variable(Type.Integer({ minimum: 1, maximum: 36500, default: 90, description: "Days a message's content (subject, body, inputs, outputs, reply texts, attachment names) is kept once it is finished with; the rows stay for counts. A tenant's retentionDays overrides it." }),
     'a whole number of days from 1 to 36500'),
+  MAILRUN_REPLAY_HOURS: variable(Type.Integer({ minimum: 1, maximum: 720, default: 72, description: "Hours a refused or failed message's raw copy is kept (never shown) so an admin can replay it once the sender or robot is fixed; then it is removed by the retention sweep." }),
+    'a whole number of hours from 1 to 720'),
   MAILRUN_RETENTION_SWEEP_S: variable(Type.Integer({ minimum: 1, maximum: 86400, default: 3600, description: 'How often the retention sweep removes content past its retention period (in batches of 500 messages).' }),
     'a number of seconds from 1 to 86400'),
   MAILRUN_LAUNCH_CLAIM_MS: variable(Type.Integer({ minimum: 300, maximum: 3600000, default: 60000, description: 'How long a launch attempt holds its claim; renewed while the attempt runs. When a process dies, another takes the launch over after this.' }),
@@ -124,6 +126,7 @@ export interface Config {
   launchQuietMs: number
   launchClaimMs: number
   retentionDays: number
+  replayHours: number
   retentionSweepMs: number
   jobPollIntervalMs: number
   listReadsPerMinute: number
@@ -246,6 +249,7 @@ export function loadConfig (source: EnvSource): Config {
     launchQuietMs: env.MAILRUN_LAUNCH_QUIET_MS,
     launchClaimMs: env.MAILRUN_LAUNCH_CLAIM_MS,
     retentionDays: env.MAILRUN_RETENTION_DAYS,
+    replayHours: env.MAILRUN_REPLAY_HOURS,
     retentionSweepMs: env.MAILRUN_RETENTION_SWEEP_S * 1000,
     jobPollIntervalMs: env.MAILRUN_JOB_POLL_INTERVAL_S * 1000,
     listReadsPerMinute: env.MAILRUN_ORCHESTRATOR_LIST_READS_PER_MINUTE,

@@ -22,6 +22,7 @@ const ru: Rule[] = [
   [/^queue item was already in (.*)$/, (m) => `элемент уже был в очереди «${m[1] ?? ''}»`],
   [/^cancelled by (.+) before it started$/, (m) => `отменён до запуска (${m[1] ?? ''})`],
   [/^retried by (.+)$/, (m) => `повторная попытка (${m[1] ?? ''})`],
+  [/^replayed by (.+)$/, (m) => `письмо разобрано повторно (${m[1] ?? ''})`],
   [/^(stop|kill) requested by (.+)$/, (m) => `${m[1] === 'kill' ? 'принудительное завершение' : 'остановку'} запросил(а) ${m[2] ?? ''}`],
   [/^(\d+) queue items? deleted by (.+?)(?:; (\d+) already taken by a robot)?$/, (m) => `из очереди удалено: ${m[1] ?? ''} ${items(Number(m[1]))} (${m[2] ?? ''})${m[3] !== undefined ? `; ${m[3]} уже взяты роботом` : ''}`],
   [/^job (\w+)(?:: ([\s\S]*))?$/, (m) => `задание: ${jobStates[(m[1] ?? '').toLowerCase()] ?? m[1] ?? ''}${m[2] !== undefined ? ` — сообщение Orchestrator: «${m[2]}»` : ''}`],

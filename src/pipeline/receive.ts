@@ -122,6 +122,12 @@ export interface Receiver {
   stranded: () => string[]
 }
 
+/** What is kept of a text to show it: enough to see what was written, bounded whatever was sent. */
+const KEPT_BODY_CHARS = 10_000
+function clipped (text: string): string {
+  return text.length <= KEPT_BODY_CHARS ? text : `${text.slice(0, KEPT_BODY_CHARS)}\n… (${text.length - KEPT_BODY_CHARS} more characters not kept)`
+}
+
 export function createReceiver (deps: ReceiverDeps): Receiver {
   const { db } = deps
   // Raw bytes no longer needed: what a failure leaves behind is swept at the next start.
@@ -147,7 +153,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
   }
 
   /** Decides what a stored message is; reads only, so it can run again after a crash. */
-  async function decide (mailbox: TargetMailbox, mail: { raw: Buffer, rawIsOriginal: boolean, envelopeFrom: string | null, provider: InboundMail['provider'], client?: SmtpClient | null }): Promise<Decision> {
+  async function decide (mailbox: TargetMailbox, mail: { raw: Buffer, rawIsOriginal: boolean, envelopeFrom: string | null, provider: InboundMail['provider'], client?: SmtpClient | null, authenticated?: AuthVerdict }): Promise<Decision> {
     if (!mailbox.active) return { status: 'ignored', reason: 'the mailbox is inactive' }
     let parsed: ParsedMessage
     try {
@@ -163,7 +169,9 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     const from = senderAddress(parsed)
     if (!from.ok) return { status: 'rejected', reason: `ambiguous sender: ${from.reason}`, notReplied: { recipient: shownFrom, why: 'the sender address is ambiguous' } }
 
-    const verdict = await authenticateSender({
+    // A replayed message that passed when it arrived keeps that verdict: where it came from has
+    // not changed, and what a provider vouched for then cannot be asked again.
+    const verdict = mail.authenticated?.pass === true ? mail.authenticated : await authenticateSender({
       policy: mailbox.senderAuth,
       raw: mail.rawIsOriginal ? mail.raw : null,
       fromDomain: from.domain,
@@ -191,7 +199,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     // known sender's subject and text are kept whatever the outcome, so the console shows what a
     // rejected command said; an unknown sender's are not.
     const text = messageText(parsed)
-    const known = { ...base, senderId, replyTo, locale: found.locale, keepContent: { subject: parsed.subject, body: text } }
+    const known = { ...base, senderId, replyTo, locale: found.locale, keepContent: { subject: parsed.subject.slice(0, 1000), body: clipped(text) } }
     const catalogue = async (): Promise<CatalogueEntry[]> => await catalogueFor(db, mailbox.tenantId, senderId)
 
     if (isHelpRequest(robotName)) return { ...known, status: 'accepted', reason: 'help requested', reply: { kind: 'help', catalogue: await catalogue() } }
@@ -270,8 +278,10 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       subject: decision.keepContent?.subject ?? null,
       body: decision.keepContent?.body ?? null,
       reply_to: decision.replyTo !== undefined ? JSON.stringify(decision.replyTo) : null,
-      // The raw copy goes, unless the launch still has attachments to upload from it.
-      ...(decision.files === undefined ? { raw: null, raw_spool: null, raw_chunks: null } : {}),
+      // The raw copy goes, unless the launch still has attachments to upload from it, or the
+      // message was refused: then it stays (in the row, never in a spool) for the replay window
+      // (MAILRUN_REPLAY_HOURS), so an admin can decide it again once the sender or robot is fixed.
+      ...(decision.files !== undefined ? {} : decision.status === 'rejected' ? { raw_spool: null, raw_chunks: null } : { raw: null, raw_spool: null, raw_chunks: null }),
       processed_at: new Date()
     }
     const plan = decision.plan
@@ -485,10 +495,11 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
         ? Buffer.from(row.raw)
         : row.raw_chunks !== null ? await readChunks(db, row.id, row.raw_chunks) : await (deps.spool as RawSpool).read(row.raw_spool ?? '')
       const current = await loadMailbox(row.mailbox_id)
-      const saved = (row.auth_verdict ?? {}) as { rawIsOriginal?: boolean, envelopeFrom?: string | null, provider?: InboundMail['provider'], client?: SmtpClient | null, senderAuth?: TargetMailbox['senderAuth'], trustedAuthservId?: string | null }
+      const saved = (row.auth_verdict ?? {}) as { rawIsOriginal?: boolean, envelopeFrom?: string | null, provider?: InboundMail['provider'], client?: SmtpClient | null, senderAuth?: TargetMailbox['senderAuth'], trustedAuthservId?: string | null, replayOf?: AuthVerdict | null }
       // Messages stored before the policy was kept with them are decided with today's.
+      // A replay is decided under today's settings (it carries no policy of its own).
       const mailbox: TargetMailbox = { ...current, senderAuth: saved.senderAuth ?? current.senderAuth, trustedAuthservId: saved.trustedAuthservId !== undefined ? saved.trustedAuthservId : current.trustedAuthservId }
-      const decision = await decide(mailbox, { raw, rawIsOriginal: saved.rawIsOriginal ?? true, envelopeFrom: saved.envelopeFrom ?? null, provider: saved.provider ?? null, client: saved.client ?? null })
+      const decision = await decide(mailbox, { raw, rawIsOriginal: saved.rawIsOriginal ?? true, envelopeFrom: saved.envelopeFrom ?? null, provider: saved.provider ?? null, client: saved.client ?? null, ...(saved.replayOf != null ? { authenticated: saved.replayOf } : {}) })
       const result = await finish(row.id, mailbox, decision, row.door, { spool: row.raw_spool, chunked: row.raw_chunks !== null })
       stranded.delete(messageId)
       return result

@@ -25,9 +25,9 @@ export async function noteDecideFailure (db: Kysely<Database>, metrics: Metrics,
     .returning(['decide_attempts', 'door', 'raw_spool', 'raw_chunks']).executeTakeFirst()
   if (row === undefined) return 'failed'
   if (row.decide_attempts >= MAX_DECIDE_ATTEMPTS) {
-    // Nothing more is kept of it than of any message mailrun did not act on: no raw bytes.
+    // Its raw bytes stay in the row (never a spool file) for the replay window, like a refused message's.
     await db.updateTable('messages').set({
-      status: 'failed', reason: `could not be processed after ${row.decide_attempts} attempts: ${describe(error)}`, raw: null, raw_spool: null, raw_chunks: null, next_decide_at: null, processed_at: new Date()
+      status: 'failed', reason: `could not be processed after ${row.decide_attempts} attempts: ${describe(error)}`, raw_spool: null, raw_chunks: null, next_decide_at: null, processed_at: new Date()
     }).where('id', '=', messageId).where('status', '=', 'received').execute()
     if (row.raw_spool !== null) await spool?.remove(row.raw_spool).catch(() => {})
     if (row.raw_chunks !== null) await dropChunks(db, messageId).catch(() => {})

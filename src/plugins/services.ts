@@ -124,7 +124,9 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
     onReplyQueued
   })
   app.decorate('launches', launches)
-  app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, mailTokens, launcher: launches, changes: deps.database.changes }))
+  // The receiver is made below; a replay only reaches it at request time.
+  const decider = { processStored: async (messageId: string) => await receiver.processStored(messageId) }
+  app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, mailTokens, launcher: launches, decider, replayHours: deps.config.replayHours, changes: deps.database.changes }))
   app.decorate('outcomeDeps', { db: deps.database.db, replies, metrics: appMetrics, onReplyQueued })
   app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, listReadsPerMinute: deps.config.listReadsPerMinute, metrics: appMetrics, replies, onReplyQueued }))
   app.decorate('spool', spool)

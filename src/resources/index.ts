@@ -1,5 +1,6 @@
 import { launchesResource, messagesResource } from './activity.js'
 import { launchActionsResource } from './launch-actions.js'
+import { messageActionsResource, type Decider } from './message-actions.js'
 import { apiKeysResource } from './api-keys.js'
 import { auditResource } from './audit.js'
 import { dashboardResource } from './dashboard.js'
@@ -15,7 +16,7 @@ import { tenantsResource } from './tenants.js'
 import { usersResource } from './users.js'
 
 /** Every operation the admin API (and the console) offers, one module per resource. */
-export function createResources (deps: ResourceDeps & { launcher: Launcher }) {
+export function createResources (deps: ResourceDeps & { launcher: Launcher, decider: Decider, replayHours: number }) {
   return {
     tenants: tenantsResource(deps),
     apiKeys: apiKeysResource(deps),
@@ -30,7 +31,8 @@ export function createResources (deps: ResourceDeps & { launcher: Launcher }) {
     dashboard: dashboardResource(deps),
     testSends: testSendsResource(deps),
     audit: auditResource(deps),
-    launchActions: launchActionsResource(deps)
+    launchActions: launchActionsResource(deps),
+    messageActions: messageActionsResource(deps)
   }
 }
 

@@ -2,14 +2,17 @@ import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { DECIDED_MESSAGE_STATUSES, FINISHED_LAUNCH_STATES, removeContent, type Removed } from './remove-content.js'
 
-// The retention sweep: content older than its tenant's retention period (tenants.retention_days,
-// else MAILRUN_RETENTION_DAYS) is removed in batches, each its own short transaction, so a sweep
+// The retention sweep: the raw copy of a refused message past the replay window goes, and content
+// older than its tenant's retention period (tenants.retention_days, else MAILRUN_RETENTION_DAYS)
+// is removed in batches, each its own short transaction, so a sweep
 // over a year of mail never holds the database (PGlite is one connection) for long. Only finished
 // work is touched: an undecided message, a launch still running or a reply still to be sent waits
 // for the next sweep.
 
 export interface RetentionOptions {
   defaultDays: number
+  /** Hours a refused or failed message's raw copy is kept for a replay (MAILRUN_REPLAY_HOURS). */
+  replayHours?: number
   /** Messages per transaction. */
   batch?: number
   /** Stop after this many batches (the next sweep goes on). */
@@ -31,10 +34,24 @@ async function dueMessages (db: Kysely<Database>, defaultDays: number, limit: nu
   return rows.map((row) => row.id)
 }
 
+/** Raw copies of refused and failed messages past the replay window, a batch at a time; answers how many. */
+async function dropReplayCopies (db: Kysely<Database>, hours: number, batch: number, maxBatches: number): Promise<number> {
+  let dropped = 0
+  for (let n = 0; n < maxBatches; n++) {
+    const due = db.selectFrom('messages').select('id').where('raw', 'is not', null).where('status', 'in', ['rejected', 'failed'])
+      .where(sql<boolean>`processed_at < now() - make_interval(hours => ${hours}::int)`).limit(batch)
+    const result = await db.updateTable('messages').set({ raw: null }).where('id', 'in', due).executeTakeFirst()
+    dropped += Number(result.numUpdatedRows)
+    if (Number(result.numUpdatedRows) < batch) break
+  }
+  return dropped
+}
+
 /** One sweep: removes what is due, batch by batch; answers what it removed. */
-export async function sweepRetention (db: Kysely<Database>, options: RetentionOptions): Promise<Removed> {
+export async function sweepRetention (db: Kysely<Database>, options: RetentionOptions): Promise<Removed & { replayCopies: number }> {
   const batch = options.batch ?? 500
-  const total: Removed = { messages: 0, launches: 0, replies: 0 }
+  const total: Removed & { replayCopies: number } = { messages: 0, launches: 0, replies: 0, replayCopies: 0 }
+  if (options.replayHours !== undefined) total.replayCopies = await dropReplayCopies(db, options.replayHours, batch, options.maxBatches ?? 200)
   for (let n = 0; n < (options.maxBatches ?? 200); n++) {
     const ids = await dueMessages(db, options.defaultDays, batch)
     if (ids.length === 0) break

@@ -161,3 +161,11 @@ export const RetryAnswer = Type.Object({
   reason: Type.Optional(Type.String()),
   launch: Launch
 })
+
+export const ReplayAnswer = Type.Object({
+  status: Type.String({ description: 'The new decision: accepted (launched, or retrying), rejected (still — see problems and reason), ignored.' }),
+  reason: Type.Optional(Type.String()),
+  problems: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
+  launch: Type.Optional(Type.Object({ id: Uuid, state: Type.String(), jobId: Type.Optional(Nullable(Type.Integer())), reason: Type.Optional(Type.String()) })),
+  message: MessageDetail
+})

@@ -47,7 +47,7 @@ function nextHref (path: string, query: Query, cursor: string | null): string | 
 }
 
 export default async function activityPages (app: FastifyInstance): Promise<void> {
-  const { messages, launches, robots, senders, launchActions } = app.resources
+  const { messages, launches, robots, senders, launchActions, messageActions } = app.resources
 
   app.get('/console/messages', async (request: FastifyRequest<{ Querystring: Query }>, reply) => {
     const tenantId = userOf(request).tenantId
@@ -57,13 +57,35 @@ export default async function activityPages (app: FastifyInstance): Promise<void
     return await render(request, reply, 'messages.eta', { page, query: request.query, statuses: MESSAGE_STATUSES, robots: robotList, next: nextHref('/console/messages', request.query, page.nextCursor) })
   })
 
-  app.get('/console/messages/:id', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+  const who = (request: FastifyRequest): string => {
+    const user = userOf(request)
+    return `${user.name !== '' ? user.name : user.email} (console)`
+  }
+
+  const showMessage = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, extra: { notice?: string | null, error?: string | null } = {}, status = 200) => {
     const tenantId = userOf(request).tenantId
     if (!UUID.test(request.params.id)) throw new errors.NotFound('no such message')
     const message = await messages.get(tenantId, request.params.id)
     const sender = message.senderId !== null ? await senders.get(tenantId, message.senderId).catch(() => null) : null
     const launch = message.launchId !== null ? await launches.get(tenantId, message.launchId) : null
-    return await render(request, reply, 'message.eta', { message, sender, launch })
+    return await render(request, reply, 'message.eta', { message, sender, launch, replayable: await messageActions.replayable(tenantId, message.id), notice: extra.notice ?? null, error: extra.error ?? null }, status)
+  }
+
+  app.get('/console/messages/:id', async (request: FastifyRequest<{ Params: { id: string }, Querystring: { done?: string } }>, reply) =>
+    await showMessage(request, reply, { notice: request.query.done === 'replayed' ? translator(localeOf(request))('msg.replayed') : null }))
+
+  // Post/redirect/get, as every action: reloading the answer never decides the message again.
+  app.post('/console/messages/:id/replay', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    if (!UUID.test(request.params.id)) throw new errors.NotFound('no such message')
+    try {
+      await messageActions.replay(userOf(request).tenantId, request.params.id, who(request))
+      return await reply.redirect(`/console/messages/${request.params.id}?done=replayed`, 303)
+    } catch (error) {
+      const code = (error as { messageAction?: string }).messageAction
+      if (code === undefined) throw error
+      const t = translator(localeOf(request))
+      return await showMessage(request, reply, { error: t(`msg.replayRefused.${code}` as MessageKey, { hours: app.config.replayHours }) }, 409)
+    }
   })
 
   app.get('/console/launches', async (request: FastifyRequest<{ Querystring: Query }>, reply) => {
@@ -104,10 +126,6 @@ export default async function activityPages (app: FastifyInstance): Promise<void
       case 'changed': return t('launch.refused.changed')
       default: return null
     }
-  }
-  const who = (request: FastifyRequest): string => {
-    const user = userOf(request)
-    return `${user.name !== '' ? user.name : user.email} (console)`
   }
 
   // Actions answer with a redirect (post/redirect/get): reloading the page never acts twice.

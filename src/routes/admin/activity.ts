@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { tenantOf } from '../../plugins/auth.js'
-import { CancelAnswer, CancelBody, Launch, LaunchDetail, LaunchQuery, Message, MessageDetail, MessageQuery, RetryAnswer } from '../../schemas/activity.js'
+import { CancelAnswer, CancelBody, Launch, LaunchDetail, LaunchQuery, Message, MessageDetail, MessageQuery, ReplayAnswer, RetryAnswer } from '../../schemas/activity.js'
 import { errorResponses, IdParams, Page } from '../../schemas/common.js'
 
 // What arrived and what happened, and what a tenant admin does about a launch. HTTP only; the
 // queries live in resources/activity.ts, the actions in resources/launch-actions.ts.
 
 const activityRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { messages, launches, launchActions, apiKeys } = app.resources
+  const { messages, launches, launchActions, messageActions, apiKeys } = app.resources
   const who = async (request: Parameters<typeof tenantOf>[0]): Promise<string> => await apiKeys.label(request.principal?.keyId ?? null)
   const tags = ['activity']
   const security = [{ bearer: [] }]
@@ -29,6 +29,21 @@ const activityRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/v1/launches/:id', {
     schema: { tags, security, summary: 'One launch with its state history, attempts and errors', params: IdParams, response: { 200: LaunchDetail, ...errorResponses } }
   }, async (request) => await launches.get(tenantOf(request), request.params.id))
+
+  app.post('/api/v1/messages/:id/replay', {
+    schema: {
+      tags,
+      security,
+      summary: 'Decide a refused or failed message again',
+      description: "As if it had just arrived, under today's senders, robots and settings (a sender authenticated when it arrived stays authenticated): the fix for mail refused before its sender or robot was added. Launches at most once per message: 409 once it has launched, for any status but rejected or failed, and once its content is gone (a refused message is kept MAILRUN_REPLAY_HOURS, 72 by default).",
+      params: IdParams,
+      response: { 200: ReplayAnswer, ...errorResponses }
+    }
+  }, async (request) => {
+    const tenantId = tenantOf(request)
+    const { message: _id, ...result } = await messageActions.replay(tenantId, request.params.id, await who(request))
+    return { ...result, message: await messages.get(tenantId, request.params.id) }
+  })
 
   app.post('/api/v1/launches/:id/cancel', {
     schema: {
