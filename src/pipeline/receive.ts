@@ -171,16 +171,18 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
 
     // A replayed message that passed when it arrived keeps that verdict: where it came from has
     // not changed, and what a provider vouched for then cannot be asked again.
-    const verdict = mail.authenticated?.pass === true ? mail.authenticated : await authenticateSender({
-      policy: mailbox.senderAuth,
-      raw: mail.rawIsOriginal ? mail.raw : null,
-      fromDomain: from.domain,
-      envelopeFrom: mail.envelopeFrom,
-      client: mail.client ?? null,
-      header,
-      provider: mail.provider,
-      trustedAuthservId: mailbox.trustedAuthservId
-    }, deps.resolver)
+    const verdict = mail.authenticated?.pass === true
+      ? mail.authenticated
+      : await authenticateSender({
+        policy: mailbox.senderAuth,
+        raw: mail.rawIsOriginal ? mail.raw : null,
+        fromDomain: from.domain,
+        envelopeFrom: mail.envelopeFrom,
+        client: mail.client ?? null,
+        header,
+        provider: mail.provider,
+        trustedAuthservId: mailbox.trustedAuthservId
+      }, deps.resolver)
     const base = { fromAddress: from.address, verdict }
     // No answer to an address that may be forged, and no sign that a robot exists to a stranger.
     if (!verdict.pass) return { ...base, status: 'rejected', reason: `sender authentication failed: ${verdict.detail}`, notReplied: { recipient: from.address, why: 'the sender could not be authenticated' } }
