@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import cookie from '@fastify/cookie'
@@ -59,6 +60,9 @@ export default async function consolePlugin (app: FastifyInstance): Promise<void
       production: process.env.NODE_ENV !== 'development'
     })
     await scope.register(fastifyStatic, { root: path.join(consoleDir, 'assets'), prefix: '/console/assets/', decorateReply: false, maxAge: '1h' })
+    // Browsers and bookmark tools ask for /favicon.ico whatever the page links: the same icon.
+    const favicon = await readFile(path.join(consoleDir, 'assets', 'favicon.svg'))
+    app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) => await reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(favicon))
     await scope.register(fastifyStatic, { root: uplotDir, prefix: '/console/vendor/uplot/', decorateReply: false, allowedPath: (p) => /^\/uPlot\.(iife\.min\.js|min\.css)$/.test(p), maxAge: '1d' })
 
     scope.decorateRequest('consoleUser', null)
