@@ -52,9 +52,10 @@ export function usersResource (deps: ResourceDeps) {
   }
 
   return {
-    async create (tenantId: string, body: Static<typeof UserCreate>): Promise<Static<typeof CreatedUser>> {
+    /** `anyDomain`: the instance admin, who sees every tenant, may use an address outside the tenant's domains. */
+    async create (tenantId: string, body: Omit<Static<typeof UserCreate>, 'tenantId'>, options: { anyDomain?: boolean } = {}): Promise<Static<typeof CreatedUser>> {
       // Before anything else: an address outside the tenant's domains is refused alike whether or not it is taken.
-      await assertInTenantDomains(db, tenantId, 'email', body.email)
+      if (options.anyDomain !== true) await assertInTenantDomains(db, tenantId, 'email', body.email)
       const passwordHash = body.password !== undefined ? await hashPassword(body.password) : null
       let row: UserRow
       try {

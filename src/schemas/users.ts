@@ -8,11 +8,12 @@ export const Role = Type.Union([Type.Literal('admin'), Type.Literal('viewer')], 
 const Password = Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 200, description: `Write-only. At least ${MIN_PASSWORD_LENGTH} characters.` })
 
 export const UserCreate = Type.Object({
-  email: Type.String({ format: 'idn-email', maxLength: 254, description: 'What the user signs in with. Unique across the instance.' }),
+  email: Type.String({ format: 'idn-email', maxLength: 254, description: "What the user signs in with. Unique across the instance; in one of the tenant's domains." }),
   name: Type.String({ minLength: 1, maxLength: 200 }),
   role: Role,
-  password: Type.Optional({ ...Password, description: `${Password.description} For scripted set-ups; without it the answer carries a one-time setPasswordUrl.` })
-}, { additionalProperties: false, examples: [{ email: 'olga@acme.example', name: 'Olga Ivanova', role: 'viewer' }] })
+  password: Type.Optional({ ...Password, description: `${Password.description} For scripted set-ups; without it the answer carries a one-time setPasswordUrl.` }),
+  tenantId: Type.Optional(Type.String({ format: 'uuid', description: "With the instance-admin key only (required then): the tenant the user belongs to — how a new tenant's first console user is made. The instance admin may use an address outside the tenant's domains (an outside consultant)." }))
+}, { additionalProperties: false, examples: [{ email: 'olga@acme.example', name: 'Olga Ivanova', role: 'viewer' }, { email: 'olga@acme.example', name: 'Olga Ivanova', role: 'admin', tenantId: '0b8e4b52-4a4c-4a38-9d2b-3f1c1f7e6a01' }] })
 
 export const UserPatch = Type.Partial(Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),

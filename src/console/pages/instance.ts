@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { pendingMigrations } from '../../db/migrate.js'
 import { countStuck } from '../../pipeline/undecided.js'
 import { TenantCreate, TenantPatch } from '../../schemas/tenants.js'
+import { UserCreate } from '../../schemas/users.js'
 import { checked } from '../../schemas/validate.js'
 import { render } from '../context.js'
 import { formError, readForm } from '../forms.js'
@@ -28,7 +29,7 @@ function tenantBody (form: Form) {
 }
 
 export default async function instancePages (app: FastifyInstance): Promise<void> {
-  const { tenants, apiKeys } = app.resources
+  const { tenants, apiKeys, users } = app.resources
 
   const health = async () => ({
     database: app.database.kind,
@@ -64,7 +65,8 @@ export default async function instancePages (app: FastifyInstance): Promise<void
 
   const tenantPage = async (id: string, extra: Record<string, unknown> = {}) => {
     const tenant = await tenants.get(id)
-    return { title: 'admin.title', tenant, keys: await apiKeys.list(id), form: { ...tenant, maxMailboxes: String(tenant.maxMailboxes), contactEmail: tenant.contactEmail ?? '', domains: tenant.domains.join('\n'), retentionDays: tenant.retentionDays === null ? '' : String(tenant.retentionDays) }, defaultRetentionDays: app.config.retentionDays, newKey: null, error: null, notice: null, ...extra }
+    const userCount = (await users.list(id, { limit: 200 })).items.length
+    return { title: 'admin.title', tenant, keys: await apiKeys.list(id), userCount, link: null, form: { ...tenant, maxMailboxes: String(tenant.maxMailboxes), contactEmail: tenant.contactEmail ?? '', domains: tenant.domains.join('\n'), retentionDays: tenant.retentionDays === null ? '' : String(tenant.retentionDays) }, defaultRetentionDays: app.config.retentionDays, newKey: null, error: null, notice: null, ...extra }
   }
 
   app.get('/console/admin/tenants/:id', async (request: FastifyRequest<{ Params: { id: string } }>, reply) =>
@@ -90,6 +92,20 @@ export default async function instancePages (app: FastifyInstance): Promise<void
   app.post('/console/admin/tenants/:id/keys/:keyId/revoke', async (request: FastifyRequest<{ Params: { id: string, keyId: string } }>, reply) => {
     await apiKeys.revoke(request.params.id, request.params.keyId)
     return await render(request, reply, 'admin-tenant.eta', await tenantPage(request.params.id, { notice: 'team.revoked' }))
+  })
+
+  // A new tenant's first console user: without it only curl could make one.
+  app.post('/console/admin/tenants/:id/users', async (request: FastifyRequest<{ Params: { id: string }, Body: Form }>, reply) => {
+    const form = readForm(request.body)
+    await tenants.assertExists(request.params.id)
+    try {
+      const invite = checked(UserCreate, { email: (form.email ?? '').trim(), name: (form.name ?? '').trim(), role: form.role === 'viewer' ? 'viewer' : 'admin' })
+      const created = await users.create(request.params.id, invite, { anyDomain: true })
+      return await render(request, reply, 'admin-tenant.eta', await tenantPage(request.params.id, { link: { email: created.email, url: created.setPasswordUrl } }), 201)
+    } catch (error) {
+      const problem = formError(error)
+      return await render(request, reply, 'admin-tenant.eta', await tenantPage(request.params.id, { error: problem.message }), problem.status)
+    }
   })
 
   app.post('/console/admin/tenants/:id/delete', async (request: FastifyRequest<{ Params: { id: string }, Body: Form }>, reply) => {
