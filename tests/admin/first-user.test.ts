@@ -16,7 +16,7 @@ t.test(`the instance admin makes a tenant's first console user on ${testDatabase
   const created = await admin('POST', '/api/v1/users', { email: 'olga@acme.example', name: 'Olga', role: 'admin', tenantId: acme.id })
   t.equal(created.statusCode, 201, created.body)
   t.match(created.json(), { email: 'olga@acme.example', role: 'admin', setPasswordUrl: /\/console\/set-password\// })
-  t.same((await acme.api('GET', '/api/v1/users')).json().items.map((u: { email: string }) => u.email), ['olga@acme.example'], "in that tenant")
+  t.same((await acme.api('GET', '/api/v1/users')).json().items.map((u: { email: string }) => u.email), ['olga@acme.example'], 'in that tenant')
   t.same((await globex.api('GET', '/api/v1/users')).json().items, [], 'and no other')
   const consultant = await admin('POST', '/api/v1/users', { email: 'ivan@integrator.example', name: 'Ivan', role: 'viewer', tenantId: acme.id })
   t.equal(consultant.statusCode, 201, "the instance admin may use an address outside the tenant's domains")
@@ -25,7 +25,7 @@ t.test(`the instance admin makes a tenant's first console user on ${testDatabase
   t.equal(noTenant.statusCode, 400)
   t.match(noTenant.json().details, [{ field: 'tenantId', message: /is required with the instance-admin key/ }])
   t.equal((await admin('POST', '/api/v1/users', { email: 'x@acme.example', name: 'X', role: 'admin', tenantId: '00000000-0000-4000-8000-000000000000' })).statusCode, 404)
-  t.equal((await globex.api('POST', '/api/v1/users', { email: 'x@globex.example', name: 'X', role: 'admin', tenantId: acme.id })).statusCode, 400, "a tenant key cannot make users elsewhere")
+  t.equal((await globex.api('POST', '/api/v1/users', { email: 'x@globex.example', name: 'X', role: 'admin', tenantId: acme.id })).statusCode, 400, 'a tenant key cannot make users elsewhere')
   t.equal((await admin('GET', '/api/v1/users')).statusCode, 403, 'reading users stays the tenant\'s')
 
   const { get, post } = consoleClient(app)
