@@ -137,6 +137,8 @@ export async function doctor (): Promise<number> {
 
   let lock: Awaited<ReturnType<typeof lockDataDir>> | null = null
   let database: DatabaseHandle | null = null
+  // What could not be looked at: the report must not end "no problems" as if it had been.
+  let notChecked: string | null = null
   try {
     if (config.databaseUrl === undefined) {
       try {
@@ -144,6 +146,7 @@ export async function doctor (): Promise<number> {
       } catch (error) {
         if (!(error instanceof DataDirLocked)) throw error
         r.line('warn', 'database', `not checked: ${error.message}`)
+        notChecked = 'the database and the tenants (their Orchestrator connections and mailboxes) were not checked: mailrun is running on this embedded database. Stop it and run doctor again, or use PostgreSQL (DATABASE_URL), which both can open at once'
       }
     }
     if (config.databaseUrl !== undefined || lock !== null) {
@@ -164,12 +167,20 @@ export async function doctor (): Promise<number> {
     }
     await checkDns(config, domains, r)
     if (database !== null && migrated && secrets !== null) await checkTenants(config, database, secrets, r)
+    else if (database !== null && notChecked === null) notChecked = `the tenants were not checked: ${!migrated ? 'migrations are pending (`mailrun migrate`)' : 'the secret key cannot be read'}`
   } finally {
     await database?.close()
     await lock?.release()
   }
-  process.stdout.write(r.failures === 0
-    ? `\nno problems${r.warnings > 0 ? ` (${r.warnings} warning${r.warnings === 1 ? '' : 's'} above)` : ''}\n`
-    : `\n${r.failures} problem${r.failures === 1 ? '' : 's'} to fix (marked ✗ above)\n`)
-  return r.failures === 0 ? 0 : 1
+  if (r.failures > 0) {
+    process.stdout.write(`\n${r.failures} problem${r.failures === 1 ? '' : 's'} to fix (marked ✗ above)${notChecked !== null ? `; and ${notChecked}` : ''}\n`)
+    return 1
+  }
+  if (notChecked !== null) {
+    // Exit 2: nothing failed, but this was not a full check (scripts must not read it as healthy).
+    process.stdout.write(`\nnot everything was checked: ${notChecked}\n`)
+    return 2
+  }
+  process.stdout.write(`\nno problems${r.warnings > 0 ? ` (${r.warnings} warning${r.warnings === 1 ? '' : 's'} above)` : ''}\n`)
+  return 0
 }
