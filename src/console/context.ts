@@ -3,6 +3,7 @@ import { problemText } from '../commands/problem-text.js'
 import type { Problem } from '../db/schema.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ConsoleUser } from '../resources/sessions.js'
+import { noticeText } from './error-text.js'
 import { dictionaries, localeFromHeader, translator, type Locale, type MessageKey, type Translate } from './i18n.js'
 
 // What every console page needs to know about its request, and how it renders.
@@ -51,7 +52,10 @@ export async function render (request: FastifyRequest, reply: FastifyReply, page
     json: (value: unknown) => JSON.stringify(value, null, 2),
     // The audit trail's words: known actions and resources in the user's language, others as recorded.
     auditAction: (action: string) => wordOf(t, `audit.action.${action}`, action),
-    auditResource: (resource: string) => wordOf(t, `audit.resource.${resource}`, resource)
+    auditResource: (resource: string) => wordOf(t, `audit.resource.${resource}`, resource),
+    // Sender verdicts, mailbox warnings and reply errors, written where they happened.
+    say: (text: string | null | undefined) => text === null || text === undefined ? '' : noticeText(text, locale),
+    replyWord: (kind: 'kind' | 'state', value: string) => wordOf(t, `reply.${kind}.${value}`, value)
   })
 }
 

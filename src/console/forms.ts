@@ -1,5 +1,8 @@
 import type { TSchema } from '@sinclair/typebox'
+import type { FastifyRequest } from 'fastify'
 import { checked } from '../schemas/validate.js'
+import { localeOf } from './context.js'
+import { refusalText } from './error-text.js'
 
 // Forms arrive as flat strings; the resource functions take what the JSON API takes. These turn one
 // into the other, and a refusal into the words the form shows next to itself.
@@ -20,9 +23,9 @@ export function checkShape (schema: TSchema, value: unknown): void {
   checked(schema, value)
 }
 
-/** A refusal the form can show (400, 404, 409), or the error itself for the error page. */
-export function formError (error: unknown): { status: number, message: string } {
+/** A refusal the form can show (400, 409, 422), in the user's language, or the error itself for the error page. */
+export function formError (error: unknown, request: FastifyRequest): { status: number, message: string } {
   const status = (error as { statusCode?: number }).statusCode
-  if (status === 400 || status === 409) return { status, message: (error as Error).message.replace(/^Invalid body: /, '') }
+  if (status === 400 || status === 409 || status === 422) return { status, message: refusalText(error as Error & { details?: Array<{ field: string, message: string }> }, localeOf(request)) }
   throw error
 }

@@ -12,6 +12,9 @@ const cancelOutcomes: Record<string, string> = { cancelled: 'отменён до
 
 const items = (n: number): string => ruPlural(n, 'элемент', 'элемента', 'элементов')
 
+/** Who acted, as recorded: an API key's words in Russian, a person's name as it is. */
+const who = (text: string | undefined): string => (text ?? '').replace(/^API key /, 'ключ API ').replace(/ \(console\)$/, ' (консоль)')
+
 const ru: Rule[] = [
   [/^command accepted$/, () => 'команда принята'],
   [/^job (\d+) started$/, (m) => `задание ${m[1] ?? ''} запущено`],
@@ -20,10 +23,10 @@ const ru: Rule[] = [
   [/^queue item added to (.*)$/, (m) => `элемент добавлен в очередь «${m[1] ?? ''}»`],
   [/^queue item found by reference after an unclear attempt in (.*)$/, (m) => `элемент найден в очереди «${m[1] ?? ''}» после попытки без ясного ответа`],
   [/^queue item was already in (.*)$/, (m) => `элемент уже был в очереди «${m[1] ?? ''}»`],
-  [/^cancelled by (.+) before it started$/, (m) => `отменён до запуска (${m[1] ?? ''})`],
-  [/^retried by (.+)$/, (m) => `повторная попытка (${m[1] ?? ''})`],
-  [/^replayed by (.+)$/, (m) => `письмо разобрано повторно (${m[1] ?? ''})`],
-  [/^(stop|kill) requested by (.+)$/, (m) => `${m[1] === 'kill' ? 'принудительное завершение' : 'остановку'} запросил(а) ${m[2] ?? ''}`],
+  [/^cancelled by (.+) before it started$/, (m) => `отменён до запуска (${who(m[1])})`],
+  [/^retried by (.+)$/, (m) => `повторная попытка (${who(m[1])})`],
+  [/^replayed by (.+)$/, (m) => `письмо разобрано повторно (${who(m[1])})`],
+  [/^(stop|kill) requested by (.+)$/, (m) => `${m[1] === 'kill' ? 'принудительное завершение' : 'остановку'} запросил(а) ${who(m[2])}`],
   [/^(\d+) queue items? deleted by (.+?)(?:; (\d+) already taken by a robot)?$/, (m) => `из очереди удалено: ${m[1] ?? ''} ${items(Number(m[1]))} (${m[2] ?? ''})${m[3] !== undefined ? `; ${m[3]} уже взяты роботом` : ''}`],
   [/^job (\w+)(?:: ([\s\S]*))?$/, (m) => `задание: ${jobStates[(m[1] ?? '').toLowerCase()] ?? m[1] ?? ''}${m[2] !== undefined ? ` — сообщение Orchestrator: «${m[2]}»` : ''}`],
   // Why a launch failed or waits (the launch service and the Orchestrator client).

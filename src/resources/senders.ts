@@ -71,8 +71,9 @@ export function sendersResource (deps: ResourceDeps) {
     },
 
     /** Adds many senders; each row succeeds or fails on its own, with the reason. */
-    async importRows (tenantId: string, rows: Array<{ row: number, fullName: string, email: string }>): Promise<{ created: number, problems: Array<{ row: number, message: string }> }> {
-      const problems: Array<{ row: number, message: string }> = []
+    /** Each row added, or refused with its reason (and, for a field, which: the console says it in the user's words). */
+    async importRows (tenantId: string, rows: Array<{ row: number, fullName: string, email: string }>): Promise<{ created: number, problems: Array<{ row: number, message: string, details?: Array<{ field: string, message: string }> }> }> {
+      const problems: Array<{ row: number, message: string, details?: Array<{ field: string, message: string }> }> = []
       let created = 0
       for (const r of rows) {
         try {
@@ -81,7 +82,8 @@ export function sendersResource (deps: ResourceDeps) {
         } catch (error) {
           const status = (error as { statusCode?: number }).statusCode
           if (status !== 400 && status !== 409) throw error
-          problems.push({ row: r.row, message: (error as Error).message.replace(/^Invalid body: /, '') })
+          const details = (error as { details?: Array<{ field: string, message: string }> }).details
+          problems.push({ row: r.row, message: (error as Error).message.replace(/^Invalid body: /, ''), ...(details !== undefined ? { details } : {}) })
         }
       }
       return { created, problems }

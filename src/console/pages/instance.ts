@@ -58,7 +58,7 @@ export default async function instancePages (app: FastifyInstance): Promise<void
       const created = await tenants.create(checked(TenantCreate, tenantBody(form)))
       return await reply.redirect(`/console/admin/tenants/${created.id}`, 303)
     } catch (error) {
-      const problem = formError(error)
+      const problem = formError(error, request)
       return await render(request, reply, 'admin.eta', await overview(request, { form, error: problem.message }), problem.status)
     }
   })
@@ -77,7 +77,7 @@ export default async function instancePages (app: FastifyInstance): Promise<void
     try {
       await tenants.update(request.params.id, checked(TenantPatch, tenantBody(form)))
     } catch (error) {
-      const problem = formError(error)
+      const problem = formError(error, request)
       return await render(request, reply, 'admin-tenant.eta', await tenantPage(request.params.id, { form, error: problem.message }), problem.status)
     }
     return await render(request, reply, 'admin-tenant.eta', await tenantPage(request.params.id, { notice: 'senders.saved' }))
@@ -103,7 +103,7 @@ export default async function instancePages (app: FastifyInstance): Promise<void
       const created = await users.create(request.params.id, invite, { anyDomain: true })
       return await render(request, reply, 'admin-tenant.eta', await tenantPage(request.params.id, { link: { email: created.email, url: created.setPasswordUrl } }), 201)
     } catch (error) {
-      const problem = formError(error)
+      const problem = formError(error, request)
       return await render(request, reply, 'admin-tenant.eta', await tenantPage(request.params.id, { error: problem.message }), problem.status)
     }
   })

@@ -99,7 +99,7 @@ export default async function mailboxPages (app: FastifyInstance): Promise<void>
       const created = await mailboxes.create(userOf(request).tenantId, checked(MailboxCreate, bodyFrom(form, true)))
       return await showIngress(request, reply, created, 201)
     } catch (error) {
-      const problem = formError(error)
+      const problem = formError(error, request)
       return await render(request, reply, 'mailbox-form.eta', { title: 'mailboxes.add', mailbox: null, form, error: problem.message }, problem.status)
     }
   })
@@ -116,7 +116,7 @@ export default async function mailboxPages (app: FastifyInstance): Promise<void>
     try {
       await mailboxes.update(tenantId, mailbox.id, checked(MailboxPatch, bodyFrom(form, false)))
     } catch (error) {
-      const problem = formError(error)
+      const problem = formError(error, request)
       return await render(request, reply, 'mailbox.eta', { title: 'mailboxes.title', mailbox, form, error: problem.message, urlWarnings, check: null, notice: null }, problem.status)
     }
     return await reply.redirect(`/console/mailboxes/${mailbox.id}?done=saved`, 303)

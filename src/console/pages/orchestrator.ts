@@ -61,7 +61,7 @@ export default async function orchestratorPages (app: FastifyInstance): Promise<
     try {
       await orchestrator.put(tenantId, checked(ConnectionPut, bodyFrom(form)))
     } catch (error) {
-      const problem = formError(error)
+      const problem = formError(error, request)
       return await render(request, reply, 'orchestrator.eta', { title: 'orch.title', connection: await current(tenantId), form, check: null, error: problem.message, notice: null }, problem.status)
     }
     return await reply.redirect('/console/orchestrator?done=saved', 303)

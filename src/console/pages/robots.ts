@@ -116,7 +116,7 @@ export default async function robotPages (app: FastifyInstance): Promise<void> {
     try {
       created = await robots.create(tenantId, bodyFrom(form))
     } catch (error) {
-      const problem = formError(error)
+      const problem = formError(error, request)
       return await render(request, reply, 'robot-form.eta', { title: 'robots.add', robot: null, form, senders: await allSenders(tenantId), error: problem.message }, problem.status)
     }
     return await reply.redirect(`/console/robots/${created.id}?done=created`, 303)
@@ -139,7 +139,7 @@ export default async function robotPages (app: FastifyInstance): Promise<void> {
     try {
       await robots.update(tenantId, robot.id, bodyFrom(form))
     } catch (error) {
-      const problem = formError(error)
+      const problem = formError(error, request)
       const example = exampleOf(robot)
       return await render(request, reply, 'robot.eta', { title: 'robots.title', robot, form, senders: await allSenders(tenantId), example, mailto: null, mailbox: null, error: problem.message, notice: null }, problem.status)
     }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { localeOf, render, userOf } from '../context.js'
 import { translator, type MessageKey } from '../i18n.js'
 import { SenderCreate } from '../../schemas/senders.js'
+import { refusalText } from '../error-text.js'
 import { checkShape, formError, readForm } from '../forms.js'
 import { sendersFromCsv } from '../senders-csv.js'
 
@@ -35,7 +36,7 @@ export default async function senderPages (app: FastifyInstance): Promise<void> 
       checkShape(SenderCreate, form)
       await senders.create(userOf(request).tenantId, form)
     } catch (error) {
-      const problem = formError(error)
+      const problem = formError(error, request)
       return await render(request, reply, 'senders.eta', await list(request, { form, error: problem.message }), problem.status)
     }
     return await reply.redirect('/console/senders?done=created', 303)
@@ -46,9 +47,11 @@ export default async function senderPages (app: FastifyInstance): Promise<void> 
     const csv = readForm(request.body).csv ?? ''
     try {
       const result = await senders.importRows(userOf(request).tenantId, sendersFromCsv(csv))
-      return await render(request, reply, 'senders.eta', await list(request, { imported: result, csv: result.problems.length > 0 ? csv : '' }))
+      const locale = localeOf(request)
+      const imported = { ...result, problems: result.problems.map((p) => ({ row: p.row, message: refusalText(p, locale) })) }
+      return await render(request, reply, 'senders.eta', await list(request, { imported, csv: result.problems.length > 0 ? csv : '' }))
     } catch (error) {
-      const problem = formError(error)
+      const problem = formError(error, request)
       return await render(request, reply, 'senders.eta', await list(request, { importError: problem.message, csv }), problem.status)
     }
   })
@@ -66,7 +69,7 @@ export default async function senderPages (app: FastifyInstance): Promise<void> 
       checkShape(SenderCreate, form)
       await senders.update(tenantId, sender.id, form)
     } catch (error) {
-      const problem = formError(error)
+      const problem = formError(error, request)
       return await render(request, reply, 'sender.eta', { sender, form, error: problem.message, notice: null }, problem.status)
     }
     return await reply.redirect(`/console/senders/${sender.id}?done=saved`, 303)

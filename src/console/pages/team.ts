@@ -33,7 +33,7 @@ export default async function teamPages (app: FastifyInstance): Promise<void> {
       const created = await users.create(userOf(request).tenantId, checked(UserCreate, invite))
       return await render(request, reply, 'team.eta', await team(request, { link: { email: created.email, url: created.setPasswordUrl } }), 201)
     } catch (error) {
-      const problem = formError(error)
+      const problem = formError(error, request)
       return await render(request, reply, 'team.eta', await team(request, { invite, error: problem.message }), problem.status)
     }
   })
@@ -55,7 +55,7 @@ export default async function teamPages (app: FastifyInstance): Promise<void> {
         await users.update(tenantId, request.params.id, { role: form.role === 'admin' ? 'admin' : 'viewer', disabled: form.disabled === 'on' })
       }
     } catch (error) {
-      const problem = formError(error)
+      const problem = formError(error, request)
       return await render(request, reply, 'team.eta', await team(request, { error: problem.message }), problem.status)
     }
     return await render(request, reply, 'team.eta', await team(request, { notice: 'senders.saved' }))

@@ -44,7 +44,7 @@ export default async function testSendPages (app: FastifyInstance): Promise<void
       if (result.launch !== null) return await reply.redirect(`/console/launches/${result.launch.id}?done=tested`, 303)
       return await render(request, reply, 'test-send.eta', { title: 'test.title', ...lists, form: shown, result, error: null })
     } catch (error) {
-      const problem = formError(error)
+      const problem = formError(error, request)
       return await render(request, reply, 'test-send.eta', { title: 'test.title', ...lists, form: shown, result: null, error: problem.message }, problem.status)
     }
   })
