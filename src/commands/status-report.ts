@@ -30,11 +30,17 @@ export interface StatusReport {
 
 const RECENT = 10
 
-/** The launches a sender may see and cancel: their own, and every launch of the robots they operate. */
+/**
+ * The launches a sender may see and cancel: their own, and every launch of the robots they
+ * operate — not an admin's console test made in their name, which they never sent.
+ */
 function visibleTo (senderId: string) {
-  return (eb: ExpressionBuilder<Database, 'launches'>) => eb.or([
-    eb('launches.sender_id', '=', senderId),
-    eb('launches.robot_id', 'in', eb.selectFrom('robot_operators').select('robot_operators.robot_id').where('robot_operators.sender_id', '=', senderId))
+  return (eb: ExpressionBuilder<Database, 'launches'>) => eb.and([
+    eb.or([
+      eb('launches.sender_id', '=', senderId),
+      eb('launches.robot_id', 'in', eb.selectFrom('robot_operators').select('robot_operators.robot_id').where('robot_operators.sender_id', '=', senderId))
+    ]),
+    eb.not(eb.exists(eb.selectFrom('messages').select('messages.id').whereRef('messages.id', '=', 'launches.message_id').where('messages.door', '=', 'console')))
   ])
 }
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i

@@ -43,6 +43,19 @@ t.test(`status by email, on ${testDatabaseKind}`, async (t) => {
     t.match(text, /write the subject "status" and its job number/)
   })
 
+  t.test("an admin's console test in a sender's name is not the sender's in their status", async (t) => {
+    const test = await setup.api('POST', '/api/v1/test-sends', { robotId: setup.robotId, senderId: setup.senderId, text: 'period = 2026-12\nBuildReport', dryRun: false })
+    t.match(test.json(), { outcome: 'launched', launch: { jobId: Number } })
+    const testJob = Number(test.json().launch.jobId)
+    const { text } = await replyTo('status')
+    t.notMatch(text, new RegExp(`job ${testJob}\\b`), 'the test job is not listed')
+    t.match(text, new RegExp(`job ${String(second.job_id)}\\b`), 'their own still are')
+    const one = await replyTo(`status ${testJob}`)
+    t.notMatch(one.text, new RegExp(`job ${testJob}\\b.*running`), 'nor found by its number')
+    const cancel = (await setup.send('', { subject: `cancel ${testJob}` })).json()
+    t.match(cancel.reason, /: not_found$/, 'nor cancelled by email in their name')
+  })
+
   t.test('"status <job>": one launch with its history', async (t) => {
     const { text } = await replyTo(`Status ${String(first.job_id)}`)
     t.match(text, /^Your launch:/)
