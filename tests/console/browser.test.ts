@@ -119,6 +119,36 @@ t.test(`the console in Chromium on ${testDatabaseKind}`, async (t) => {
     t.match(sent, { status: 'accepted', launch: { state: 'launched' } })
   })
 
+  t.test('on a 360 px phone: the menu opens as a column with every item on screen, and each label sits above its input', async (t) => {
+    const page = await signIn('ada@acme.example', 'acme admin password')
+    await page.setViewportSize({ width: 360, height: 740 })
+    await page.goto(`${base}/console`)
+    const links = page.locator('nav[aria-label=main] a')
+    t.equal(await links.count(), 9)
+    t.notOk(await links.first().isVisible(), 'the menu is closed at first')
+    await page.getByText('Menu', { exact: true }).click()
+    for (let i = 0; i < 9; i++) {
+      const box = await links.nth(i).boundingBox()
+      t.ok(box !== null && box.x >= 0 && box.x + box.width <= 360, `menu item ${i + 1} is on screen`)
+    }
+    await accessible(t, page, 'the open menu at 360 px')
+    const noSideScroll = async (): Promise<boolean> => await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)
+    t.ok(await noSideScroll(), 'the dashboard does not scroll sideways')
+    for (const path of [`/console/mailboxes/${setup.mailboxId}`, `/console/robots/${setup.robotId}`]) {
+      await page.goto(`${base}${path}`)
+      // Every text field's label ends above the top of its own input.
+      const misplaced = await page.evaluate(() => [...document.querySelectorAll('main label[for]')].filter((label) => {
+        const input = document.getElementById(label.getAttribute('for') ?? '')
+        if (input === null || ['checkbox', 'radio', 'hidden'].includes((input as HTMLInputElement).type) || input.offsetParent === null) return false
+        return label.getBoundingClientRect().bottom > input.getBoundingClientRect().top + 1
+      }).map((label) => label.getAttribute('for')))
+      t.same(misplaced, [], `${path}: every label above its input`)
+      const wide = await page.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`))
+      const widths = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth, document.body.scrollWidth])
+      t.ok(await noSideScroll(), `${path} does not scroll sideways`, { wide, widths })
+    }
+  })
+
   t.test('test send: a dry run shows the StartJobs body and launches nothing; a real run launches, marked as a test', async (t) => {
     const page = await signIn('ada@acme.example', 'acme admin password')
     await page.getByRole('link', { name: 'Test send' }).click()
