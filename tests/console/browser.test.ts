@@ -132,21 +132,66 @@ t.test(`the console in Chromium on ${testDatabaseKind}`, async (t) => {
       t.ok(box !== null && box.x >= 0 && box.x + box.width <= 360, `menu item ${i + 1} is on screen`)
     }
     await accessible(t, page, 'the open menu at 360 px')
-    const noSideScroll = async (): Promise<boolean> => await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)
+    // Run in the page (strings: this project's TypeScript has no DOM types).
+    const noSideScroll = async (): Promise<boolean> => await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1') as boolean
     t.ok(await noSideScroll(), 'the dashboard does not scroll sideways')
     for (const path of [`/console/mailboxes/${setup.mailboxId}`, `/console/robots/${setup.robotId}`]) {
       await page.goto(`${base}${path}`)
       // Every text field's label ends above the top of its own input.
-      const misplaced = await page.evaluate(() => [...document.querySelectorAll('main label[for]')].filter((label) => {
-        const input = document.getElementById(label.getAttribute('for') ?? '')
-        if (input === null || ['checkbox', 'radio', 'hidden'].includes((input as HTMLInputElement).type) || input.offsetParent === null) return false
+      const misplaced = await page.evaluate(`[...document.querySelectorAll('main label[for]')].filter((label) => {
+        const input = document.getElementById(label.getAttribute('for') || '')
+        if (input === null || ['checkbox', 'radio', 'hidden'].includes(input.type) || input.offsetParent === null) return false
         return label.getBoundingClientRect().bottom > input.getBoundingClientRect().top + 1
-      }).map((label) => label.getAttribute('for')))
+      }).map((label) => label.getAttribute('for'))`) as string[]
       t.same(misplaced, [], `${path}: every label above its input`)
-      const wide = await page.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`))
-      const widths = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth, document.body.scrollWidth])
-      t.ok(await noSideScroll(), `${path} does not scroll sideways`, { wide, widths })
+      const widths = await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]') as number[]
+      t.ok(await noSideScroll(), `${path} does not scroll sideways`, { widths })
     }
+  })
+
+  t.test('a working day in Russian on a phone: find a failed launch by robot, retry it, cancel a running one, replay a message after adding its sender', async (t) => {
+    const olga = (await setup.api('POST', '/api/v1/users', { email: 'olga@acme.example', name: 'Ольга', role: 'admin', password: 'olga admin password' })).json()
+    await setup.api('PATCH', `/api/v1/users/${String(olga.id)}`, { locale: 'ru' })
+    // The day's mail: a launch that gave up, one running, one refused from someone not yet a sender.
+    const failed = (await setup.send('period = 2026-11\nBuildReport')).json()
+    await app.database.db.updateTable('launches').set({ state: 'failed', last_error: 'gave up after 12 attempts: Orchestrator answered 503', finished_at: new Date() }).where('id', '=', failed.launch.id).execute()
+    sim.jobs.splice(sim.jobs.findIndex((j) => j.Id === failed.launch.jobId), 1)
+    const running = (await setup.send('period = 2026-12\nBuildReport')).json()
+    await sim.setJobState(running.launch.jobId, 'Running')
+    const stranger = (await setup.send('period = 2026-12\nBuildReport', { from: 'Борис <boris@sender.example>' })).json()
+    t.equal(stranger.status, 'rejected')
+
+    const page = await signIn('olga@acme.example', 'olga admin password')
+    await page.setViewportSize({ width: 360, height: 740 })
+    await page.getByText('Меню', { exact: true }).click()
+    await page.getByRole('link', { name: 'Запуски' }).click()
+    await page.getByLabel('Робот').selectOption({ label: 'Monthly Report' })
+    await page.getByLabel('Состояние').selectOption({ label: 'не запущен' })
+    await page.getByRole('button', { name: 'Отобрать' }).click()
+    await page.locator(`a[href="/console/launches/${String(failed.launch.id)}"]`).click()
+    await accessible(t, page, 'a failed launch, in Russian at 360 px')
+    const jobs = sim.jobs.length
+    await page.getByRole('button', { name: 'Повторить' }).click()
+    await page.waitForURL(/done=retried/)
+    t.match(await page.locator('.notice').textContent(), /Сделана новая попытка/)
+    t.equal(sim.jobs.length, jobs + 1, 'retried: one job')
+    await page.reload()
+    t.equal(sim.jobs.length, jobs + 1, 'a reload does not retry again')
+
+    await page.goto(`${base}/console/launches/${String(running.launch.id)}`)
+    await page.getByRole('button', { name: 'Отменить' }).click()
+    await page.waitForURL(/done=stop_requested/)
+    t.match(await page.locator('.timeline').textContent(), /остановку запросил\(а\) Ольга \(консоль\)/)
+
+    await setup.api('POST', '/api/v1/senders', { fullName: 'Борис', email: 'boris@sender.example' })
+    await setup.api('PATCH', `/api/v1/robots/${setup.robotId}`, { allowAllSenders: true })
+    await page.goto(`${base}/console/messages/${String(stranger.message)}`)
+    await accessible(t, page, 'a refused message, in Russian at 360 px')
+    await page.getByRole('button', { name: 'Разобрать заново' }).click()
+    await page.waitForURL(/done=replayed/)
+    t.match(await page.locator('.notice').textContent(), /Письмо разобрано заново/)
+    t.equal(sim.jobs.length, jobs + 2, 'the replayed message launched, once')
+    await setup.api('PATCH', `/api/v1/robots/${setup.robotId}`, { allowAllSenders: false })
   })
 
   t.test('test send: a dry run shows the StartJobs body and launches nothing; a real run launches, marked as a test', async (t) => {
