@@ -80,6 +80,7 @@ try {
   await shoot('messages', '/console/messages')
   await shoot('message-rejected', `/console/messages/${rejected.message as string}`)
   const launches = await api(key, 'GET', '/api/v1/launches')
+  await shoot('launches', '/console/launches')
   await shoot('launch', `/console/launches/${launches.items[0].id as string}`)
   await shoot('senders', '/console/senders')
   await shoot('robot', `/console/robots/${robot.id as string}`)
