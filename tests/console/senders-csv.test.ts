@@ -13,7 +13,7 @@ t.test('rows as spreadsheets write them', async (t) => {
 })
 
 t.test('unreadable or oversized input is a 400 that says why', async (t) => {
-  t.throws(() => sendersFromCsv('"unterminated,anna@x'), { statusCode: 400, message: /not readable CSV/ })
+  t.throws(() => sendersFromCsv('"unterminated,anna@x'), { statusCode: 400, message: /^the list is not readable CSV: a quote is not closed \(line 1\): put a closing " after the value/ }, "what to fix, not the parser's words")
   t.throws(() => sendersFromCsv('a,b@c.d\n'.repeat(MAX_ROWS + 1)), { statusCode: 400, message: /at most 5000/ })
   fc.assert(fc.property(fc.string({ maxLength: 300 }), (text) => {
     try { sendersFromCsv(text) } catch (error) { if ((error as { statusCode?: number }).statusCode !== 400) throw error }
