@@ -25,6 +25,7 @@ const ru: Rule[] = [
   [/^queue item was already in (.*)$/, (m) => `элемент уже был в очереди «${m[1] ?? ''}»`],
   [/^cancelled by (.+) before it started$/, (m) => `отменён до запуска (${who(m[1])})`],
   [/^retried by (.+)$/, (m) => `повторная попытка (${who(m[1])})`],
+  [/^console test by (.+)$/, (m) => `тестовый запуск (${who(m[1]).replace(/^the API \(tenant key\)$/, 'через API, ключ арендатора').replace(/ in the console$/, ' в консоли')})`],
   [/^replayed by (.+)$/, (m) => `письмо разобрано повторно (${who(m[1])})`],
   [/^(stop|kill) requested by (.+)$/, (m) => `${m[1] === 'kill' ? 'принудительное завершение' : 'остановку'} запросил(а) ${who(m[2])}`],
   [/^(\d+) queue items? deleted by (.+?)(?:; (\d+) already taken by a robot)?$/, (m) => `из очереди удалено: ${m[1] ?? ''} ${items(Number(m[1]))} (${m[2] ?? ''})${m[3] !== undefined ? `; ${m[3]} уже взяты роботом` : ''}`],

@@ -39,12 +39,14 @@ t.test(`every console page in Russian on ${testDatabaseKind}`, async (t) => {
   const launched = (await setup.send()).json()
   const refused = (await setup.send('period = 2026-10\nBuild Report')).json()
   const stranger = (await setup.send('Run', { from: 'mallory@stranger.example' })).json()
+  const consoleTest = (await setup.api('POST', '/api/v1/test-sends', { robotId: setup.robotId, senderId: setup.senderId, text: 'period = 2026-12\nBuildReport', dryRun: false })).json()
+  const cancelled = (await setup.send('', { subject: `cancel ${String(launched.launch.jobId)}` })).json()
   const { get, post, signIn } = consoleClient(app)
   const { jar } = await signIn('ada@acme.example', 'ada admin password')
 
   const pages = ['/console', '/console/messages', '/console/launches', '/console/senders', '/console/robots', '/console/mailboxes', '/console/orchestrator', '/console/team', '/console/test-send',
     `/console/messages/${String(launched.message)}`, `/console/messages/${String(refused.message)}`, `/console/messages/${String(stranger.message)}`,
-    `/console/launches/${String(launched.launch.id)}`, `/console/senders/${setup.senderId}`, `/console/robots/${setup.robotId}`, `/console/mailboxes/${setup.mailboxId}`]
+    `/console/launches/${String(launched.launch.id)}`, `/console/launches/${String(consoleTest.launch.id)}`, `/console/messages/${String(consoleTest.messageId)}`, `/console/messages/${String(cancelled.message)}`, `/console/senders/${setup.senderId}`, `/console/robots/${setup.robotId}`, `/console/mailboxes/${setup.mailboxId}`]
   for (const path of pages) {
     const page = await get(jar, path)
     t.equal(page.statusCode, 200, path)
