@@ -154,13 +154,13 @@ export const CancelAnswer = Type.Object({
   kept: Type.Optional(Type.Integer()),
   reason: Type.Optional(Type.String()),
   launch: Launch
-})
+}, { examples: [{ outcome: 'stop_requested', jobId: 123456, launch: { ...launchExample, state: 'launched', finishedAt: null } }] })
 
 export const RetryAnswer = Type.Object({
   state: Type.String({ description: 'What became of the new attempt by the answer: launched, retrying (Orchestrator has not answered yet), failed.' }),
   reason: Type.Optional(Type.String()),
   launch: Launch
-})
+}, { examples: [{ state: 'launched', launch: { ...launchExample, state: 'launched', attempts: 2, finishedAt: null } }] })
 
 export const ReplayAnswer = Type.Object({
   status: Type.String({ description: 'The new decision: accepted (launched, or retrying), rejected (still — see problems and reason), ignored.' }),
@@ -168,4 +168,4 @@ export const ReplayAnswer = Type.Object({
   problems: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
   launch: Type.Optional(Type.Object({ id: Uuid, state: Type.String(), jobId: Type.Optional(Nullable(Type.Integer())), reason: Type.Optional(Type.String()) })),
   message: MessageDetail
-})
+}, { examples: [{ status: 'accepted', launch: { id: '6f5e4d3c-2b1a-4098-8776-5d4c3b2a1908', state: 'launched', jobId: 123457 }, message: { ...messageExample, body: 'period = 2026-10\nBuildReport', launchId: '6f5e4d3c-2b1a-4098-8776-5d4c3b2a1908', replies: [] } }] })
