@@ -384,9 +384,20 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     const decision = bounded(unbounded)
     const { decided, launchId } = await record(messageId, mailbox.tenantId, mailbox.id, decision)
     if (!decided) {
-      // Another decider (recovery, or the door whose answer was lost) recorded it first: theirs stands.
-      const other = await db.selectFrom('messages').select(['status', 'reason']).where('id', '=', messageId).executeTakeFirst()
-      return { message: messageId, status: 'duplicate', reason: `already decided${other !== undefined ? ` (${other.status})` : ''}` }
+      // Another decider (recovery, or a replica that met this message at the same moment) recorded
+      // it first: theirs stands, and this delivery — the one that stored it — answers with it, as
+      // if it had decided (it is no duplicate: the other delivery is).
+      const other = await db.selectFrom('messages').leftJoin('launches', 'launches.message_id', 'messages.id')
+        .select(['messages.status', 'messages.reason', 'launches.id as launch_id', 'launches.state', 'launches.job_id', 'launches.job_key', 'launches.last_error'])
+        .where('messages.id', '=', messageId).executeTakeFirst()
+      if (other === undefined || other.status === 'received') return { message: messageId, status: 'duplicate', reason: 'already being decided' }
+      const result: ReceiveResult = { message: messageId, status: other.status as ReceiveResult['status'] }
+      if (other.reason !== null) result.reason = other.reason
+      if (other.launch_id !== null) {
+        const state = other.state === 'pending' && other.last_error !== null ? 'retrying' : other.state ?? 'pending'
+        result.launch = { id: other.launch_id, state, jobId: other.job_id, jobKey: other.job_key, ...(other.last_error !== null ? { reason: other.last_error } : {}) }
+      }
+      return result
     }
     if (decision.files === undefined) await dropRaw(messageId, place)
     deps.metrics.messages.inc({ door, status: decision.status })
