@@ -9,11 +9,12 @@ const STRANDED_INTERVAL_MS = 1_000
 const LAUNCH_QUEUE_INTERVAL_MS = 1_000
 const JOB_POLL_TICK_MS = 2_000
 const REPLY_TICK_MS = 5_000
+const ALERT_TICK_MS = 1_000
 
 /**
  * Work beside the HTTP server, each loop one pass at a time: finishing messages stored before a
  * stop, the durable launch queue (retries, launches abandoned by a dead process), job polling,
- * the reply outbox, the retention sweep, and the IMAP sweep.
+ * the reply outbox, the team's alerts, the retention sweep, and the IMAP sweep.
  */
 export function startBackgroundWork (app: FastifyInstance): () => Promise<void> {
   const logger = app.log as unknown as Logger
@@ -42,6 +43,7 @@ export function startBackgroundWork (app: FastifyInstance): () => Promise<void> 
   every(LAUNCH_QUEUE_INTERVAL_MS, 'launch queue', async () => await app.launches.runDue())
   every(JOB_POLL_TICK_MS, 'job polling', async () => await app.jobs.pollDue())
   every(REPLY_TICK_MS, 'replies', async () => await app.mailer.sendDue())
+  every(ALERT_TICK_MS, 'alerts', async () => await app.alerts.deliverDue())
   every(app.config.retentionSweepMs, 'retention', async () => {
     const removed = await sweepRetention(app.db, { defaultDays: app.config.retentionDays, replayHours: app.config.replayHours })
     if (removed.messages > 0 || removed.replayCopies > 0) logger.info({ removed }, 'retention: content past its retention period (or replay window) removed')

@@ -66,6 +66,8 @@ export const EnvSchema = Type.Object({
     'a whole number from 1 to 1000'),
   MAILRUN_ORCHESTRATOR_TIMEOUT_S: variable(Type.Integer({ minimum: 1, maximum: 600, default: 10, description: 'How long one Orchestrator request (a token, a folder, a job look-up) may wait for an answer; StartJobs and AddQueueItem wait MAILRUN_START_TIMEOUT_MS.' }),
     'a number of seconds from 1 to 600'),
+  MAILRUN_CHATWORK_API_URL: variable(Type.String({ pattern: '^https?://', default: 'https://api.chatwork.com/v2', description: 'Base of the Chatwork API that Chatwork alert channels post to (rooms/{room_id}/messages).' }),
+    'an http(s) URL'),
   MAILRUN_SMTP_URL: variable(Type.Optional(Type.String({ pattern: '^smtps?://', description: 'Instance default SMTP server for replies (smtp://user:pass@host:587 or smtps://…:465), used for mailboxes without their own smtp settings.' })),
     'an smtp:// or smtps:// URL'),
   MAILRUN_REPLY_LIMIT_PER_HOUR: variable(Type.Integer({ minimum: 1, maximum: 100000, default: 30, description: 'Replies to one address per hour; past it replies are recorded, not sent (mail-loop guard).' }),
@@ -132,6 +134,7 @@ export interface Config {
   listReadsPerMinute: number
   orchestratorTimeoutMs: number
   smtpUrl: string | undefined
+  chatworkApiUrl: string
   replyLimitPerHour: number
   replyGiveUpMs: number
   sweepIntervalMs: number
@@ -255,6 +258,7 @@ export function loadConfig (source: EnvSource): Config {
     listReadsPerMinute: env.MAILRUN_ORCHESTRATOR_LIST_READS_PER_MINUTE,
     orchestratorTimeoutMs: env.MAILRUN_ORCHESTRATOR_TIMEOUT_S * 1000,
     smtpUrl: env.MAILRUN_SMTP_URL,
+    chatworkApiUrl: env.MAILRUN_CHATWORK_API_URL.replace(/\/+$/, ''),
     replyLimitPerHour: env.MAILRUN_REPLY_LIMIT_PER_HOUR,
     replyGiveUpMs: env.MAILRUN_REPLY_GIVE_UP_S * 1000,
     sweepIntervalMs: env.MAILRUN_SWEEP_INTERVAL_S * 1000,

@@ -44,6 +44,45 @@ export interface AuditEventsTable {
   fields: ColumnType<string[], string | undefined, string>
 }
 
+export type ChannelKind = 'webhook' | 'slack' | 'teams' | 'google_chat' | 'chatwork' | 'email'
+
+/** Where a tenant's team is told what happened; the URL (it carries a token for Slack, Teams and Google Chat) and secrets sealed. */
+export interface NotificationChannelsTable {
+  id: Generated<string>
+  tenant_id: string
+  name: string
+  kind: ChannelKind
+  events: ColumnType<string[], string | undefined, string>
+  url_enc: string | null
+  /** The URL's scheme and host, shown instead of it. */
+  url_hint: string | null
+  /** Webhook: the whsec_ signing secret. Chatwork: the API token. */
+  secret_enc: string | null
+  room_id: string | null
+  recipients: ColumnType<string[], string | undefined, string>
+  failing_since: Date | null
+  last_error: string | null
+  created_at: CreatedAt
+  updated_at: UpdatedAt
+}
+
+/** One event on its way to one channel; its id is the webhook-id, the same on every retry. */
+export interface ChannelDeliveriesTable {
+  id: Generated<string>
+  channel_id: string
+  tenant_id: string
+  event_type: string
+  data: Json<Record<string, unknown>>
+  state: Generated<'pending' | 'sent' | 'failed'>
+  attempts: Generated<number>
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>
+  give_up_at: ColumnType<Date, Date | string | undefined, Date | string>
+  last_status: number | null
+  last_answer: string | null
+  created_at: CreatedAt
+  sent_at: Date | null
+}
+
 export interface ApiKeysTable {
   id: Generated<string>
   scope: 'admin' | 'tenant'
@@ -458,6 +497,8 @@ export interface Database {
   tenants: TenantsTable
   tenant_domains: TenantDomainsTable
   audit_events: AuditEventsTable
+  notification_channels: NotificationChannelsTable
+  channel_deliveries: ChannelDeliveriesTable
   api_keys: ApiKeysTable
   orchestrator_connections: OrchestratorConnectionsTable
   mailboxes: MailboxesTable

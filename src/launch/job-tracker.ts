@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { Database, LaunchState } from '../db/schema.js'
 import type { Metrics } from '../metrics.js'
+import { insertLaunchEvent } from '../alerts/team-events.js'
 import { queueLaunchReply, type ReplyLimits } from '../notify/launch-replies.js'
 import { loadConnection } from '../orchestrator/connection.js'
 import { getJob, getJobs, TERMINAL_JOB_STATES, type Job } from '../orchestrator/jobs.js'
@@ -60,6 +61,7 @@ export async function recordJobOutcome (deps: OutcomeDeps, launchId: string, job
     }).where('id', '=', launchId).where('state', '=', 'launched').executeTakeFirst()
     if (updated.numUpdatedRows === 0n) return false
     await trx.insertInto('launch_events').values({ launch_id: launchId, state, detail: `job ${job.State}${job.Info !== null && job.Info !== undefined ? `: ${job.Info}` : ''}` }).execute()
+    await insertLaunchEvent(trx, launchId, { state: state as 'completed' | 'faulted' | 'stopped', info: job.Info ?? null }).execute()
     await queueLaunchReply(trx, launchId, deps.replies, (l) => ({
       kind: 'finished',
       robot: l.robot,

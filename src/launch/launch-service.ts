@@ -1,7 +1,8 @@
+import { insertLaunchEvent, type LaunchEventDetail } from '../alerts/team-events.js'
 import { problem } from '../commands/problem-text.js'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomUUID } from 'node:crypto'
-import { sql, type Kysely, type Selectable, type Updateable } from 'kysely'
+import { sql, type Kysely, type QueryCreator, type Selectable, type Updateable } from 'kysely'
 import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { Database, LaunchesTable, LaunchState, OrchestratorConnectionsTable, RobotsTable } from '../db/schema.js'
@@ -116,12 +117,15 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
    * own): two round trips with the read of the reply's context, where a transaction took six. The
    * context is read before the change; the replies here use only the robot, the queue and the plan.
    */
-  async function transition (launch: LaunchRow, values: Updateable<LaunchesTable>, state: string, detail: string, reply?: (launch: LaunchContext) => ReplyContent): Promise<void> {
+  async function transition (launch: LaunchRow, values: Updateable<LaunchesTable>, state: string, detail: string, reply?: (launch: LaunchContext) => ReplyContent, teamEvent?: LaunchEventDetail): Promise<void> {
     const launchId = launch.id
     const notification = reply === undefined
       ? null
       : launch.reply !== undefined ? replyRowFrom(launch.reply, launchId, deps.replies, reply) : await launchReplyRow(db, launchId, deps.replies, reply)
-    const change = db.with('changed', (qb) => qb.updateTable('launches').set({ ...values, updated_at: new Date() }).where('id', '=', launchId).returning('id'))
+    const updated = db.with('changed', (qb) => qb.updateTable('launches').set({ ...values, updated_at: new Date() }).where('id', '=', launchId).returning('id'))
+    // The team's alert (a launch that gave up) is written by the same statement as the change.
+    // (The CTE's query creator knows `changed`, which the insert does not use: same database.)
+    const change = teamEvent === undefined ? updated : updated.with('alerted', (qb) => insertLaunchEvent(qb as unknown as QueryCreator<Database>, launchId, teamEvent).returning('id')) as unknown as typeof updated
     if (notification === null) {
       await change.insertInto('launch_events').values({ launch_id: launchId, state, detail }).execute()
       return
@@ -268,7 +272,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     // for them goes; nothing was uploaded.
     else if (await db.selectFrom('launch_files').select('ordinal').where('launch_id', '=', row.id).executeTakeFirst() !== undefined) await releaseRaw(fileDeps, row.message_id)
     await transition(row, { state: 'failed', last_error: reason, ...orchestratorDetails(error), locked_until: null, next_attempt_at: null },
-      'failed', reason, (l) => ({ kind: 'failed', robot: l.robot, reason, retrying: false }))
+      'failed', reason, (l) => ({ kind: 'failed', robot: l.robot, reason, retrying: false }), { state: 'failed', info: reason })
     deps.metrics?.launches.inc({ state: 'failed' })
     logger.warn({ launchId: row.id, reason }, 'launch failed')
     return { id: row.id, state: 'failed', reason }

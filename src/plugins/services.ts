@@ -11,6 +11,7 @@ import type { SecretBox } from '../crypto/secret-box.js'
 import { createMetrics, type Metrics } from '../metrics.js'
 import { createJobTracker, type OutcomeDeps } from '../launch/job-tracker.js'
 import { createMailer, type Mailer } from '../notify/mailer.js'
+import { createAlertSender, type AlertSender } from '../alerts/deliver-alerts.js'
 import { createMailTokens, type MailTokens } from '../mail-auth/mail-tokens.js'
 import { createSweeper, type Sweeper } from '../imap/sweeper.js'
 import { createGraphWatcher, type GraphWatcher } from '../graph/graph-watcher.js'
@@ -41,6 +42,7 @@ declare module 'fastify' {
     launches: LaunchService
     jobs: { pollDue: (limit?: number) => Promise<number> }
     mailer: Mailer
+    alerts: AlertSender
     mailTokens: MailTokens
     outcomeDeps: OutcomeDeps
     sweeper: Sweeper
@@ -105,6 +107,9 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
       if (again) onReplyQueued()
     })
   }
+  const alerts = createAlertSender({ db: deps.database.db, secrets: deps.secrets, deny: deps.config.outboundDeny, logger, publicUrl: deps.config.publicUrl, chatworkApiUrl: deps.config.chatworkApiUrl })
+  app.decorate('alerts', alerts)
+  app.addHook('onClose', async () => { await alerts.close() })
   const replies = { perHour: deps.config.replyLimitPerHour, giveUpMs: deps.config.replyGiveUpMs }
   const spool = deps.database.kind === 'pglite' && deps.database.dataDir !== undefined ? createRawSpool(path.join(deps.database.dataDir, 'spool')) : undefined
   const launches = createLaunchService({
@@ -126,7 +131,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('launches', launches)
   // The receiver is made below; a replay only reaches it at request time.
   const decider = { processStored: async (messageId: string) => await receiver.processStored(messageId) }
-  app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, mailTokens, launcher: launches, decider, replayHours: deps.config.replayHours, changes: deps.database.changes }))
+  app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, mailTokens, launcher: launches, decider, replayHours: deps.config.replayHours, alerts, changes: deps.database.changes }))
   app.decorate('outcomeDeps', { db: deps.database.db, replies, metrics: appMetrics, onReplyQueued })
   app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, listReadsPerMinute: deps.config.listReadsPerMinute, metrics: appMetrics, replies, onReplyQueued }))
   app.decorate('spool', spool)

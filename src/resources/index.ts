@@ -8,6 +8,8 @@ import type { ResourceDeps } from './context.js'
 import type { Launcher } from '../pipeline/launcher.js'
 import { testSendsResource } from './test-sends.js'
 import { mailboxesResource } from './mailboxes.js'
+import { notificationChannelsResource } from './notification-channels.js'
+import type { AlertSender } from '../alerts/deliver-alerts.js'
 import { orchestratorResource } from './orchestrator.js'
 import { robotsResource } from './robots.js'
 import { sendersResource } from './senders.js'
@@ -16,7 +18,7 @@ import { tenantsResource } from './tenants.js'
 import { usersResource } from './users.js'
 
 /** Every operation the admin API (and the console) offers, one module per resource. */
-export function createResources (deps: ResourceDeps & { launcher: Launcher, decider: Decider, replayHours: number }) {
+export function createResources (deps: ResourceDeps & { launcher: Launcher, decider: Decider, replayHours: number, alerts: AlertSender }) {
   return {
     tenants: tenantsResource(deps),
     apiKeys: apiKeysResource(deps),
@@ -32,7 +34,8 @@ export function createResources (deps: ResourceDeps & { launcher: Launcher, deci
     testSends: testSendsResource(deps),
     audit: auditResource(deps),
     launchActions: launchActionsResource(deps),
-    messageActions: messageActionsResource(deps)
+    messageActions: messageActionsResource(deps),
+    notificationChannels: notificationChannelsResource(deps)
   }
 }
 

@@ -4,6 +4,7 @@ import { hashKey } from '../../auth/api-keys.js'
 import activityRoutes from './activity.js'
 import auditRoutes from './audit.js'
 import mailboxRoutes from './mailboxes.js'
+import channelRoutes from './notification-channels.js'
 import robotRoutes from './robots.js'
 import senderRoutes from './senders.js'
 import orchestratorRoutes from './orchestrator.js'
@@ -38,4 +39,5 @@ export default async function adminApi (app: FastifyInstance): Promise<void> {
   await app.register(userRoutes)
   await app.register(testSendRoutes)
   await app.register(auditRoutes)
+  await app.register(channelRoutes)
 }

@@ -1,0 +1,193 @@
+import { sql, type Kysely, type Selectable } from 'kysely'
+import type { Logger } from 'pino'
+import { request, type Dispatcher } from 'undici'
+import type { Locale } from '../commands/problem-text.js'
+import type { SecretBox } from '../crypto/secret-box.js'
+import type { ChannelDeliveriesTable, Database, NotificationChannelsTable } from '../db/schema.js'
+import { assertLiteralAllowed, outboundDispatcher } from '../net/outbound-dispatcher.js'
+import { OutboundDenied, type OutboundDeny } from '../net/outbound-guard.js'
+import { retryAfterMs } from '../orchestrator/http.js'
+import { alertText, type AlertType } from './alert-text.js'
+import { alertRequest, type OutgoingAlert } from './channel-request.js'
+import { queueAlertEmail } from './alert-email.js'
+
+// Sends the deliveries outbox. A channel gets at most one request a second (Slack's and Google
+// Chat's documented limit per webhook; Chatwork's is 300 in 5 minutes), a 429's Retry-After holds
+// the whole channel, and a failed attempt is retried on the Standard Webhooks schedule — 5 s,
+// 5 min, 30 min, 2 h, 5 h, 10 h, 10 h — with the same webhook-id, until a day has passed. A
+// channel whose last attempt failed is "failing" from then until one succeeds.
+
+export interface AlertDeps {
+  db: Kysely<Database>
+  secrets: SecretBox
+  deny: OutboundDeny
+  logger: Logger
+  publicUrl: string
+  chatworkApiUrl: string
+  timeoutMs?: number
+}
+
+export interface AttemptResult { ok: boolean, status: number | null, answer: string, retryAfterMs: number | null, permanent: boolean }
+
+export interface AlertSender {
+  /** Sends the deliveries that are due; answers how many went. */
+  deliverDue: (limit?: number) => Promise<number>
+  /** Sends one delivery now (the channel test), answering how it went. */
+  deliverNow: (id: string) => Promise<AttemptResult>
+  close: () => Promise<void>
+}
+
+export const RETRY_SCHEDULE_MS = [5_000, 5 * 60_000, 30 * 60_000, 2 * 3600_000, 5 * 3600_000, 10 * 3600_000, 10 * 3600_000]
+const CLAIM_MS = 2 * 60_000
+const SPACING_MS = 1_000
+const ANSWER_CHARS = 500
+
+type Channel = Selectable<NotificationChannelsTable> & { locale: Locale }
+type Delivery = Selectable<ChannelDeliveriesTable>
+
+/** The console page an event points to. */
+function linkOf (publicUrl: string, data: Record<string, unknown>): string {
+  if (typeof data.launchId === 'string') return `${publicUrl}/console/launches/${data.launchId}`
+  return `${publicUrl}/console/channels`
+}
+
+async function readAnswer (body: Dispatcher.ResponseData['body']): Promise<string> {
+  let text = ''
+  for await (const chunk of body) {
+    if (text.length < ANSWER_CHARS) text += (chunk as Buffer).toString('utf8')
+  }
+  return text.slice(0, ANSWER_CHARS).trim()
+}
+
+export function createAlertSender (deps: AlertDeps): AlertSender {
+  const { db } = deps
+  const dispatcher = outboundDispatcher(deps.deny, { connections: 4, keepAliveTimeout: 10_000 })
+  const timeoutMs = deps.timeoutMs ?? 10_000
+
+  async function post (channel: Channel, alert: OutgoingAlert): Promise<AttemptResult> {
+    const opened = {
+      url: channel.url_enc !== null ? deps.secrets.open(channel.url_enc) : null,
+      secret: channel.secret_enc !== null ? deps.secrets.open(channel.secret_enc) : null
+    }
+    if (channel.kind === 'email') {
+      const queued = await queueAlertEmail(db, channel, alert)
+      return { ok: queued.ok, status: null, answer: queued.answer, retryAfterMs: null, permanent: false }
+    }
+    const outgoing = alertRequest({ kind: channel.kind, url: opened.url, secret: opened.secret, roomId: channel.room_id }, alert, deps.chatworkApiUrl)
+    const target = new URL(outgoing.url)
+    try {
+      assertLiteralAllowed(deps.deny, target)
+      const answer = await request(target, { method: 'POST', dispatcher, headers: outgoing.headers, body: outgoing.body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+      const text = await readAnswer(answer.body)
+      const ok = answer.statusCode >= 200 && answer.statusCode < 300
+      // 410 Gone: the receiver says this address is no more (Slack: channel_is_archived).
+      return { ok, status: answer.statusCode, answer: text, retryAfterMs: retryAfterMs(answer.headers['retry-after']), permanent: answer.statusCode === 410 }
+    } catch (error) {
+      const denied = error instanceof OutboundDenied ? error : (error as { cause?: unknown }).cause instanceof OutboundDenied ? (error as { cause: OutboundDenied }).cause : null
+      if (denied !== null) return { ok: false, status: null, answer: denied.message, retryAfterMs: null, permanent: true }
+      const e = error as { code?: string, cause?: { code?: string }, message?: string }
+      return { ok: false, status: null, answer: `could not reach ${target.origin}: ${e.code ?? e.cause?.code ?? ''} ${e.message ?? ''}`.replace(/\s+/g, ' ').trim(), retryAfterMs: null, permanent: false }
+    }
+  }
+
+  async function attempt (delivery: Delivery, channel: Channel): Promise<AttemptResult> {
+    const alert: OutgoingAlert = {
+      id: delivery.id,
+      type: delivery.event_type,
+      data: delivery.data,
+      createdAt: delivery.created_at,
+      text: alertText(delivery.event_type as AlertType, delivery.data, channel.locale),
+      link: linkOf(deps.publicUrl, delivery.data)
+    }
+    let result: AttemptResult
+    try {
+      result = await post(channel, alert)
+    } catch (error) {
+      result = { ok: false, status: null, answer: error instanceof Error ? error.message : String(error), retryAfterMs: null, permanent: false }
+    }
+    await record(delivery, channel, result)
+    return result
+  }
+
+  async function record (delivery: Delivery, channel: Channel, result: AttemptResult): Promise<void> {
+    const attempts = delivery.attempts + 1
+    const answer = `${result.status !== null ? `${result.status} ` : ''}${result.answer}`.slice(0, ANSWER_CHARS)
+    if (result.ok) {
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('channel_deliveries').set({ state: 'sent', sent_at: new Date(), attempts, last_status: result.status, last_answer: answer }).where('id', '=', delivery.id).execute()
+        await trx.updateTable('notification_channels').set({ failing_since: null, last_error: null }).where('id', '=', channel.id).execute()
+      })
+      return
+    }
+    const delay = Math.max(RETRY_SCHEDULE_MS[attempts - 1] ?? Infinity, result.retryAfterMs ?? 0)
+    const givingUp = result.permanent || Date.now() + delay > delivery.give_up_at.getTime()
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('channel_deliveries').set({
+        attempts,
+        last_status: result.status,
+        last_answer: givingUp ? `gave up: ${answer}` : answer,
+        ...(givingUp ? { state: 'failed' as const } : { next_attempt_at: new Date(Date.now() + delay) })
+      }).where('id', '=', delivery.id).execute()
+      await trx.updateTable('notification_channels').set({ failing_since: sql<Date>`coalesce(failing_since, now())`, last_error: answer }).where('id', '=', channel.id).execute()
+      // The receiver asked for a pause: the channel's other deliveries wait it out too.
+      if (result.retryAfterMs !== null) {
+        await trx.updateTable('channel_deliveries').set({ next_attempt_at: new Date(Date.now() + result.retryAfterMs) })
+          .where('channel_id', '=', channel.id).where('state', '=', 'pending').where('id', '!=', delivery.id)
+          .where('next_attempt_at', '<', new Date(Date.now() + result.retryAfterMs)).execute()
+      }
+    })
+    deps.logger.warn({ deliveryId: delivery.id, channelId: channel.id, attempts, givingUp, status: result.status }, 'alert not delivered')
+  }
+
+  async function channelsOf (ids: string[]): Promise<Map<string, Channel>> {
+    if (ids.length === 0) return new Map()
+    const rows = await db.selectFrom('notification_channels').innerJoin('tenants', 'tenants.id', 'notification_channels.tenant_id')
+      .selectAll('notification_channels').select('tenants.locale').where('notification_channels.id', 'in', ids).execute()
+    return new Map(rows.map((r) => [r.id, r as Channel]))
+  }
+
+  async function claim (ids?: string[], limit = 50): Promise<Delivery[]> {
+    let due = db.selectFrom('channel_deliveries').select('id').where('state', '=', 'pending')
+    due = ids !== undefined ? due.where('id', 'in', ids) : due.where('next_attempt_at', '<=', sql<Date>`now()`).orderBy('next_attempt_at')
+    return await db.updateTable('channel_deliveries')
+      .from(due.limit(limit).forUpdate().skipLocked().as('due'))
+      .set({ next_attempt_at: sql<Date>`now() + ${`${CLAIM_MS} milliseconds`}::interval` })
+      .whereRef('channel_deliveries.id', '=', 'due.id')
+      .returningAll('channel_deliveries').execute()
+  }
+
+  return {
+    async deliverDue (limit = 50) {
+      const due = await claim(undefined, limit)
+      if (due.length === 0) return 0
+      due.sort((a, b) => a.created_at.getTime() - b.created_at.getTime())
+      const channels = await channelsOf([...new Set(due.map((d) => d.channel_id))])
+      const byChannel = new Map<string, Delivery[]>()
+      for (const d of due) byChannel.set(d.channel_id, [...(byChannel.get(d.channel_id) ?? []), d])
+      let sent = 0
+      await Promise.all([...byChannel].map(async ([channelId, rows]) => {
+        const channel = channels.get(channelId)
+        const [first, ...rest] = rows
+        if (channel === undefined || first === undefined) return
+        // One request per channel per second: the rest wait their turn, in order.
+        if (rest.length > 0) {
+          await Promise.all(rest.map(async (r, i) => await db.updateTable('channel_deliveries').set({ next_attempt_at: new Date(Date.now() + SPACING_MS * (i + 1)) }).where('id', '=', r.id).execute()))
+        }
+        if ((await attempt(first, channel)).ok) sent++
+      }))
+      return sent
+    },
+
+    async deliverNow (id) {
+      const [delivery] = await claim([id], 1)
+      if (delivery === undefined) throw new Error(`delivery ${id} is not pending`)
+      const channel = (await channelsOf([delivery.channel_id])).get(delivery.channel_id)
+      if (channel === undefined) throw new Error(`the channel of delivery ${id} no longer exists`)
+      return await attempt(delivery, channel)
+    },
+
+    async close () {
+      await dispatcher.close()
+    }
+  }
+}

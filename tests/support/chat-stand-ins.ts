@@ -1,0 +1,1 @@
+export * from '../../src/simulator/chat-services.js'
