@@ -30,7 +30,12 @@ const FIELDS: Record<string, { en: string, ru: string }> = {
   url: { en: 'URL', ru: 'URL' },
   parameters: { en: 'Inputs', ru: 'Входные данные' },
   functions: { en: 'Functions', ru: 'Функции' },
-  senderIds: { en: 'Who may run it', ru: 'Кто может запускать' }
+  senderIds: { en: 'Who may run it', ru: 'Кто может запускать' },
+  kind: { en: 'Kind', ru: 'Вид' },
+  events: { en: 'Events', ru: 'События' },
+  roomId: { en: 'Chatwork room number', ru: 'Номер комнаты Chatwork' },
+  token: { en: 'Chatwork API token', ru: 'API-токен Chatwork' },
+  recipients: { en: 'Email addresses', ru: 'Адреса эл. почты' }
 }
 
 function fieldName (field: string, locale: Locale): string {
@@ -51,6 +56,7 @@ const FIELD_RULES: Record<Locale, Rule[]> = {
     [/^must NOT have fewer than (\d+) characters$/, (m) => `must be at least ${m[1] ?? ''} characters long`],
     [/^must NOT have more than (\d+) characters$/, (m) => `must be at most ${m[1] ?? ''} characters long`],
     [/^must NOT have more than (\d+) items$/, (m) => `may list at most ${m[1] ?? ''}`],
+    [/^must NOT have fewer than 1 items$/, () => 'choose at least one'],
     [/^must be integer$/, () => 'must be a whole number'],
     [/^must be number$/, () => 'must be a number'],
     [/^must be >= (\S+)$/, (m) => `must be at least ${m[1] ?? ''}`],
@@ -66,6 +72,11 @@ const FIELD_RULES: Record<Locale, Rule[]> = {
     [/^must NOT have fewer than (\d+) characters$/, (m) => `должно быть не короче ${m[1] ?? ''} символов`],
     [/^must NOT have more than (\d+) characters$/, (m) => `должно быть не длиннее ${m[1] ?? ''} символов`],
     [/^must NOT have more than (\d+) items$/, (m) => `не более ${m[1] ?? ''} значений`],
+    [/^must NOT have fewer than 1 items$/, () => 'выберите хотя бы одно'],
+    [/^is required for a \w+ channel/, () => 'обязательно для канала этого вида'],
+    [/^is not used by a \w+ channel: leave it out$/, () => 'не используется каналом этого вида: оставьте пустым'],
+    [/^must be the API token as Chatwork shows it/, () => 'должен быть API-токеном в том виде, как его показывает Chatwork (латинские буквы и цифры, без пробелов)'],
+    [/^is not a valid URL/, () => 'не является адресом: пишите https://хост[:порт][/путь]'],
     [/^must be integer$/, () => 'должно быть целым числом'],
     [/^must be number$/, () => 'должно быть числом'],
     [/^must be >= (\S+)$/, (m) => `должно быть не меньше ${m[1] ?? ''}`],
@@ -96,6 +107,8 @@ const MESSAGE_RULES: Rule[] = [
   [/^(.+) belongs? to another tenant: a domain belongs to one tenant\. Remove it there first\.$/, (m) => `${m[1] ?? ''} — домен(ы) другого арендатора: домен принадлежит одному арендатору. Сначала уберите его там.`],
   [/^licence limit reached: tenant "(.*)" may have (\d+) service mailbox\(es\) and has (\d+)\./, (m) => `лимит лицензий: у арендатора «${m[1] ?? ''}» может быть ящиков: ${m[2] ?? ''}, уже есть: ${m[3] ?? ''}. Удалите ящик или попросите администратора экземпляра увеличить лимит.`],
   [/^the tenant has (\d+) mailboxes: delete some before lowering maxMailboxes to (\d+)$/, (m) => `у арендатора ящиков: ${m[1] ?? ''}; удалите лишние, прежде чем снижать лимит до ${m[2] ?? ''}`],
+  [/^a notification channel named "(.*)" exists: choose another name$/, (m) => `канал «${m[1] ?? ''}» уже есть: выберите другое имя`],
+  [/^a tenant has at most (\d+) notification channels: delete one first$/, (m) => `у арендатора может быть не более ${m[1] ?? ''} каналов оповещений: сначала удалите один`],
   [/^you cannot do this to yourself: ask another admin of your team$/, () => 'это нельзя сделать с самим собой: попросите другого администратора команды'],
   [/^the tenant has no service mailbox yet: a test is a message to one of them, so add a mailbox first$/, () => 'у арендатора ещё нет служебного ящика: проверка — это письмо в один из них, поэтому сначала добавьте ящик'],
   [/^the list has (\d+) rows; import at most (\d+) at a time$/, (m) => `в списке строк: ${m[1] ?? ''}; за один раз можно импортировать не более ${m[2] ?? ''}`],
@@ -144,6 +157,12 @@ const NOTICE_RULES: Rule[] = [
   [/^senderAuth is provider: mailrun trusts the topmost Authentication-Results header from (\S+)\./, (m) => `senderAuth — provider: mailrun доверяет верхнему заголовку Authentication-Results от ${m[1] ?? ''}. Если этот сервер не удаляет входящие заголовки Authentication-Results со своим именем (RFC 8601, раздел 5), отправитель может подделать «dmarc=pass». См. «Trusting your MTA» в docs/providers.md или используйте dmarc.`],
   [/^graph: Microsoft Graph posts notifications only to https URLs, and MAILRUN_PUBLIC_URL is (\S+): /, (m) => `graph: Microsoft Graph отправляет уведомления только на адреса https, а MAILRUN_PUBLIC_URL — ${m[1] ?? ''}: пока это не адрес https, доступный Graph, новые письма находит только периодический проход (каждые MAILRUN_SWEEP_INTERVAL_S).`],
   [/^no SMTP server for replies: set smtp on the mailbox or MAILRUN_SMTP_URL$/, () => 'нет SMTP-сервера для ответов: задайте smtp у ящика или MAILRUN_SMTP_URL'],
+  [/^gave up: (.*)$/, (m) => `попытки прекращены: ${m[1] ?? ''}`],
+  [/^could not reach (\S+): (.*)$/, (m) => `не удалось связаться с ${m[1] ?? ''}: ${m[2] ?? ''}`],
+  [/^the tenant has no mailbox to send alerts from: add one$/, () => 'у арендатора нет ящика, из которого отправлять оповещения: добавьте ящик'],
+  [/^nobody to send to: /, () => 'некому отправить: у канала нет адресов, а у арендатора нет администраторов'],
+  [/^queued for (\d+) recipients?$/, (m) => `поставлено в очередь отправки, получателей: ${m[1] ?? ''}`],
+  [/^the channel is missing its address or secret: edit it and save it again$/, () => 'у канала нет адреса или секрета: измените его и сохраните заново'],
   [/^not replied: (.*)$/, (m) => `ответ не отправлен: ${m[1] ?? ''}`],
   [/^not sent: content removed \((\w+)\)$/, (m) => `не отправлен: содержимое удалено (${m[1] === 'erasure' ? 'стирание' : 'срок хранения'})`]
 ]

@@ -19,6 +19,7 @@ import dashboardPages from './pages/dashboard.js'
 import instancePages from './pages/instance.js'
 import mailboxPages from './pages/mailboxes.js'
 import orchestratorPages from './pages/orchestrator.js'
+import alertPages from './pages/alerts.js'
 import robotPages from './pages/robots.js'
 import senderPages from './pages/senders.js'
 import teamPages from './pages/team.js'
@@ -114,6 +115,7 @@ export default async function consolePlugin (app: FastifyInstance): Promise<void
       await pages.register(testSendPages)
       await pages.register(mailboxPages)
       await pages.register(orchestratorPages)
+      await pages.register(alertPages)
       await pages.register(teamPages)
       await pages.register(activityPages)
     })

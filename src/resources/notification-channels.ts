@@ -38,6 +38,8 @@ function checkFields (kind: ChannelKind, body: { url?: string | undefined, roomI
   for (const [field, allowed] of Object.entries(takes)) {
     if (!allowed && body[field as keyof typeof body] !== undefined) throw fieldError(field, `is not used by a ${kind} channel: leave it out`)
   }
+  // A header carries it: anything but visible ASCII would fail at every delivery instead of here.
+  if (body.token !== undefined && !/^[\x21-\x7e]+$/.test(body.token)) throw fieldError('token', 'must be the API token as Chatwork shows it (Latin letters and digits, no spaces)')
   if (!creating) return
   if (URL_KINDS.has(kind) && body.url === undefined) throw fieldError('url', `is required for a ${kind} channel${kind === 'webhook' ? '' : ': the incoming webhook URL the app gave you'}`)
   if (kind === 'chatwork' && body.roomId === undefined) throw fieldError('roomId', 'is required for a chatwork channel: the number after #!rid in the room\'s address')
@@ -104,7 +106,7 @@ export function notificationChannelsResource (deps: ResourceDeps & { alerts: Ale
     return found
   }
 
-  const nameTaken = (name: string): Error => Object.assign(new errors.Conflict(`a notification channel named "${name}" exists: choose another name`), { details: [{ field: 'name', message: 'is taken' }] })
+  const nameTaken = (name: string): Error => new errors.Conflict(`a notification channel named "${name}" exists: choose another name`)
 
   return {
     async list (tenantId: string, query: PageQuery): Promise<PageOf<ChannelView>> {

@@ -69,7 +69,7 @@ t.test(`job and launch alerts reach every kind of channel on ${testDatabaseKind}
     t.equal(chatwork.path, '/v2/rooms/123456/messages')
     t.match(new URLSearchParams(chatwork.body).get('body'), /^\[info\]\[title\]Monthly Report: job faulted\[\/title\]/)
 
-    const rows = await db.selectFrom('channel_deliveries').select(['state', 'event_type']).where('data', '@>', JSON.stringify({ launchId: launch.id })).execute()
+    const rows = await db.selectFrom('channel_deliveries').select(['state', 'event_type']).where(sql<boolean>`data->>'launchId' = ${launch.id}`).execute()
     t.equal(rows.length, 6, 'one delivery per channel that chose the event')
     t.ok(rows.every((r) => r.state === 'sent' && r.event_type === 'job.faulted'))
     t.equal(await app.jobs.pollDue(), 0)
@@ -104,7 +104,7 @@ t.test(`job and launch alerts reach every kind of channel on ${testDatabaseKind}
     const before = chat.requests.length
     await finishJob(launch.jobId, 'Stopped')
     const delivery = await db.selectFrom('channel_deliveries as d').innerJoin('notification_channels as c', 'c.id', 'd.channel_id')
-      .select(['d.id', 'd.state', 'd.attempts', 'd.last_status', 'd.next_attempt_at']).where('c.name', '=', 'Tickets').where('d.data', '@>', JSON.stringify({ launchId: launch.id })).executeTakeFirstOrThrow()
+      .select(['d.id', 'd.state', 'd.attempts', 'd.last_status', 'd.next_attempt_at']).where('c.name', '=', 'Tickets').where(sql<boolean>`d.data->>'launchId' = ${launch.id}`).executeTakeFirstOrThrow()
     t.match(delivery, { state: 'pending', attempts: 1, last_status: 503 })
     t.ok(delivery.next_attempt_at.getTime() > Date.now() + 3000, 'the next attempt waits (5 s)')
     t.match((await api('GET', `/api/v1/notification-channels/${String(hook.id)}`)).json(), { failingSince: String, lastError: '503 stand-in receiver answered 503' })
