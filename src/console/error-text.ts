@@ -35,10 +35,14 @@ const FIELDS: Record<string, { en: string, ru: string }> = {
   events: { en: 'Events', ru: 'События' },
   roomId: { en: 'Chatwork room number', ru: 'Номер комнаты Chatwork' },
   token: { en: 'Chatwork API token', ru: 'API-токен Chatwork' },
-  recipients: { en: 'Email addresses', ru: 'Адреса эл. почты' }
+  recipients: { en: 'Email addresses', ru: 'Адреса эл. почты' },
+  'imap.processedFolder': { en: 'Folder for handled mail', ru: 'Папка для обработанных писем' },
+  'imap.rejectedFolder': { en: 'Folder for refused mail', ru: 'Папка для отклонённых писем' }
 }
 
 function fieldName (field: string, locale: Locale): string {
+  const whole = FIELDS[field]
+  if (whole !== undefined) return whole[locale]
   const [head = field, ...rest] = field.split(/[./]/)
   const known = FIELDS[head]
   if (known === undefined) return field
@@ -76,6 +80,8 @@ const FIELD_RULES: Record<Locale, Rule[]> = {
     [/^is required for a \w+ channel/, () => 'обязательно для канала этого вида'],
     [/^is not used by a \w+ channel: leave it out$/, () => 'не используется каналом этого вида: оставьте пустым'],
     [/^must be the API token as Chatwork shows it/, () => 'должен быть API-токеном в том виде, как его показывает Chatwork (латинские буквы и цифры, без пробелов)'],
+    [/^is used only with afterProcessing move/, () => 'используется только при перемещении обработанных писем: выберите «перемещать в папку» или оставьте поле пустым'],
+    [/^"(.*)" is a folder the sweep reads for new mail: choose another$/, (m) => `«${m[1] ?? ''}» — папка, в которой mailrun ищет новые письма: выберите другую`],
     [/^is not a valid URL/, () => 'не является адресом: пишите https://хост[:порт][/путь]'],
     [/^must be integer$/, () => 'должно быть целым числом'],
     [/^must be number$/, () => 'должно быть числом'],

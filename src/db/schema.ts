@@ -139,6 +139,12 @@ export interface ImapSettings {
   user: string
   folders: string[]
   auth?: MailAuth
+  /** What the sweep does with a message once it is stored and decided; absent: leave. */
+  afterProcessing?: 'leave' | 'seen' | 'move'
+  /** move: where handled mail goes (created when missing). */
+  processedFolder?: string
+  /** move: where refused mail goes; absent: processedFolder. */
+  rejectedFolder?: string | null
 }
 
 export interface SmtpSettings {

@@ -2,6 +2,7 @@ import type { ImapFlow } from 'imapflow'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { stepWithin as withTimeout } from '../async/with-timeout.js'
+import { changesMailbox } from './after-processing.js'
 import { folderNotify, offersNotify, type FolderStatus } from './folder-notify.js'
 import { sweepFolder, type Cursors, type SweepContext } from './sweep-folder.js'
 
@@ -55,7 +56,7 @@ export async function runSession (deps: SessionDeps, onMode?: (mode: WatchMode) 
   // EXISTS. NOTIFY names only the other folders: Dovecot 2.3 was seen to stop reporting them when
   // INBOX was both listed and selected, and to report INBOX itself unreliably (it keeps INBOX out
   // of its folder list index by default).
-  await withTimeout(client.mailboxOpen('INBOX', { readOnly: true }), 30_000, 'opening INBOX')
+  await withTimeout(client.mailboxOpen('INBOX', { readOnly: !changesMailbox(ctx.after) }), 30_000, 'opening INBOX')
   const others = deps.folders.filter((f) => f.path !== 'INBOX')
   let notify = others.length > 0 && offersNotify(client)
     ? folderNotify(client, new Map(others.map((f) => [f.listed, f.path])), (folder, status) => { report(folder, status) })
@@ -74,7 +75,7 @@ export async function runSession (deps: SessionDeps, onMode?: (mode: WatchMode) 
   /** Back on INBOX after another folder was opened, swept again if it moved meanwhile; then IDLE. */
   const backToInbox = async (): Promise<void> => {
     if (client.mailbox === false || client.mailbox.path !== 'INBOX') {
-      const box = await withTimeout(client.mailboxOpen('INBOX', { readOnly: true }), 30_000, 'opening INBOX')
+      const box = await withTimeout(client.mailboxOpen('INBOX', { readOnly: !changesMailbox(ctx.after) }), 30_000, 'opening INBOX')
       const cursor = cursors.get('INBOX')
       if (cursor === undefined || Number(box.uidNext) > cursor.lastUid + 1 || Number(box.uidValidity) !== cursor.uidvalidity) await sweepOne('INBOX', null)
     }

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely'
 import type { ImapFlow } from 'imapflow'
-import type { Database } from '../db/schema.js'
+import type { Logger } from 'pino'
+import type { Database, ImapSettings } from '../db/schema.js'
+import { afterDecision, changesMailbox } from './after-processing.js'
 import type { TargetMailbox } from '../pipeline/inbound-mail.js'
 import type { Receiver } from '../pipeline/receive.js'
 import type { FolderStatus } from './folder-notify.js'
@@ -11,6 +13,10 @@ export interface SweepContext {
   mailbox: TargetMailbox
   /** Mail received before this moment is history, never replayed (IMAP settings saved minus the look-back). */
   notBefore: Date
+  /** What is done with a message once it is decided (imap.afterProcessing), and the folders made for it this session. */
+  after: Pick<ImapSettings, 'afterProcessing' | 'processedFolder' | 'rejectedFolder'>
+  created: Set<string>
+  logger: Logger
 }
 
 /**
@@ -36,7 +42,8 @@ export type Cursors = Map<string, FolderCursor>
 
 /**
  * Stores every message of the folder past its cursor, oldest first, and advances the cursor past
- * each one only once it is stored. Never relies on \Seen and never changes the mailbox (read-only).
+ * each one only once it is stored. Never relies on \Seen; changes the mailbox only when
+ * imap.afterProcessing says so (flag or move, after the decision), else opens folders read-only.
  * A folder with nothing new costs one STATUS and no database work: that is every sweep of every
  * quiet mailbox. `known` is a STATUS the server already sent (IMAP NOTIFY) in place of asking
  * again; `null` opens the folder without asking (the selected folder, whose news come as EXISTS).
@@ -59,7 +66,7 @@ export async function sweepFolder (client: ImapFlow, folder: string, ctx: SweepC
     await setCursor(db, mailbox.id, folder, uidvalidity, lastUid)
     cursors.set(folder, { uidvalidity, lastUid })
   }
-  const box = await client.mailboxOpen(folder, { readOnly: true })
+  const box = await client.mailboxOpen(folder, { readOnly: !changesMailbox(ctx.after) })
   const uidvalidity = Number(box.uidValidity)
   let lastUid: number
   let notBefore: Date | null = null
@@ -84,8 +91,15 @@ export async function sweepFolder (client: ImapFlow, folder: string, ctx: SweepC
     if (notBefore === null || internalDate >= notBefore) {
       const message = await client.fetchOne(String(uid), { source: true }, { uid: true })
       if (message !== false && message.source !== undefined) {
-        await ctx.receiver.receive(mailbox, { door: 'imap', raw: message.source, rawIsOriginal: true, envelopeFrom: null, provider: null, imap: { folder, internalDate } })
+        const result = await ctx.receiver.receive(mailbox, { door: 'imap', raw: message.source, rawIsOriginal: true, envelopeFrom: null, provider: null, imap: { folder, internalDate } })
         handed++
+        try {
+          await afterDecision(client, uid, result.status === 'rejected' || result.status === 'ignored', ctx.after, ctx.created)
+        } catch (error) {
+          // Stored and decided: left where it is, which loses nothing; the sweep goes on.
+          if (!client.usable) throw error
+          ctx.logger.warn({ mailboxId: mailbox.id, folder, uid, err: error }, 'could not flag or move a handled message (imap.afterProcessing)')
+        }
       }
     }
     await advance(uidvalidity, uid)

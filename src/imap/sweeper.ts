@@ -110,7 +110,7 @@ export function createSweeper (deps: SweeperDeps): Sweeper {
       connection.credential = await deps.tokens.credential({ ...row, imap: settings, smtp: row.smtp as SmtpSettings | null }, 'imap')
       const options = await imapConnectOptions(deps.deny, settings, connection.credential)
       const mailbox = { id: row.id, tenantId: row.tenant_id, address: row.address, active: row.active, senderAuth: row.sender_auth, trustedAuthservId: row.trusted_authserv_id }
-      const ctx = { db, receiver: deps.receiver, mailbox, notBefore: new Date((row.imap_configured_at ?? new Date()).getTime() - deps.lookbackMs) }
+      const ctx = { db, receiver: deps.receiver, mailbox, notBefore: new Date((row.imap_configured_at ?? new Date()).getTime() - deps.lookbackMs), after: settings, created: new Set<string>(), logger: deps.logger }
       // Loaded with the first IMAP mailbox: an instance fed only by push never carries it.
       const { ImapFlow } = await import('imapflow')
       connection.client = new ImapFlow({

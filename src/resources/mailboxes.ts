@@ -10,6 +10,7 @@ import { storedAddress } from '../mail/address.js'
 import { assertHostAllowed, OutboundDenied } from '../net/outbound-guard.js'
 import { marker } from '../schemas/common.js'
 import type { Mailbox, MailboxCreate, MailboxPatch, MailboxWithIngress } from '../schemas/mailboxes.js'
+import { afterProcessingOf, DEFAULT_PROCESSED_FOLDER } from '../imap/after-processing.js'
 import { assertInTenantDomains } from './tenant-domains.js'
 import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
 import { refusePlaceholders } from './placeholders.js'
@@ -49,7 +50,7 @@ function present (row: MailboxRow, publicUrl: string): MailboxView {
     trustedAuthservId: row.trusted_authserv_id,
     mailgunSigningKey: marker(row.mailgun_signing_key_enc),
     sendgridBasicAuth: row.sendgrid_username === null ? null : { username: row.sendgrid_username, password: marker(row.sendgrid_password_enc) },
-    imap: imap === null ? null : { host: imap.host, port: imap.port, tls: imap.tls, user: imap.user, password: marker(passwordKind(imap.auth) ? row.imap_password_enc : null), auth: signInView(imap.auth, row.imap_password_enc), folders: imap.folders },
+    imap: imap === null ? null : { host: imap.host, port: imap.port, tls: imap.tls, user: imap.user, password: marker(passwordKind(imap.auth) ? row.imap_password_enc : null), auth: signInView(imap.auth, row.imap_password_enc), folders: imap.folders, afterProcessing: imap.afterProcessing ?? 'leave', processedFolder: imap.afterProcessing === 'move' ? (imap.processedFolder ?? DEFAULT_PROCESSED_FOLDER) : null, rejectedFolder: imap.afterProcessing === 'move' ? (imap.rejectedFolder ?? null) : null },
     imapStatus: {
       configuredAt: row.imap_configured_at?.toISOString() ?? null,
       lastSweptAt: row.imap_last_swept_at?.toISOString() ?? null,
@@ -126,7 +127,7 @@ export function mailboxesResource (deps: ResourceDeps) {
         await checkHost('imap.host', body.imap.host)
         const { auth, secretEnc } = await signInFrom('imap', body.imap, stored(current?.imap as ImapSettings | null, current?.imap_password_enc), signIn)
         if (auth.kind === 'password' && secretEnc === null) throw fieldError('imap.password', 'is required')
-        const settings: ImapSettings = { host: body.imap.host, port: body.imap.port ?? 993, tls: body.imap.tls ?? true, user: body.imap.user, folders: body.imap.folders ?? [], auth }
+        const settings: ImapSettings = { host: body.imap.host, port: body.imap.port ?? 993, tls: body.imap.tls ?? true, user: body.imap.user, folders: body.imap.folders ?? [], auth, ...afterProcessingOf(body.imap) }
         // The sweep takes mail from this moment on (minus a look-back), so it is reset on every change.
         Object.assign(columns, {
           imap: JSON.stringify(settings),

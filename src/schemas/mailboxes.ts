@@ -58,6 +58,10 @@ export const GraphInput = Type.Object({
   auth: Type.Optional(MicrosoftAuthInput)
 }, { additionalProperties: false, description: 'Microsoft Graph push instead of (or beside) the IMAP sweep: subscriptions to Inbox and Junk Email, a delta query per folder as the fallback. The app needs Mail.Read (application). See docs/providers.md.' })
 
+export const AfterProcessing = Type.Union([Type.Literal('leave'), Type.Literal('seen'), Type.Literal('move')], {
+  description: 'What the IMAP sweep does with a message once it is stored and decided: leave it (default; the sweep never changes the mailbox), flag it \\Seen, or move it to processedFolder (refused mail to rejectedFolder when set).'
+})
+
 export const ImapInput = Type.Object({
   host: Host,
   port: Type.Optional({ ...Port, description: 'Default 993.' }),
@@ -65,7 +69,10 @@ export const ImapInput = Type.Object({
   user: Type.String({ minLength: 1 }),
   password: Type.Optional(Type.String({ minLength: 1, description: 'Write-only. An app password for Gmail, Yandex and Mail.ru. On update, omit it to keep the stored one.' })),
   auth: Type.Optional(ImapAuthInput),
-  folders: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Folders to sweep besides INBOX and the \\Junk folder (default none).' }))
+  folders: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Folders to sweep besides INBOX and the \\Junk folder (default none).' })),
+  afterProcessing: Type.Optional(AfterProcessing),
+  processedFolder: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'afterProcessing move: the folder handled mail goes to, created when missing. Default "Processed".' })),
+  rejectedFolder: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 200, description: 'afterProcessing move: the folder refused mail (rejected, ignored) goes to; null or absent: processedFolder.' })))
 }, { additionalProperties: false })
 
 export const SmtpInput = Type.Object({
@@ -151,7 +158,7 @@ export const Mailbox = Type.Object({
   trustedAuthservId: Nullable(Type.String()),
   mailgunSigningKey: SecretMarker,
   sendgridBasicAuth: Nullable(Type.Object({ username: Type.String(), password: SecretMarker })),
-  imap: Nullable(Type.Object({ host: Type.String(), port: Port, tls: Type.Boolean(), user: Type.String(), password: SecretMarker, auth: MailAuthView, folders: Type.Array(Type.String()) })),
+  imap: Nullable(Type.Object({ host: Type.String(), port: Port, tls: Type.Boolean(), user: Type.String(), password: SecretMarker, auth: MailAuthView, folders: Type.Array(Type.String()), afterProcessing: AfterProcessing, processedFolder: Nullable(Type.String()), rejectedFolder: Nullable(Type.String()) })),
   imapStatus: Type.Object({ configuredAt: Nullable(Timestamp), lastSweptAt: Nullable(Timestamp), lastError: Nullable(Type.String()), lastErrorAt: Nullable(Timestamp) }),
   smtp: Nullable(Type.Object({ host: Type.String(), port: Port, tls: Type.Boolean(), user: Nullable(Type.String()), password: SecretMarker, auth: MailAuthView, fromName: Nullable(Type.String()) })),
   graph: Nullable(Type.Object({ user: Type.String(), baseUrl: Type.String(), auth: MailAuthView })),

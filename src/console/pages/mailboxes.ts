@@ -17,6 +17,14 @@ const nullable = (value: string | undefined): string | null => text(value) === '
 const port = (value: string | undefined): number | undefined => text(value) === '' ? undefined : Number(text(value))
 
 /** The API body for a mailbox form; blank secrets are left out (kept), unticked sections cleared. */
+/** What the sweep does with handled mail (imap.afterProcessing): the folders only with move. */
+function afterProcessingFrom (form: Record<string, string | undefined>): Record<string, unknown> {
+  const mode = form.imapAfter === 'seen' || form.imapAfter === 'move' ? form.imapAfter : 'leave'
+  if (mode !== 'move') return { afterProcessing: mode }
+  const folder = (value: string | undefined): string | undefined => (value ?? '').trim() === '' ? undefined : (value ?? '').trim()
+  return { afterProcessing: mode, ...(folder(form.imapProcessedFolder) !== undefined ? { processedFolder: folder(form.imapProcessedFolder) } : {}), ...(folder(form.imapRejectedFolder) !== undefined ? { rejectedFolder: folder(form.imapRejectedFolder) } : {}) }
+}
+
 function bodyFrom (form: Form, creating: boolean): Record<string, unknown> {
   const body: Record<string, unknown> = {
     address: text(form.address),
@@ -35,7 +43,8 @@ function bodyFrom (form: Form, creating: boolean): Record<string, unknown> {
       tls: form.imapTls === 'on',
       user: text(form.imapUser),
       ...(text(form.imapPassword) !== '' ? { password: text(form.imapPassword) } : {}),
-      folders: text(form.imapFolders).split(',').map((f) => f.trim()).filter(Boolean)
+      folders: text(form.imapFolders).split(',').map((f) => f.trim()).filter(Boolean),
+      ...afterProcessingFrom(form)
     }
   } else if (!creating) {
     body.imap = null
@@ -69,6 +78,9 @@ function formOf (m: MailboxView | null): Form {
     imapTls: m?.imap == null || m.imap.tls ? 'on' : undefined,
     imapUser: m?.imap?.user ?? '',
     imapFolders: (m?.imap?.folders ?? []).join(', '),
+    imapAfter: m?.imap?.afterProcessing ?? 'leave',
+    imapProcessedFolder: m?.imap?.processedFolder ?? '',
+    imapRejectedFolder: m?.imap?.rejectedFolder ?? '',
     smtpOn: m?.smtp != null ? 'on' : undefined,
     smtpHost: m?.smtp?.host ?? '',
     smtpPort: String(m?.smtp?.port ?? 465),
