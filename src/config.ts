@@ -66,6 +66,8 @@ export const EnvSchema = Type.Object({
     'a whole number from 1 to 1000'),
   MAILRUN_ORCHESTRATOR_TIMEOUT_S: variable(Type.Integer({ minimum: 1, maximum: 600, default: 10, description: 'How long one Orchestrator request (a token, a folder, a job look-up) may wait for an answer; StartJobs and AddQueueItem wait MAILRUN_START_TIMEOUT_MS.' }),
     'a number of seconds from 1 to 600'),
+  MAILRUN_ALERT_AFTER_S: variable(Type.Integer({ minimum: 1, maximum: 86400, default: 300, description: 'How long a mailbox (IMAP or Graph) or its replies (SMTP) must keep failing before the team is told through its alert channels (mailbox.failing, replies.failing).' }),
+    'a number of seconds from 1 to 86400'),
   MAILRUN_CHATWORK_API_URL: variable(Type.String({ pattern: '^https?://', default: 'https://api.chatwork.com/v2', description: 'Base of the Chatwork API that Chatwork alert channels post to (rooms/{room_id}/messages).' }),
     'an http(s) URL'),
   MAILRUN_SMTP_URL: variable(Type.Optional(Type.String({ pattern: '^smtps?://', description: 'Instance default SMTP server for replies (smtp://user:pass@host:587 or smtps://…:465), used for mailboxes without their own smtp settings.' })),
@@ -135,6 +137,7 @@ export interface Config {
   orchestratorTimeoutMs: number
   smtpUrl: string | undefined
   chatworkApiUrl: string
+  alertAfterMs: number
   replyLimitPerHour: number
   replyGiveUpMs: number
   sweepIntervalMs: number
@@ -259,6 +262,7 @@ export function loadConfig (source: EnvSource): Config {
     orchestratorTimeoutMs: env.MAILRUN_ORCHESTRATOR_TIMEOUT_S * 1000,
     smtpUrl: env.MAILRUN_SMTP_URL,
     chatworkApiUrl: env.MAILRUN_CHATWORK_API_URL.replace(/\/+$/, ''),
+    alertAfterMs: env.MAILRUN_ALERT_AFTER_S * 1000,
     replyLimitPerHour: env.MAILRUN_REPLY_LIMIT_PER_HOUR,
     replyGiveUpMs: env.MAILRUN_REPLY_GIVE_UP_S * 1000,
     sweepIntervalMs: env.MAILRUN_SWEEP_INTERVAL_S * 1000,

@@ -1,5 +1,6 @@
 import type { Locale } from '../commands/problem-text.js'
 import { reasonText } from '../notify/history-text.js'
+import type { TeamEvent } from './team-events.js'
 
 // What a team reads in Slack, Teams, Google Chat, Chatwork or an alert email: one catalogue per
 // language, in the tenant's language. Orchestrator's own words (a job's Info) are quoted as they are.
@@ -12,6 +13,11 @@ export interface AlertData {
   state?: string
   info?: string | null
   channel?: string
+  mailbox?: string
+  error?: string | null
+  waiting?: number
+  count?: number
+  oldest?: string
 }
 
 export interface AlertText { title: string, detail: string, open: string }
@@ -25,10 +31,15 @@ interface Catalogue {
   'job.faulted': (d: Names) => [string, string]
   'job.stopped': (d: Names) => [string, string]
   'launch.failed': (d: Names) => [string, string]
+  'mailbox.failing': (d: Names) => [string, string]
+  'mailbox.recovered': (d: Names) => [string, string]
+  'orchestrator.failing': (d: Names) => [string, string]
+  'replies.failing': (d: Names) => [string, string]
+  'messages.stuck': (d: Names) => [string, string]
   test: (d: Names) => [string, string]
 }
 
-interface Names { robot: string, sender: string, job: string, info: string | null, channel: string }
+interface Names { robot: string, sender: string, job: string, info: string | null, channel: string, mailbox: string, error: string, waiting: number, count: number, oldest: string }
 
 const en: Catalogue = {
   unknownSender: 'an unknown sender',
@@ -39,6 +50,11 @@ const en: Catalogue = {
   'job.faulted': (d) => [`${d.robot}: job faulted`, `${d.job} for ${d.sender} faulted${d.info !== null ? `: ${d.info}` : '.'}`],
   'job.stopped': (d) => [`${d.robot}: job stopped`, `${d.job} for ${d.sender} was stopped${d.info !== null ? `: ${d.info}` : '.'}`],
   'launch.failed': (d) => [`${d.robot}: not launched`, `mailrun gave up launching ${d.robot} for ${d.sender}${d.info !== null ? `: ${d.info}` : '.'}`],
+  'mailbox.failing': (d) => [`Mailbox ${d.mailbox} cannot be read`, `mailrun cannot read ${d.mailbox}: ${d.error}. Mail there waits until this is fixed.`],
+  'mailbox.recovered': (d) => [`Mailbox ${d.mailbox} is read again`, `mailrun reads ${d.mailbox} again; mail that waited is being handled.`],
+  'orchestrator.failing': (d) => ['Orchestrator refuses mailrun', `Launches fail: ${d.error}. Check the Orchestrator connection.`],
+  'replies.failing': (d) => [`Replies from ${d.mailbox} are not sent`, `The SMTP server refuses mailrun's replies from ${d.mailbox} (${d.waiting} waiting): ${d.error}`],
+  'messages.stuck': (d) => [`${d.count} messages are stuck`, `${d.count} messages have waited more than 5 minutes to be decided (the oldest since ${d.oldest}). Check the database and mailrun's log.`],
   test: (d) => ['mailrun: test message', `The channel "${d.channel}" works: mailrun's alerts will arrive here.`]
 }
 
@@ -51,12 +67,17 @@ const ru: Catalogue = {
   'job.faulted': (d) => [`${d.robot}: задание завершилось с ошибкой`, `${d.job} для ${d.sender} завершилось с ошибкой${d.info !== null ? `: ${d.info}` : '.'}`],
   'job.stopped': (d) => [`${d.robot}: задание остановлено`, `${d.job} для ${d.sender} остановлено${d.info !== null ? `: ${d.info}` : '.'}`],
   'launch.failed': (d) => [`${d.robot}: робот не запущен`, `mailrun не смог запустить робота ${d.robot} для ${d.sender}${d.info !== null ? `: ${d.info}` : '.'}`],
+  'mailbox.failing': (d) => [`Ящик ${d.mailbox} не читается`, `mailrun не может прочитать ящик ${d.mailbox}: ${d.error}. Письма в нём ждут, пока это не исправлено.`],
+  'mailbox.recovered': (d) => [`Ящик ${d.mailbox} снова читается`, `mailrun снова читает ящик ${d.mailbox}; ожидавшие письма обрабатываются.`],
+  'orchestrator.failing': (d) => ['Orchestrator отказывает mailrun', `Запуски не удаются: ${d.error}. Проверьте подключение к Orchestrator.`],
+  'replies.failing': (d) => [`Ответы из ящика ${d.mailbox} не отправляются`, `SMTP-сервер отклоняет ответы mailrun из ящика ${d.mailbox} (ожидают отправки: ${d.waiting}): ${d.error}`],
+  'messages.stuck': (d) => [`Зависших писем: ${d.count}`, `Писем, ждущих решения дольше 5 минут: ${d.count} (самое старое — с ${d.oldest}). Проверьте базу данных и журнал mailrun.`],
   test: (d) => ['mailrun: проверка канала', `Канал «${d.channel}» работает: оповещения mailrun будут приходить сюда.`]
 }
 
 const catalogues: Record<Locale, Catalogue> = { en, ru }
 
-export type AlertType = 'job.completed' | 'job.faulted' | 'job.stopped' | 'launch.failed' | 'test'
+export type AlertType = TeamEvent | 'test'
 
 /** The title and the sentence of an event, in the tenant's language. */
 export function alertText (type: AlertType, data: AlertData, locale: Locale): AlertText {
@@ -69,7 +90,13 @@ export function alertText (type: AlertType, data: AlertData, locale: Locale): Al
     sender: data.sender ?? c.unknownSender,
     job: c.job(data.jobId),
     info,
-    channel: data.channel ?? ''
+    channel: data.channel ?? '',
+    mailbox: data.mailbox ?? '',
+    // What a server or mailrun said, quoted as it is (in Russian when mailrun's words are known).
+    error: data.error === null || data.error === undefined ? '' : reasonText(data.error, locale),
+    waiting: data.waiting ?? 0,
+    count: data.count ?? 0,
+    oldest: data.oldest !== undefined ? `${data.oldest.slice(0, 16).replace('T', ' ')} UTC` : ''
   }
   const [title, detail] = c[type](names)
   return { title, detail, open: c.open }

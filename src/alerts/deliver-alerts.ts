@@ -46,9 +46,12 @@ type Channel = Selectable<NotificationChannelsTable> & { locale: Locale }
 type Delivery = Selectable<ChannelDeliveriesTable>
 
 /** The console page an event points to. */
-function linkOf (publicUrl: string, data: Record<string, unknown>): string {
+function linkOf (publicUrl: string, type: string, data: Record<string, unknown>): string {
+  if (type === 'orchestrator.failing') return `${publicUrl}/console/orchestrator`
   if (typeof data.launchId === 'string') return `${publicUrl}/console/launches/${data.launchId}`
-  return `${publicUrl}/console/channels`
+  if (typeof data.mailboxId === 'string') return `${publicUrl}/console/mailboxes/${data.mailboxId}`
+  if (type === 'messages.stuck') return `${publicUrl}/console/messages?status=received`
+  return `${publicUrl}/console/alerts`
 }
 
 async function readAnswer (body: Dispatcher.ResponseData['body']): Promise<string> {
@@ -97,7 +100,7 @@ export function createAlertSender (deps: AlertDeps): AlertSender {
       data: delivery.data,
       createdAt: delivery.created_at,
       text: alertText(delivery.event_type as AlertType, delivery.data, channel.locale),
-      link: linkOf(deps.publicUrl, delivery.data)
+      link: linkOf(deps.publicUrl, delivery.event_type, delivery.data)
     }
     let result: AttemptResult
     try {

@@ -5,7 +5,7 @@ import type { Database } from '../db/schema.js'
 // chose the event, written in the same statement or transaction as the change that causes it, so
 // no event is told without its cause and none is lost in a restart.
 
-export const TEAM_EVENTS = ['job.completed', 'job.faulted', 'job.stopped', 'launch.failed'] as const
+export const TEAM_EVENTS = ['job.completed', 'job.faulted', 'job.stopped', 'launch.failed', 'mailbox.failing', 'mailbox.recovered', 'orchestrator.failing', 'replies.failing', 'messages.stuck'] as const
 export type TeamEvent = typeof TEAM_EVENTS[number]
 
 /** What the event of a launch says beyond the launch itself. */
@@ -38,5 +38,15 @@ export function insertLaunchEvent (qc: QueryCreator<Database>, launchId: string,
         sql<string>`jsonb_build_object('launchId', l.id, 'robot', r.name, 'sender', m.from_address, 'jobId', l.job_id, 'messageId', m.id, 'state', ${detail.state}::text, 'info', ${detail.info}::text)`.as('data')
       ])
       .where('l.id', '=', launchId)
+      .where(sql<boolean>`c.events @> ${JSON.stringify([type])}::jsonb`))
+}
+
+/** Inserts the deliveries of an event with its data for each of the tenant's channels that chose it. */
+export function insertTeamEvent (qc: QueryCreator<Database>, tenantId: string, type: TeamEvent, data: Record<string, unknown>) {
+  return qc.insertInto('channel_deliveries')
+    .columns(['channel_id', 'tenant_id', 'event_type', 'data'])
+    .expression((eb) => eb.selectFrom('notification_channels as c')
+      .select(['c.id', 'c.tenant_id', sql<string>`${type}`.as('event_type'), sql<string>`${JSON.stringify(data)}::jsonb`.as('data')])
+      .where('c.tenant_id', '=', tenantId)
       .where(sql<boolean>`c.events @> ${JSON.stringify([type])}::jsonb`))
 }

@@ -83,6 +83,17 @@ export interface ChannelDeliveriesTable {
   sent_at: Date | null
 }
 
+/** A failing condition told to the team once; closed when it clears. */
+export interface IncidentsTable {
+  id: Generated<string>
+  tenant_id: string
+  kind: string
+  subject: string
+  data: Json<Record<string, unknown>>
+  opened_at: CreatedAt
+  closed_at: Date | null
+}
+
 export interface ApiKeysTable {
   id: Generated<string>
   scope: 'admin' | 'tenant'
@@ -505,6 +516,7 @@ export interface Database {
   audit_events: AuditEventsTable
   notification_channels: NotificationChannelsTable
   channel_deliveries: ChannelDeliveriesTable
+  incidents: IncidentsTable
   api_keys: ApiKeysTable
   orchestrator_connections: OrchestratorConnectionsTable
   mailboxes: MailboxesTable

@@ -12,6 +12,7 @@ import { createMetrics, type Metrics } from '../metrics.js'
 import { createJobTracker, type OutcomeDeps } from '../launch/job-tracker.js'
 import { createMailer, type Mailer } from '../notify/mailer.js'
 import { createAlertSender, type AlertSender } from '../alerts/deliver-alerts.js'
+import { createIncidentWatch } from '../alerts/incidents.js'
 import { createMailTokens, type MailTokens } from '../mail-auth/mail-tokens.js'
 import { createSweeper, type Sweeper } from '../imap/sweeper.js'
 import { createGraphWatcher, type GraphWatcher } from '../graph/graph-watcher.js'
@@ -43,6 +44,7 @@ declare module 'fastify' {
     jobs: { pollDue: (limit?: number) => Promise<number> }
     mailer: Mailer
     alerts: AlertSender
+    incidents: { watch: () => Promise<{ opened: number, closed: number }> }
     mailTokens: MailTokens
     outcomeDeps: OutcomeDeps
     sweeper: Sweeper
@@ -110,6 +112,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   const alerts = createAlertSender({ db: deps.database.db, secrets: deps.secrets, deny: deps.config.outboundDeny, logger, publicUrl: deps.config.publicUrl, chatworkApiUrl: deps.config.chatworkApiUrl })
   app.decorate('alerts', alerts)
   app.addHook('onClose', async () => { await alerts.close() })
+  app.decorate('incidents', createIncidentWatch({ db: deps.database.db, logger, afterMs: deps.config.alertAfterMs }))
   const replies = { perHour: deps.config.replyLimitPerHour, giveUpMs: deps.config.replyGiveUpMs }
   const spool = deps.database.kind === 'pglite' && deps.database.dataDir !== undefined ? createRawSpool(path.join(deps.database.dataDir, 'spool')) : undefined
   const launches = createLaunchService({
