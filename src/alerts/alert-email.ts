@@ -21,7 +21,7 @@ export async function queueAlertEmail (db: Kysely<Database>, channel: Selectable
     recipient,
     subject: `[mailrun] ${title}`,
     text_body: `${detail}\n\n${open}: ${alert.link}\n`,
-    html_body: `<!doctype html><html><body><p><strong>${escapeHtml(title)}</strong></p><p>${escapeHtml(detail)}</p><p><a href="${escapeHtml(alert.link)}">${escapeHtml(open)}</a></p></body></html>`,
+    html_body: `<!doctype html><html><body style="font-family:sans-serif"><h2 style="font-size:1.1em">${escapeHtml(title)}</h2>${alert.text.lines !== undefined ? `<ul>${alert.text.lines.map((l) => `<li>${escapeHtml(l.replace(/^• /, ''))}</li>`).join('')}</ul>` : `<p>${escapeHtml(detail)}</p>`}<p><a href="${escapeHtml(alert.link)}">${escapeHtml(open)}</a></p></body></html>`,
     headers: JSON.stringify({})
   }))).execute()
   return { ok: true, answer: `queued for ${recipients.length} recipient${recipients.length === 1 ? '' : 's'}` }

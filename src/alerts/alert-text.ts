@@ -1,5 +1,7 @@
 import type { Locale } from '../commands/problem-text.js'
 import { reasonText } from '../notify/history-text.js'
+import type { DigestSummary } from './digest-summary.js'
+import { digestText } from './digest-text.js'
 import type { TeamEvent } from './team-events.js'
 
 // What a team reads in Slack, Teams, Google Chat, Chatwork or an alert email: one catalogue per
@@ -20,7 +22,7 @@ export interface AlertData {
   oldest?: string
 }
 
-export interface AlertText { title: string, detail: string, open: string }
+export interface AlertText { title: string, detail: string, open: string, /** A digest's lines, for an email to list. */ lines?: string[] }
 
 interface Catalogue {
   unknownSender: string
@@ -77,11 +79,15 @@ const ru: Catalogue = {
 
 const catalogues: Record<Locale, Catalogue> = { en, ru }
 
-export type AlertType = TeamEvent | 'test'
+export type AlertType = TeamEvent | 'test' | 'digest'
 
 /** The title and the sentence of an event, in the tenant's language. */
 export function alertText (type: AlertType, data: AlertData, locale: Locale): AlertText {
   const c = catalogues[locale]
+  if (type === 'digest') {
+    const digest = digestText(data as unknown as DigestSummary & { timeZone: string }, locale)
+    return { title: digest.title, detail: digest.lines.join('\n'), open: c.open, lines: digest.lines }
+  }
   const info = data.info === null || data.info === undefined || data.info === ''
     ? null
     : type === 'launch.failed' ? reasonText(data.info, locale) : data.info

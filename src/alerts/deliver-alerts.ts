@@ -51,6 +51,7 @@ function linkOf (publicUrl: string, type: string, data: Record<string, unknown>)
   if (typeof data.launchId === 'string') return `${publicUrl}/console/launches/${data.launchId}`
   if (typeof data.mailboxId === 'string') return `${publicUrl}/console/mailboxes/${data.mailboxId}`
   if (type === 'messages.stuck') return `${publicUrl}/console/messages?status=received`
+  if (type === 'digest') return `${publicUrl}/console`
   return `${publicUrl}/console/alerts`
 }
 

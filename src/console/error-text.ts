@@ -36,6 +36,7 @@ const FIELDS: Record<string, { en: string, ru: string }> = {
   roomId: { en: 'Chatwork room number', ru: 'Номер комнаты Chatwork' },
   token: { en: 'Chatwork API token', ru: 'API-токен Chatwork' },
   recipients: { en: 'Email addresses', ru: 'Адреса эл. почты' },
+  timeZone: { en: 'Time zone', ru: 'Часовой пояс' },
   'imap.processedFolder': { en: 'Folder for handled mail', ru: 'Папка для обработанных писем' },
   'imap.rejectedFolder': { en: 'Folder for refused mail', ru: 'Папка для отклонённых писем' }
 }
@@ -82,6 +83,8 @@ const FIELD_RULES: Record<Locale, Rule[]> = {
     [/^must be the API token as Chatwork shows it/, () => 'должен быть API-токеном в том виде, как его показывает Chatwork (латинские буквы и цифры, без пробелов)'],
     [/^is used only with afterProcessing move/, () => 'используется только при перемещении обработанных писем: выберите «перемещать в папку» или оставьте поле пустым'],
     [/^"(.*)" is a folder the sweep reads for new mail: choose another$/, (m) => `«${m[1] ?? ''}» — папка, в которой mailrun ищет новые письма: выберите другую`],
+    [/^choose at least one event, or a digest$/, () => 'выберите хотя бы одно событие или сводку'],
+    [/^"(.*)" is not a time zone: use an IANA name such as Europe\/Moscow or UTC$/, (m) => `«${m[1] ?? ''}» — не часовой пояс: укажите название IANA, например Europe/Moscow или UTC`],
     [/^is not a valid URL/, () => 'не является адресом: пишите https://хост[:порт][/путь]'],
     [/^must be integer$/, () => 'должно быть целым числом'],
     [/^must be number$/, () => 'должно быть числом'],

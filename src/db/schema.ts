@@ -16,6 +16,8 @@ export interface TenantsTable {
   contact_email: string | null
   /** Days content is kept; null: MAILRUN_RETENTION_DAYS. */
   retention_days: number | null
+  /** IANA time zone: when digests go out and which day they cover. */
+  time_zone: Generated<string>
   created_at: CreatedAt
   updated_at: UpdatedAt
 }
@@ -62,6 +64,9 @@ export interface NotificationChannelsTable {
   recipients: ColumnType<string[], string | undefined, string>
   failing_since: Date | null
   last_error: string | null
+  digest: 'daily' | 'weekly' | null
+  /** The last period a digest was sent for (a date, or a week's Monday). */
+  digest_period: string | null
   created_at: CreatedAt
   updated_at: UpdatedAt
 }

@@ -13,6 +13,7 @@ import { createJobTracker, type OutcomeDeps } from '../launch/job-tracker.js'
 import { createMailer, type Mailer } from '../notify/mailer.js'
 import { createAlertSender, type AlertSender } from '../alerts/deliver-alerts.js'
 import { createIncidentWatch } from '../alerts/incidents.js'
+import { createDigestWatch } from '../alerts/digest-watch.js'
 import { createMailTokens, type MailTokens } from '../mail-auth/mail-tokens.js'
 import { createSweeper, type Sweeper } from '../imap/sweeper.js'
 import { createGraphWatcher, type GraphWatcher } from '../graph/graph-watcher.js'
@@ -45,6 +46,7 @@ declare module 'fastify' {
     mailer: Mailer
     alerts: AlertSender
     incidents: { watch: () => Promise<{ opened: number, closed: number }> }
+    digests: { send: (now?: Date) => Promise<number> }
     mailTokens: MailTokens
     outcomeDeps: OutcomeDeps
     sweeper: Sweeper
@@ -113,6 +115,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('alerts', alerts)
   app.addHook('onClose', async () => { await alerts.close() })
   app.decorate('incidents', createIncidentWatch({ db: deps.database.db, logger, afterMs: deps.config.alertAfterMs }))
+  app.decorate('digests', createDigestWatch({ db: deps.database.db, logger }))
   const replies = { perHour: deps.config.replyLimitPerHour, giveUpMs: deps.config.replyGiveUpMs }
   const spool = deps.database.kind === 'pglite' && deps.database.dataDir !== undefined ? createRawSpool(path.join(deps.database.dataDir, 'spool')) : undefined
   const launches = createLaunchService({

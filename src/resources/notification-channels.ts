@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox'
 import type { Selectable } from 'kysely'
 import type { AlertSender } from '../alerts/deliver-alerts.js'
+import { duePeriod } from '../alerts/digest-period.js'
 import { newSigningSecret } from '../alerts/standard-webhooks.js'
 import type { ChannelDeliveriesTable, ChannelKind, NotificationChannelsTable } from '../db/schema.js'
 import { isUniqueViolation } from '../db/errors.js'
@@ -60,6 +61,7 @@ export function notificationChannelsResource (deps: ResourceDeps & { alerts: Ale
       token: marker(row.kind === 'chatwork' ? row.secret_enc : null),
       secret: marker(row.kind === 'webhook' ? row.secret_enc : null),
       recipients: row.recipients,
+      digest: row.digest,
       failingSince: row.failing_since?.toISOString() ?? null,
       lastError: row.last_error,
       ...(signingSecret !== undefined ? { signingSecret } : {}),
@@ -100,6 +102,13 @@ export function notificationChannelsResource (deps: ResourceDeps & { alerts: Ale
     return { url_enc: deps.secrets.seal(value), url_hint: `${url.protocol}//${url.host}` }
   }
 
+  /** A new digest choice starts with the next period: the one due now counts as told. */
+  async function digestColumns (tenantId: string, digest: 'daily' | 'weekly' | null): Promise<{ digest: 'daily' | 'weekly' | null, digest_period: string | null }> {
+    if (digest === null) return { digest: null, digest_period: null }
+    const tenant = await db.selectFrom('tenants').select('time_zone').where('id', '=', tenantId).executeTakeFirstOrThrow()
+    return { digest, digest_period: duePeriod(digest, new Date(), tenant.time_zone).key }
+  }
+
   async function row (tenantId: string, id: string): Promise<Selectable<NotificationChannelsTable>> {
     const found = await db.selectFrom('notification_channels').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
     if (found === undefined) throw notFound(id)
@@ -121,6 +130,7 @@ export function notificationChannelsResource (deps: ResourceDeps & { alerts: Ale
     async create (tenantId: string, body: Create): Promise<ChannelView> {
       refusePlaceholders(body)
       checkFields(body.kind, body, true)
+      if (body.events.length === 0 && (body.digest ?? null) === null) throw fieldError('events', 'choose at least one event, or a digest')
       const count = await db.selectFrom('notification_channels').select((eb) => eb.fn.countAll<string>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow()
       if (Number(count.n) >= MAX_CHANNELS) throw new errors.Conflict(`a tenant has at most ${MAX_CHANNELS} notification channels: delete one first`)
       const signingSecret = body.kind === 'webhook' ? newSigningSecret() : undefined
@@ -134,7 +144,8 @@ export function notificationChannelsResource (deps: ResourceDeps & { alerts: Ale
           ...url,
           secret_enc: signingSecret !== undefined ? deps.secrets.seal(signingSecret) : body.token !== undefined ? deps.secrets.seal(body.token) : null,
           room_id: body.roomId ?? null,
-          recipients: JSON.stringify(body.recipients ?? [])
+          recipients: JSON.stringify(body.recipients ?? []),
+          ...await digestColumns(tenantId, body.digest ?? null)
         }).returningAll().executeTakeFirstOrThrow()
         return present(created, signingSecret)
       } catch (error) {
@@ -147,6 +158,8 @@ export function notificationChannelsResource (deps: ResourceDeps & { alerts: Ale
       const current = await row(tenantId, id)
       refusePlaceholders(body)
       checkFields(current.kind, body, false)
+      const digest = body.digest !== undefined ? body.digest : current.digest
+      if ((body.events ?? current.events).length === 0 && digest === null) throw fieldError('events', 'choose at least one event, or a digest')
       const signingSecret = body.rotateSecret === true ? newSigningSecret() : undefined
       try {
         const updated = await db.updateTable('notification_channels').set({
@@ -155,6 +168,7 @@ export function notificationChannelsResource (deps: ResourceDeps & { alerts: Ale
           ...(body.url !== undefined ? await sealedUrl(body.url) : {}),
           ...(body.roomId !== undefined ? { room_id: body.roomId } : {}),
           ...(body.recipients !== undefined ? { recipients: JSON.stringify(body.recipients) } : {}),
+          ...(body.digest !== undefined && body.digest !== current.digest ? await digestColumns(tenantId, body.digest) : {}),
           ...(signingSecret !== undefined ? { secret_enc: deps.secrets.seal(signingSecret) } : body.token !== undefined ? { secret_enc: deps.secrets.seal(body.token) } : {}),
           updated_at: new Date()
         }).where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirst()

@@ -6,6 +6,7 @@ import type { TenantsTable } from '../db/schema.js'
 import { errors } from '../errors.js'
 import { storedAddress } from '../mail/address.js'
 import type { Tenant, TenantCreate, TenantPatch } from '../schemas/tenants.js'
+import { timeZoneOf } from '../alerts/digest-period.js'
 import { domainsOf, domainsTaken, replaceDomains } from './tenant-domains.js'
 import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
 
@@ -23,6 +24,7 @@ function present (row: TenantRow): TenantView {
     locale: row.locale,
     contactEmail: row.contact_email,
     retentionDays: row.retention_days,
+    timeZone: row.time_zone,
     mailboxCount: Number(row.mailbox_count),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString()
@@ -55,7 +57,7 @@ export function tenantsResource (deps: ResourceDeps) {
       try {
         const id = await db.transaction().execute(async (trx) => {
           const row = await trx.insertInto('tenants').values({
-            name: body.name, max_mailboxes: body.maxMailboxes, locale: body.locale ?? 'en', contact_email: body.contactEmail === undefined || body.contactEmail === null ? null : storedAddress(body.contactEmail), retention_days: body.retentionDays ?? null
+            name: body.name, max_mailboxes: body.maxMailboxes, locale: body.locale ?? 'en', contact_email: body.contactEmail === undefined || body.contactEmail === null ? null : storedAddress(body.contactEmail), retention_days: body.retentionDays ?? null, time_zone: timeZoneOf(body.timeZone ?? 'UTC')
           }).returning('id').executeTakeFirstOrThrow()
           await replaceDomains(trx, row.id, body.domains ?? [])
           return row.id
@@ -91,6 +93,7 @@ export function tenantsResource (deps: ResourceDeps) {
             ...(body.locale !== undefined ? { locale: body.locale } : {}),
             ...(body.contactEmail !== undefined ? { contact_email: body.contactEmail === null ? null : storedAddress(body.contactEmail) } : {}),
             ...(body.retentionDays !== undefined ? { retention_days: body.retentionDays } : {}),
+            ...(body.timeZone !== undefined ? { time_zone: timeZoneOf(body.timeZone) } : {}),
             updated_at: new Date()
           }).where('id', '=', id).execute()
           // Mailboxes already registered in a domain taken away keep working: domains rule new registrations.

@@ -8,7 +8,8 @@ export const ChannelKind = Type.Union([Type.Literal('webhook'), Type.Literal('sl
   description: 'webhook: signed per the Standard Webhooks specification (url; a whsec_ secret is made for you). slack, teams, google_chat: the incoming webhook URL the app gave you. chatwork: roomId and token. email: recipients, or the tenant\'s admins when none.'
 })
 
-const Events = Type.Array(Type.Union(TEAM_EVENTS.map((e) => Type.Literal(e))), { minItems: 1, maxItems: TEAM_EVENTS.length, uniqueItems: true, description: 'The events this channel is told of.' })
+const Events = Type.Array(Type.Union(TEAM_EVENTS.map((e) => Type.Literal(e))), { maxItems: TEAM_EVENTS.length, uniqueItems: true, description: 'The events this channel is told of (may be empty for a channel that only gets a digest).' })
+const Digest = Nullable(Type.Union([Type.Literal('daily'), Type.Literal('weekly')], { description: 'A summary at 08:00 in the tenant\'s time zone: daily (the day before) or weekly (Mondays, the week before); null: none.' }))
 const Url = Type.String({ pattern: '^https?://[^/\\s]+(/[^\\s]*)?$', maxLength: 2000, description: 'Write-only for slack, teams and google_chat (their URLs carry a token): only its host is shown back.' })
 const Recipients = Type.Array(Type.String({ format: 'email', maxLength: 254 }), { maxItems: 20, uniqueItems: true, description: 'email: who is written to; empty: the tenant\'s admin users.' })
 const RoomId = Type.String({ pattern: '^[0-9]{1,20}$', description: 'chatwork: the room\'s number (as in #!rid123456).' })
@@ -18,6 +19,7 @@ export const ChannelCreate = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   kind: ChannelKind,
   events: Events,
+  digest: Type.Optional(Digest),
   url: Type.Optional(Url),
   roomId: Type.Optional(RoomId),
   token: Type.Optional(Token),
@@ -30,6 +32,7 @@ export const ChannelCreate = Type.Object({
 export const ChannelPatch = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   events: Type.Optional(Events),
+  digest: Type.Optional(Digest),
   url: Type.Optional(Url),
   roomId: Type.Optional(RoomId),
   token: Type.Optional(Token),
@@ -47,6 +50,7 @@ const channelExample = {
   token: { set: false },
   secret: { set: true },
   recipients: [],
+  digest: null,
   failingSince: null,
   lastError: null,
   createdAt: '2026-12-07T09:00:00.000Z',
@@ -63,6 +67,7 @@ export const Channel = Type.Object({
   token: SecretMarker,
   secret: SecretMarker,
   recipients: Type.Array(Type.String()),
+  digest: Digest,
   failingSince: Nullable(Timestamp),
   lastError: Nullable(Type.String({ description: 'What the last failed attempt answered.' })),
   signingSecret: Type.Optional(Type.String({ description: 'webhook: the whsec_ signing secret, answered only when it is made (creation, rotateSecret).' })),

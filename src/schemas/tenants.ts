@@ -13,6 +13,7 @@ const tenantFields = {
   // One schema with a type list, not a union with null: coercion would read 0 as null (the
   // instance default) instead of refusing it.
   retentionDays: Type.Unsafe<number | null>({ type: ['integer', 'null'], minimum: 1, maximum: 36500, description: "Days this tenant's message content (subjects, bodies, inputs, outputs, reply texts, attachment names) is kept; null: the instance's MAILRUN_RETENTION_DAYS (90 unless set)." }),
+  timeZone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone (Europe/Moscow): digests go out at 08:00 there and cover its days. Default UTC.' }),
   domains: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), {
     maxItems: 100,
     description: "The mail domains the tenant owns (set by the instance admin): its mailboxes' and console users' addresses must be in one of them, and a domain belongs to one tenant. Written in Unicode or punycode; answered in Unicode, lower case."
@@ -25,6 +26,7 @@ export const TenantCreate = Type.Object({
   locale: Type.Optional({ ...Locale, default: 'en' }),
   contactEmail: Type.Optional(tenantFields.contactEmail),
   retentionDays: Type.Optional(tenantFields.retentionDays),
+  timeZone: Type.Optional(tenantFields.timeZone),
   domains: Type.Optional({ ...tenantFields.domains, default: [] })
 }, { additionalProperties: false, examples: [{ name: 'Acme Finance', maxMailboxes: 3, locale: 'en', contactEmail: 'rpa-team@acme.example', domains: ['acme.example'] }] })
 
@@ -39,6 +41,7 @@ const tenantExample = {
   locale: 'en',
   contactEmail: 'rpa-team@acme.example',
   retentionDays: null,
+  timeZone: 'Europe/Moscow',
   domains: ['acme.example'],
   mailboxCount: 1,
   createdAt: '2026-11-23T10:00:00.000Z',

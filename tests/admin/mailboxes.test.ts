@@ -25,7 +25,7 @@ t.test(`service mailboxes through HTTP on ${testDatabaseKind}`, async (t) => {
       sendgrid: `https://mailrun.acme.example/inbound/${mailbox.ingressToken}/sendgrid`
     })
     t.same(mailbox.mailgunSigningKey, { set: true })
-    t.same(mailbox.imap, { host: imap.host, port: 993, tls: true, user: imap.user, password: { set: true }, auth: { kind: 'password' }, folders: [] })
+    t.same(mailbox.imap, { host: imap.host, port: 993, tls: true, user: imap.user, password: { set: true }, auth: { kind: 'password' }, folders: [], afterProcessing: 'leave', processedFolder: null, rejectedFolder: null })
     t.same(mailbox.smtp, { host: smtp.host, port: 465, tls: true, user: smtp.user, password: { set: true }, auth: { kind: 'password' }, fromName: 'Acme robots' })
     t.ok(mailbox.imapStatus.configuredAt, 'the moment IMAP was configured is kept')
 
@@ -100,7 +100,7 @@ t.test(`service mailboxes through HTTP on ${testDatabaseKind}`, async (t) => {
     const before = await db.selectFrom('mailboxes').select(['imap_password_enc', 'imap_configured_at']).where('id', '=', mailbox.id).executeTakeFirstOrThrow()
     const moved = await api('PATCH', `/api/v1/mailboxes/${mailbox.id}`, { imap: { host: 'imap2.example.net', user: imap.user, folders: ['Robots'] } })
     t.equal(moved.statusCode, 200)
-    t.same(moved.json().imap, { host: 'imap2.example.net', port: 993, tls: true, user: imap.user, password: { set: true }, auth: { kind: 'password' }, folders: ['Robots'] })
+    t.same(moved.json().imap, { host: 'imap2.example.net', port: 993, tls: true, user: imap.user, password: { set: true }, auth: { kind: 'password' }, folders: ['Robots'], afterProcessing: 'leave', processedFolder: null, rejectedFolder: null })
     const after = await db.selectFrom('mailboxes').select(['imap_password_enc', 'imap_configured_at']).where('id', '=', mailbox.id).executeTakeFirstOrThrow()
     t.equal(after.imap_password_enc, before.imap_password_enc, 'the password is kept')
     t.ok((after.imap_configured_at?.getTime() ?? 0) >= (before.imap_configured_at?.getTime() ?? Infinity), 'the sweep starting point moves with the settings')

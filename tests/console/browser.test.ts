@@ -124,7 +124,7 @@ t.test(`the console in Chromium on ${testDatabaseKind}`, async (t) => {
     await page.setViewportSize({ width: 360, height: 740 })
     await page.goto(`${base}/console`)
     const links = page.locator('nav[aria-label=main] a')
-    t.equal(await links.count(), 9)
+    t.equal(await links.count(), 10)
     t.notOk(await links.first().isVisible(), 'the menu is closed at first')
     await page.getByText('Menu', { exact: true }).click()
     for (let i = 0; i < 9; i++) {

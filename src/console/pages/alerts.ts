@@ -20,13 +20,14 @@ function bodyFrom (form: Form): Record<string, unknown> {
     name: (form.name ?? '').trim(),
     kind,
     events: TEAM_EVENTS.filter((e) => form[`event.${e}`] === 'on'),
+    digest: form.digest === 'daily' || form.digest === 'weekly' ? form.digest : null,
     ...(kind === 'chatwork' ? { roomId: text(form.roomId), token: text(form.token) } : {}),
     ...(kind === 'email' ? { recipients } : {}),
     ...(kind !== 'chatwork' && kind !== 'email' ? { url: text(form.url) } : {})
   }
 }
 
-const blankForm = (): Form => ({ name: '', kind: 'slack', url: '', roomId: '', recipients: '', 'event.job.faulted': 'on', 'event.job.stopped': 'on', 'event.launch.failed': 'on' })
+const blankForm = (): Form => ({ name: '', kind: 'slack', url: '', roomId: '', recipients: '', digest: '', 'event.job.faulted': 'on', 'event.job.stopped': 'on', 'event.launch.failed': 'on' })
 
 export default async function alertPages (app: FastifyInstance): Promise<void> {
   const { notificationChannels: channels } = app.resources

@@ -24,7 +24,8 @@ function tenantBody (form: Form) {
     contactEmail: contact === '' ? null : contact,
     domains,
     // Empty: the instance's default. Anything else must be a whole number of days (NaN is refused).
-    retentionDays: retention === '' ? null : /^\d+$/.test(retention) ? Number(retention) : Number.NaN
+    retentionDays: retention === '' ? null : /^\d+$/.test(retention) ? Number(retention) : Number.NaN,
+    timeZone: (form.timeZone ?? '').trim() === '' ? 'UTC' : (form.timeZone ?? '').trim()
   }
 }
 
@@ -42,7 +43,7 @@ export default async function instancePages (app: FastifyInstance): Promise<void
     title: 'admin.title',
     page: await tenants.list({ limit: 100, ...(typeof request.query.cursor === 'string' ? { cursor: request.query.cursor } : {}) }),
     health: await health(),
-    form: { name: '', maxMailboxes: '1', locale: 'en', contactEmail: '', domains: '', retentionDays: '' },
+    form: { name: '', maxMailboxes: '1', locale: 'en', contactEmail: '', domains: '', retentionDays: '', timeZone: 'UTC' },
     defaultRetentionDays: app.config.retentionDays,
     error: null,
     notice: null,
