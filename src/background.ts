@@ -12,6 +12,7 @@ const REPLY_TICK_MS = 5_000
 const ALERT_TICK_MS = 1_000
 const INCIDENT_WATCH_MS = 15_000
 const DIGEST_TICK_MS = 60_000
+const CANARY_TICK_MS = 10_000
 
 /**
  * Work beside the HTTP server, each loop one pass at a time: finishing messages stored before a
@@ -48,6 +49,7 @@ export function startBackgroundWork (app: FastifyInstance): () => Promise<void> 
   every(ALERT_TICK_MS, 'alerts', async () => await app.alerts.deliverDue())
   every(INCIDENT_WATCH_MS, 'incidents', async () => await app.incidents.watch())
   every(DIGEST_TICK_MS, 'digests', async () => await app.digests.send())
+  every(CANARY_TICK_MS, 'canaries', async () => await app.canaries.pass())
   every(app.config.retentionSweepMs, 'retention', async () => {
     const removed = await sweepRetention(app.db, { defaultDays: app.config.retentionDays, replayHours: app.config.replayHours })
     if (removed.messages > 0 || removed.replayCopies > 0) logger.info({ removed }, 'retention: content past its retention period (or replay window) removed')

@@ -38,6 +38,8 @@ interface Catalogue {
   'orchestrator.failing': (d: Names) => [string, string]
   'replies.failing': (d: Names) => [string, string]
   'messages.stuck': (d: Names) => [string, string]
+  'canary.missed': (d: Names) => [string, string]
+  'canary.recovered': (d: Names) => [string, string]
   test: (d: Names) => [string, string]
 }
 
@@ -57,6 +59,8 @@ const en: Catalogue = {
   'orchestrator.failing': (d) => ['Orchestrator refuses mailrun', `Launches fail: ${d.error}. Check the Orchestrator connection.`],
   'replies.failing': (d) => [`Replies from ${d.mailbox} are not sent`, `The SMTP server refuses mailrun's replies from ${d.mailbox} (${d.waiting} waiting): ${d.error}`],
   'messages.stuck': (d) => [`${d.count} messages are stuck`, `${d.count} messages have waited more than 5 minutes to be decided (the oldest since ${d.oldest}). Check the database and mailrun's log.`],
+  'canary.missed': (d) => [`Mail to ${d.mailbox} did not come back`, `mailrun's test email to ${d.mailbox} was not found in time${d.error !== '' ? ` (sending it: ${d.error})` : ''}. Mail sent there may not reach mailrun: check the route (forwarding, MX, the IMAP sign-in).`],
+  'canary.recovered': (d) => [`Mail to ${d.mailbox} comes back again`, `mailrun's test email to ${d.mailbox} was found again: mail reaches mailrun.`],
   test: (d) => ['mailrun: test message', `The channel "${d.channel}" works: mailrun's alerts will arrive here.`]
 }
 
@@ -74,6 +78,8 @@ const ru: Catalogue = {
   'orchestrator.failing': (d) => ['Orchestrator отказывает mailrun', `Запуски не удаются: ${d.error}. Проверьте подключение к Orchestrator.`],
   'replies.failing': (d) => [`Ответы из ящика ${d.mailbox} не отправляются`, `SMTP-сервер отклоняет ответы mailrun из ящика ${d.mailbox} (ожидают отправки: ${d.waiting}): ${d.error}`],
   'messages.stuck': (d) => [`Зависших писем: ${d.count}`, `Писем, ждущих решения дольше 5 минут: ${d.count} (самое старое — с ${d.oldest}). Проверьте базу данных и журнал mailrun.`],
+  'canary.missed': (d) => [`Письмо в ${d.mailbox} не вернулось`, `Проверочное письмо mailrun в ${d.mailbox} не найдено вовремя${d.error !== '' ? ` (при отправке: ${d.error})` : ''}. Письма туда могут не доходить до mailrun: проверьте маршрут (пересылку, MX, вход в IMAP).`],
+  'canary.recovered': (d) => [`Письма в ${d.mailbox} снова доходят`, `Проверочное письмо mailrun в ${d.mailbox} снова найдено: письма доходят до mailrun.`],
   test: (d) => ['mailrun: проверка канала', `Канал «${d.channel}» работает: оповещения mailrun будут приходить сюда.`]
 }
 

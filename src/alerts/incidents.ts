@@ -10,7 +10,7 @@ import { insertTeamEvent, type TeamEvent } from './team-events.js'
 // "mailbox.recovered"). The unique index on open incidents makes replicas that notice together
 // open one. Each reading is one indexed query over the whole instance, whatever the tenant count.
 
-export type IncidentKind = 'mailbox.failing' | 'orchestrator.failing' | 'replies.failing' | 'messages.stuck'
+export type IncidentKind = 'mailbox.failing' | 'orchestrator.failing' | 'replies.failing' | 'messages.stuck' | 'canary.missed'
 
 interface Finding { tenantId: string, kind: IncidentKind, subject: string, data: Record<string, unknown> }
 
@@ -70,6 +70,18 @@ async function refusingOrchestrator (db: Kysely<Database>): Promise<Finding[]> {
   return [...newest.values()].map((r) => ({ tenantId: r.tenant_id, kind: 'orchestrator.failing', subject: r.tenant_id, data: { launchId: r.id, robot: r.robot, error: r.last_error } }))
 }
 
+/** Mailboxes whose latest canary was not found by its deadline, with why its email may not have gone. */
+async function missedCanaries (db: Kysely<Database>): Promise<Finding[]> {
+  const rows = await db.selectFrom('canaries as c').innerJoin('mailboxes as m', 'm.id', 'c.mailbox_id')
+    .distinctOn('c.mailbox_id').select(['c.mailbox_id', 'c.tenant_id', 'c.state', 'c.created_at', 'm.address',
+      sql<string | null>`(select n.last_error from notifications n where n.mailbox_id = c.mailbox_id and n.kind = 'canary' and n.subject = 'mailrun canary ' || c.id::text limit 1)`.as('send_error')])
+    .where('m.canary', 'is not', null).where('m.active', '=', true)
+    .orderBy('c.mailbox_id').orderBy('c.created_at', 'desc').execute()
+  return rows.filter((r) => r.state === 'missed').map((r) => ({
+    tenantId: r.tenant_id, kind: 'canary.missed', subject: r.mailbox_id, data: { mailboxId: r.mailbox_id, mailbox: r.address, sentAt: r.created_at.toISOString(), error: r.send_error }
+  }))
+}
+
 export function createIncidentWatch (deps: IncidentWatchDeps): { watch: () => Promise<{ opened: number, closed: number }> } {
   const { db } = deps
   const key = (f: { tenantId: string, kind: string, subject: string }): string => `${f.tenantId}|${f.kind}|${f.subject}`
@@ -80,7 +92,8 @@ export function createIncidentWatch (deps: IncidentWatchDeps): { watch: () => Pr
         ...await failingMailboxes(db, deps.afterMs),
         ...await refusedReplies(db, deps.afterMs),
         ...await stuckMessages(db),
-        ...await refusingOrchestrator(db)
+        ...await refusingOrchestrator(db),
+        ...await missedCanaries(db)
       ]
       const open = await db.selectFrom('incidents').select(['id', 'tenant_id', 'kind', 'subject', 'data', 'opened_at']).where('closed_at', 'is', null).execute()
       const openKeys = new Set(open.map((o) => key({ tenantId: o.tenant_id, kind: o.kind, subject: o.subject })))
@@ -101,10 +114,8 @@ export function createIncidentWatch (deps: IncidentWatchDeps): { watch: () => Pr
         const ended = await db.transaction().execute(async (trx) => {
           const row = await trx.updateTable('incidents').set({ closed_at: new Date() }).where('id', '=', incident.id).where('closed_at', 'is', null).returning('id').executeTakeFirst()
           if (row === undefined) return false
-          if (incident.kind === 'mailbox.failing') {
-            const recovered: TeamEvent = 'mailbox.recovered'
-            await insertTeamEvent(trx, incident.tenant_id, recovered, { mailboxId: incident.data.mailboxId, mailbox: incident.data.mailbox, failingSince: incident.opened_at.toISOString() }).execute()
-          }
+          const recovered: TeamEvent | null = incident.kind === 'mailbox.failing' ? 'mailbox.recovered' : incident.kind === 'canary.missed' ? 'canary.recovered' : null
+          if (recovered !== null) await insertTeamEvent(trx, incident.tenant_id, recovered, { mailboxId: incident.data.mailboxId, mailbox: incident.data.mailbox, failingSince: incident.opened_at.toISOString() }).execute()
           return true
         })
         if (ended) closed++

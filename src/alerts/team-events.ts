@@ -5,7 +5,7 @@ import type { Database } from '../db/schema.js'
 // chose the event, written in the same statement or transaction as the change that causes it, so
 // no event is told without its cause and none is lost in a restart.
 
-export const TEAM_EVENTS = ['job.completed', 'job.faulted', 'job.stopped', 'launch.failed', 'mailbox.failing', 'mailbox.recovered', 'orchestrator.failing', 'replies.failing', 'messages.stuck'] as const
+export const TEAM_EVENTS = ['job.completed', 'job.faulted', 'job.stopped', 'launch.failed', 'mailbox.failing', 'mailbox.recovered', 'orchestrator.failing', 'replies.failing', 'messages.stuck', 'canary.missed', 'canary.recovered'] as const
 export type TeamEvent = typeof TEAM_EVENTS[number]
 
 /** What the event of a launch says beyond the launch itself. */

@@ -37,6 +37,8 @@ const FIELDS: Record<string, { en: string, ru: string }> = {
   token: { en: 'Chatwork API token', ru: 'API-токен Chatwork' },
   recipients: { en: 'Email addresses', ru: 'Адреса эл. почты' },
   timeZone: { en: 'Time zone', ru: 'Часовой пояс' },
+  'canary.intervalMinutes': { en: 'Canary every (minutes)', ru: 'Проверочное письмо каждые (минут)' },
+  'canary.deadlineSeconds': { en: 'Canary must be found within (seconds)', ru: 'Проверочное письмо должно найтись за (секунд)' },
   'imap.processedFolder': { en: 'Folder for handled mail', ru: 'Папка для обработанных писем' },
   'imap.rejectedFolder': { en: 'Folder for refused mail', ru: 'Папка для отклонённых писем' }
 }

@@ -179,6 +179,20 @@ export interface GraphSettings {
   auth: MailAuth
 }
 
+export interface CanarySettings { intervalMinutes: number, deadlineSeconds: number }
+
+/** One canary sent: found (detected, by which door) or missed. */
+export interface CanariesTable {
+  id: Generated<string>
+  tenant_id: string
+  mailbox_id: string
+  token: string
+  state: Generated<'sent' | 'detected' | 'missed'>
+  created_at: CreatedAt
+  detected_at: Date | null
+  door: string | null
+}
+
 export interface MailboxesTable {
   id: Generated<string>
   tenant_id: string
@@ -206,6 +220,8 @@ export interface MailboxesTable {
   graph_last_error: string | null
   graph_last_error_at: Timestamp | null
   graph_last_synced_at: Timestamp | null
+  /** The canary: a test email to itself every intervalMinutes, expected back within deadlineSeconds. */
+  canary: Json<CanarySettings> | null
   created_at: CreatedAt
   updated_at: UpdatedAt
 }
@@ -522,6 +538,7 @@ export interface Database {
   notification_channels: NotificationChannelsTable
   channel_deliveries: ChannelDeliveriesTable
   incidents: IncidentsTable
+  canaries: CanariesTable
   api_keys: ApiKeysTable
   orchestrator_connections: OrchestratorConnectionsTable
   mailboxes: MailboxesTable

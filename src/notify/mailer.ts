@@ -6,6 +6,7 @@ import type { Database, ImapSettings, SmtpSettings } from '../db/schema.js'
 import { MailTokenError } from '../mail-auth/token-endpoint.js'
 import type { MailCredential, MailTokens } from '../mail-auth/mail-tokens.js'
 import { resolveAllowed, type OutboundDeny } from '../net/outbound-guard.js'
+import { CANARY_HEADER } from '../canary/canary-header.js'
 
 // Sends the outbox. Every SMTP fault (4xx, 5xx, refused connection) is retried with backoff until
 // the reply's give-up time; then it is marked failed with the error, visible on the launch.
@@ -134,7 +135,7 @@ export function createMailer (deps: MailerDeps): Mailer {
             ...(row.html_body !== null ? { html: row.html_body } : {}),
             ...(headers.inReplyTo !== undefined ? { inReplyTo: headers.inReplyTo } : {}),
             ...(headers.references !== undefined && headers.references !== '' ? { references: headers.references } : {}),
-            headers: { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' }
+            headers: { 'Auto-Submitted': headers.canary !== undefined ? 'auto-generated' : 'auto-replied', 'X-Auto-Response-Suppress': 'All', ...(headers.canary !== undefined ? { [CANARY_HEADER]: headers.canary } : {}) }
           })
           await db.updateTable('notifications').set({ state: 'sent', sent_at: new Date(), attempts: row.attempts + 1, last_error: null }).where('id', '=', row.id).execute()
           sent++

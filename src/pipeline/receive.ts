@@ -1,4 +1,6 @@
 import { problem } from '../commands/problem-text.js'
+import { detectCanary } from '../canary/canary-watch.js'
+import { readCanaryHeader } from '../canary/canary-header.js'
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
 import { createBatcher } from '../async/batcher.js'
 import { storableText } from '../db/storable-text.js'
@@ -422,6 +424,9 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
 
   return {
     async receive (mailbox, delivered, afterStore) {
+      // mailrun's own test email (the canary) is recorded as found and goes no further.
+      const canary = readCanaryHeader(delivered.raw)
+      if (canary !== null && await detectCanary(db, mailbox.id, canary, delivered.door)) return { message: canary.id, status: 'ignored', reason: 'canary' }
       const key = await dedupeKey(delivered.raw)
       const mail = delivered.trace !== undefined ? { ...delivered, raw: Buffer.concat([delivered.trace, delivered.raw]) } : delivered
       // Stored before anything else happens: a crash after this line loses nothing, and a second

@@ -14,6 +14,7 @@ import { createMailer, type Mailer } from '../notify/mailer.js'
 import { createAlertSender, type AlertSender } from '../alerts/deliver-alerts.js'
 import { createIncidentWatch } from '../alerts/incidents.js'
 import { createDigestWatch } from '../alerts/digest-watch.js'
+import { createCanaryWatch, missedCanaryMailboxes, type CanaryWatch } from '../canary/canary-watch.js'
 import { createMailTokens, type MailTokens } from '../mail-auth/mail-tokens.js'
 import { createSweeper, type Sweeper } from '../imap/sweeper.js'
 import { createGraphWatcher, type GraphWatcher } from '../graph/graph-watcher.js'
@@ -47,6 +48,7 @@ declare module 'fastify' {
     alerts: AlertSender
     incidents: { watch: () => Promise<{ opened: number, closed: number }> }
     digests: { send: (now?: Date) => Promise<number> }
+    canaries: CanaryWatch
     mailTokens: MailTokens
     outcomeDeps: OutcomeDeps
     sweeper: Sweeper
@@ -138,6 +140,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   // The receiver is made below; a replay only reaches it at request time.
   const decider = { processStored: async (messageId: string) => await receiver.processStored(messageId) }
   app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, mailTokens, launcher: launches, decider, replayHours: deps.config.replayHours, alerts, changes: deps.database.changes }))
+  app.decorate('canaries', createCanaryWatch({ db: deps.database.db, logger, onQueued: onReplyQueued }))
   app.decorate('outcomeDeps', { db: deps.database.db, replies, metrics: appMetrics, onReplyQueued })
   app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, listReadsPerMinute: deps.config.listReadsPerMinute, metrics: appMetrics, replies, onReplyQueued }))
   app.decorate('spool', spool)
@@ -169,6 +172,13 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
     lookbackMs: deps.config.imapLookbackMs,
     maxMessageBytes: deps.config.maxMessageBytes
   }))
+  // eslint-disable-next-line no-new
+  new Gauge({
+    name: 'mailrun_canary_missed_mailboxes',
+    help: 'Mailboxes whose latest canary (a test email to themselves) was not found by its deadline',
+    registers: [metrics],
+    async collect () { this.set((await missedCanaryMailboxes(deps.database.db)).length) }
+  })
   // eslint-disable-next-line no-new
   new Gauge({
     name: 'mailrun_messages_stuck',

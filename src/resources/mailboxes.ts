@@ -3,7 +3,7 @@ import type { Insertable, Selectable, Updateable } from 'kysely'
 import { ingressUrls, newIngressToken } from '../admin/ingress-token.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { newestFirst } from '../db/pagination.js'
-import type { GraphSettings, ImapSettings, MailAuth, MailboxesTable, SmtpSettings } from '../db/schema.js'
+import type { CanarySettings, GraphSettings, ImapSettings, MailAuth, MailboxesTable, SmtpSettings } from '../db/schema.js'
 import { checkMailbox, type MailboxCheck } from '../mail-auth/mailbox-check.js'
 import { errors, fieldError } from '../errors.js'
 import { storedAddress } from '../mail/address.js'
@@ -38,7 +38,9 @@ function warningsFor (row: MailboxRow, imap: ImapSettings | null, publicUrl: str
 
 const passwordKind = (auth: MailAuth | undefined): boolean => auth === undefined || auth.kind === 'password'
 
-function present (row: MailboxRow, publicUrl: string): MailboxView {
+type LastCanary = { created_at: Date, state: 'sent' | 'detected' | 'missed', detected_at: Date | null, door: string | null } | undefined
+
+function present (row: MailboxRow, publicUrl: string, canary?: LastCanary): MailboxView {
   const imap = row.imap as ImapSettings | null
   const smtp = row.smtp as SmtpSettings | null
   const graph = row.graph as GraphSettings | null
@@ -65,6 +67,14 @@ function present (row: MailboxRow, publicUrl: string): MailboxView {
       lastErrorAt: row.graph_last_error_at?.toISOString() ?? null
     },
     smtp: smtp === null ? null : { host: smtp.host, port: smtp.port, tls: smtp.tls, user: smtp.user, password: marker(passwordKind(smtp.auth) ? row.smtp_password_enc : null), auth: signInView(smtp.auth, row.smtp_password_enc), fromName: smtp.fromName },
+    canary: row.canary as CanarySettings | null,
+    canaryStatus: {
+      lastSentAt: canary?.created_at.toISOString() ?? null,
+      state: canary?.state ?? null,
+      detectedAt: canary?.detected_at?.toISOString() ?? null,
+      detectionSeconds: canary?.detected_at != null ? Math.round((canary.detected_at.getTime() - canary.created_at.getTime()) / 100) / 10 : null,
+      door: canary?.door ?? null
+    },
     warnings: warningsFor(row, imap, publicUrl),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString()
@@ -98,6 +108,14 @@ export function mailboxesResource (deps: ResourceDeps) {
     await checkHost(field, host)
   }
 
+  /** Each mailbox's latest canary, for its status. */
+  async function lastCanaries (ids: string[]): Promise<Map<string, NonNullable<LastCanary>>> {
+    if (ids.length === 0) return new Map()
+    const rows = await db.selectFrom('canaries').distinctOn('mailbox_id').select(['mailbox_id', 'created_at', 'state', 'detected_at', 'door'])
+      .where('mailbox_id', 'in', ids).orderBy('mailbox_id').orderBy('created_at', 'desc').execute()
+    return new Map(rows.map((r) => [r.mailbox_id, r]))
+  }
+
   async function findRow (tenantId: string, id: string): Promise<MailboxRow> {
     const row = await db.selectFrom('mailboxes').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
     if (row === undefined) throw notFound(id)
@@ -110,6 +128,7 @@ export function mailboxesResource (deps: ResourceDeps) {
     const columns: Updateable<MailboxesTable> = {}
     if (body.address !== undefined) columns.address = storedAddress(body.address).toLowerCase()
     if (body.active !== undefined) columns.active = body.active
+    if (body.canary !== undefined) columns.canary = body.canary === null ? null : JSON.stringify(body.canary)
     if (body.senderAuth !== undefined) columns.sender_auth = body.senderAuth
     if (body.trustedAuthservId !== undefined) columns.trusted_authserv_id = body.trustedAuthservId
     if (body.mailgunSigningKey !== undefined) columns.mailgun_signing_key_enc = body.mailgunSigningKey === null ? null : seal(body.mailgunSigningKey)
@@ -209,11 +228,12 @@ export function mailboxesResource (deps: ResourceDeps) {
 
     async list (tenantId: string, query: PageQuery): Promise<PageOf<MailboxView>> {
       const { items, nextCursor } = await newestFirst(db.selectFrom('mailboxes').selectAll().where('tenant_id', '=', tenantId), 'mailboxes', 'created_at', query, cursorScope(deps, tenantId))
-      return { items: items.map((row) => present(row, deps.config.publicUrl)), nextCursor }
+      const canaries = await lastCanaries(items.map((r) => r.id))
+      return { items: items.map((row) => present(row, deps.config.publicUrl, canaries.get(row.id))), nextCursor }
     },
 
     async get (tenantId: string, id: string): Promise<MailboxView> {
-      return present(await findRow(tenantId, id), deps.config.publicUrl)
+      return present(await findRow(tenantId, id), deps.config.publicUrl, (await lastCanaries([id])).get(id))
     },
 
     /** Omitted secrets stay as they are; null clears. */
@@ -227,7 +247,7 @@ export function mailboxesResource (deps: ResourceDeps) {
         // Subscriptions made for other Graph settings are not this mailbox's any more (Graph lets them expire).
         if (body.graph !== undefined) await db.deleteFrom('graph_subscriptions').where('mailbox_id', '=', id).execute()
         await announce(id)
-        return present(row, deps.config.publicUrl)
+        return present(row, deps.config.publicUrl, (await lastCanaries([id])).get(id))
       } catch (error) {
         if (isUniqueViolation(error)) throw addressTaken(body.address ?? '')
         throw error

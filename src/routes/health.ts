@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { missedCanaryMailboxes } from '../canary/canary-watch.js'
 import { Type } from '@sinclair/typebox'
 import { checkDatabase } from '../db/health.js'
 import { countStuck } from '../pipeline/undecided.js'
@@ -16,7 +17,7 @@ export default async function healthRoutes (app: FastifyInstance): Promise<void>
   app.get('/readyz', {
     schema: {
       tags: ['operations'],
-      summary: 'Ready to take traffic: the database answers, its migrations are current, no stored message has waited more than 5 minutes undecided, and no IMAP mailbox this instance watches has stalled',
+      summary: 'Ready to take traffic: the database answers, its migrations are current, no stored message has waited more than 5 minutes undecided, no IMAP mailbox this instance watches has stalled, and no mailbox\'s latest canary was missed',
       response: { 200: Health, 503: Health }
     }
   }, async (_request, reply) => {
@@ -29,6 +30,10 @@ export default async function healthRoutes (app: FastifyInstance): Promise<void>
     const stalled = await app.sweeper.stalled()
     if (stalled.length > 0) {
       return await reply.status(503).send({ status: 'unavailable' as const, reason: `IMAP sweep stalled (no successful sweep in twice MAILRUN_SWEEP_INTERVAL_S) for mailbox ${stalled.join(', ')}; see imapStatus.lastError on the mailbox` })
+    }
+    const missed = await missedCanaryMailboxes(app.db)
+    if (missed.length > 0) {
+      return await reply.status(503).send({ status: 'unavailable' as const, reason: `the canary of ${missed.join(', ')} was not found by its deadline: mail to ${missed.length === 1 ? 'it' : 'them'} may not reach mailrun (see canaryStatus on the mailbox)` })
     }
     return { status: 'ok' as const }
   })

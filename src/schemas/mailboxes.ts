@@ -90,6 +90,19 @@ export const SendgridBasicAuth = Type.Object({
   password: Type.String({ minLength: 1, description: 'Write-only.' })
 }, { additionalProperties: false })
 
+export const CanaryInput = Type.Object({
+  intervalMinutes: Type.Integer({ minimum: 5, maximum: 1440, description: 'How often mailrun sends the mailbox a test email through its own SMTP route.' }),
+  deadlineSeconds: Type.Integer({ minimum: 30, maximum: 3600, description: 'How long a door (push or the IMAP sweep) has to find it before it counts as missed (canary.missed).' })
+}, { additionalProperties: false, description: 'The canary: proof that mail to this mailbox still reaches mailrun. Canary emails never launch anything and are never answered. null: none.' })
+
+const CanaryStatus = Type.Object({
+  lastSentAt: Nullable(Timestamp),
+  state: Nullable(Type.Union([Type.Literal('sent'), Type.Literal('detected'), Type.Literal('missed')], { description: 'sent: waiting to be found; detected: found in time (or late); missed: not found by the deadline.' })),
+  detectedAt: Nullable(Timestamp),
+  detectionSeconds: Nullable(Type.Number({ description: 'From sending to finding.' })),
+  door: Nullable(Type.String({ description: 'The door that found it (imap, mime, smtp, graph, …).' }))
+})
+
 const mailboxFields = {
   address: Type.String({ format: 'idn-email', maxLength: 254, description: 'The service mailbox senders write to. Unique across the instance.' }),
   active: Type.Boolean({ default: true }),
@@ -99,7 +112,8 @@ const mailboxFields = {
   sendgridBasicAuth: Nullable(SendgridBasicAuth),
   imap: Nullable(ImapInput),
   smtp: Nullable(SmtpInput),
-  graph: Nullable(GraphInput)
+  graph: Nullable(GraphInput),
+  canary: Nullable(CanaryInput)
 }
 
 const createExample = {
@@ -119,7 +133,8 @@ export const MailboxCreate = Type.Object({
   sendgridBasicAuth: Type.Optional(mailboxFields.sendgridBasicAuth),
   imap: Type.Optional(mailboxFields.imap),
   smtp: Type.Optional(mailboxFields.smtp),
-  graph: Type.Optional(mailboxFields.graph)
+  graph: Type.Optional(mailboxFields.graph),
+  canary: Type.Optional(mailboxFields.canary)
 }, { additionalProperties: false, examples: [createExample] })
 
 export const MailboxPatch = Type.Partial(Type.Object(mailboxFields), {
@@ -145,6 +160,8 @@ const mailboxExample = {
   smtp: { host: 'smtp.office365.com', port: 587, tls: false, user: 'robots@acme.example', password: { set: false }, auth: { kind: 'same_as_imap' }, fromName: 'Acme robots' },
   graph: null,
   graphStatus: { configuredAt: null, lastSyncedAt: null, lastError: null, lastErrorAt: null },
+  canary: { intervalMinutes: 15, deadlineSeconds: 300 },
+  canaryStatus: { lastSentAt: '2026-11-23T10:15:00.000Z', state: 'detected', detectedAt: '2026-11-23T10:15:04.200Z', detectionSeconds: 4.2, door: 'imap' },
   warnings: [],
   createdAt: '2026-11-23T10:00:00.000Z',
   updatedAt: '2026-11-23T10:00:00.000Z'
@@ -163,6 +180,8 @@ export const Mailbox = Type.Object({
   smtp: Nullable(Type.Object({ host: Type.String(), port: Port, tls: Type.Boolean(), user: Nullable(Type.String()), password: SecretMarker, auth: MailAuthView, fromName: Nullable(Type.String()) })),
   graph: Nullable(Type.Object({ user: Type.String(), baseUrl: Type.String(), auth: MailAuthView })),
   graphStatus: Type.Object({ configuredAt: Nullable(Timestamp), lastSyncedAt: Nullable(Timestamp), lastError: Nullable(Type.String()), lastErrorAt: Nullable(Timestamp) }),
+  canary: Nullable(CanaryInput),
+  canaryStatus: CanaryStatus,
   warnings: Type.Array(Type.String()),
   createdAt: Timestamp,
   updatedAt: Timestamp

@@ -35,4 +35,14 @@ t.test(`the mailbox form's "handled mail" choice on ${testDatabaseKind}`, async 
   const seen = await post(olgaJar, `/console/mailboxes/${String(mailbox?.id)}`, { _csrf: csrfOf(ru.body), address: 'ops@acme.example', active: 'on', senderAuth: 'off', ...imap, imapPassword: '', imapAfter: 'seen', imapProcessedFolder: 'ignored when not moving' })
   t.ok([200, 303].includes(seen.statusCode), seen.body.slice(0, 300))
   t.match((await setup.api('GET', `/api/v1/mailboxes/${String(mailbox?.id)}`)).json().imap, { afterProcessing: 'seen', processedFolder: null })
+
+  // The canary: switched on in the form, and its last result on the page, in Russian.
+  const page2 = await get(olgaJar, `/console/mailboxes/${String(mailbox?.id)}`)
+  const canaryOn = await post(olgaJar, `/console/mailboxes/${String(mailbox?.id)}`, { _csrf: csrfOf(page2.body), address: 'ops@acme.example', active: 'on', senderAuth: 'off', ...imap, imapPassword: '', imapAfter: 'seen', canaryOn: 'on', canaryInterval: '15', canaryDeadline: '120' })
+  t.ok([200, 303].includes(canaryOn.statusCode), canaryOn.body.slice(0, 300))
+  t.match((await setup.api('GET', `/api/v1/mailboxes/${String(mailbox?.id)}`)).json().canary, { intervalMinutes: 15, deadlineSeconds: 120 })
+  t.match((await get(olgaJar, `/console/mailboxes/${String(mailbox?.id)}`)).body, 'Последнее проверочное письмо: ещё не отправлялось.')
+  const tooOften = await post(olgaJar, `/console/mailboxes/${String(mailbox?.id)}`, { _csrf: csrfOf(page2.body), address: 'ops@acme.example', active: 'on', senderAuth: 'off', ...imap, imapPassword: '', imapAfter: 'seen', canaryOn: 'on', canaryInterval: '1', canaryDeadline: '120' })
+  t.equal(tooOften.statusCode, 400)
+  t.match(tooOften.body, 'Проверочное письмо каждые (минут): должно быть не меньше 5')
 })

@@ -49,6 +49,8 @@ function bodyFrom (form: Form, creating: boolean): Record<string, unknown> {
   } else if (!creating) {
     body.imap = null
   }
+  if (form.canaryOn === 'on') body.canary = { intervalMinutes: Number(text(form.canaryInterval) || Number.NaN), deadlineSeconds: Number(text(form.canaryDeadline) || Number.NaN) }
+  else if (!creating) body.canary = null
   if (form.smtpOn === 'on') {
     body.smtp = {
       host: text(form.smtpHost),
@@ -78,6 +80,9 @@ function formOf (m: MailboxView | null): Form {
     imapTls: m?.imap == null || m.imap.tls ? 'on' : undefined,
     imapUser: m?.imap?.user ?? '',
     imapFolders: (m?.imap?.folders ?? []).join(', '),
+    canaryOn: m?.canary != null ? 'on' : undefined,
+    canaryInterval: String(m?.canary?.intervalMinutes ?? 15),
+    canaryDeadline: String(m?.canary?.deadlineSeconds ?? 300),
     imapAfter: m?.imap?.afterProcessing ?? 'leave',
     imapProcessedFolder: m?.imap?.processedFolder ?? '',
     imapRejectedFolder: m?.imap?.rejectedFolder ?? '',
