@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely'
+import type { Kysely, Selectable, Transaction } from 'kysely'
 import type { Database, NotificationChannelsTable } from '../db/schema.js'
 import { escapeHtml } from '../notify/compose-reply.js'
 import type { OutgoingAlert } from './channel-request.js'
@@ -6,7 +6,7 @@ import type { OutgoingAlert } from './channel-request.js'
 // An email channel hands its alert to the reply outbox, sent through one of the tenant's own
 // mailboxes (the oldest), to the channel's addresses or, when it names none, to the tenant's admins.
 
-export async function queueAlertEmail (db: Kysely<Database>, channel: Selectable<NotificationChannelsTable>, alert: OutgoingAlert): Promise<{ ok: boolean, answer: string }> {
+export async function queueAlertEmail (db: Kysely<Database> | Transaction<Database>, channel: Pick<Selectable<NotificationChannelsTable>, 'tenant_id' | 'recipients'>, alert: OutgoingAlert): Promise<{ ok: boolean, answer: string }> {
   const mailbox = await db.selectFrom('mailboxes').select('id').where('tenant_id', '=', channel.tenant_id).orderBy('created_at').limit(1).executeTakeFirst()
   if (mailbox === undefined) return { ok: false, answer: 'the tenant has no mailbox to send alerts from: add one' }
   const recipients = channel.recipients.length > 0

@@ -113,3 +113,14 @@ export function alertText (type: AlertType, data: AlertData, locale: Locale): Al
   const [title, detail] = c[type](names)
   return { title, detail, open: c.open }
 }
+
+const channelFailing: Record<Locale, (d: { channel: string, kind: string, since: string, error: string }) => [string, string]> = {
+  en: (d) => [`Alert channel "${d.channel}" has failed for a day`, `mailrun has not been able to deliver to "${d.channel}" (${d.kind}) since ${d.since.slice(0, 16).replace('T', ' ')} UTC; its last answer: ${d.error}. Alerts meant for it do not reach your team: fix or replace it on the Alerts page.`],
+  ru: (d) => [`Канал оповещений «${d.channel}» не работает сутки`, `mailrun не может доставить оповещения в «${d.channel}» (${d.kind}) с ${d.since.slice(0, 16).replace('T', ' ')} UTC; последний ответ: ${d.error}. Оповещения для него не доходят до команды: исправьте или замените его на странице «Оповещения».`]
+}
+
+/** The email to a tenant's admins about a channel that has failed for a day. */
+export function channelFailingText (d: { channel: string, kind: string, since: string, error: string }, locale: Locale): AlertText {
+  const [title, detail] = channelFailing[locale](d)
+  return { title, detail, open: catalogues[locale].open }
+}

@@ -7,7 +7,7 @@ import type { ChannelDeliveriesTable, Database, NotificationChannelsTable } from
 import { assertLiteralAllowed, outboundDispatcher } from '../net/outbound-dispatcher.js'
 import { OutboundDenied, type OutboundDeny } from '../net/outbound-guard.js'
 import { retryAfterMs } from '../orchestrator/http.js'
-import { alertText, type AlertType } from './alert-text.js'
+import { alertText, channelFailingText, type AlertType } from './alert-text.js'
 import { alertRequest, type OutgoingAlert } from './channel-request.js'
 import { queueAlertEmail } from './alert-email.js'
 
@@ -41,6 +41,7 @@ export const RETRY_SCHEDULE_MS = [5_000, 5 * 60_000, 30 * 60_000, 2 * 3600_000, 
 const CLAIM_MS = 2 * 60_000
 const SPACING_MS = 1_000
 const ANSWER_CHARS = 500
+const FAILING_TOLD_AFTER_MS = 24 * 3600_000
 
 type Channel = Selectable<NotificationChannelsTable> & { locale: Locale }
 type Delivery = Selectable<ChannelDeliveriesTable>
@@ -119,7 +120,7 @@ export function createAlertSender (deps: AlertDeps): AlertSender {
     if (result.ok) {
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('channel_deliveries').set({ state: 'sent', sent_at: new Date(), attempts, last_status: result.status, last_answer: answer }).where('id', '=', delivery.id).execute()
-        await trx.updateTable('notification_channels').set({ failing_since: null, last_error: null }).where('id', '=', channel.id).execute()
+        await trx.updateTable('notification_channels').set({ failing_since: null, failing_told_at: null, last_error: null }).where('id', '=', channel.id).execute()
       })
       return
     }
@@ -133,6 +134,20 @@ export function createAlertSender (deps: AlertDeps): AlertSender {
         ...(givingUp ? { state: 'failed' as const } : { next_attempt_at: new Date(Date.now() + delay) })
       }).where('id', '=', delivery.id).execute()
       await trx.updateTable('notification_channels').set({ failing_since: sql<Date>`coalesce(failing_since, now())`, last_error: answer }).where('id', '=', channel.id).execute()
+      // A day of failures: the admins hear of it by email, once, since the channel itself cannot tell anyone.
+      const longFailing = await trx.updateTable('notification_channels').set({ failing_told_at: new Date() })
+        .where('id', '=', channel.id).where('failing_told_at', 'is', null).where('failing_since', '<', new Date(Date.now() - FAILING_TOLD_AFTER_MS))
+        .returning(['failing_since']).executeTakeFirst()
+      if (longFailing !== undefined) {
+        await queueAlertEmail(trx, { ...channel, recipients: [] }, {
+          id: delivery.id,
+          type: 'channel.failing',
+          data: {},
+          createdAt: new Date(),
+          text: channelFailingText({ channel: channel.name, kind: channel.kind, since: longFailing.failing_since?.toISOString() ?? '', error: answer }, channel.locale),
+          link: `${deps.publicUrl}/console/alerts/${channel.id}`
+        })
+      }
       // The receiver asked for a pause: the channel's other deliveries wait it out too.
       if (result.retryAfterMs !== null) {
         await trx.updateTable('channel_deliveries').set({ next_attempt_at: new Date(Date.now() + result.retryAfterMs) })

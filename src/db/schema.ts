@@ -63,6 +63,8 @@ export interface NotificationChannelsTable {
   room_id: string | null
   recipients: ColumnType<string[], string | undefined, string>
   failing_since: Date | null
+  /** When the admins were told by email that it has failed for a day (once per failing spell). */
+  failing_told_at: Date | null
   last_error: string | null
   digest: 'daily' | 'weekly' | null
   /** The last period a digest was sent for (a date, or a week's Monday). */

@@ -99,6 +99,23 @@ t.test(`notification channels through the admin API on ${testDatabaseKind}`, asy
     t.equal(smtp.received[0]!.from, 'robots@acme.example')
   })
 
+  t.test("a channel failing for a day is told to the tenant's admins by email, once", async (t) => {
+    const down = (await acme.api('POST', '/api/v1/notification-channels', { name: 'Down', kind: 'webhook', events: ['job.faulted'], url: chat.urls.webhook('down') })).json()
+    chat.answerWith('down', [500, 500, 500, 500])
+    t.match((await acme.api('POST', `/api/v1/notification-channels/${String(down.id)}/test`)).json(), { ok: false })
+    const toldEmails = async () => await db.selectFrom('notifications').select(['recipient', 'subject']).where('kind', '=', 'alert').where('subject', 'like', '%has failed for a day%').execute()
+    t.equal((await toldEmails()).length, 0, 'not after one failure')
+    await db.updateTable('notification_channels').set({ failing_since: new Date(Date.now() - 25 * 3600_000) }).where('id', '=', down.id).execute()
+    const retry = async () => {
+      await db.updateTable('channel_deliveries').set({ next_attempt_at: new Date() }).where('channel_id', '=', down.id).where('state', '=', 'pending').execute()
+      await app.alerts.deliverDue()
+    }
+    await retry()
+    t.same(await toldEmails(), [{ recipient: 'olga@acme.example', subject: '[mailrun] Alert channel "Down" has failed for a day' }])
+    await retry()
+    t.equal((await toldEmails()).length, 1, 'once per failing spell')
+  })
+
   t.test('deleting a channel removes its deliveries; the change is in the audit trail', async (t) => {
     const channels = (await acme.api('GET', '/api/v1/notification-channels')).json().items as Array<{ id: string, name: string }>
     const slack = channels.find((c) => c.name === 'Slack') as { id: string }
