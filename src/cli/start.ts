@@ -12,6 +12,7 @@ import { createLogger } from '../logger.js'
 import { PUBLIC_URL_WARNINGS, publicUrlProblems } from '../net/public-url.js'
 import { createSmtpDoor, type SmtpDoor } from '../smtp-door/server.js'
 import { startIdleReclaim } from '../memory/idle-reclaim.js'
+import { startTracing } from '../telemetry/tracing.js'
 
 function fail (message: string): never {
   process.stderr.write(`mailrun: ${message}\n`)
@@ -50,6 +51,7 @@ export async function start (): Promise<void> {
     throw error
   }
   const logger = createLogger(config.logLevel)
+  const tracing = await startTracing(process.env, logger)
 
   // One process per embedded data directory; PostgreSQL is shared by design.
   let lock: DataDirLock | null = null
@@ -129,6 +131,7 @@ export async function start (): Promise<void> {
     stopReclaim()
     await stopBackground()
     await app.close()
+    await tracing.shutdown()
     await database.close()
     await lock?.release()
   })

@@ -7,6 +7,7 @@ import { MailTokenError } from '../mail-auth/token-endpoint.js'
 import type { MailCredential, MailTokens } from '../mail-auth/mail-tokens.js'
 import { resolveAllowed, type OutboundDeny } from '../net/outbound-guard.js'
 import { CANARY_HEADER } from '../canary/canary-header.js'
+import { inSpan } from '../telemetry/spans.js'
 
 // Sends the outbox. Every SMTP fault (4xx, 5xx, refused connection) is retried with backoff until
 // the reply's give-up time; then it is marked failed with the error, visible on the launch.
@@ -127,7 +128,7 @@ export function createMailer (deps: MailerDeps): Mailer {
           const { transport, from } = target
           credential = target.credential
           const headers = row.headers
-          await transport.sendMail({
+          await inSpan('mailrun.reply', { 'mailrun.reply.kind': row.kind }, async () => await transport.sendMail({
             from,
             to: { name: headers.toName ?? '', address: row.recipient },
             subject: row.subject,
@@ -136,7 +137,7 @@ export function createMailer (deps: MailerDeps): Mailer {
             ...(headers.inReplyTo !== undefined ? { inReplyTo: headers.inReplyTo } : {}),
             ...(headers.references !== undefined && headers.references !== '' ? { references: headers.references } : {}),
             headers: { 'Auto-Submitted': headers.canary !== undefined ? 'auto-generated' : 'auto-replied', 'X-Auto-Response-Suppress': 'All', ...(headers.canary !== undefined ? { [CANARY_HEADER]: headers.canary } : {}) }
-          })
+          }))
           await db.updateTable('notifications').set({ state: 'sent', sent_at: new Date(), attempts: row.attempts + 1, last_error: null }).where('id', '=', row.id).execute()
           sent++
         } catch (error) {

@@ -2,6 +2,7 @@ import { request, type Dispatcher } from 'undici'
 import { assertLiteralAllowed } from '../net/outbound-dispatcher.js'
 import { OutboundDenied, type OutboundDeny } from '../net/outbound-guard.js'
 import { explain, OrchestratorError } from './errors.js'
+import { clientSpan } from '../telemetry/spans.js'
 
 export interface HttpDeps {
   dispatcher: Dispatcher
@@ -65,14 +66,14 @@ export async function call<T> (deps: HttpDeps, method: Dispatcher.HttpMethod, ur
   const timeoutMs = init.timeoutMs ?? deps.timeoutMs ?? 10_000
   let answer: Dispatcher.ResponseData
   try {
-    answer = await request(target, {
+    answer = await clientSpan(method, target, async () => await request(target, {
       method,
       dispatcher: deps.dispatcher,
       headers: { accept: 'application/json', ...init.headers },
       ...(init.body !== undefined ? { body: init.body } : {}),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs
-    })
+    }))
   } catch (error) {
     if (error instanceof OutboundDenied || (error as { cause?: unknown }).cause instanceof OutboundDenied) {
       throw new OrchestratorError({ status: 0, message: (error instanceof OutboundDenied ? error : (error as { cause: Error }).cause).message, transient: false })

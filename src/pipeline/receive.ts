@@ -1,4 +1,5 @@
 import { problem } from '../commands/problem-text.js'
+import { inSpan } from '../telemetry/spans.js'
 import { detectCanary } from '../canary/canary-watch.js'
 import { readCanaryHeader } from '../canary/canary-header.js'
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
@@ -175,7 +176,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     // not changed, and what a provider vouched for then cannot be asked again.
     const verdict = mail.authenticated?.pass === true
       ? mail.authenticated
-      : await authenticateSender({
+      : await inSpan('mailrun.authenticate', { 'mailrun.sender_auth': mailbox.senderAuth }, async () => await authenticateSender({
         policy: mailbox.senderAuth,
         raw: mail.rawIsOriginal ? mail.raw : null,
         fromDomain: from.domain,
@@ -184,7 +185,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
         header,
         provider: mail.provider,
         trustedAuthservId: mailbox.trustedAuthservId
-      }, deps.resolver)
+      }, deps.resolver))
     const base = { fromAddress: from.address, verdict }
     // No answer to an address that may be forged, and no sign that a robot exists to a stranger.
     if (!verdict.pass) return { ...base, status: 'rejected', reason: `sender authentication failed: ${verdict.detail}`, notReplied: { recipient: from.address, why: 'the sender could not be authenticated' } }
@@ -406,7 +407,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     const result: ReceiveResult = { message: messageId, status: decision.status as ReceiveResult['status'] }
     if (decision.reason !== null) result.reason = decision.reason
     if (decision.problems !== undefined && decision.problems.length > 0) result.problems = decision.problems
-    if (launchId !== null) result.launch = deps.launcher !== undefined ? await deps.launcher.launch(launchId) : { id: launchId, state: 'pending' }
+    if (launchId !== null) result.launch = deps.launcher !== undefined ? await inSpan('mailrun.launch', {}, async () => await (deps.launcher as Launcher).launch(launchId)) : { id: launchId, state: 'pending' }
     return result
   }
 
@@ -422,7 +423,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     return { id: row.id, tenantId: row.tenant_id, address: row.address, active: row.active, senderAuth: row.sender_auth, trustedAuthservId: row.trusted_authserv_id }
   }
 
-  return {
+  const receiver: Receiver = {
     async receive (mailbox, delivered, afterStore) {
       // mailrun's own test email (the canary) is recorded as found and goes no further.
       const canary = readCanaryHeader(delivered.raw)
@@ -458,14 +459,14 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       // transaction only when the door has more to store with it.
       let stored: { id: string } | undefined
       try {
-        stored = afterStore === undefined && !place.chunked
+        stored = await inSpan('mailrun.store', { 'mailrun.size_bytes': mail.raw.length }, async () => afterStore === undefined && !place.chunked
           ? await storeMessage(values)
           : await db.transaction().execute(async (trx) => {
             const row = await insertMessage(trx, values)
             if (row !== undefined && place.chunked) await writeChunks(trx, row.id, mail.raw)
             if (row !== undefined) await afterStore?.(trx, row.id)
             return row
-          })
+          }))
       } catch (error) {
         await dropSpooled(spooled)
         throw error
@@ -481,7 +482,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
         return { message: existing.id, status: 'duplicate', reason: 'this message was already received' }
       }
       try {
-        const decision = await decide(mailbox, mail)
+        const decision = await inSpan('mailrun.decide', {}, async () => await decide(mailbox, mail))
         deps.logger.info({ messageId: stored.id, mailbox: mailbox.id, door: mail.door, status: decision.status, reason: decision.reason }, 'message received')
         return await finish(stored.id, mailbox, decision, mail.door, place)
       } catch (error) {
@@ -517,7 +518,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       // Messages stored before the policy was kept with them are decided with today's.
       // A replay is decided under today's settings (it carries no policy of its own).
       const mailbox: TargetMailbox = { ...current, senderAuth: saved.senderAuth ?? current.senderAuth, trustedAuthservId: saved.trustedAuthservId !== undefined ? saved.trustedAuthservId : current.trustedAuthservId }
-      const decision = await decide(mailbox, { raw, rawIsOriginal: saved.rawIsOriginal ?? true, envelopeFrom: saved.envelopeFrom ?? null, provider: saved.provider ?? null, client: saved.client ?? null, ...(saved.replayOf != null ? { authenticated: saved.replayOf } : {}) })
+      const decision = await inSpan('mailrun.decide', {}, async () => await decide(mailbox, { raw, rawIsOriginal: saved.rawIsOriginal ?? true, envelopeFrom: saved.envelopeFrom ?? null, provider: saved.provider ?? null, client: saved.client ?? null, ...(saved.replayOf != null ? { authenticated: saved.replayOf } : {}) }))
       const result = await finish(row.id, mailbox, decision, row.door, { spool: row.raw_spool, chunked: row.raw_chunks !== null })
       stranded.delete(messageId)
       return result
@@ -526,4 +527,9 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     noteFailure,
     stranded: () => [...stranded]
   }
+  // One trace per message: the door's delivery, or a stored message finished later, is its root.
+  const { receive, processStored } = receiver
+  receiver.receive = async (mailbox, delivered, afterStore) => await inSpan('mailrun.message', { 'mailrun.door': delivered.door }, async () => await receive(mailbox, delivered, afterStore))
+  receiver.processStored = async (messageId) => await inSpan('mailrun.message', { 'mailrun.recovered': true }, async () => await processStored(messageId))
+  return receiver
 }
