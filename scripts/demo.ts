@@ -16,6 +16,7 @@ import { createLogger } from '../src/logger.js'
 import { buildMessage, dkimKey, fakeDns, signMessage } from '../tests/support/mail.js'
 import { startOrchestratorSimulator } from '../src/simulator/orchestrator.js'
 import { startSmtpCatcher, type Received } from '../src/simulator/mail-catcher.js'
+import { startChatStandIns } from '../src/simulator/chat-services.js'
 import { launchDovecot } from '../tests/support/dovecot.js'
 import { startGraphStandIn } from '../tests/support/graph-stand-in.js'
 import { startIdentityStandIn } from '../tests/support/identity-stand-in.js'
@@ -46,6 +47,7 @@ const senderKey = dkimKey('finance.example')
 
 step('Starting the Orchestrator SIMULATOR (a local stand-in that follows the Orchestrator API; not UiPath), an SMTP catcher and mailrun on PGlite')
 const smtp = await startSmtpCatcher()
+const chat = await startChatStandIns()
 // PORT when given, else a free one chosen now, so the URLs mailrun builds (ingress, console links) are the real ones.
 const port = process.env.PORT ?? String(await new Promise<number>((resolve) => { const probe = createNetServer().listen(0, '127.0.0.1', () => { const p = (probe.address() as AddressInfo).port; probe.close(() => { resolve(p) }) }) }))
 const config = loadConfig({ PORT: port, MAILRUN_PUBLIC_URL: `http://127.0.0.1:${port}`, HOST: '127.0.0.1', MAILRUN_DATA_DIR: dataDir, MAILRUN_ADMIN_KEY: adminKey, MAILRUN_OUTBOUND_DENY: 'none', LOG_LEVEL: 'warn', MAILRUN_JOB_POLL_INTERVAL_S: '2', MAILRUN_SWEEP_INTERVAL_S: '5' })
@@ -88,6 +90,7 @@ await api('POST', '/api/v1/robots', key, {
   functions: [{ name: 'ExtractData', parameters: [{ name: 'region', type: 'string', required: true }] }, { name: 'BuildReport' }, { name: 'SendReport', parameters: [{ name: 'to', type: 'string', required: true }] }]
 })
 await api('POST', '/api/v1/users', key, { email: 'rpa-team@acme.example', name: 'RPA team', role: 'admin', password: 'demo console password' })
+await api('POST', '/api/v1/notification-channels', key, { name: 'RPA team on Slack', kind: 'slack', events: ['job.completed', 'job.faulted', 'launch.failed'], url: chat.urls.slack })
 await api('POST', '/api/v1/robots', key, { name: 'Payroll', processName: 'Payroll', senderIds: [sender.id], parameters: [{ name: 'month', type: 'date', required: true }] })
 const mimeUrl = String((mailbox.ingressUrls as Record<string, string>).mime).replace('http://localhost:0', base)
 
@@ -117,6 +120,10 @@ showReply(launched)
 const finished = await waitFor('the "finished" reply', () => smtp.received.find((r) => r.mail.inReplyTo === good && /finished/.test(r.mail.text ?? '')))
 step('Reply 2: finished, with the job output arguments')
 showReply(finished)
+const slackPost = await waitFor('the Slack-format alert', () => chat.requests.find((r) => r.service === 'slack'))
+const ended = Date.parse(sim.jobs.find((j) => j.Id === job.Id)?.EndTime ?? '')
+step(`The team's Slack channel was told ${((slackPost.at - ended) / 1000).toFixed(1)} s after the job ended (a local Slack STAND-IN that checks Slack's incoming-webhook format; not Slack):`)
+console.log(indent(JSON.stringify(JSON.parse(slackPost.body), null, 2)))
 
 const typo = await send('Email 2: a typo in a function name', 'Anna Petrova <anna@finance.example>', 'Monthly Report', 'period = 2026-11\nExtractData: region = North\nBuildRepotr', true)
 step('Reply 3: what to fix, and an example that works')
@@ -188,12 +195,20 @@ if (withGraph) {
   showReply(reply)
 }
 
+step('The daily digest, as the RPA team gets it by email at 08:00 (asked for tomorrow morning now)')
+await api('POST', '/api/v1/notification-channels', key, { name: 'Daily digest', kind: 'email', events: [], digest: 'daily', recipients: ['rpa-team@acme.example'] })
+const todayUtc = new Date().toISOString().slice(0, 10)
+await app.digests.send(new Date(Date.parse(`${todayUtc}T08:30:00Z`) + 24 * 3600_000))
+const digest = await waitFor('the digest email', () => smtp.received.find((r) => r.to.includes('rpa-team@acme.example') && /digest/.test(r.mail.subject ?? '')))
+console.log(indent(`Subject: ${digest.mail.subject ?? ''}\n\n${digest.mail.text ?? ''}`))
+
 const cleanup = async (): Promise<void> => {
   await stopBackground()
   await app.close()
   await database.close()
   await sim.close()
   await smtp.close()
+  await chat.close()
   await dovecot?.destroy()
   await graphParts?.close()
   await rm(dataDir, { recursive: true, force: true })

@@ -31,7 +31,7 @@ const en: Catalogue = {
   state: { pending: 'waiting', launching: 'starting', launched: 'running', completed: 'completed', faulted: 'faulted', stopped: 'stopped', failed: 'not launched' },
   slowest: (robot, average, longest) => `Slowest: ${robot}, ${average} s on average (longest ${longest} s)`,
   failing: (robot, n) => `Failing most: ${robot}, ${n} faulted or not launched`,
-  refused: (list) => `Refused senders: ${list}`,
+  refused: (list) => `Refused messages by sender: ${list}`,
   mailboxesOk: (n) => `Mailboxes: ${n} read without errors`,
   mailboxFailing: (mailbox, error) => `Mailbox ${mailbox} is not read: ${error}`
 }
@@ -46,7 +46,7 @@ const ru: Catalogue = {
   state: { pending: 'ожидает', launching: 'запускается', launched: 'выполняется', completed: 'выполнено', faulted: 'с ошибкой', stopped: 'остановлено', failed: 'не запущено' },
   slowest: (robot, average, longest) => `Самый медленный: ${robot}, в среднем ${average} с (дольше всего ${longest} с)`,
   failing: (robot, n) => `Чаще всего с ошибкой: ${robot}, ${n} раз(а) с ошибкой или без запуска`,
-  refused: (list) => `Отклонённые отправители: ${list}`,
+  refused: (list) => `Отклонённые письма по отправителям: ${list}`,
   mailboxesOk: (n) => `Ящики: ${n}, читаются без ошибок`,
   mailboxFailing: (mailbox, error) => `Ящик ${mailbox} не читается: ${error}`
 }

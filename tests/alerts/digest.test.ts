@@ -64,7 +64,7 @@ t.test(`digests on ${testDatabaseKind}`, async (t) => {
   t.match(text, /Запусков: 3\n• Monthly Report: (?=.*выполнено 1)(?=.*с ошибкой 1)(?=.*выполняется 1)/)
   t.match(text, 'Самый медленный: Monthly Report, в среднем')
   t.match(text, 'Чаще всего с ошибкой: Monthly Report, 1 раз(а)')
-  t.match(text, 'Отклонённые отправители: mallory@stranger.example (1)')
+  t.match(text, 'Отклонённые письма по отправителям: mallory@stranger.example (1)')
   t.match(text, 'Ящики: 1, читаются без ошибок')
   t.match(email.html, '<li>Monthly Report: ')
   t.match(email.html, /<h2[^>]*>Сводка mailrun за день/)
