@@ -32,7 +32,7 @@ const en: Catalogue = {
   slowest: (robot, average, longest) => `Slowest: ${robot}, ${average} s on average (longest ${longest} s)`,
   failing: (robot, n) => `Failing most: ${robot}, ${n} faulted or not launched`,
   refused: (list) => `Refused messages by sender: ${list}`,
-  mailboxesOk: (n) => `Mailboxes: ${n} read without errors`,
+  mailboxesOk: (n) => `Mailboxes: ${n}, no errors`,
   mailboxFailing: (mailbox, error) => `Mailbox ${mailbox} is not read: ${error}`
 }
 
@@ -47,7 +47,7 @@ const ru: Catalogue = {
   slowest: (robot, average, longest) => `Самый медленный: ${robot}, в среднем ${average} с (дольше всего ${longest} с)`,
   failing: (robot, n) => `Чаще всего с ошибкой: ${robot}, ${n} раз(а) с ошибкой или без запуска`,
   refused: (list) => `Отклонённые письма по отправителям: ${list}`,
-  mailboxesOk: (n) => `Ящики: ${n}, читаются без ошибок`,
+  mailboxesOk: (n) => `Ящики: ${n}, без ошибок`,
   mailboxFailing: (mailbox, error) => `Ящик ${mailbox} не читается: ${error}`
 }
 
