@@ -15,9 +15,10 @@ import { LoadGenerator } from './support/load.js'
 import { formatReport, type BenchReport } from './support/report.js'
 import { postgresVersion, type DatabaseKind } from './support/targets.js'
 import { benchRows, type RowsPlan, type RowsReport } from './rows.js'
+import { benchAlerts, type AlertsReport } from './alerts.js'
 
 // npm run bench: how fast mailrun is, against the plain limits of this machine, in one run.
-// `npm run bench -- --smoke` runs every part for a second or two (CI); `--only push|big|console|imap|doors|rows`
+// `npm run bench -- --smoke` runs every part for a second or two (CI); `--only push|big|console|imap|doors|rows|alerts`
 // (big: only the three large messages, after a warm-up; a minute instead of ten),
 // `--db pglite|postgres` narrow it; `--cpu-prof` writes V8 CPU profiles of mailrun to bench/profiles;
 // mailrun runs with the node flags of `npm start` (package.json), or `--node-flags "…"` instead.
@@ -35,7 +36,7 @@ const { values: args } = parseArgs({
 })
 const smoke = args.smoke === true
 const databases: DatabaseKind[] = args.db !== undefined ? args.db.split(',') as DatabaseKind[] : ['postgres', 'pglite']
-const parts = args.only !== undefined ? args.only.split(',') : ['push', 'console', 'imap', 'doors', 'rows']
+const parts = args.only !== undefined ? args.only.split(',') : ['push', 'console', 'imap', 'doors', 'rows', 'alerts']
 
 const workDir = await mkdtemp(path.join(tmpdir(), 'mailrun-bench-'))
 const profileDir = path.join(repoRoot, 'bench/profiles')
@@ -75,7 +76,8 @@ const report: BenchReport = {
   imap: null as ImapReport | null,
   console: [] as ConsoleReport[],
   doors: null as DoorsReport | null,
-  rows: null as RowsReport | null
+  rows: null as RowsReport | null,
+  alerts: null as AlertsReport | null
 }
 
 try {
@@ -112,6 +114,10 @@ try {
   if (parts.includes('rows')) {
     log(`rows: a spreadsheet of ${rowsPlan.rows} rows to a queue robot, CSV and XLSX`)
     report.rows = await benchRows(databases, rowsPlan, shared, log)
+  }
+  if (parts.includes('alerts')) {
+    log('alerts: from a real cause to the delivered alert, for each event (PostgreSQL)')
+    report.alerts = await benchAlerts({ afterS: smoke ? 1 : 5, full: !smoke, workDir }, shared, log)
   }
 } finally {
   load.close()

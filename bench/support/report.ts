@@ -1,5 +1,6 @@
 import type { DoorsReport } from '../doors.js'
 import type { RowsReport } from '../rows.js'
+import type { AlertsReport } from '../alerts.js'
 import type { ImapReport } from '../imap.js'
 import type { ConsoleReport } from '../console.js'
 import type { BaselineReport, PushReport } from '../push.js'
@@ -16,6 +17,7 @@ export interface BenchReport {
   console?: ConsoleReport[]
   doors?: DoorsReport | null
   rows?: RowsReport | null
+  alerts?: AlertsReport | null
   targets?: Target[]
 }
 
@@ -156,6 +158,10 @@ export function formatReport (report: BenchReport): string {
   if ((report.console ?? []).length > 0) {
     out.push('\nConsole pages (server time from a client on the same machine; messages over the last 7 days):\n')
     out.push(table(['database', 'messages', 'page', 'p50 ms', 'p95 ms', 'max ms', 'KB'], (report.console ?? []).flatMap((c) => c.pages.map((p) => [c.database, c.messages, p.page, p.p50Ms, p.p95Ms, p.maxMs, Math.round(p.bytes / 1024)]))))
+  }
+  if (report.alerts != null) {
+    out.push(`\nAlerts: from a real cause to the signed delivery at the team's webhook (PostgreSQL, the background loops as shipped, MAILRUN_ALERT_AFTER_S=${report.alerts.afterS}):\n`)
+    out.push(table(['event', 'cause', 'ms'], report.alerts.events.map((e) => [e.event, e.cause, e.ms ?? 'not told'])))
   }
   const targets = checkTargets(report)
   report.targets = targets
