@@ -7,7 +7,7 @@ import type { ChannelDeliveriesTable, ChannelKind, NotificationChannelsTable } f
 import { isUniqueViolation } from '../db/errors.js'
 import { newestFirst } from '../db/pagination.js'
 import { errors, fieldError } from '../errors.js'
-import { assertHostAllowed, OutboundDenied } from '../net/outbound-guard.js'
+import { allowedUrl } from './allowed-url.js'
 import { marker } from '../schemas/common.js'
 import type { Channel, ChannelCreate, ChannelPatch, ChannelTestResult, Delivery } from '../schemas/notification-channels.js'
 import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
@@ -87,18 +87,7 @@ export function notificationChannelsResource (deps: ResourceDeps & { alerts: Ale
 
   /** The URL sealed, with the host shown instead; refused when it points where mailrun may not connect. */
   async function sealedUrl (value: string): Promise<{ url_enc: string, url_hint: string }> {
-    let url: URL
-    try {
-      url = new URL(value)
-    } catch {
-      throw fieldError('url', 'is not a valid URL: write it as https://host[:port][/path]')
-    }
-    try {
-      await assertHostAllowed(deps.config.outboundDeny, url.hostname)
-    } catch (error) {
-      if (error instanceof OutboundDenied) throw fieldError('url', `may not point there: ${error.message}`)
-      throw error
-    }
+    const url = await allowedUrl(deps.config.outboundDeny, 'url', value)
     return { url_enc: deps.secrets.seal(value), url_hint: `${url.protocol}//${url.host}` }
   }
 

@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox'
 import type { Selectable } from 'kysely'
 import type { OrchestratorConnectionsTable } from '../db/schema.js'
 import { errors, fieldError } from '../errors.js'
-import { assertHostAllowed, OutboundDenied } from '../net/outbound-guard.js'
+import { allowedUrl } from './allowed-url.js'
 import { checkConnection } from '../orchestrator/connection-test.js'
 import { DEFAULT_SCOPES, loadConnection } from '../orchestrator/connection.js'
 import { marker } from '../schemas/common.js'
@@ -77,20 +77,7 @@ export function orchestratorResource (deps: ResourceDeps) {
       const keepsSecret = newSecret === undefined && current?.auth_mode === mode && current.secret_enc !== null
       refusePlaceholders(body)
       requireFields(body, keepsSecret)
-      // The pattern admits what WHATWG URL parsing can still refuse (a %09 in the host, an open
-      // bracket): refused here as the field it is, not as a fault of ours.
-      let url: URL
-      try {
-        url = new URL(body.url)
-      } catch {
-        throw fieldError('url', 'is not a valid URL: write it as https://host[:port][/path]')
-      }
-      try {
-        await assertHostAllowed(deps.config.outboundDeny, url.hostname)
-      } catch (error) {
-        if (error instanceof OutboundDenied) throw fieldError('url', `may not point there: ${error.message}`)
-        throw error
-      }
+      await allowedUrl(deps.config.outboundDeny, 'url', body.url)
       const values = {
         kind: body.kind,
         url: body.url.replace(/\/+$/, ''),
