@@ -52,5 +52,7 @@ export async function eraseAddress (db: Kysely<Database>, tenantId: string, addr
   const stray = await db.updateTable('notifications').set({ subject: '', text_body: '', html_body: null, headers: '{}', recipient: '', state: sql`case when state = 'pending' then 'suppressed' else state end` })
     .where('tenant_id', '=', tenantId).where(sql<string>`lower(recipient)`, '=', lower).executeTakeFirst()
   total.replies += Number(stray.numUpdatedRows)
+  // Alerts to the team that name the address (a job's sender, a digest's refused senders) go too.
+  await db.deleteFrom('channel_deliveries').where('tenant_id', '=', tenantId).where(sql<boolean>`strpos(lower(data::text), ${lower}) > 0`).execute()
   return total
 }

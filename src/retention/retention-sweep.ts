@@ -47,11 +47,22 @@ async function dropReplayCopies (db: Kysely<Database>, hours: number, batch: num
   return dropped
 }
 
+/** Alert deliveries (they name robots and senders) past their tenant's retention period, once sent or given up. */
+async function dropOldDeliveries (db: Kysely<Database>, defaultDays: number, batch: number, maxBatches: number): Promise<void> {
+  for (let n = 0; n < maxBatches; n++) {
+    const due = db.selectFrom('channel_deliveries as d').innerJoin('tenants as t', 't.id', 'd.tenant_id').select('d.id').where('d.state', '!=', 'pending')
+      .where(sql<boolean>`d.created_at < now() - make_interval(days => coalesce(t.retention_days, ${defaultDays}::int))`).limit(batch)
+    const result = await db.deleteFrom('channel_deliveries').where('id', 'in', due).executeTakeFirst()
+    if (Number(result.numDeletedRows) < batch) break
+  }
+}
+
 /** One sweep: removes what is due, batch by batch; answers what it removed. */
 export async function sweepRetention (db: Kysely<Database>, options: RetentionOptions): Promise<Removed & { replayCopies: number }> {
   const batch = options.batch ?? 500
   const total: Removed & { replayCopies: number } = { messages: 0, launches: 0, replies: 0, replayCopies: 0 }
   if (options.replayHours !== undefined) total.replayCopies = await dropReplayCopies(db, options.replayHours, batch, options.maxBatches ?? 200)
+  await dropOldDeliveries(db, options.defaultDays, batch, options.maxBatches ?? 200)
   for (let n = 0; n < (options.maxBatches ?? 200); n++) {
     const ids = await dueMessages(db, options.defaultDays, batch)
     if (ids.length === 0) break

@@ -34,9 +34,12 @@ t.test(`erasing a sender on ${testDatabaseKind}`, async (t) => {
     db.selectFrom('launches').selectAll().where('tenant_id', '=', setup.tenantId).execute(),
     db.selectFrom('launch_events').selectAll().where('launch_id', 'in', db.selectFrom('launches').select('id').where('tenant_id', '=', setup.tenantId)).execute(),
     db.selectFrom('notifications').selectAll().where('tenant_id', '=', setup.tenantId).execute(),
-    db.selectFrom('senders').selectAll().where('tenant_id', '=', setup.tenantId).execute()
+    db.selectFrom('senders').selectAll().where('tenant_id', '=', setup.tenantId).execute(),
+    db.selectFrom('channel_deliveries').selectAll().where('tenant_id', '=', setup.tenantId).execute()
   ]), (_key, value: unknown) => value instanceof Uint8Array ? Buffer.from(value).toString('latin1') : value)
 
+  // The team is told of finished jobs: those alerts name the sender too.
+  t.equal((await setup.api('POST', '/api/v1/notification-channels', { name: 'Team', kind: 'webhook', events: ['job.completed'], url: 'https://hooks.acme.example/mailrun' })).statusCode, 201)
   // Anna: a finished launch with outputs, and a rejection. Bob: refused before he was a sender.
   const launched = (await setup.send('period = anna-period-4410\nExtractData: region = North\nBuildReport')).json()
   await finish(launched.launch.id, launched.launch.jobId)
@@ -47,6 +50,7 @@ t.test(`erasing a sender on ${testDatabaseKind}`, async (t) => {
   const carl = (await setup.send('period = carl-period-2026\nExtractData: region = South\nBuildReport', { from: 'Carl Svensson <carl@sender.example>' })).json()
   await finish(carl.launch.id, carl.launch.jobId, 'carl-output')
   t.match(await everything(), /anna@sender\.example/)
+  t.match(JSON.stringify(await db.selectFrom('channel_deliveries').select('data').execute()), /anna@sender\.example/, 'an alert names her')
 
   t.test('the API erases everything of the sender, and only of them', async (t) => {
     const before = await counts()

@@ -95,6 +95,19 @@ t.test(`retention on ${testDatabaseKind}`, async (t) => {
     await db.updateTable('messages').set({ status: 'accepted' }).where('id', '=', unsent.messageId).execute()
   })
 
+  t.test("alerts sent to the team go with the tenant's retention period; unsent ones wait", async (t) => {
+    const channel = (await setup.api('POST', '/api/v1/notification-channels', { name: 'Team', kind: 'webhook', events: ['job.faulted'], url: 'https://hooks.acme.example/mailrun' })).json()
+    const old = sql<Date>`now() - interval '91 days'`
+    for (const state of ['sent', 'failed', 'pending'] as const) {
+      await db.insertInto('channel_deliveries').values({ channel_id: channel.id, tenant_id: setup.tenantId, event_type: 'job.faulted', data: JSON.stringify({ sender: `${state}@sender.example` }), state }).execute()
+    }
+    await sql`update channel_deliveries set created_at = ${old}`.execute(db)
+    await db.insertInto('channel_deliveries').values({ channel_id: channel.id, tenant_id: setup.tenantId, event_type: 'job.faulted', data: JSON.stringify({ sender: 'recent@sender.example' }), state: 'sent' }).execute()
+    await sweepRetention(db, { defaultDays: 90 })
+    const left = (await db.selectFrom('channel_deliveries').select('data').where('channel_id', '=', channel.id).execute()).map((d) => String(d.data.sender)).sort()
+    t.same(left, ['pending@sender.example', 'recent@sender.example'])
+  })
+
   t.test('the sweep works in bounded batches and the background loop runs it', async (t) => {
     // 1,100 finished messages from a year ago, made directly: only their number matters here.
     const template = await db.selectFrom('messages').selectAll().where('tenant_id', '=', setup.tenantId).limit(1).executeTakeFirstOrThrow()
