@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Logger } from 'pino'
 import type { Database } from '../db/schema.js'
 import { STUCK_AFTER_MS } from '../pipeline/undecided.js'
@@ -82,6 +82,13 @@ async function missedCanaries (db: Kysely<Database>): Promise<Finding[]> {
   }))
 }
 
+/** Whether the mailbox of a mailbox or canary incident is still active and still watched that way. */
+async function stillWatched (db: Kysely<Database> | Transaction<Database>, mailboxId: string, kind: string): Promise<boolean> {
+  const row = await db.selectFrom('mailboxes').select(['active', 'imap', 'graph', 'canary']).where('id', '=', mailboxId).executeTakeFirst()
+  if (row === undefined || !row.active) return false
+  return kind === 'canary.missed' ? row.canary !== null : row.imap !== null || row.graph !== null
+}
+
 export function createIncidentWatch (deps: IncidentWatchDeps): { watch: () => Promise<{ opened: number, closed: number }> } {
   const { db } = deps
   const key = (f: { tenantId: string, kind: string, subject: string }): string => `${f.tenantId}|${f.kind}|${f.subject}`
@@ -115,7 +122,9 @@ export function createIncidentWatch (deps: IncidentWatchDeps): { watch: () => Pr
           const row = await trx.updateTable('incidents').set({ closed_at: new Date() }).where('id', '=', incident.id).where('closed_at', 'is', null).returning('id').executeTakeFirst()
           if (row === undefined) return false
           const recovered: TeamEvent | null = incident.kind === 'mailbox.failing' ? 'mailbox.recovered' : incident.kind === 'canary.missed' ? 'canary.recovered' : null
-          if (recovered !== null) await insertTeamEvent(trx, incident.tenant_id, recovered, { mailboxId: incident.data.mailboxId, mailbox: incident.data.mailbox, failingSince: incident.opened_at.toISOString() }).execute()
+          // Cleared because the mailbox (or its IMAP, Graph or canary) is gone or off, not because
+          // it works again: closed without saying it recovered.
+          if (recovered !== null && await stillWatched(trx, incident.subject, incident.kind)) await insertTeamEvent(trx, incident.tenant_id, recovered, { mailboxId: incident.data.mailboxId, mailbox: incident.data.mailbox, failingSince: incident.opened_at.toISOString() }).execute()
           return true
         })
         if (ended) closed++

@@ -68,6 +68,20 @@ t.test(`incidents told once and closed, on ${testDatabaseKind}`, async (t) => {
     t.equal(await db.selectFrom('incidents').select('id').where('closed_at', 'is', null).execute().then((r) => r.length), 0)
   })
 
+  t.test('a failing mailbox that is switched off is closed without "recovered"', async (t) => {
+    const from = chat.requests.length
+    await dovecot.kick(USER)
+    await dovecot.stop()
+    await told('mailbox.failing', from)
+    t.equal((await setup.api('PATCH', `/api/v1/mailboxes/${setup.mailboxId}`, { active: false })).statusCode, 200)
+    await app.incidents.watch()
+    await app.alerts.deliverDue()
+    t.same(chat.requests.slice(from).map((r) => (JSON.parse(r.body) as { type: string }).type), ['mailbox.failing'])
+    t.equal((await db.selectFrom('incidents').select('id').where('kind', '=', 'mailbox.failing').where('closed_at', 'is', null).execute()).length, 0, 'closed')
+    await dovecot.start()
+    t.equal((await setup.api('PATCH', `/api/v1/mailboxes/${setup.mailboxId}`, { active: true })).statusCode, 200)
+  })
+
   t.test('replies the SMTP server refuses are told once', async (t) => {
     await smtp.stop()
     const from = chat.requests.length
