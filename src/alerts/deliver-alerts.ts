@@ -64,6 +64,14 @@ async function readAnswer (body: Dispatcher.ResponseData['body']): Promise<strin
   return text.slice(0, ANSWER_CHARS).trim()
 }
 
+/** How long a receiver asked to be left alone: Retry-After, or on a 429 Chatwork's X-RateLimit-Reset (the epoch second its window ends). */
+function waitAsked (status: number, headers: Record<string, string | string[] | undefined>): number | null {
+  const asked = retryAfterMs(headers['retry-after'])
+  if (asked !== null || status !== 429) return asked
+  const reset = Number(Array.isArray(headers['x-ratelimit-reset']) ? headers['x-ratelimit-reset'][0] : headers['x-ratelimit-reset'])
+  return Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - Date.now()) : null
+}
+
 export function createAlertSender (deps: AlertDeps): AlertSender {
   const { db } = deps
   const dispatcher = outboundDispatcher(deps.deny, { connections: 4, keepAliveTimeout: 10_000 })
@@ -86,7 +94,7 @@ export function createAlertSender (deps: AlertDeps): AlertSender {
       const text = await readAnswer(answer.body)
       const ok = answer.statusCode >= 200 && answer.statusCode < 300
       // 410 Gone: the receiver says this address is no more (Slack: channel_is_archived).
-      return { ok, status: answer.statusCode, answer: text, retryAfterMs: retryAfterMs(answer.headers['retry-after']), permanent: answer.statusCode === 410 }
+      return { ok, status: answer.statusCode, answer: text, retryAfterMs: waitAsked(answer.statusCode, answer.headers), permanent: answer.statusCode === 410 }
     } catch (error) {
       const denied = error instanceof OutboundDenied ? error : (error as { cause?: unknown }).cause instanceof OutboundDenied ? (error as { cause: OutboundDenied }).cause : null
       if (denied !== null) return { ok: false, status: null, answer: denied.message, retryAfterMs: null, permanent: true }

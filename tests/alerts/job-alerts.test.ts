@@ -141,6 +141,19 @@ t.test(`job and launch alerts reach every kind of channel on ${testDatabaseKind}
     await app.alerts.deliverDue()
     t.equal(of('teams', before).length, 2, 'and its second a second later: other channels are not held')
     t.equal(of('slack', before).length, 1, 'the throttled channel still waits')
+
+    // Chatwork says when its window ends in X-RateLimit-Reset (an epoch second), not Retry-After.
+    chat.throttle('chatwork', 1, 120)
+    const third = (await setup.send()).json().launch
+    await sim.setJobState(third.jobId, 'Faulted', { info: 'three' })
+    await db.updateTable('launches').set({ next_attempt_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', third.id).execute()
+    await app.jobs.pollDue()
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    await app.alerts.deliverDue()
+    const chatwork = await db.selectFrom('channel_deliveries as d').innerJoin('notification_channels as c', 'c.id', 'd.channel_id')
+      .select(['d.next_attempt_at', 'd.last_status']).where('c.name', '=', 'Chatwork').where('d.state', '=', 'pending').where('d.last_status', '=', 429).execute()
+    t.equal(chatwork.length, 1)
+    t.ok(chatwork[0]!.next_attempt_at.getTime() > Date.now() + 100_000, 'waits until the window resets (120 s)')
   })
 })
 
