@@ -191,16 +191,22 @@ export function createAlertSender (deps: AlertDeps): AlertSender {
       const channels = await channelsOf([...new Set(due.map((d) => d.channel_id))])
       const byChannel = new Map<string, Delivery[]>()
       for (const d of due) byChannel.set(d.channel_id, [...(byChannel.get(d.channel_id) ?? []), d])
+      // One request per channel per second, whichever pass or replica sends: a pass takes a
+      // channel's turn by moving its next_send_at a second ahead; a channel whose turn another pass
+      // took (or took less than a second ago) waits, and so do a channel's other deliveries, in order.
+      const won = new Set((await db.updateTable('notification_channels').set({ next_send_at: sql<Date>`now() + ${`${SPACING_MS} milliseconds`}::interval` })
+        .where('id', 'in', [...byChannel.keys()]).where((eb) => eb.or([eb('next_send_at', 'is', null), eb('next_send_at', '<=', sql<Date>`now()`)]))
+        .returning('id').execute()).map((r) => r.id))
       let sent = 0
       await Promise.all([...byChannel].map(async ([channelId, rows]) => {
         const channel = channels.get(channelId)
-        const [first, ...rest] = rows
-        if (channel === undefined || first === undefined) return
-        // One request per channel per second: the rest wait their turn, in order.
-        if (rest.length > 0) {
-          await Promise.all(rest.map(async (r, i) => await db.updateTable('channel_deliveries').set({ next_attempt_at: new Date(Date.now() + SPACING_MS * (i + 1)) }).where('id', '=', r.id).execute()))
+        const turn = won.has(channelId) && channel !== undefined
+        const waiting = turn ? rows.slice(1) : rows
+        if (waiting.length > 0) {
+          await Promise.all(waiting.map(async (r, i) => await db.updateTable('channel_deliveries').set({ next_attempt_at: new Date(Date.now() + SPACING_MS * (i + 1)) }).where('id', '=', r.id).execute()))
         }
-        if ((await attempt(first, channel)).ok) sent++
+        const first = rows[0]
+        if (turn && first !== undefined && (await attempt(first, channel)).ok) sent++
       }))
       return sent
     },
@@ -210,6 +216,8 @@ export function createAlertSender (deps: AlertDeps): AlertSender {
       if (delivery === undefined) throw new Error(`delivery ${id} is not pending`)
       const channel = (await channelsOf([delivery.channel_id])).get(delivery.channel_id)
       if (channel === undefined) throw new Error(`the channel of delivery ${id} no longer exists`)
+      // Asked for by a person, so sent now; the channel's next turn is still a second away.
+      await db.updateTable('notification_channels').set({ next_send_at: sql<Date>`now() + ${`${SPACING_MS} milliseconds`}::interval` }).where('id', '=', channel.id).execute()
       return await attempt(delivery, channel)
     },
 

@@ -25,7 +25,11 @@ function localParts (at: Date, zone: string): Local {
   return { year: value('year'), month: value('month'), day: value('day'), hour: value('hour') }
 }
 
-/** The instant local midnight of a calendar day begins in `zone` (offsets read twice, for days a clock changes). */
+/**
+ * The first instant of a calendar day in `zone`: its local midnight (offsets read twice, for days a
+ * clock changes), or where a clock jumps over midnight (America/Santiago in September), the
+ * moment the day begins after the jump.
+ */
 export function zonedMidnight (year: number, month: number, day: number, zone: string): Date {
   const wall = Date.UTC(year, month - 1, day)
   let guess = wall
@@ -35,8 +39,13 @@ export function zonedMidnight (year: number, month: number, day: number, zone: s
     const seen = Date.UTC(p.year, p.month - 1, p.day, p.hour, Number(minutes))
     guess += wall - seen
   }
+  // Still on the day before: midnight does not exist that day; the day begins at the next whole
+  // quarter of an hour that reads as the day itself (clocks change on quarter hours).
+  for (let i = 0; i < 12 && dayNumber(localParts(new Date(guess), zone)) < Date.UTC(year, month - 1, day); i++) guess = (Math.floor(guess / 900_000) + 1) * 900_000
   return new Date(guess)
 }
+
+const dayNumber = (p: Local): number => Date.UTC(p.year, p.month - 1, p.day)
 
 const dayKey = (y: number, m: number, d: number): string => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`
 

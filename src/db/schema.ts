@@ -65,6 +65,8 @@ export interface NotificationChannelsTable {
   failing_since: Date | null
   /** When the admins were told by email that it has failed for a day (once per failing spell). */
   failing_told_at: Date | null
+  /** When the channel may be sent to next (one request a second). */
+  next_send_at: Date | null
   last_error: string | null
   digest: 'daily' | 'weekly' | null
   /** The last period a digest was sent for (a date, or a week's Monday). */

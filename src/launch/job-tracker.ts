@@ -31,6 +31,8 @@ export interface JobTrackerDeps {
   metrics?: Metrics
   replies: ReplyLimits
   onReplyQueued?: () => void
+  /** Told when the outcome queued an alert for the team. */
+  onAlertQueued?: () => void
 }
 
 function outputOf (job: Pick<Job, 'OutputArguments'>): Record<string, unknown> | null {
@@ -44,12 +46,13 @@ function outputOf (job: Pick<Job, 'OutputArguments'>): Record<string, unknown> |
 }
 
 /** Records a finished job on its launch, once: answers whether this call finished it. */
-export interface OutcomeDeps { db: Kysely<Database>, replies: ReplyLimits, metrics?: Metrics, onReplyQueued?: () => void }
+export interface OutcomeDeps { db: Kysely<Database>, replies: ReplyLimits, metrics?: Metrics, onReplyQueued?: () => void, onAlertQueued?: () => void }
 
 /** Records a finished job on its launch, once, with the "finished" reply: answers whether this call finished it. */
 export async function recordJobOutcome (deps: OutcomeDeps, launchId: string, job: Pick<Job, 'State' | 'Info' | 'OutputArguments' | 'EndTime'>): Promise<boolean> {
   const state = FINAL[job.State]
   if (state === undefined) return false
+  let queuedAlert = false
   const finished = await deps.db.transaction().execute(async (trx) => {
     const updated = await trx.updateTable('launches').set({
       state,
@@ -61,7 +64,8 @@ export async function recordJobOutcome (deps: OutcomeDeps, launchId: string, job
     }).where('id', '=', launchId).where('state', '=', 'launched').executeTakeFirst()
     if (updated.numUpdatedRows === 0n) return false
     await trx.insertInto('launch_events').values({ launch_id: launchId, state, detail: `job ${job.State}${job.Info !== null && job.Info !== undefined ? `: ${job.Info}` : ''}` }).execute()
-    await insertLaunchEvent(trx, launchId, { state: state as 'completed' | 'faulted' | 'stopped', info: job.Info ?? null }).execute()
+    const alerted = await insertLaunchEvent(trx, launchId, { state: state as 'completed' | 'faulted' | 'stopped', info: job.Info ?? null }).returning('id').execute()
+    queuedAlert = alerted.length > 0
     await queueLaunchReply(trx, launchId, deps.replies, (l) => ({
       kind: 'finished',
       robot: l.robot,
@@ -76,6 +80,7 @@ export async function recordJobOutcome (deps: OutcomeDeps, launchId: string, job
   if (!finished) return false
   deps.metrics?.launches.inc({ state })
   deps.onReplyQueued?.()
+  if (queuedAlert) deps.onAlertQueued?.()
   return true
 }
 

@@ -54,6 +54,8 @@ export interface LaunchServiceDeps {
   metrics?: Metrics
   replies: ReplyLimits
   onReplyQueued?: () => void
+  /** Told after a launch gave up: the team's alert (if a channel wants it) goes at once. */
+  onAlertQueued?: () => void
   random?: () => number
   /** Embedded database with a data directory: where a large message's raw copy waits (its attachments). */
   spool?: RawSpool
@@ -274,6 +276,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     await transition(row, { state: 'failed', last_error: reason, ...orchestratorDetails(error), locked_until: null, next_attempt_at: null },
       'failed', reason, (l) => ({ kind: 'failed', robot: l.robot, reason, retrying: false }), { state: 'failed', info: reason })
     deps.metrics?.launches.inc({ state: 'failed' })
+    deps.onAlertQueued?.()
     logger.warn({ launchId: row.id, reason }, 'launch failed')
     return { id: row.id, state: 'failed', reason }
   }

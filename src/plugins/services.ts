@@ -11,6 +11,7 @@ import type { SecretBox } from '../crypto/secret-box.js'
 import { createMetrics, type Metrics } from '../metrics.js'
 import { createJobTracker, type OutcomeDeps } from '../launch/job-tracker.js'
 import { createMailer, type Mailer } from '../notify/mailer.js'
+import { singleFlight } from '../async/single-flight.js'
 import { createAlertSender, type AlertSender } from '../alerts/deliver-alerts.js'
 import { createIncidentWatch } from '../alerts/incidents.js'
 import { createDigestWatch } from '../alerts/digest-watch.js'
@@ -100,22 +101,12 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   const mailer = createMailer({ db: deps.database.db, logger, tokens: mailTokens, deny: deps.config.outboundDeny, defaultSmtpUrl: deps.config.smtpUrl })
   app.decorate('mailer', mailer)
   app.addHook('onClose', async () => { mailer.close() })
-  // A queued reply is sent right away; the background pass retries what fails. A reply queued
-  // while a pass is running gets another pass, so none waits for the background loop.
-  let sending = false
-  let again = false
-  const onReplyQueued = (): void => {
-    if (sending) { again = true; return }
-    sending = true
-    again = false
-    mailer.sendDue().catch((error: unknown) => { logger.warn({ err: error }, 'sending replies failed; will retry') }).finally(() => {
-      sending = false
-      if (again) onReplyQueued()
-    })
-  }
   const alerts = createAlertSender({ db: deps.database.db, secrets: deps.secrets, deny: deps.config.outboundDeny, logger, publicUrl: deps.config.publicUrl, chatworkApiUrl: deps.config.chatworkApiUrl })
   app.decorate('alerts', alerts)
   app.addHook('onClose', async () => { await alerts.close() })
+  // A queued reply is sent right away, and so is a team's alert; the background passes retry what fails.
+  const onReplyQueued = singleFlight(async () => await mailer.sendDue(), (error) => { logger.warn({ err: error }, 'sending replies failed; will retry') })
+  const onAlertQueued = singleFlight(async () => await alerts.deliverDue(), (error) => { logger.warn({ err: error }, 'sending alerts failed; will retry') })
   app.decorate('incidents', createIncidentWatch({ db: deps.database.db, logger, afterMs: deps.config.alertAfterMs }))
   app.decorate('digests', createDigestWatch({ db: deps.database.db, logger }))
   const replies = { perHour: deps.config.replyLimitPerHour, giveUpMs: deps.config.replyGiveUpMs }
@@ -134,15 +125,16 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
     firstPollMs: deps.config.jobPollIntervalMs,
     metrics: appMetrics,
     replies,
-    onReplyQueued
+    onReplyQueued,
+    onAlertQueued
   })
   app.decorate('launches', launches)
   // The receiver is made below; a replay only reaches it at request time.
   const decider = { processStored: async (messageId: string) => await receiver.processStored(messageId) }
   app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, mailTokens, launcher: launches, decider, replayHours: deps.config.replayHours, alerts, changes: deps.database.changes }))
   app.decorate('canaries', createCanaryWatch({ db: deps.database.db, logger, onQueued: onReplyQueued }))
-  app.decorate('outcomeDeps', { db: deps.database.db, replies, metrics: appMetrics, onReplyQueued })
-  app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, listReadsPerMinute: deps.config.listReadsPerMinute, metrics: appMetrics, replies, onReplyQueued }))
+  app.decorate('outcomeDeps', { db: deps.database.db, replies, metrics: appMetrics, onReplyQueued, onAlertQueued })
+  app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, listReadsPerMinute: deps.config.listReadsPerMinute, metrics: appMetrics, replies, onReplyQueued, onAlertQueued }))
   app.decorate('spool', spool)
   const receiver = createReceiver({
     ...(spool !== undefined ? { spool } : {}),

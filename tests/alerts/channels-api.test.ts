@@ -108,6 +108,7 @@ t.test(`notification channels through the admin API on ${testDatabaseKind}`, asy
     await db.updateTable('notification_channels').set({ failing_since: new Date(Date.now() - 25 * 3600_000) }).where('id', '=', down.id).execute()
     const retry = async () => {
       await db.updateTable('channel_deliveries').set({ next_attempt_at: new Date() }).where('channel_id', '=', down.id).where('state', '=', 'pending').execute()
+      await db.updateTable('notification_channels').set({ next_send_at: null }).where('id', '=', down.id).execute()
       await app.alerts.deliverDue()
     }
     await retry()

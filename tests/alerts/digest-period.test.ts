@@ -19,7 +19,8 @@ t.test('a period is whole local days, and the latest one due', async (t) => {
       const hours = (p.end.getTime() - p.start.getTime()) / 3600_000
       const nominal = kind === 'daily' ? 24 : 168
       if (Math.abs(hours - nominal) > 1) return false
-      if (!local(p.start, zone).endsWith('00:00') || !local(p.end, zone).endsWith('00:00')) return false
+      // Each bound is the first instant of its day: that day there, the instant before the day before.
+      for (const bound of [p.start, p.end]) if (local(new Date(bound.getTime() - 1), zone).slice(0, 10) >= local(bound, zone).slice(0, 10)) return false
       if (!local(p.end, zone).startsWith(p.key)) return false
       const dueAt = p.end.getTime() + DIGEST_HOUR * 3600_000
       // Due (its 08:00 passed, within an hour of clock change) and the latest such.
@@ -34,6 +35,7 @@ t.test('examples a reader can check', async (t) => {
   t.same(duePeriod('daily', new Date('2026-12-07T05:00:00Z'), 'Europe/Moscow'), { key: '2026-12-07', start: new Date('2026-12-05T21:00:00Z'), end: new Date('2026-12-06T21:00:00Z') }, 'Moscow, 08:00: yesterday')
   t.same(duePeriod('weekly', new Date('2026-12-09T12:00:00Z'), 'UTC'), { key: '2026-12-07', start: new Date('2026-11-30T00:00:00Z'), end: new Date('2026-12-07T00:00:00Z') }, 'a Wednesday: the week that ended on Monday')
   t.same(zonedMidnight(2026, 3, 29, 'Europe/Berlin'), new Date('2026-03-28T23:00:00Z'), 'the day the clocks go forward begins at +01:00')
+  t.same(zonedMidnight(2029, 9, 2, 'America/Santiago'), new Date('2029-09-02T04:00:00Z'), 'a day whose midnight the clock skips begins at 01:00 (found by the property above)')
   t.equal(timeZoneOf('europe/moscow'), 'Europe/Moscow')
   t.throws(() => timeZoneOf('Mars/Olympus'), /"Mars\/Olympus" is not a time zone/)
 })
