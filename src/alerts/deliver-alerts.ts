@@ -156,11 +156,12 @@ export function createAlertSender (deps: AlertDeps): AlertSender {
           link: `${deps.publicUrl}/console/alerts/${channel.id}`
         })
       }
-      // The receiver asked for a pause: the channel's other deliveries wait it out too.
+      // The receiver asked for a pause: the channel's turn moves past it, so no pass — this one or
+      // another that already holds one of its deliveries — sends to it before then.
       if (result.retryAfterMs !== null) {
-        await trx.updateTable('channel_deliveries').set({ next_attempt_at: new Date(Date.now() + result.retryAfterMs) })
-          .where('channel_id', '=', channel.id).where('state', '=', 'pending').where('id', '!=', delivery.id)
-          .where('next_attempt_at', '<', new Date(Date.now() + result.retryAfterMs)).execute()
+        await trx.updateTable('notification_channels')
+          .set({ next_send_at: sql<Date>`greatest(coalesce(next_send_at, now()), now() + ${`${result.retryAfterMs} milliseconds`}::interval)` })
+          .where('id', '=', channel.id).execute()
       }
     })
     deps.logger.warn({ deliveryId: delivery.id, channelId: channel.id, attempts, givingUp, status: result.status }, 'alert not delivered')
@@ -183,6 +184,14 @@ export function createAlertSender (deps: AlertDeps): AlertSender {
       .returningAll('channel_deliveries').execute()
   }
 
+  /** Moves deliveries that did not get their channel's turn behind it, a second apart, in the order given. */
+  async function waitForTurn (channelId: string, ids: string[]): Promise<void> {
+    const turn = db.selectFrom('notification_channels').select(sql<Date>`greatest(coalesce(next_send_at, now()), now())`.as('at')).where('id', '=', channelId)
+    await db.updateTable('channel_deliveries')
+      .set({ next_attempt_at: sql<Date>`(${turn}) + make_interval(secs => array_position(${sql.val(ids)}::uuid[], id) - 1)` })
+      .where('id', 'in', ids).where('state', '=', 'pending').execute()
+  }
+
   return {
     async deliverDue (limit = 50) {
       const due = await claim(undefined, limit)
@@ -193,7 +202,8 @@ export function createAlertSender (deps: AlertDeps): AlertSender {
       for (const d of due) byChannel.set(d.channel_id, [...(byChannel.get(d.channel_id) ?? []), d])
       // One request per channel per second, whichever pass or replica sends: a pass takes a
       // channel's turn by moving its next_send_at a second ahead; a channel whose turn another pass
-      // took (or took less than a second ago) waits, and so do a channel's other deliveries, in order.
+      // took (or a receiver's Retry-After holds) waits for it, and so do a channel's other
+      // deliveries, in order behind it.
       const won = new Set((await db.updateTable('notification_channels').set({ next_send_at: sql<Date>`now() + ${`${SPACING_MS} milliseconds`}::interval` })
         .where('id', 'in', [...byChannel.keys()]).where((eb) => eb.or([eb('next_send_at', 'is', null), eb('next_send_at', '<=', sql<Date>`now()`)]))
         .returning('id').execute()).map((r) => r.id))
@@ -202,9 +212,7 @@ export function createAlertSender (deps: AlertDeps): AlertSender {
         const channel = channels.get(channelId)
         const turn = won.has(channelId) && channel !== undefined
         const waiting = turn ? rows.slice(1) : rows
-        if (waiting.length > 0) {
-          await Promise.all(waiting.map(async (r, i) => await db.updateTable('channel_deliveries').set({ next_attempt_at: new Date(Date.now() + SPACING_MS * (i + 1)) }).where('id', '=', r.id).execute()))
-        }
+        if (waiting.length > 0) await waitForTurn(channelId, waiting.map((r) => r.id))
         const first = rows[0]
         if (turn && first !== undefined && (await attempt(first, channel)).ok) sent++
       }))

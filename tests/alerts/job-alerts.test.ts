@@ -157,6 +157,18 @@ t.test(`job and launch alerts reach every kind of channel on ${testDatabaseKind}
     t.ok(teams[1]!.at - teams[0]!.at >= 900, `one request a second to a channel (${teams[1]!.at - teams[0]!.at} ms apart)`)
     t.equal(of('slack', before).length, 1, 'the throttled channel still waits')
 
+    // Another pass (or replica) may hold one of the channel's deliveries while the 429 is recorded,
+    // and bring it back due: the channel itself waits, not only the deliveries it had then.
+    await db.updateTable('channel_deliveries').set({ next_attempt_at: sql<Date>`now()` })
+      .where('channel_id', '=', db.selectFrom('notification_channels').select('id').where('name', '=', 'Slack')).where('state', '=', 'pending').execute()
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    await app.alerts.deliverDue()
+    t.equal(of('slack', before).length, 1, 'no request before Retry-After has passed')
+    const held = await db.selectFrom('channel_deliveries as d').innerJoin('notification_channels as c', 'c.id', 'd.channel_id')
+      .select('d.next_attempt_at').where('c.name', '=', 'Slack').where('d.state', '=', 'pending').execute()
+    t.equal(held.length, 2)
+    for (const h of held) t.ok(h.next_attempt_at.getTime() > Date.now() + 25_000, 'back behind the channel\'s pause')
+
     // Chatwork says when its window ends in X-RateLimit-Reset (an epoch second), not Retry-After.
     chat.throttle('chatwork', 1, 120)
     const third = (await setup.send()).json().launch
