@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Logger } from 'pino'
+import { missedCanaries } from '../canary/canary-watch.js'
 import type { Database } from '../db/schema.js'
 import { STUCK_AFTER_MS } from '../pipeline/undecided.js'
 import { insertTeamEvent, type TeamEvent } from './team-events.js'
@@ -70,15 +71,10 @@ async function refusingOrchestrator (db: Kysely<Database>): Promise<Finding[]> {
   return [...newest.values()].map((r) => ({ tenantId: r.tenant_id, kind: 'orchestrator.failing', subject: r.tenant_id, data: { launchId: r.id, robot: r.robot, error: r.last_error } }))
 }
 
-/** Mailboxes whose latest canary was not found by its deadline, with why its email may not have gone. */
-async function missedCanaries (db: Kysely<Database>): Promise<Finding[]> {
-  const rows = await db.selectFrom('canaries as c').innerJoin('mailboxes as m', 'm.id', 'c.mailbox_id')
-    .distinctOn('c.mailbox_id').select(['c.mailbox_id', 'c.tenant_id', 'c.state', 'c.created_at', 'm.address',
-      sql<string | null>`(select n.last_error from notifications n where n.mailbox_id = c.mailbox_id and n.kind = 'canary' and n.subject = 'mailrun canary ' || c.id::text limit 1)`.as('send_error')])
-    .where('m.canary', 'is not', null).where('m.active', '=', true)
-    .orderBy('c.mailbox_id').orderBy('c.created_at', 'desc').execute()
-  return rows.filter((r) => r.state === 'missed').map((r) => ({
-    tenantId: r.tenant_id, kind: 'canary.missed', subject: r.mailbox_id, data: { mailboxId: r.mailbox_id, mailbox: r.address, sentAt: r.created_at.toISOString(), error: r.send_error }
+/** Mailboxes whose latest canary was not found by its deadline. */
+async function canaryFindings (db: Kysely<Database>): Promise<Finding[]> {
+  return (await missedCanaries(db)).map((m) => ({
+    tenantId: m.tenantId, kind: 'canary.missed', subject: m.mailboxId, data: { mailboxId: m.mailboxId, mailbox: m.address, sentAt: m.sentAt.toISOString(), error: m.sendError }
   }))
 }
 
@@ -100,7 +96,7 @@ export function createIncidentWatch (deps: IncidentWatchDeps): { watch: () => Pr
         ...await refusedReplies(db, deps.afterMs),
         ...await stuckMessages(db),
         ...await refusingOrchestrator(db),
-        ...await missedCanaries(db)
+        ...await canaryFindings(db)
       ]
       const open = await db.selectFrom('incidents').select(['id', 'tenant_id', 'kind', 'subject', 'data', 'opened_at']).where('closed_at', 'is', null).execute()
       const openKeys = new Set(open.map((o) => key({ tenantId: o.tenant_id, kind: o.kind, subject: o.subject })))

@@ -20,6 +20,9 @@ export function launchEventType (state: LaunchEventDetail['state']): TeamEvent {
   return state === 'failed' ? 'launch.failed' : `job.${state}`
 }
 
+/** Channels (aliased `c`) that chose to hear of `type`. */
+const choseEvent = (type: TeamEvent) => sql<boolean>`c.events @> ${JSON.stringify([type])}::jsonb`
+
 /**
  * Inserts the deliveries of a launch's event for each of the tenant's channels that chose it; the
  * data is read from the launch, its robot and its message (the sender), plus `detail`, which
@@ -38,7 +41,7 @@ export function insertLaunchEvent (qc: QueryCreator<Database>, launchId: string,
         sql<string>`jsonb_build_object('launchId', l.id, 'robot', r.name, 'sender', m.from_address, 'jobId', l.job_id, 'messageId', m.id, 'state', ${detail.state}::text, 'info', ${detail.info}::text)`.as('data')
       ])
       .where('l.id', '=', launchId)
-      .where(sql<boolean>`c.events @> ${JSON.stringify([type])}::jsonb`))
+      .where(choseEvent(type)))
 }
 
 /** Inserts the deliveries of an event with its data for each of the tenant's channels that chose it. */
@@ -48,5 +51,5 @@ export function insertTeamEvent (qc: QueryCreator<Database>, tenantId: string, t
     .expression((eb) => eb.selectFrom('notification_channels as c')
       .select(['c.id', 'c.tenant_id', sql<string>`${type}`.as('event_type'), sql<string>`${JSON.stringify(data)}::jsonb`.as('data')])
       .where('c.tenant_id', '=', tenantId)
-      .where(sql<boolean>`c.events @> ${JSON.stringify([type])}::jsonb`))
+      .where(choseEvent(type)))
 }

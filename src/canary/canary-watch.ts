@@ -79,11 +79,15 @@ export async function detectCanary (db: Kysely<Database>, mailboxId: string, mar
   return known !== undefined
 }
 
-/** Addresses of active mailboxes whose latest canary was missed: what /readyz and the metrics report. */
-export async function missedCanaryMailboxes (db: Kysely<Database>): Promise<string[]> {
+export interface MissedCanary { mailboxId: string, tenantId: string, address: string, sentAt: Date, sendError: string | null }
+
+/** Active mailboxes whose latest canary was missed, with why its email may not have gone: what /readyz, the metrics and the incident watch report. */
+export async function missedCanaries (db: Kysely<Database>): Promise<MissedCanary[]> {
   const rows = await db.selectFrom('canaries as c').innerJoin('mailboxes as m', 'm.id', 'c.mailbox_id')
-    .distinctOn('c.mailbox_id').select(['c.mailbox_id', 'c.state', 'm.address'])
+    .distinctOn('c.mailbox_id').select(['c.mailbox_id', 'c.tenant_id', 'c.state', 'c.created_at', 'm.address',
+      sql<string | null>`(select n.last_error from notifications n where n.mailbox_id = c.mailbox_id and n.kind = 'canary' and n.subject = 'mailrun canary ' || c.id::text limit 1)`.as('send_error')])
     .where('m.canary', 'is not', null).where('m.active', '=', true)
     .orderBy('c.mailbox_id').orderBy('c.created_at', 'desc').execute()
-  return rows.filter((r) => r.state === 'missed').map((r) => r.address)
+  return rows.filter((r) => r.state === 'missed')
+    .map((r) => ({ mailboxId: r.mailbox_id, tenantId: r.tenant_id, address: r.address, sentAt: r.created_at, sendError: r.send_error }))
 }

@@ -15,7 +15,7 @@ import { singleFlight } from '../async/single-flight.js'
 import { createAlertSender, type AlertSender } from '../alerts/deliver-alerts.js'
 import { createIncidentWatch } from '../alerts/incidents.js'
 import { createDigestWatch } from '../alerts/digest-watch.js'
-import { createCanaryWatch, missedCanaryMailboxes, type CanaryWatch } from '../canary/canary-watch.js'
+import { createCanaryWatch, missedCanaries, type CanaryWatch } from '../canary/canary-watch.js'
 import { createMailTokens, type MailTokens } from '../mail-auth/mail-tokens.js'
 import { createSweeper, type Sweeper } from '../imap/sweeper.js'
 import { createGraphWatcher, type GraphWatcher } from '../graph/graph-watcher.js'
@@ -169,7 +169,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
     name: 'mailrun_canary_missed_mailboxes',
     help: 'Mailboxes whose latest canary (a test email to themselves) was not found by its deadline',
     registers: [metrics],
-    async collect () { this.set((await missedCanaryMailboxes(deps.database.db)).length) }
+    async collect () { this.set((await missedCanaries(deps.database.db)).length) }
   })
   // eslint-disable-next-line no-new
   new Gauge({

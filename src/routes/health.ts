@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { missedCanaryMailboxes } from '../canary/canary-watch.js'
+import { missedCanaries } from '../canary/canary-watch.js'
 import { Type } from '@sinclair/typebox'
 import { checkDatabase } from '../db/health.js'
 import { countStuck } from '../pipeline/undecided.js'
@@ -31,7 +31,7 @@ export default async function healthRoutes (app: FastifyInstance): Promise<void>
     if (stalled.length > 0) {
       return await reply.status(503).send({ status: 'unavailable' as const, reason: `IMAP sweep stalled (no successful sweep in twice MAILRUN_SWEEP_INTERVAL_S) for mailbox ${stalled.join(', ')}; see imapStatus.lastError on the mailbox` })
     }
-    const missed = await missedCanaryMailboxes(app.db)
+    const missed = (await missedCanaries(app.db)).map((m) => m.address)
     if (missed.length > 0) {
       return await reply.status(503).send({ status: 'unavailable' as const, reason: `the canary of ${missed.join(', ')} was not found by its deadline: mail to ${missed.length === 1 ? 'it' : 'them'} may not reach mailrun (see canaryStatus on the mailbox)` })
     }
