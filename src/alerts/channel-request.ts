@@ -1,6 +1,6 @@
 import type { ChannelKind } from '../db/schema.js'
 import type { AlertText } from './alert-text.js'
-import { webhookHeaders } from './standard-webhooks.js'
+import { webhookHeaders } from '../crypto/standard-webhooks.js'
 
 // The request each kind of channel takes, as its provider documents it:
 // - webhook: Standard Webhooks — {"type","timestamp","data"} signed with the channel's whsec_ secret;

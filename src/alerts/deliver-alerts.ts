@@ -1,11 +1,11 @@
 import { sql, type Kysely, type Selectable } from 'kysely'
 import type { Logger } from 'pino'
-import { request, type Dispatcher } from 'undici'
 import type { Locale } from '../commands/problem-text.js'
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { ChannelDeliveriesTable, Database, NotificationChannelsTable } from '../db/schema.js'
-import { assertLiteralAllowed, outboundDispatcher } from '../net/outbound-dispatcher.js'
-import { OutboundDenied, type OutboundDeny } from '../net/outbound-guard.js'
+import { outboundDispatcher } from '../net/outbound-dispatcher.js'
+import type { OutboundDeny } from '../net/outbound-guard.js'
+import { OutboundFailure, outboundRequest } from '../net/outbound-request.js'
 import { retryAfterMs } from '../orchestrator/http.js'
 import { alertText, channelFailingText, type AlertType } from './alert-text.js'
 import { alertRequest, type OutgoingAlert } from './channel-request.js'
@@ -56,14 +56,6 @@ function linkOf (publicUrl: string, type: string, data: Record<string, unknown>)
   return `${publicUrl}/console/alerts`
 }
 
-async function readAnswer (body: Dispatcher.ResponseData['body']): Promise<string> {
-  let text = ''
-  for await (const chunk of body) {
-    if (text.length < ANSWER_CHARS) text += (chunk as Buffer).toString('utf8')
-  }
-  return text.slice(0, ANSWER_CHARS).trim()
-}
-
 /** How long a receiver asked to be left alone: Retry-After, or on a 429 Chatwork's X-RateLimit-Reset (the epoch second its window ends). */
 function waitAsked (status: number, headers: Record<string, string | string[] | undefined>): number | null {
   const asked = retryAfterMs(headers['retry-after'])
@@ -87,19 +79,14 @@ export function createAlertSender (deps: AlertDeps): AlertSender {
       return { ok: queued.ok, status: null, answer: queued.answer, retryAfterMs: null, permanent: false }
     }
     const outgoing = alertRequest({ kind: channel.kind, url: opened.url, secret: opened.secret, roomId: channel.room_id }, alert, deps.chatworkApiUrl)
-    const target = new URL(outgoing.url)
     try {
-      assertLiteralAllowed(deps.deny, target)
-      const answer = await request(target, { method: 'POST', dispatcher, headers: outgoing.headers, body: outgoing.body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
-      const text = await readAnswer(answer.body)
-      const ok = answer.statusCode >= 200 && answer.statusCode < 300
+      const answer = await outboundRequest({ dispatcher, deny: deps.deny }, 'POST', new URL(outgoing.url), { headers: outgoing.headers, body: outgoing.body, timeoutMs, peer: 'the channel', maxAnswerChars: ANSWER_CHARS })
+      const ok = answer.status >= 200 && answer.status < 300
       // 410 Gone: the receiver says this address is no more (Slack: channel_is_archived).
-      return { ok, status: answer.statusCode, answer: text, retryAfterMs: waitAsked(answer.statusCode, answer.headers), permanent: answer.statusCode === 410 }
+      return { ok, status: answer.status, answer: answer.text.trim(), retryAfterMs: waitAsked(answer.status, answer.headers), permanent: answer.status === 410 }
     } catch (error) {
-      const denied = error instanceof OutboundDenied ? error : (error as { cause?: unknown }).cause instanceof OutboundDenied ? (error as { cause: OutboundDenied }).cause : null
-      if (denied !== null) return { ok: false, status: null, answer: denied.message, retryAfterMs: null, permanent: true }
-      const e = error as { code?: string, cause?: { code?: string }, message?: string }
-      return { ok: false, status: null, answer: `could not reach ${target.origin}: ${e.code ?? e.cause?.code ?? ''} ${e.message ?? ''}`.replace(/\s+/g, ' ').trim(), retryAfterMs: null, permanent: false }
+      if (!(error instanceof OutboundFailure)) throw error
+      return { ok: false, status: null, answer: error.message, retryAfterMs: null, permanent: error.denied }
     }
   }
 
