@@ -30,6 +30,7 @@ import * as incidents from './20261207T0400-incidents.js'
 import * as digests from './20261207T0500-digests.js'
 import * as canaries from './20261207T0600-canaries.js'
 import * as channelFailingTold from './20261207T0700-channel-failing-told.js'
+import * as connections from './20261207T0800-connections.js'
 
 // A static list rather than a directory scan: the same code runs from src (tsx) and from
 // dist (compiled), and Kysely runs migrations in the order of their names.
@@ -64,5 +65,6 @@ export const migrations: Record<string, Migration> = {
   '20261207T0400-incidents': incidents,
   '20261207T0500-digests': digests,
   '20261207T0600-canaries': canaries,
-  '20261207T0700-channel-failing-told': channelFailingTold
+  '20261207T0700-channel-failing-told': channelFailingTold,
+  '20261207T0800-connections': connections
 }

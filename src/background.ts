@@ -45,6 +45,7 @@ export function startBackgroundWork (app: FastifyInstance): () => Promise<void> 
   every(STRANDED_INTERVAL_MS, 'recovery', async () => { if (app.receiver.stranded().length > 0) await recoverReceived(app.db, app.receiver, logger) })
   every(LAUNCH_QUEUE_INTERVAL_MS, 'launch queue', async () => await app.launches.runDue())
   every(JOB_POLL_TICK_MS, 'job polling', async () => await app.jobs.pollDue())
+  every(JOB_POLL_TICK_MS, 'HTTP run polling', async () => await app.httpRuns.pollDue())
   every(REPLY_TICK_MS, 'replies', async () => await app.mailer.sendDue())
   every(ALERT_TICK_MS, 'alerts', async () => await app.alerts.deliverDue())
   every(INCIDENT_WATCH_MS, 'incidents', async () => await app.incidents.watch())

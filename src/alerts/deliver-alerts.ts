@@ -6,7 +6,7 @@ import type { ChannelDeliveriesTable, Database, NotificationChannelsTable } from
 import { outboundDispatcher } from '../net/outbound-dispatcher.js'
 import type { OutboundDeny } from '../net/outbound-guard.js'
 import { OutboundFailure, outboundRequest } from '../net/outbound-request.js'
-import { retryAfterMs } from '../orchestrator/http.js'
+import { retryAfterMs } from '../net/retry-after.js'
 import { alertText, channelFailingText, type AlertType } from './alert-text.js'
 import { alertRequest, type OutgoingAlert } from './channel-request.js'
 import { queueAlertEmail } from './alert-email.js'

@@ -49,6 +49,23 @@ export interface AuditEventsTable {
 export type ChannelKind = 'webhook' | 'slack' | 'teams' | 'google_chat' | 'chatwork' | 'email'
 
 /** Where a tenant's team is told what happened; the URL (it carries a token for Slack, Teams and Google Chat) and secrets sealed. */
+export type ConnectionKind = 'http'
+
+/** A launch target other than the tenant's UiPath Orchestrator: a signed HTTP target. */
+export interface ConnectionsTable {
+  id: Generated<string>
+  tenant_id: string
+  name: string
+  kind: ConnectionKind
+  url_enc: string
+  /** The URL's scheme and host, shown instead of it. */
+  url_hint: string
+  /** The whsec_ signing secret: requests to the target and its callbacks are signed with it. */
+  secret_enc: string
+  created_at: CreatedAt
+  updated_at: UpdatedAt
+}
+
 export interface NotificationChannelsTable {
   id: Generated<string>
   tenant_id: string
@@ -256,6 +273,8 @@ export interface FunctionDeclaration {
 export interface RobotsTable {
   id: Generated<string>
   tenant_id: string
+  /** The launch target (connections); null: the tenant's UiPath Orchestrator connection. */
+  connection_id: Generated<string | null>
   name: string
   name_key: string
   process_name: string
@@ -373,6 +392,10 @@ export interface LaunchesTable {
   unsure_since: Timestamp | null
   /** The claim that holds the row while it is launching (see launch-service: claims handed back). */
   claim_token: string | null
+  /** The launch target it was started through (connections); null: the UiPath connection. */
+  connection_id: Generated<string | null>
+  /** An HTTP target's status URL for the run (it may carry a token), sealed. */
+  status_url_enc: Generated<string | null>
   created_at: CreatedAt
   updated_at: UpdatedAt
 }
@@ -555,6 +578,7 @@ export interface Database {
   auth_failures: AuthFailuresTable
   launch_rows: LaunchRowsTable
   launch_files: LaunchFilesTable
+  connections: ConnectionsTable
   notifications: NotificationsTable
   imap_cursors: ImapCursorsTable
   mailgun_tokens: MailgunTokensTable

@@ -1,7 +1,7 @@
 import { request, type Dispatcher } from 'undici'
 import { assertLiteralAllowed } from '../net/outbound-dispatcher.js'
 import { OutboundDenied, type OutboundDeny } from '../net/outbound-guard.js'
-import { retryAfterMs } from '../orchestrator/http.js'
+import { retryAfterMs } from '../net/retry-after.js'
 
 // The few Microsoft Graph calls a mail watcher makes: subscriptions (create, renew, reauthorize),
 // a message's MIME, and a folder's message delta. Errors keep Graph's own code and message.

@@ -10,7 +10,8 @@ import { findVisibleLaunch, type LaunchRef } from '../commands/status-report.js'
 
 // CANCEL by email: a launch that has not started is cancelled before StartJobs; a running job is
 // stopped through Orchestrator (SoftStop, or Kill when asked); the queue items a launch added are
-// deleted while no robot has taken them (DeleteBulk refuses the others); one that ended stays.
+// deleted while no robot has taken them (DeleteBulk refuses the others); one that ended stays. A
+// run at an HTTP target is cancelled before it starts, not after (its contract has no stop).
 // Safe to run twice (a message decided again after a crash): the pending → stopped change is
 // conditional, and stopping a job that is already stopping changes nothing.
 
@@ -22,6 +23,7 @@ export type CancelOutcome =
   | { outcome: 'queue_item', robot: string }
   | { outcome: 'queue_deleted', robot: string, deleted: number, kept: number }
   | { outcome: 'stop_failed', robot: string, jobId: number, reason: string }
+  | { outcome: 'not_stoppable', robot: string }
   | { outcome: 'not_found', ref: string }
 
 export interface CancelRequest { tenantId: string, senderId: string, who: string, ref: LaunchRef, kill: boolean }
@@ -40,7 +42,7 @@ export async function cancelLaunchById (deps: CancelDeps, request: { tenantId: s
   const { db } = deps
   const launch = request.launchId
   const row = await db.selectFrom('launches').leftJoin('robots', 'robots.id', 'launches.robot_id')
-    .select(['launches.id', 'launches.message_id', 'launches.state', 'launches.job_id', 'launches.job_key', 'launches.unsure_since', 'robots.name', 'robots.cached_folder_id', 'robots.attachments', 'robots.folder'])
+    .select(['launches.id', 'launches.message_id', 'launches.state', 'launches.job_id', 'launches.job_key', 'launches.unsure_since', 'launches.connection_id', 'robots.name', 'robots.cached_folder_id', 'robots.attachments', 'robots.folder'])
     .where('launches.id', '=', launch).executeTakeFirstOrThrow()
   const robot = row.name ?? '?'
   if (row.state === 'pending' && row.unsure_since === null) {
@@ -58,6 +60,8 @@ export async function cancelLaunchById (deps: CancelDeps, request: { tenantId: s
   }
   if (row.state === 'pending' || row.state === 'launching') return { outcome: 'starting', robot }
   if (row.state !== 'launched') return { outcome: 'ended', robot, state: row.state }
+  // An HTTP target's contract has no stop: the run goes on where it runs.
+  if (row.connection_id !== null) return { outcome: 'not_stoppable', robot }
   const connection = await loadConnection(db, deps.secrets, request.tenantId)
   if (row.job_id === null) {
     if (connection === null || row.cached_folder_id === null) return { outcome: 'queue_item', robot }

@@ -48,28 +48,49 @@ function outputOf (job: Pick<Job, 'OutputArguments'>): Record<string, unknown> |
 /** Records a finished job on its launch, once: answers whether this call finished it. */
 export interface OutcomeDeps { db: Kysely<Database>, replies: ReplyLimits, metrics?: Metrics, onReplyQueued?: () => void, onAlertQueued?: () => void }
 
+/** How a run ended, whatever ran it. `detail` is the history line. */
+export interface RunOutcome {
+  state: 'completed' | 'faulted' | 'stopped'
+  info: string | null
+  outputs: Record<string, unknown> | null
+  endedAt: Date | null
+  detail: string
+}
+
 /** Records a finished job on its launch, once, with the "finished" reply: answers whether this call finished it. */
 export async function recordJobOutcome (deps: OutcomeDeps, launchId: string, job: Pick<Job, 'State' | 'Info' | 'OutputArguments' | 'EndTime'>): Promise<boolean> {
   const state = FINAL[job.State]
   if (state === undefined) return false
+  return await recordRunOutcome(deps, launchId, {
+    state: state as RunOutcome['state'],
+    info: job.Info ?? null,
+    outputs: outputOf(job),
+    endedAt: job.EndTime !== null && job.EndTime !== undefined ? new Date(job.EndTime) : null,
+    detail: `job ${job.State}${job.Info !== null && job.Info !== undefined ? `: ${job.Info}` : ''}`
+  })
+}
+
+/** Records a finished run on its launch, once, with the team's alert and the "finished" reply: answers whether this call finished it. */
+export async function recordRunOutcome (deps: OutcomeDeps, launchId: string, outcome: RunOutcome): Promise<boolean> {
+  const { state } = outcome
   let queuedAlert = false
   const finished = await deps.db.transaction().execute(async (trx) => {
     const updated = await trx.updateTable('launches').set({
       state,
-      job_info: job.Info ?? null,
-      output_arguments: JSON.stringify(outputOf(job)),
-      finished_at: job.EndTime !== null && job.EndTime !== undefined ? new Date(job.EndTime) : new Date(),
+      job_info: outcome.info,
+      output_arguments: JSON.stringify(outcome.outputs),
+      finished_at: outcome.endedAt ?? new Date(),
       next_attempt_at: null,
       updated_at: new Date()
     }).where('id', '=', launchId).where('state', '=', 'launched').executeTakeFirst()
     if (updated.numUpdatedRows === 0n) return false
-    await trx.insertInto('launch_events').values({ launch_id: launchId, state, detail: `job ${job.State}${job.Info !== null && job.Info !== undefined ? `: ${job.Info}` : ''}` }).execute()
-    const alerted = await insertLaunchEvent(trx, launchId, { state: state as 'completed' | 'faulted' | 'stopped', info: job.Info ?? null }).returning('id').execute()
+    await trx.insertInto('launch_events').values({ launch_id: launchId, state, detail: outcome.detail }).execute()
+    const alerted = await insertLaunchEvent(trx, launchId, { state, info: outcome.info }).returning('id').execute()
     queuedAlert = alerted.length > 0
     await queueLaunchReply(trx, launchId, deps.replies, (l) => ({
       kind: 'finished',
       robot: l.robot,
-      state: state as 'completed' | 'faulted' | 'stopped',
+      state,
       jobId: l.jobId,
       runSeconds: l.launchedAt !== null && l.finishedAt !== null ? Math.max(0, (l.finishedAt.getTime() - l.launchedAt.getTime()) / 1000) : null,
       info: l.info,

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { sql, type Kysely, type QueryCreator, type Selectable, type Updateable } from 'kysely'
 import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
-import type { Database, LaunchesTable, LaunchState, OrchestratorConnectionsTable, RobotsTable } from '../db/schema.js'
+import type { ConnectionsTable, Database, LaunchesTable, LaunchState, OrchestratorConnectionsTable, RobotsTable } from '../db/schema.js'
 import type { Metrics } from '../metrics.js'
 import type { ReplyContent, RowsOutcome } from '../notify/compose-reply.js'
 import type { Problem } from '../db/schema.js'
@@ -22,6 +22,8 @@ import type { LaunchPlan } from '../commands/validate-plan.js'
 import { boundProblems } from '../commands/problems.js'
 import type { RawSpool } from '../pipeline/raw-spool.js'
 import { attachmentsArgument, discardFiles, FilesRefused, releaseRaw, uploadFiles, type FileDeps } from './launch-files.js'
+import type { HttpConnection, HttpTarget } from '../targets/http/http-target.js'
+import { TargetError } from '../targets/target-error.js'
 import { inputArguments, LAUNCH_ID_ARGUMENT, PlanTooLarge, serializeInputArguments } from './input-arguments.js'
 
 // A launch moves pending → launching → launched | failed, in the database, so that a restart, a
@@ -40,6 +42,7 @@ export interface LaunchServiceDeps {
   db: Kysely<Database>
   secrets: SecretBox
   orchestrator: OrchestratorRegistry
+  httpTarget: HttpTarget
   logger: Logger
   deadlineMs: number
   maxAttempts: number
@@ -72,8 +75,10 @@ type LaunchRow = Selectable<LaunchesTable> & { reply?: ReplyContextRow }
 /** The robot as the claim reads it (a JSON row: its times would be strings, and are not used). */
 type LaunchRobot = Omit<Selectable<RobotsTable>, 'created_at' | 'updated_at'>
 type ConnectionRow = Omit<Selectable<OrchestratorConnectionsTable>, 'created_at' | 'updated_at'>
+type TargetRow = Pick<Selectable<ConnectionsTable>, 'id' | 'kind' | 'url_enc' | 'secret_enc'>
 
-interface Claimed { row: LaunchRow, resumed: boolean, robot: LaunchRobot | null, connection: OrchestratorConnection | null, token: string }
+/** What an attempt needs: the robot, and the connection it launches through (UiPath's, or an HTTP target). */
+interface Claimed { row: LaunchRow, resumed: boolean, robot: LaunchRobot | null, connection: OrchestratorConnection | null, target: (HttpConnection & { id: string }) | null, sender: string | null, token: string }
 
 /** A fault that retrying cannot fix: the launch fails at once with this reason. */
 class PermanentFailure extends Error {}
@@ -221,13 +226,23 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       .select(replyContextColumns(deps.replies))
       .select([
         sql<LaunchRobot | null>`to_jsonb(robots)`.as('robot_row'),
-        sql<ConnectionRow | null>`(select to_jsonb(c) from orchestrator_connections c where c.tenant_id = launches.tenant_id)`.as('connection_row')
+        sql<ConnectionRow | null>`(select to_jsonb(c) from orchestrator_connections c where c.tenant_id = launches.tenant_id)`.as('connection_row'),
+        sql<TargetRow | null>`(select jsonb_build_object('id', t.id, 'kind', t.kind, 'url_enc', t.url_enc, 'secret_enc', t.secret_enc) from connections t where t.id = robots.connection_id)`.as('target_row'),
+        'messages.from_address as sender_address'
       ])
       .execute()
     return rows.map((claimed) => {
-      const { previous_state: previous, robot_row: robot, connection_row: connection, mailbox_id: mailboxId, message_id: messageId, reply_to: replyTo, locale, robot_name: robotName, launch_mode: launchMode, queue_name: queueName, own, recent, ...row } = claimed
+      const { previous_state: previous, robot_row: robot, connection_row: connection, target_row: target, sender_address: sender, mailbox_id: mailboxId, message_id: messageId, reply_to: replyTo, locale, robot_name: robotName, launch_mode: launchMode, queue_name: queueName, own, recent, ...row } = claimed
       const reply: ReplyContextRow = { tenant_id: row.tenant_id, mailbox_id: mailboxId, message_id: messageId, reply_to: replyTo, locale, robot_name: robotName, launch_mode: launchMode, queue_name: queueName, plan: row.plan, job_id: row.job_id, launched_at: row.launched_at, finished_at: row.finished_at, job_info: row.job_info, output_arguments: row.output_arguments, own, recent }
-      return { row: { ...row, message_id: messageId, reply }, resumed: previous === 'launching', robot, connection: connection === null ? null : openConnection(connection, deps.secrets), token }
+      return {
+        row: { ...row, message_id: messageId, reply },
+        resumed: previous === 'launching',
+        robot,
+        connection: connection === null ? null : openConnection(connection, deps.secrets),
+        target: target === null ? null : { id: target.id, url: deps.secrets.open(target.url_enc), secret: deps.secrets.open(target.secret_enc) },
+        sender,
+        token
+      }
     })
   }
 
@@ -241,8 +256,9 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     }
   })
 
-  async function markLaunched (row: LaunchRow, job: { Id: number | null, Key: string | null }, detail: string, rows?: RowsOutcome): Promise<LaunchOutcome> {
+  async function markLaunched (row: LaunchRow, job: { Id: number | null, Key: string | null }, detail: string, rows?: RowsOutcome, target?: Pick<Updateable<LaunchesTable>, 'connection_id' | 'status_url_enc'>): Promise<LaunchOutcome> {
     await transition(row, {
+      ...target,
       state: 'launched',
       job_id: job.Id,
       job_key: job.Key,
@@ -283,7 +299,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
 
   async function scheduleRetry (row: LaunchRow, error: unknown): Promise<LaunchOutcome> {
     const reason = error instanceof Error ? error.message : String(error)
-    const retryAfter = error instanceof OrchestratorError ? error.retryAfterMs : null
+    const retryAfter = error instanceof OrchestratorError || error instanceof TargetError ? error.retryAfterMs : null
     const delay = Math.max(backoffMs(row.attempts, random), retryAfter ?? 0)
     // The sender hears once that the launch is delayed, not at every attempt.
     await transition(row, { state: 'pending', next_attempt_at: new Date(Date.now() + delay), locked_until: null, last_error: reason, ...orchestratorDetails(error) },
@@ -388,8 +404,28 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     return await markLaunched(row, { Id: null, Key: null }, `${added} queue item${added === 1 ? '' : 's'} added to ${target.queue}${refused.length > 0 ? `; ${refused.length} refused` : ''}`, outcome)
   }
 
-  async function attempt ({ row, resumed, robot, connection }: Claimed): Promise<LaunchOutcome> {
+  /**
+   * One POST to the robot's HTTP target. Every attempt carries the same Idempotency-Key (the
+   * launch id), so an attempt whose answer was lost is simply sent again: a target that honours
+   * the key starts one run (docs/guarantees.md says what happens at one that does not).
+   */
+  async function attemptHttp (row: LaunchRow, robot: LaunchRobot, target: HttpConnection & { id: string }, sender: string | null): Promise<LaunchOutcome> {
+    const plan = row.plan as unknown as LaunchPlan
+    const progress = attemptProgress.getStore()
+    if (progress !== undefined) progress.sent = true
+    try {
+      const run = await deps.httpTarget.start(target, { launchId: row.id, robot: robot.name, sender, inputs: plan.arguments, functions: plan.functions.map((f) => ({ name: f.name, args: f.args })) })
+      return await markLaunched(row, { Id: null, Key: run.runId }, `run ${run.runId !== null ? `${run.runId} ` : ''}started at the HTTP target`, undefined,
+        { connection_id: target.id, status_url_enc: run.statusUrl !== null ? deps.secrets.seal(run.statusUrl) : null })
+    } catch (error) {
+      if (progress !== undefined && error instanceof TargetError && error.neverSent) progress.sent = false
+      throw error
+    }
+  }
+
+  async function attempt ({ row, resumed, robot, connection, target, sender }: Claimed): Promise<LaunchOutcome> {
     if (robot === null) throw new PermanentFailure('the robot was deleted before it could be launched')
+    if (target !== null) return await attemptHttp(row, robot, target, sender)
     if (connection === null) throw new PermanentFailure('no Orchestrator connection is configured for this tenant (PUT /api/v1/orchestrator)')
     const folderName = robot.folder ?? connection.defaultFolder
     if (folderName === null) throw new PermanentFailure(`robot "${robot.name}" names no folder and the Orchestrator connection has no default folder`)
@@ -501,6 +537,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       if (error instanceof Unsure) return await scheduleRecheck(row, error)
       if (error instanceof PermanentFailure || error instanceof PlanTooLarge || error instanceof FilesRefused) return await markFailed(row, error.message, error)
       if (error instanceof OrchestratorError && !error.transient) return await markFailed(row, error.message, error)
+      if (error instanceof TargetError && !error.transient) return await markFailed(row, error.message, error)
       if (row.attempts >= deps.maxAttempts) {
         return await markFailed(row, `gave up after ${row.attempts} attempts: ${error instanceof Error ? error.message : String(error)}`, error)
       }

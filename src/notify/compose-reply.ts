@@ -92,6 +92,7 @@ const words = {
       queueItem: (r: string) => `Robot "${r}" works from a queue: its items could not be looked up in Orchestrator just now. Try again later, or ask your RPA team.`,
       queueDeleted: (r: string, deleted: number, kept: number) => `${deleted} queue item${deleted === 1 ? ' was' : 's were'} deleted from robot "${r}"'s queue${kept > 0 ? `; ${kept} had already been taken up by a robot and stay${kept === 1 ? 's' : ''}` : ''}.`,
       stopFailed: (r: string, job: number, reason: string) => `Robot "${r}" (job ${job}) could not be stopped: ${reason}. Try again, or ask your RPA team.`,
+      notStoppable: (r: string) => `Robot "${r}" runs on a system mailrun cannot stop: it has started and goes on. Ask your RPA team to stop it there.`,
       notFound: (ref: string) => ref === '' ? 'Which launch? Reply "cancel" to one of mailrun\'s emails about it, or write the subject "cancel" and its job number.' : `None of your launches matches "${ref}": nothing was cancelled. Write the subject "cancel" and a job number from one of the replies.`
     },
     sent: (at: string) => `sent ${at}`,
@@ -151,6 +152,7 @@ const words = {
       queueItem: (r: string) => `Робот «${r}» работает через очередь: сейчас не удалось найти её элементы в Orchestrator. Попробуйте позже или обратитесь к команде RPA.`,
       queueDeleted: (r: string, deleted: number, kept: number) => `Из очереди робота «${r}» удалено элементов: ${deleted}${kept > 0 ? `; ещё ${kept} робот уже взял в работу, они остаются` : ''}.`,
       stopFailed: (r: string, job: number, reason: string) => `Робота «${r}» (задание ${job}) не удалось остановить: ${reason}. Попробуйте ещё раз или обратитесь к команде RPA.`,
+      notStoppable: (r: string) => `Робот «${r}» работает в системе, которую mailrun остановить не может: он уже запущен и продолжает работу. Попросите команду RPA остановить его там.`,
       notFound: (ref: string) => ref === '' ? 'Какой запуск отменить? Ответьте «отмена» на письмо mailrun о нём или напишите в теме «отмена» и номер задания.' : `Ни один ваш запуск не подходит под «${ref}»: ничего не отменено. Напишите в теме «отмена» и номер задания из ответа.`
     },
     sent: (at: string) => `отправлен ${at}`,
@@ -277,6 +279,7 @@ function body (content: ReplyContent, w: typeof words[Locale], locale: Locale): 
         case 'queue_item': return [w.cancel.queueItem(r.robot)]
         case 'queue_deleted': return [w.cancel.queueDeleted(r.robot, r.deleted, r.kept)]
         case 'stop_failed': return [w.cancel.stopFailed(r.robot, r.jobId, reasonText(r.reason, locale))]
+        case 'not_stoppable': return [w.cancel.notStoppable(r.robot)]
         case 'not_found': return [w.cancel.notFound(r.ref)]
       }
     }

@@ -8,7 +8,9 @@ type Rule = [RegExp, (m: RegExpExecArray) => string]
 
 const jobStates: Record<string, string> = { successful: 'успешно', faulted: 'с ошибкой', stopped: 'остановлено', running: 'выполняется', pending: 'ожидает', stopping: 'останавливается', terminating: 'завершается', suspended: 'приостановлено', resumed: 'продолжено' }
 
-const cancelOutcomes: Record<string, string> = { cancelled: 'отменён до запуска', stop_requested: 'запрошена остановка', starting: 'запускается, отменить пока нельзя', ended: 'уже завершён', queue_item: 'элементы очереди не найдены', queue_deleted: 'элементы очереди удалены', stop_failed: 'остановить не удалось', not_found: 'запуск не найден' }
+const runStates: Record<string, string> = { completed: 'успешно', faulted: 'с ошибкой', stopped: 'остановлен' }
+
+const cancelOutcomes: Record<string, string> = { cancelled: 'отменён до запуска', stop_requested: 'запрошена остановка', starting: 'запускается, отменить пока нельзя', ended: 'уже завершён', queue_item: 'элементы очереди не найдены', queue_deleted: 'элементы очереди удалены', stop_failed: 'остановить не удалось', not_stoppable: 'остановить из mailrun нельзя', not_found: 'запуск не найден' }
 
 const items = (n: number): string => ruPlural(n, 'элемент', 'элемента', 'элементов')
 
@@ -29,6 +31,8 @@ const ru: Rule[] = [
   [/^replayed by (.+)$/, (m) => `письмо разобрано повторно (${who(m[1])})`],
   [/^(stop|kill) requested by (.+)$/, (m) => `${m[1] === 'kill' ? 'принудительное завершение' : 'остановку'} запросил(а) ${who(m[2])}`],
   [/^(\d+) queue items? deleted by (.+?)(?:; (\d+) already taken by a robot)?$/, (m) => `из очереди удалено: ${m[1] ?? ''} ${items(Number(m[1]))} (${m[2] ?? ''})${m[3] !== undefined ? `; ${m[3]} уже взяты роботом` : ''}`],
+  [/^run (?:(\S+) )?started at the HTTP target$/, (m) => `запуск ${m[1] !== undefined ? `${m[1]} ` : ''}начат на HTTP-цели`],
+  [/^run (completed|faulted|stopped)(?:: ([\s\S]*))?$/, (m) => `запуск: ${runStates[m[1] ?? ''] ?? m[1] ?? ''}${m[2] !== undefined ? ` — сообщение HTTP-цели: «${m[2]}»` : ''}`],
   [/^job (\w+)(?:: ([\s\S]*))?$/, (m) => `задание: ${jobStates[(m[1] ?? '').toLowerCase()] ?? m[1] ?? ''}${m[2] !== undefined ? ` — сообщение Orchestrator: «${m[2]}»` : ''}`],
   // Why a launch failed or waits (the launch service and the Orchestrator client).
   [/^gave up after (\d+) attempts: ([\s\S]*)$/, (m) => `попыток: ${m[1] ?? ''}, все неудачны; последняя причина: ${reasonText(m[2] ?? '', 'ru')}`],
@@ -53,6 +57,10 @@ const ru: Rule[] = [
   [/^Orchestrator answered (\d+)(?:: ([\s\S]*))?$/, (m) => `Orchestrator ответил ${m[1] ?? ''}${m[2] !== undefined ? `: «${m[2]}»` : ''}`],
   [/^could not connect to Orchestrator at (\S+) within the connect timeout/, (m) => `не удалось подключиться к Orchestrator (${m[1] ?? ''}) за отведённое время`],
   [/^Orchestrator at (\S+) did not answer within ([\d.]+) s/, (m) => `Orchestrator (${m[1] ?? ''}) не ответил за ${m[2] ?? ''} с`],
+  [/^the HTTP target answered (\d+) to (the launch|the status request)(?:: ([\s\S]*))?$/, (m) => `HTTP-цель ответила ${m[1] ?? ''} на ${m[2] === 'the launch' ? 'запуск' : 'запрос состояния'}${m[3] !== undefined ? `: «${m[3]}»` : ''}`],
+  [/^could not connect to the HTTP target at (\S+) within the connect timeout/, (m) => `не удалось подключиться к HTTP-цели (${m[1] ?? ''}) за отведённое время`],
+  [/^the HTTP target at (\S+) did not answer within ([\d.]+) s/, (m) => `HTTP-цель (${m[1] ?? ''}) не ответила за ${m[2] ?? ''} с`],
+  [/^could not reach the HTTP target at (\S+):/, (m) => `HTTP-цель (${m[1] ?? ''}) недоступна`],
   [/^could not reach Orchestrator at (\S+):/, (m) => `Orchestrator (${m[1] ?? ''}) недоступен`],
   [/^Orchestrator has not answered yet; mailrun keeps trying/, () => 'Orchestrator пока не ответил; mailrun продолжает попытки и сообщит результат'],
   [/^the launch will be retried$/, () => 'запуск будет повторён'],

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici'
 import type { OutboundDeny } from '../net/outbound-guard.js'
 import { OutboundFailure, outboundRequest } from '../net/outbound-request.js'
 import { explain, OrchestratorError } from './errors.js'
+import { retryAfterMs } from '../net/retry-after.js'
 
 export interface HttpDeps {
   dispatcher: Dispatcher
@@ -14,14 +15,6 @@ export interface HttpAnswer<T> {
   status: number
   body: T
   headers: Record<string, string | string[] | undefined>
-}
-
-export function retryAfterMs (value: string | string[] | undefined, now = Date.now()): number | null {
-  const text = Array.isArray(value) ? value[0] : value
-  if (text === undefined || text.trim() === '') return null
-  if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000
-  const at = Date.parse(text)
-  return Number.isNaN(at) ? null : Math.max(0, at - now)
 }
 
 /**

@@ -13,6 +13,8 @@ import { createJobTracker, type OutcomeDeps } from '../launch/job-tracker.js'
 import { createMailer, type Mailer } from '../notify/mailer.js'
 import { singleFlight } from '../async/single-flight.js'
 import { createAlertSender, type AlertSender } from '../alerts/deliver-alerts.js'
+import { createHttpRunPoller } from '../launch/http-runs.js'
+import { createHttpTarget, type HttpTarget } from '../targets/http/http-target.js'
 import { createIncidentWatch } from '../alerts/incidents.js'
 import { createDigestWatch } from '../alerts/digest-watch.js'
 import { createCanaryWatch, missedCanaries, type CanaryWatch } from '../canary/canary-watch.js'
@@ -45,8 +47,10 @@ declare module 'fastify' {
     receiver: Receiver
     launches: LaunchService
     jobs: { pollDue: (limit?: number) => Promise<number> }
+    httpRuns: { pollDue: (limit?: number) => Promise<number> }
     mailer: Mailer
     alerts: AlertSender
+    httpTarget: HttpTarget
     incidents: { watch: () => Promise<{ opened: number, closed: number }> }
     digests: { send: (now?: Date) => Promise<number> }
     canaries: CanaryWatch
@@ -104,6 +108,9 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   const alerts = createAlertSender({ db: deps.database.db, secrets: deps.secrets, deny: deps.config.outboundDeny, logger, publicUrl: deps.config.publicUrl, chatworkApiUrl: deps.config.chatworkApiUrl })
   app.decorate('alerts', alerts)
   app.addHook('onClose', async () => { await alerts.close() })
+  const httpTarget = createHttpTarget({ deny: deps.config.outboundDeny, timeoutMs: deps.config.startTimeoutMs })
+  app.decorate('httpTarget', httpTarget)
+  app.addHook('onClose', async () => { await httpTarget.close() })
   // A queued reply is sent right away, and so is a team's alert; the background passes retry what fails.
   const onReplyQueued = singleFlight(async () => await mailer.sendDue(), (error) => { logger.warn({ err: error }, 'sending replies failed; will retry') })
   const onAlertQueued = singleFlight(async () => await alerts.deliverDue(), (error) => { logger.warn({ err: error }, 'sending alerts failed; will retry') })
@@ -116,6 +123,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
     db: deps.database.db,
     secrets: deps.secrets,
     orchestrator,
+    httpTarget,
     logger,
     deadlineMs: deps.config.launchDeadlineMs,
     maxAttempts: deps.config.launchMaxAttempts,
@@ -131,10 +139,11 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('launches', launches)
   // The receiver is made below; a replay only reaches it at request time.
   const decider = { processStored: async (messageId: string) => await receiver.processStored(messageId) }
-  app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, mailTokens, launcher: launches, decider, replayHours: deps.config.replayHours, alerts, changes: deps.database.changes }))
+  app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, mailTokens, launcher: launches, decider, replayHours: deps.config.replayHours, alerts, httpTarget, changes: deps.database.changes }))
   app.decorate('canaries', createCanaryWatch({ db: deps.database.db, logger, onQueued: onReplyQueued }))
   app.decorate('outcomeDeps', { db: deps.database.db, replies, metrics: appMetrics, onReplyQueued, onAlertQueued })
   app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, listReadsPerMinute: deps.config.listReadsPerMinute, metrics: appMetrics, replies, onReplyQueued, onAlertQueued }))
+  app.decorate('httpRuns', createHttpRunPoller({ db: deps.database.db, secrets: deps.secrets, httpTarget, logger, pollIntervalMs: deps.config.jobPollIntervalMs, replies, metrics: appMetrics, onReplyQueued, onAlertQueued }))
   app.decorate('spool', spool)
   const receiver = createReceiver({
     ...(spool !== undefined ? { spool } : {}),

@@ -22,11 +22,13 @@ export default fp(async function openapi (app: FastifyInstance) {
       tags: [
         { name: 'tenants', description: 'Instance admin: tenants and their API keys' },
         { name: 'orchestrator', description: "Tenant: the tenant's UiPath Orchestrator connection" },
+        { name: 'connections', description: 'Tenant: where robots are launched (the UiPath connection and signed HTTP targets)' },
         { name: 'mailboxes', description: 'Tenant: service mailboxes (one per licence) and their ingress URLs' },
         { name: 'senders', description: 'Tenant: the people allowed to launch robots' },
         { name: 'robots', description: 'Tenant: robots, their declared functions and parameters, and who may run them' },
         { name: 'activity', description: 'Tenant: messages that arrived and launches that followed' },
         { name: 'users', description: 'Tenant: people who sign in to the web console' },
+        { name: 'notification-channels', description: 'Tenant: where the team is told of faulted jobs, failing mailboxes and digests' },
         { name: 'audit', description: 'Tenant and instance admin: who changed what, and when' },
         { name: 'ingress', description: 'The doors mail providers push messages to' },
         { name: 'operations', description: 'Health, readiness and metrics' }

@@ -8,6 +8,8 @@ import type { ResourceDeps } from './context.js'
 import type { Launcher } from '../pipeline/launcher.js'
 import { testSendsResource } from './test-sends.js'
 import { mailboxesResource } from './mailboxes.js'
+import { connectionsResource } from './connections.js'
+import type { HttpTarget } from '../targets/http/http-target.js'
 import { notificationChannelsResource } from './notification-channels.js'
 import type { AlertSender } from '../alerts/deliver-alerts.js'
 import { orchestratorResource } from './orchestrator.js'
@@ -18,7 +20,7 @@ import { tenantsResource } from './tenants.js'
 import { usersResource } from './users.js'
 
 /** Every operation the admin API (and the console) offers, one module per resource. */
-export function createResources (deps: ResourceDeps & { launcher: Launcher, decider: Decider, replayHours: number, alerts: AlertSender }) {
+export function createResources (deps: ResourceDeps & { launcher: Launcher, decider: Decider, replayHours: number, alerts: AlertSender, httpTarget: HttpTarget }) {
   return {
     tenants: tenantsResource(deps),
     apiKeys: apiKeysResource(deps),
@@ -26,6 +28,7 @@ export function createResources (deps: ResourceDeps & { launcher: Launcher, deci
     senders: sendersResource(deps),
     robots: robotsResource(deps),
     orchestrator: orchestratorResource(deps),
+    connections: connectionsResource(deps),
     messages: messagesResource(deps),
     launches: launchesResource(deps),
     users: usersResource(deps),

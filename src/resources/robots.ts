@@ -9,7 +9,7 @@ import { robotNameKey } from '../commands/robot-name.js'
 import type { Parameter, Robot, RobotCreate, RobotFunction, RobotPatch } from '../schemas/robots.js'
 import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
 
-// A tenant's robots: the Orchestrator process each name launches, its declared catalogue
+// A tenant's robots: what each name launches (an Orchestrator process, or a run at an HTTP target), its declared catalogue
 // (parameters and functions) and its allow-list of senders.
 
 export type RobotView = Static<typeof Robot>
@@ -34,6 +34,7 @@ function present (row: RobotRow, senderIds: string[], operatorIds: string[]): Ro
     description: row.description,
     parameters: row.parameters,
     functions: row.functions,
+    connectionId: row.connection_id,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString()
   }
@@ -69,6 +70,21 @@ function attachmentPolicy (given: Static<typeof RobotCreate>['attachments']): st
   if (given === undefined || given === null) return null
   const policy: AttachmentPolicy = { bucket: given.bucket.trim(), folder: (given.folder ?? '').replace(/^\/+|\/+$/g, ''), maxBytes: given.maxBytes ?? 10 * 1024 * 1024, types: given.types ?? [] }
   return JSON.stringify(policy)
+}
+
+/**
+ * The connection a robot names, as stored: null for the tenant's UiPath connection (by its id or
+ * none), else one of the tenant's connections, whose kind must take what the robot is.
+ */
+async function connectionOf (trx: Kysely<Database>, tenantId: string, connectionId: string | null, robot: { launchMode: string, attachments: unknown }): Promise<string | null> {
+  if (connectionId === null) return null
+  const uipath = await trx.selectFrom('orchestrator_connections').select('id').where('tenant_id', '=', tenantId).where('id', '=', connectionId).executeTakeFirst()
+  if (uipath !== undefined) return null
+  const found = await trx.selectFrom('connections').select(['id', 'kind']).where('tenant_id', '=', tenantId).where('id', '=', connectionId).executeTakeFirst()
+  if (found === undefined) throw fieldError('connectionId', 'names no connection of this tenant: see GET /api/v1/connections')
+  if (robot.launchMode !== 'job') throw fieldError('launchMode', 'must be job for a robot launched through an HTTP target (it takes launches, not queue items)')
+  if (robot.attachments !== null && robot.attachments !== undefined) throw fieldError('attachments', 'must be null for a robot launched through an HTTP target: files are not sent there')
+  return found.id
 }
 
 type SenderList = 'robot_senders' | 'robot_operators'
@@ -132,7 +148,8 @@ export function robotsResource (deps: ResourceDeps) {
             allow_all_senders: body.allowAllSenders ?? false,
             description: body.description ?? '',
             parameters: JSON.stringify(parameters),
-            functions: JSON.stringify(functions)
+            functions: JSON.stringify(functions),
+            connection_id: await connectionOf(trx, tenantId, body.connectionId ?? null, { launchMode, attachments: body.attachments })
           }).returningAll().executeTakeFirstOrThrow()
           await setSenders(trx, tenantId, inserted.id, body.senderIds ?? [])
           await setSenders(trx, tenantId, inserted.id, body.operatorIds ?? [], 'robot_operators')
@@ -166,7 +183,9 @@ export function robotsResource (deps: ResourceDeps) {
           const current = await trx.selectFrom('robots').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).forUpdate().executeTakeFirst()
           if (current === undefined) throw notFound(id)
           checkQueue(body.launchMode ?? current.launch_mode, body.queueName !== undefined ? body.queueName : current.queue_name, body.attachments !== undefined ? body.attachments : current.attachments)
-          const moved = body.processName !== undefined || body.folder !== undefined
+          const connectionId = body.connectionId !== undefined ? body.connectionId : current.connection_id
+          const connection = await connectionOf(trx, tenantId, connectionId, { launchMode: body.launchMode ?? current.launch_mode, attachments: body.attachments !== undefined ? body.attachments : current.attachments })
+          const moved = body.processName !== undefined || body.folder !== undefined || connection !== current.connection_id
           const updated = await trx.updateTable('robots').set({
             ...(body.name !== undefined ? { name: body.name.trim(), name_key: robotNameKey(body.name) } : {}),
             ...(body.processName !== undefined ? { process_name: body.processName } : {}),
@@ -182,6 +201,7 @@ export function robotsResource (deps: ResourceDeps) {
             ...(body.description !== undefined ? { description: body.description } : {}),
             ...(body.parameters !== undefined ? { parameters: JSON.stringify(normalizeParameters('parameters', body.parameters)) } : {}),
             ...(body.functions !== undefined ? { functions: JSON.stringify(normalizeFunctions(body.functions)) } : {}),
+            connection_id: connection,
             // The cached Orchestrator ids belong to the old process or folder.
             ...(moved ? { cached_folder_id: null, cached_release_key: null } : {}),
             updated_at: new Date()

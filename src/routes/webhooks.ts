@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { errors } from '../errors.js'
+import { takeHttpCallback } from '../launch/http-runs.js'
 import { recordJobOutcome } from '../launch/job-tracker.js'
 
 interface JobEvent {
@@ -63,5 +64,28 @@ export default async function webhookRoutes (app: FastifyInstance): Promise<void
     if (launch === undefined || job.State === undefined) return { handled: false }
     const finished = await recordJobOutcome(app.outcomeDeps, launch.id, { State: job.State, Info: job.Info ?? null, OutputArguments: job.OutputArguments ?? null, EndTime: job.EndTime ?? null })
     return { handled: finished, launch: launch.id }
+  })
+
+  app.post('/webhooks/http/:connectionId', {
+    schema: {
+      tags: ['ingress'],
+      summary: 'An HTTP target reports a run\'s end ({launchId, status, outputs, info}, signed)',
+      description: 'The connection\'s callbackUrl. Signed per the Standard Webhooks specification with the connection\'s signing secret (webhook-id, webhook-timestamp within 5 minutes, webhook-signature). status: completed, faulted or stopped (running is acknowledged and changes nothing). Safe to send again: a launch finishes once.',
+      params: Type.Object({ connectionId: Type.String({ format: 'uuid' }) }),
+      response: {
+        200: Type.Object({ handled: Type.Boolean(), launch: Type.Optional(Type.String()) }),
+        400: Type.Ref('ErrorBody'),
+        401: Type.Ref('ErrorBody'),
+        404: Type.Ref('ErrorBody')
+      }
+    }
+  }, async (request) => {
+    const { connectionId } = request.params as { connectionId: string }
+    const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+    const answer = await takeHttpCallback({ ...app.outcomeDeps, secrets: app.secrets }, connectionId, request.headers, raw)
+    if (answer.status === 200) return answer.body
+    if (answer.status === 401) throw new errors.Unauthorized(answer.message)
+    if (answer.status === 404) throw new errors.NotFound(answer.message)
+    throw new errors.BadRequest(answer.message)
   })
 }

@@ -47,7 +47,8 @@ const robotFields = {
   operatorIds: Type.Array(Uuid, { uniqueItems: true, maxItems: 1000, description: 'Senders who look after this robot: a STATUS email shows them every launch of it, not only their own.' }),
   description: Type.String({ maxLength: 2000 }),
   parameters: Type.Array(Parameter, { maxItems: 100, description: 'Declared input arguments. When any are declared, undeclared arguments in an email are rejected.' }),
-  functions: Type.Array(RobotFunction, { maxItems: 200, description: 'Declared functions. When any are declared, unknown functions in an email are rejected.' })
+  functions: Type.Array(RobotFunction, { maxItems: 200, description: 'Declared functions. When any are declared, unknown functions in an email are rejected.' }),
+  connectionId: Nullable(Type.String({ format: 'uuid', description: 'Where it is launched (GET /api/v1/connections). Null or left out: the tenant\'s UiPath Orchestrator connection. An HTTP target takes job robots without attachments; processName and folder are not used there.' }))
 }
 
 const createExample = {
@@ -82,7 +83,8 @@ export const RobotCreate = Type.Object({
   operatorIds: Type.Optional({ ...robotFields.operatorIds, default: [] }),
   description: Type.Optional(robotFields.description),
   parameters: Type.Optional(robotFields.parameters),
-  functions: Type.Optional(robotFields.functions)
+  functions: Type.Optional(robotFields.functions),
+  connectionId: Type.Optional(robotFields.connectionId)
 }, { additionalProperties: false, examples: [createExample] })
 
 export const RobotPatch = Type.Partial(Type.Object(robotFields), { additionalProperties: false, minProperties: 1, examples: [{ allowAllSenders: true }] })
@@ -104,6 +106,7 @@ export const Robot = Type.Object({
   examples: [{
     id: '7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918',
     ...createExample,
+    connectionId: null,
     operatorIds: [],
     queueName: null,
     invalidRows: 'reject',

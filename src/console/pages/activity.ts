@@ -121,6 +121,7 @@ export default async function activityPages (app: FastifyInstance): Promise<void
     switch (reason.launchAction) {
       case 'ended': return t('launch.refused.ended', { state: t(`state.${reason.state ?? ''}` as MessageKey) })
       case 'starting': return t('launch.refused.starting')
+      case 'not_stoppable': return t('launch.refused.notStoppable')
       case 'not_failed': return t('launch.refused.notFailed', { state: t(`state.${reason.state ?? ''}` as MessageKey) })
       case 'no_attachments': return t('launch.refused.noAttachments')
       case 'changed': return t('launch.refused.changed')

@@ -3,6 +3,7 @@ import rateLimit from '@fastify/rate-limit'
 import { hashKey } from '../../auth/api-keys.js'
 import activityRoutes from './activity.js'
 import auditRoutes from './audit.js'
+import connectionRoutes from './connections.js'
 import mailboxRoutes from './mailboxes.js'
 import channelRoutes from './notification-channels.js'
 import robotRoutes from './robots.js'
@@ -32,6 +33,7 @@ export default async function adminApi (app: FastifyInstance): Promise<void> {
   })
   await app.register(tenantRoutes)
   await app.register(orchestratorRoutes)
+  await app.register(connectionRoutes)
   await app.register(mailboxRoutes)
   await app.register(senderRoutes)
   await app.register(robotRoutes)

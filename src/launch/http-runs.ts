@@ -1,0 +1,91 @@
+import { sql, type Kysely } from 'kysely'
+import type { Logger } from 'pino'
+import type { SecretBox } from '../crypto/secret-box.js'
+import { verifyWebhook } from '../crypto/standard-webhooks.js'
+import type { Database } from '../db/schema.js'
+import type { HttpTarget, RunReport } from '../targets/http/http-target.js'
+import { recordRunOutcome, type OutcomeDeps } from './job-tracker.js'
+
+// The end of a run at an HTTP target: told by the target's signed callback
+// (POST /webhooks/http/{connectionId}), or, when the target gave a statusUrl, found by polling it —
+// both record it through the same conditional change, so a callback retried, or one that crosses a
+// poll, finishes the launch once.
+
+const ENDS = new Set(['completed', 'faulted', 'stopped'])
+
+export type CallbackAnswer =
+  | { status: 200, body: { handled: boolean, launch?: string } }
+  | { status: 400 | 401 | 404, message: string }
+
+/** A callback as the route hands it over: the connection in its path, the headers, the bytes as sent. */
+export async function takeHttpCallback (deps: OutcomeDeps & { secrets: SecretBox }, connectionId: string, headers: Record<string, string | string[] | undefined>, raw: Buffer): Promise<CallbackAnswer> {
+  const connection = await deps.db.selectFrom('connections').select(['tenant_id', 'secret_enc']).where('id', '=', connectionId).executeTakeFirst()
+  if (connection === undefined) return { status: 404, message: 'unknown connection: use the callbackUrl GET /api/v1/connections/{id} shows' }
+  const verdict = verifyWebhook(deps.secrets.open(connection.secret_enc), headers, raw)
+  if (!verdict.ok) return { status: 401, message: verdict.reason }
+  let body: { launchId?: unknown, status?: unknown, outputs?: unknown, info?: unknown }
+  try {
+    body = JSON.parse(raw.toString('utf8')) as typeof body
+  } catch {
+    return { status: 400, message: 'the body is not JSON: send {"launchId", "status", "outputs"}' }
+  }
+  if (typeof body !== 'object' || body === null || typeof body.launchId !== 'string' || !/^[0-9a-f-]{36}$/i.test(body.launchId)) return { status: 400, message: 'launchId is required: the launchId mailrun sent with the launch' }
+  if (body.status === 'running') return { status: 200, body: { handled: false, launch: body.launchId } }
+  if (typeof body.status !== 'string' || !ENDS.has(body.status)) return { status: 400, message: 'status must be completed, faulted or stopped (running is acknowledged and changes nothing)' }
+  if (body.outputs !== undefined && body.outputs !== null && (typeof body.outputs !== 'object' || Array.isArray(body.outputs))) return { status: 400, message: 'outputs must be a JSON object of named values' }
+  if (body.info !== undefined && body.info !== null && typeof body.info !== 'string') return { status: 400, message: 'info must be a string' }
+  const launch = await deps.db.selectFrom('launches').select('id').where('id', '=', body.launchId).where('tenant_id', '=', connection.tenant_id).where('connection_id', '=', connectionId).executeTakeFirst()
+  if (launch === undefined) return { status: 404, message: `no launch ${body.launchId} went through this connection` }
+  const finished = await record(deps, launch.id, { status: body.status as RunReport['status'], outputs: (body.outputs ?? null) as RunReport['outputs'], info: typeof body.info === 'string' ? body.info.slice(0, 2000) : null })
+  return { status: 200, body: { handled: finished, launch: launch.id } }
+}
+
+async function record (deps: OutcomeDeps, launchId: string, report: RunReport): Promise<boolean> {
+  if (report.status === 'running') return false
+  return await recordRunOutcome(deps, launchId, {
+    state: report.status,
+    info: report.info,
+    outputs: report.outputs,
+    endedAt: null,
+    detail: `run ${report.status}${report.info !== null ? `: ${report.info}` : ''}`
+  })
+}
+
+export interface HttpRunPollerDeps extends OutcomeDeps {
+  secrets: SecretBox
+  httpTarget: HttpTarget
+  logger: Logger
+  pollIntervalMs: number
+}
+
+/** Polls the statusUrl of launched runs that are due, as the job tracker polls Orchestrator: answers how many ended. */
+export function createHttpRunPoller (deps: HttpRunPollerDeps): { pollDue: (limit?: number) => Promise<number> } {
+  const db: Kysely<Database> = deps.db
+  const interval = `${deps.pollIntervalMs} milliseconds`
+  return {
+    async pollDue (limit = 100) {
+      // Claimed by moving the next look ahead (longer for runs that have gone on a while), so replicas do not poll the same run.
+      const due = await db.with('due', (qb) => qb.selectFrom('launches').select('id')
+        .where('state', '=', 'launched').where('status_url_enc', 'is not', null)
+        .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]))
+        .orderBy('next_attempt_at').limit(limit).forUpdate().skipLocked())
+        .updateTable('launches').from('due')
+        .set({ next_attempt_at: sql<Date>`now() + (case when now() - launches.launched_at < interval '10 minutes' then 1 when now() - launches.launched_at < interval '1 hour' then 2 else 4 end) * ${interval}::interval` })
+        .whereRef('launches.id', '=', 'due.id')
+        .returning(['launches.id', 'launches.status_url_enc', 'launches.connection_id']).execute()
+      let ended = 0
+      for (const run of due) {
+        if (run.status_url_enc === null || run.connection_id === null) continue
+        try {
+          const connection = await db.selectFrom('connections').select(['url_enc', 'secret_enc']).where('id', '=', run.connection_id).executeTakeFirst()
+          if (connection === undefined) continue
+          const report = await deps.httpTarget.status({ url: deps.secrets.open(connection.url_enc), secret: deps.secrets.open(connection.secret_enc) }, deps.secrets.open(run.status_url_enc), run.id)
+          if (await record(deps, run.id, report)) ended++
+        } catch (error) {
+          deps.logger.warn({ err: error, launchId: run.id }, 'could not read the run\'s status at the HTTP target; will look again')
+        }
+      }
+      return ended
+    }
+  }
+}
