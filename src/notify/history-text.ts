@@ -58,6 +58,7 @@ const ru: Rule[] = [
   [/^could not connect to Orchestrator at (\S+) within the connect timeout/, (m) => `не удалось подключиться к Orchestrator (${m[1] ?? ''}) за отведённое время`],
   [/^Orchestrator at (\S+) did not answer within ([\d.]+) s/, (m) => `Orchestrator (${m[1] ?? ''}) не ответил за ${m[2] ?? ''} с`],
   [/^the HTTP target answered (\d+) to (the launch|the status request)(?:: ([\s\S]*))?$/, (m) => `HTTP-цель ответила ${m[1] ?? ''} на ${m[2] === 'the launch' ? 'запуск' : 'запрос состояния'}${m[3] !== undefined ? `: «${m[3]}»` : ''}`],
+  [/^the target answered (\d+) to a GET \(no run was started\)$/, (m) => `цель ответила ${m[1] ?? ''} на GET (запуск не начат)`],
   [/^could not connect to the HTTP target at (\S+) within the connect timeout/, (m) => `не удалось подключиться к HTTP-цели (${m[1] ?? ''}) за отведённое время`],
   [/^the HTTP target at (\S+) did not answer within ([\d.]+) s/, (m) => `HTTP-цель (${m[1] ?? ''}) не ответила за ${m[2] ?? ''} с`],
   [/^could not reach the HTTP target at (\S+):/, (m) => `HTTP-цель (${m[1] ?? ''}) недоступна`],

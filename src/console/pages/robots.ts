@@ -12,7 +12,7 @@ import { checkShape, formError, readForm } from '../forms.js'
 
 type Body = Record<string, string | string[] | undefined>
 
-interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, invalidRows: string, extraColumns: string, escapeFormulas: boolean, attachmentsBucket: string, attachmentsFolder: string, attachmentsMaxMb: string, attachmentsTypes: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string }
+interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, invalidRows: string, extraColumns: string, escapeFormulas: boolean, attachmentsBucket: string, attachmentsFolder: string, attachmentsMaxMb: string, attachmentsTypes: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string, connectionId: string }
 
 function formOf (robot: RobotView | null): RobotForm {
   return {
@@ -33,7 +33,8 @@ function formOf (robot: RobotView | null): RobotForm {
     allowAllSenders: robot?.allowAllSenders ?? false,
     senderIds: robot?.senderIds ?? [],
     parameters: parametersToText((robot?.parameters ?? []) as ParameterDeclaration[]),
-    functions: functionsToText((robot?.functions ?? []) as FunctionDeclaration[])
+    functions: functionsToText((robot?.functions ?? []) as FunctionDeclaration[]),
+    connectionId: robot?.connectionId ?? ''
   }
 }
 
@@ -58,7 +59,8 @@ function formFrom (body: Body): RobotForm {
     allowAllSenders: form.allowAllSenders === 'on',
     senderIds: (Array.isArray(ids) ? ids : ids === undefined ? [] : [ids]).map(String),
     parameters: form.parameters ?? '',
-    functions: form.functions ?? ''
+    functions: form.functions ?? '',
+    connectionId: (form.connectionId ?? '').trim()
   }
 }
 
@@ -87,7 +89,9 @@ function bodyFrom (form: RobotForm) {
     allowAllSenders: form.allowAllSenders,
     senderIds: form.senderIds,
     parameters: parametersFromText(form.parameters),
-    functions: functionsFromText(form.functions)
+    functions: functionsFromText(form.functions),
+    // Blank: the tenant's UiPath connection.
+    connectionId: form.connectionId !== '' ? form.connectionId : null
   }
   checkShape(RobotCreate, body)
   return body
@@ -96,8 +100,10 @@ function bodyFrom (form: RobotForm) {
 const exampleOf = (robot: RobotView): string => exampleCommand({ name: robot.name, description: robot.description, parameters: robot.parameters as ParameterDeclaration[], functions: robot.functions as FunctionDeclaration[] })
 
 export default async function robotPages (app: FastifyInstance): Promise<void> {
-  const { robots, senders, mailboxes } = app.resources
+  const { robots, senders, mailboxes, connections } = app.resources
   const allSenders = async (tenantId: string) => (await senders.list(tenantId, { limit: 200 })).items
+  /** The HTTP targets a robot may be launched through (blank in the form: the UiPath connection). */
+  const targets = async (tenantId: string) => (await connections.list(tenantId)).items.filter((c) => c.kind !== 'uipath')
 
   app.get('/console/robots', async (request: FastifyRequest<{ Querystring: { cursor?: string, done?: string } }>, reply) => {
     const tenantId = userOf(request).tenantId
@@ -106,7 +112,7 @@ export default async function robotPages (app: FastifyInstance): Promise<void> {
   })
 
   app.get('/console/robots/new', async (request, reply) => {
-    return await render(request, reply, 'robot-form.eta', { title: 'robots.add', robot: null, form: formOf(null), senders: await allSenders(userOf(request).tenantId), error: null })
+    return await render(request, reply, 'robot-form.eta', { title: 'robots.add', robot: null, form: formOf(null), senders: await allSenders(userOf(request).tenantId), targets: await targets(userOf(request).tenantId), error: null })
   })
 
   app.post('/console/robots', async (request: FastifyRequest<{ Body: Body }>, reply) => {
@@ -117,7 +123,7 @@ export default async function robotPages (app: FastifyInstance): Promise<void> {
       created = await robots.create(tenantId, bodyFrom(form))
     } catch (error) {
       const problem = formError(error, request)
-      return await render(request, reply, 'robot-form.eta', { title: 'robots.add', robot: null, form, senders: await allSenders(tenantId), error: problem.message }, problem.status)
+      return await render(request, reply, 'robot-form.eta', { title: 'robots.add', robot: null, form, senders: await allSenders(tenantId), targets: await targets(tenantId), error: problem.message }, problem.status)
     }
     return await reply.redirect(`/console/robots/${created.id}?done=created`, 303)
   })
@@ -129,7 +135,7 @@ export default async function robotPages (app: FastifyInstance): Promise<void> {
     const example = exampleOf(robot)
     const mailto = mailbox !== undefined ? `mailto:${mailbox.address}?subject=${encodeURIComponent(robot.name)}&body=${encodeURIComponent(example)}` : null
     const notice = request.query.done === 'created' ? 'robots.created' : request.query.done === 'saved' ? 'robots.saved' : null
-    return await render(request, reply, 'robot.eta', { title: 'robots.title', robot, form: formOf(robot), senders: await allSenders(tenantId), example, mailto, mailbox: mailbox?.address ?? null, error: null, notice })
+    return await render(request, reply, 'robot.eta', { title: 'robots.title', robot, form: formOf(robot), senders: await allSenders(tenantId), targets: await targets(tenantId), example, mailto, mailbox: mailbox?.address ?? null, error: null, notice })
   })
 
   app.post('/console/robots/:id', async (request: FastifyRequest<{ Params: { id: string }, Body: Body }>, reply) => {
@@ -141,7 +147,7 @@ export default async function robotPages (app: FastifyInstance): Promise<void> {
     } catch (error) {
       const problem = formError(error, request)
       const example = exampleOf(robot)
-      return await render(request, reply, 'robot.eta', { title: 'robots.title', robot, form, senders: await allSenders(tenantId), example, mailto: null, mailbox: null, error: problem.message, notice: null }, problem.status)
+      return await render(request, reply, 'robot.eta', { title: 'robots.title', robot, form, senders: await allSenders(tenantId), targets: await targets(tenantId), example, mailto: null, mailbox: null, error: problem.message, notice: null }, problem.status)
     }
     return await reply.redirect(`/console/robots/${robot.id}?done=saved`, 303)
   })

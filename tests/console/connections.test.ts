@@ -1,0 +1,80 @@
+import t from 'tap'
+import { buildTestApp } from '../support/app.js'
+import { consoleClient, csrfOf } from '../support/console-client.js'
+import { testDatabaseKind } from '../support/database.js'
+import { englishRuns } from '../support/english-runs.js'
+import { startHttpTargetReceiver } from '../support/http-target-receiver.js'
+import { setUpMailbox } from '../support/tenant-setup.js'
+
+// The console's Connections page: an admin adds an HTTP target (its secret shown once), tests it,
+// points a robot at it from the robot's form, and cannot delete it while the robot uses it — in
+// English or Russian.
+
+t.test(`the connections page on ${testDatabaseKind}`, async (t) => {
+  const target = await startHttpTargetReceiver()
+  t.teardown(target.close)
+  const { app } = await buildTestApp(t)
+  const setup = await setUpMailbox(app)
+  await setup.api('POST', '/api/v1/users', { email: 'ada@acme.example', name: 'Ada', role: 'admin', password: 'ada admin password' })
+  const olga = (await setup.api('POST', '/api/v1/users', { email: 'olga@acme.example', name: 'Ольга', role: 'admin', password: 'olga admin password' })).json()
+  await setup.api('PATCH', `/api/v1/users/${String(olga.id)}`, { locale: 'ru' })
+  const { get, post, signIn } = consoleClient(app)
+  const ada = (await signIn('ada@acme.example', 'ada admin password')).jar
+  const olgaJar = (await signIn('olga@acme.example', 'olga admin password')).jar
+
+  t.test('an admin adds an HTTP target, sees its secret once, tests it and launches a robot through it', async (t) => {
+    const page = await get(ada, '/console/orchestrator')
+    t.equal(page.statusCode, 200)
+    t.match(page.body, 'No HTTP targets yet.')
+    const added = await post(ada, '/console/connections', { _csrf: csrfOf(page.body), name: 'n8n', url: `${target.url}/webhook/mailrun?token=hidden` })
+    t.equal(added.statusCode, 201, added.body.slice(0, 300))
+    t.match(added.body, 'HTTP target &quot;n8n&quot; added.')
+    const secret = /<code id="signing-secret">(whsec_[^<]+)<\/code>/.exec(added.body)?.[1]
+    t.ok(secret, 'the secret is shown on the page that made it')
+    const again = await get(ada, '/console/orchestrator')
+    t.notMatch(again.body, secret as string, 'and never again')
+    t.notMatch(again.body, 'token=hidden', 'nor the URL, which may carry a token')
+    const id = /action="\/console\/connections\/([0-9a-f-]{36})\/test"/.exec(again.body)?.[1] as string
+    const tested = await post(ada, `/console/connections/${id}/test`, { _csrf: csrfOf(again.body) })
+    t.match(tested.body, 'Test of &quot;n8n&quot;: The connection works.')
+    t.match(tested.body, 'the target answered 404 to a GET (no run was started)')
+
+    const form = await get(ada, `/console/robots/${setup.robotId}`)
+    t.match(form.body, `<option value="${id}">HTTP target &quot;n8n&quot;</option>`)
+    const fields = { _csrf: csrfOf(form.body), name: 'Monthly Report', launchMode: 'job', allowAllSenders: 'on', connectionId: id, functionsArgument: 'in_Functions' }
+    const saved = await post(ada, `/console/robots/${setup.robotId}`, fields)
+    t.equal(saved.statusCode, 303, saved.body.slice(0, 500))
+    t.equal((await setup.api('GET', `/api/v1/robots/${setup.robotId}`)).json().connectionId, id)
+    const refused = await post(ada, `/console/connections/${id}/delete`, { _csrf: csrfOf(form.body) })
+    t.equal(refused.statusCode, 409)
+    t.match(refused.body, 'robots launch through this connection (&quot;Monthly Report&quot;)')
+    await post(ada, `/console/robots/${setup.robotId}`, { ...fields, connectionId: '' })
+    t.equal((await setup.api('GET', `/api/v1/robots/${setup.robotId}`)).json().connectionId, null, 'blank: back to UiPath')
+    const deleted = await post(ada, `/console/connections/${id}/delete`, { _csrf: csrfOf(form.body) })
+    t.equal(deleted.statusCode, 303)
+  })
+
+  t.test('in Russian, with nothing in English', async (t) => {
+    const page = await get(olgaJar, '/console/orchestrator')
+    t.match(page.body, 'HTTP-целей пока нет.')
+    const added = await post(olgaJar, '/console/connections', { _csrf: csrfOf(page.body), name: 'Раннер', url: `${target.url}/webhook/mailrun` })
+    t.equal(added.statusCode, 201)
+    t.match(added.body, 'HTTP-цель «Раннер» добавлена.')
+    const id = /action="\/console\/connections\/([0-9a-f-]{36})\/test"/.exec(added.body)?.[1] as string
+    const tested = await post(olgaJar, `/console/connections/${id}/test`, { _csrf: csrfOf(added.body) })
+    t.match(tested.body, 'цель ответила 404 на GET (запуск не начат)')
+    t.same(englishRuns(tested.body, ['Раннер']), [], 'no English sentence on the page')
+    const robot = await get(olgaJar, `/console/robots/${setup.robotId}`)
+    t.match(robot.body, 'HTTP-цель «Раннер»')
+    t.same(englishRuns(robot.body, ['Monthly Report']), [])
+    const queue = await post(olgaJar, `/console/robots/${setup.robotId}`, { _csrf: csrfOf(robot.body), name: 'Monthly Report', launchMode: 'queue', queueName: 'Q', connectionId: id, functionsArgument: 'in_Functions' })
+    t.equal(queue.statusCode, 400)
+    t.match(queue.body, 'должен быть «задание» для робота, запускаемого через HTTP-цель')
+    t.same(englishRuns(queue.body, ['Monthly Report']), [])
+    await setup.api('PATCH', `/api/v1/robots/${setup.robotId}`, { connectionId: id })
+    const refused = await post(olgaJar, `/console/connections/${id}/delete`, { _csrf: csrfOf(robot.body) })
+    t.equal(refused.statusCode, 409)
+    t.match(refused.body, 'через это подключение запускаются роботы («Monthly Report»)')
+    t.same(englishRuns(refused.body, ['Monthly Report', 'Раннер']), [])
+  })
+})
