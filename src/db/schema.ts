@@ -49,9 +49,15 @@ export interface AuditEventsTable {
 export type ChannelKind = 'webhook' | 'slack' | 'teams' | 'google_chat' | 'chatwork' | 'email'
 
 /** Where a tenant's team is told what happened; the URL (it carries a token for Slack, Teams and Google Chat) and secrets sealed. */
-export type ConnectionKind = 'http'
+export type ConnectionKind = 'http' | 'power_automate'
 
-/** A launch target other than the tenant's UiPath Orchestrator: a signed HTTP target. */
+/** A Power Automate connection's settings that are not secret. */
+export interface PowerAutomateSettings { tenantId: string, clientId: string, authority: string }
+
+/** What a robot on a Power Automate connection starts: a desktop flow, on a connection (or a connection reference). */
+export interface DesktopFlowTarget { flowId: string, connectionName: string, connectionReference: boolean }
+
+/** A launch target other than the tenant's UiPath Orchestrator: a signed HTTP target or a Power Automate environment. */
 export interface ConnectionsTable {
   id: Generated<string>
   tenant_id: string
@@ -60,8 +66,9 @@ export interface ConnectionsTable {
   url_enc: string
   /** The URL's scheme and host, shown instead of it. */
   url_hint: string
-  /** The whsec_ signing secret: requests to the target and its callbacks are signed with it. */
+  /** http: the whsec_ signing secret (requests and callbacks are signed with it). power_automate: the Entra client secret. */
   secret_enc: string
+  settings: ColumnType<Partial<PowerAutomateSettings>, string | undefined, string>
   created_at: CreatedAt
   updated_at: UpdatedAt
 }
@@ -275,6 +282,8 @@ export interface RobotsTable {
   tenant_id: string
   /** The launch target (connections); null: the tenant's UiPath Orchestrator connection. */
   connection_id: Generated<string | null>
+  /** What the target needs to start it (power_automate: the desktop flow); null for UiPath and HTTP. */
+  target: ColumnType<DesktopFlowTarget | null, string | null | undefined, string | null>
   name: string
   name_key: string
   process_name: string

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { sql, type Kysely, type QueryCreator, type Selectable, type Updateable } from 'kysely'
 import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
-import type { ConnectionsTable, Database, LaunchesTable, LaunchState, OrchestratorConnectionsTable, RobotsTable } from '../db/schema.js'
+import type { Database, LaunchesTable, LaunchState, OrchestratorConnectionsTable, RobotsTable } from '../db/schema.js'
 import type { Metrics } from '../metrics.js'
 import type { ReplyContent, RowsOutcome } from '../notify/compose-reply.js'
 import type { Problem } from '../db/schema.js'
@@ -23,6 +23,8 @@ import { boundProblems } from '../commands/problems.js'
 import type { RawSpool } from '../pipeline/raw-spool.js'
 import { attachmentsArgument, discardFiles, FilesRefused, releaseRaw, uploadFiles, type FileDeps } from './launch-files.js'
 import type { HttpConnection, HttpTarget } from '../targets/http/http-target.js'
+import { openTarget, type StoredTarget, type TargetConnection } from '../targets/open-target.js'
+import { LAUNCH_INPUT, type DataverseClient, type PowerAutomateConnection } from '../targets/power-automate/dataverse-client.js'
 import { TargetError } from '../targets/target-error.js'
 import { inputArguments, LAUNCH_ID_ARGUMENT, PlanTooLarge, serializeInputArguments } from './input-arguments.js'
 
@@ -43,6 +45,7 @@ export interface LaunchServiceDeps {
   secrets: SecretBox
   orchestrator: OrchestratorRegistry
   httpTarget: HttpTarget
+  dataverse: DataverseClient
   logger: Logger
   deadlineMs: number
   maxAttempts: number
@@ -75,10 +78,8 @@ type LaunchRow = Selectable<LaunchesTable> & { reply?: ReplyContextRow }
 /** The robot as the claim reads it (a JSON row: its times would be strings, and are not used). */
 type LaunchRobot = Omit<Selectable<RobotsTable>, 'created_at' | 'updated_at'>
 type ConnectionRow = Omit<Selectable<OrchestratorConnectionsTable>, 'created_at' | 'updated_at'>
-type TargetRow = Pick<Selectable<ConnectionsTable>, 'id' | 'kind' | 'url_enc' | 'secret_enc'>
-
-/** What an attempt needs: the robot, and the connection it launches through (UiPath's, or an HTTP target). */
-interface Claimed { row: LaunchRow, resumed: boolean, robot: LaunchRobot | null, connection: OrchestratorConnection | null, target: (HttpConnection & { id: string }) | null, sender: string | null, token: string }
+/** What an attempt needs: the robot, and the connection it launches through (UiPath's, or another platform's). */
+interface Claimed { row: LaunchRow, resumed: boolean, robot: LaunchRobot | null, connection: OrchestratorConnection | null, target: TargetConnection | null, sender: string | null, token: string }
 
 /** A fault that retrying cannot fix: the launch fails at once with this reason. */
 class PermanentFailure extends Error {}
@@ -227,7 +228,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       .select([
         sql<LaunchRobot | null>`to_jsonb(robots)`.as('robot_row'),
         sql<ConnectionRow | null>`(select to_jsonb(c) from orchestrator_connections c where c.tenant_id = launches.tenant_id)`.as('connection_row'),
-        sql<TargetRow | null>`(select jsonb_build_object('id', t.id, 'kind', t.kind, 'url_enc', t.url_enc, 'secret_enc', t.secret_enc) from connections t where t.id = robots.connection_id)`.as('target_row'),
+        sql<StoredTarget | null>`(select jsonb_build_object('id', t.id, 'kind', t.kind, 'url_enc', t.url_enc, 'secret_enc', t.secret_enc, 'settings', t.settings) from connections t where t.id = robots.connection_id)`.as('target_row'),
         'messages.from_address as sender_address'
       ])
       .execute()
@@ -239,7 +240,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
         resumed: previous === 'launching',
         robot,
         connection: connection === null ? null : openConnection(connection, deps.secrets),
-        target: target === null ? null : { id: target.id, url: deps.secrets.open(target.url_enc), secret: deps.secrets.open(target.secret_enc) },
+        target: target === null ? null : openTarget(target, deps.secrets),
         sender,
         token
       }
@@ -423,9 +424,45 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     }
   }
 
+  /**
+   * One RunDesktopFlow. It takes no idempotency key: after an attempt whose answer may have been
+   * lost, the flow's recent runs are searched for this launch's id (MailrunLaunchId in the
+   * inputs) before anything is started, and nothing is started again until the quiet period has
+   * passed — as for a UiPath job.
+   */
+  async function attemptDesktopFlow (row: LaunchRow, resumed: boolean, robot: LaunchRobot, target: PowerAutomateConnection): Promise<LaunchOutcome> {
+    const flow = robot.target
+    if (flow === null) throw new PermanentFailure(`robot "${robot.name}" names no desktop flow (powerAutomate.flowId)`)
+    const plan = row.plan as unknown as LaunchPlan
+    const launched = async (sessionId: string, detail: string): Promise<LaunchOutcome> => await markLaunched(row, { Id: null, Key: sessionId }, detail, undefined, { connection_id: target.id })
+    if (row.attempts > 1 || resumed || row.unsure_since !== null) {
+      const found = await lookBeforeStarting(row, async () => await deps.dataverse.findByLaunch(target, flow.flowId, row.id, row.created_at))
+      if (found !== null) return await launched(found, `desktop flow run ${found} found by ${LAUNCH_INPUT} after an unclear attempt`)
+    }
+    const inputs = { ...inputArguments(plan, robot.functions_argument), [LAUNCH_INPUT]: row.id }
+    const sessionId = await startingTarget(async () => await deps.dataverse.start(target, flow, inputs))
+    return await launched(sessionId, `desktop flow run ${sessionId} started`)
+  }
+
+  /** A start on another platform whose answer may have been lost (no answer after sending, 500, 502, 504) makes the launch unsure. */
+  async function startingTarget<T> (start: () => Promise<T>): Promise<T> {
+    const progress = attemptProgress.getStore()
+    if (progress !== undefined) progress.sent = true
+    try {
+      return await start()
+    } catch (error) {
+      if (!(error instanceof TargetError)) throw error
+      if (progress !== undefined && error.neverSent) progress.sent = false
+      const unclear = error.status === null ? error.transient && !error.neverSent : error.status === 500 || error.status === 502 || error.status === 504
+      if (unclear) throw new Unsure(`no clear answer to the start (${error.message})`, new Date())
+      throw error
+    }
+  }
+
   async function attempt ({ row, resumed, robot, connection, target, sender }: Claimed): Promise<LaunchOutcome> {
     if (robot === null) throw new PermanentFailure('the robot was deleted before it could be launched')
-    if (target !== null) return await attemptHttp(row, robot, target, sender)
+    if (target?.kind === 'http') return await attemptHttp(row, robot, target, sender)
+    if (target?.kind === 'power_automate') return await attemptDesktopFlow(row, resumed, robot, target)
     if (connection === null) throw new PermanentFailure('no Orchestrator connection is configured for this tenant (PUT /api/v1/orchestrator)')
     const folderName = robot.folder ?? connection.defaultFolder
     if (folderName === null) throw new PermanentFailure(`robot "${robot.name}" names no folder and the Orchestrator connection has no default folder`)

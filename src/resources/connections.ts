@@ -7,15 +7,17 @@ import { errors, fieldError } from '../errors.js'
 import { marker } from '../schemas/common.js'
 import type { Connection, ConnectionCreate, ConnectionPatch, ConnectionTestResult } from '../schemas/connections.js'
 import type { HttpTarget } from '../targets/http/http-target.js'
+import { openPowerAutomate } from '../targets/open-target.js'
+import type { DataverseClient } from '../targets/power-automate/dataverse-client.js'
 import { TargetError } from '../targets/target-error.js'
 import { allowedUrl } from './allowed-url.js'
 import type { PageOf, ResourceDeps } from './context.js'
 import { refusePlaceholders } from './placeholders.js'
 
 // A tenant's launch targets. The UiPath Orchestrator connection keeps its own endpoint
-// (/api/v1/orchestrator) and is listed here as kind uipath; HTTP targets are made here. A target's
-// URL and signing secret are sealed and never shown back; the secret is answered once, when
-// mailrun makes it.
+// (/api/v1/orchestrator) and is listed here as kind uipath; HTTP targets and Power Automate
+// environments are made here. URLs and secrets are sealed and never shown back; an HTTP target's
+// signing secret is answered once, when mailrun makes it.
 
 export type ConnectionView = Static<typeof Connection>
 type Create = Static<typeof ConnectionCreate>
@@ -26,6 +28,25 @@ const MAX_CONNECTIONS = 50
 const notFound = (id: string): Error => new errors.NotFound(`no connection ${id} in this tenant`)
 const nameTaken = (name: string): Error => new errors.Conflict(`a connection named "${name}" exists: choose another name`)
 const isUiPath = (): Error => new errors.Conflict('this is the UiPath Orchestrator connection: change it with PUT /api/v1/orchestrator')
+const DEFAULT_AUTHORITY = 'https://login.microsoftonline.com'
+
+type Fields = Partial<Pick<Create, 'url' | 'signingSecret' | 'environmentUrl' | 'tenantId' | 'clientId' | 'clientSecret' | 'authority'>> & { rotateSecret?: boolean | undefined }
+
+/** Which fields a kind takes; any other is refused by name, so a mistake is not silently ignored. */
+function checkFields (kind: 'http' | 'power_automate', body: Fields, creating: boolean): void {
+  const http = ['url', 'signingSecret', 'rotateSecret'] as const
+  const powerAutomate = ['environmentUrl', 'tenantId', 'clientId', 'clientSecret', 'authority'] as const
+  for (const field of kind === 'http' ? powerAutomate : http) {
+    if (body[field] !== undefined) throw fieldError(field, `is not used by a${kind === 'http' ? 'n http' : ' power_automate'} connection: leave it out`)
+  }
+  if (!creating) return
+  if (kind === 'http' && body.url === undefined) throw fieldError('url', 'is required for an http connection: the URL launches are POSTed to')
+  if (kind === 'power_automate') {
+    for (const field of ['environmentUrl', 'tenantId', 'clientId', 'clientSecret'] as const) {
+      if (body[field] === undefined) throw fieldError(field, 'is required for a power_automate connection')
+    }
+  }
+}
 
 const hostOf = (value: string): string => {
   try {
@@ -36,7 +57,7 @@ const hostOf = (value: string): string => {
   }
 }
 
-export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarget }) {
+export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarget, dataverse: DataverseClient }) {
   const { db } = deps
 
   const robotCounts = db.selectFrom('robots').select(['connection_id', (eb) => eb.fn.countAll<string>().as('n')]).groupBy('connection_id')
@@ -49,7 +70,9 @@ export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarg
       urlHost: row.url_hint,
       secret: marker(row.secret_enc),
       ...(signingSecret !== undefined ? { signingSecret } : {}),
-      callbackUrl: `${deps.config.publicUrl}/webhooks/http/${row.id}`,
+      callbackUrl: row.kind === 'http' ? `${deps.config.publicUrl}/webhooks/http/${row.id}` : null,
+      tenantId: row.settings.tenantId ?? null,
+      clientId: row.settings.clientId ?? null,
       robots,
       createdAt: row.created_at.toISOString(),
       updatedAt: row.updated_at.toISOString()
@@ -64,6 +87,8 @@ export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarg
       urlHost: hostOf(row.url),
       secret: marker(row.secret_enc),
       callbackUrl: null,
+      tenantId: null,
+      clientId: null,
       robots,
       createdAt: row.created_at.toISOString(),
       updatedAt: row.updated_at.toISOString()
@@ -90,9 +115,16 @@ export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarg
   }
 
   /** The URL sealed, with its scheme and host shown instead; refused when it points where mailrun may not connect. */
-  async function sealedUrl (value: string): Promise<{ url_enc: string, url_hint: string }> {
-    const url = await allowedUrl(deps.config.outboundDeny, 'url', value)
+  async function sealedUrl (value: string, field = 'url'): Promise<{ url_enc: string, url_hint: string }> {
+    const url = await allowedUrl(deps.config.outboundDeny, field, value)
     return { url_enc: deps.secrets.seal(value), url_hint: `${url.protocol}//${url.host}` }
+  }
+
+  /** A power_automate connection's settings, the stored ones with what the body changes. */
+  async function powerAutomateSettings (body: Fields, current: Partial<{ tenantId: string, clientId: string, authority: string }> = {}): Promise<string> {
+    const authority = body.authority ?? current.authority ?? DEFAULT_AUTHORITY
+    if (body.authority !== undefined) await allowedUrl(deps.config.outboundDeny, 'authority', body.authority)
+    return JSON.stringify({ tenantId: body.tenantId ?? current.tenantId, clientId: body.clientId ?? current.clientId, authority: authority.replace(/\/+$/, '') })
   }
 
   return {
@@ -119,17 +151,20 @@ export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarg
 
     async create (tenantId: string, body: Create): Promise<ConnectionView> {
       refusePlaceholders(body)
+      checkFields(body.kind, body, true)
       if (body.signingSecret !== undefined && !isSigningSecret(body.signingSecret)) throw fieldError('signingSecret', 'must be whsec_ followed by 24 to 64 bytes in base64, as the Standard Webhooks libraries make it; leave it out and mailrun makes one')
       const count = await db.selectFrom('connections').select((eb) => eb.fn.countAll<string>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow()
       if (Number(count.n) >= MAX_CONNECTIONS) throw new errors.Conflict(`a tenant has at most ${MAX_CONNECTIONS} connections: delete one first`)
-      const made = body.signingSecret === undefined ? newSigningSecret() : undefined
+      const made = body.kind === 'http' && body.signingSecret === undefined ? newSigningSecret() : undefined
+      const kindColumns = body.kind === 'http'
+        ? { ...await sealedUrl(body.url ?? ''), secret_enc: deps.secrets.seal(made ?? body.signingSecret ?? '') }
+        : { ...await sealedUrl(body.environmentUrl ?? '', 'environmentUrl'), secret_enc: deps.secrets.seal(body.clientSecret ?? ''), settings: await powerAutomateSettings(body) }
       try {
         const created = await db.insertInto('connections').values({
           tenant_id: tenantId,
           name: body.name,
           kind: body.kind,
-          ...await sealedUrl(body.url),
-          secret_enc: deps.secrets.seal(made ?? body.signingSecret ?? '')
+          ...kindColumns
         }).returningAll().executeTakeFirstOrThrow()
         return present(created, 0, made)
       } catch (error) {
@@ -139,13 +174,18 @@ export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarg
     },
 
     async update (tenantId: string, id: string, body: Patch): Promise<ConnectionView> {
-      await row(tenantId, id)
+      const current = await row(tenantId, id)
       refusePlaceholders(body)
+      checkFields(current.kind, body, false)
       const signingSecret = body.rotateSecret === true ? newSigningSecret() : undefined
+      const changesSettings = body.tenantId !== undefined || body.clientId !== undefined || body.authority !== undefined
       try {
         const updated = await db.updateTable('connections').set({
           ...(body.name !== undefined ? { name: body.name } : {}),
           ...(body.url !== undefined ? await sealedUrl(body.url) : {}),
+          ...(body.environmentUrl !== undefined ? await sealedUrl(body.environmentUrl, 'environmentUrl') : {}),
+          ...(changesSettings ? { settings: await powerAutomateSettings(body, current.settings) } : {}),
+          ...(body.clientSecret !== undefined ? { secret_enc: deps.secrets.seal(body.clientSecret) } : {}),
           ...(signingSecret !== undefined ? { secret_enc: deps.secrets.seal(signingSecret) } : {}),
           updated_at: new Date()
         }).where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirst()
@@ -170,6 +210,10 @@ export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarg
     /** Checks, step by step, that mailrun may and can reach the target, without starting a run. */
     async test (tenantId: string, id: string): Promise<Static<typeof ConnectionTestResult>> {
       const found = await row(tenantId, id)
+      if (found.kind === 'power_automate') {
+        const steps = await deps.dataverse.probe(openPowerAutomate(found, deps.secrets))
+        return { ok: steps.every((s) => s.ok), steps }
+      }
       const url = deps.secrets.open(found.url_enc)
       const steps: Array<{ step: string, ok: boolean, detail: string }> = []
       try {

@@ -10,6 +10,7 @@ import { testSendsResource } from './test-sends.js'
 import { mailboxesResource } from './mailboxes.js'
 import { connectionsResource } from './connections.js'
 import type { HttpTarget } from '../targets/http/http-target.js'
+import type { DataverseClient } from '../targets/power-automate/dataverse-client.js'
 import { notificationChannelsResource } from './notification-channels.js'
 import type { AlertSender } from '../alerts/deliver-alerts.js'
 import { orchestratorResource } from './orchestrator.js'
@@ -20,7 +21,7 @@ import { tenantsResource } from './tenants.js'
 import { usersResource } from './users.js'
 
 /** Every operation the admin API (and the console) offers, one module per resource. */
-export function createResources (deps: ResourceDeps & { launcher: Launcher, decider: Decider, replayHours: number, alerts: AlertSender, httpTarget: HttpTarget }) {
+export function createResources (deps: ResourceDeps & { launcher: Launcher, decider: Decider, replayHours: number, alerts: AlertSender, httpTarget: HttpTarget, dataverse: DataverseClient }) {
   return {
     tenants: tenantsResource(deps),
     apiKeys: apiKeysResource(deps),

@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox'
 import type { Kysely, Selectable } from 'kysely'
 import { isUniqueViolation } from '../db/errors.js'
 import { newestFirst } from '../db/pagination.js'
-import type { AttachmentPolicy, Database, FunctionDeclaration, ParameterDeclaration, RobotsTable } from '../db/schema.js'
+import type { AttachmentPolicy, Database, DesktopFlowTarget, FunctionDeclaration, ParameterDeclaration, RobotsTable } from '../db/schema.js'
 import { errors, fieldError } from '../errors.js'
 import { reservedRobotWord } from '../commands/command-grammar.js'
 import { robotNameKey } from '../commands/robot-name.js'
@@ -35,6 +35,7 @@ function present (row: RobotRow, senderIds: string[], operatorIds: string[]): Ro
     parameters: row.parameters,
     functions: row.functions,
     connectionId: row.connection_id,
+    powerAutomate: row.target,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString()
   }
@@ -76,15 +77,28 @@ function attachmentPolicy (given: Static<typeof RobotCreate>['attachments']): st
  * The connection a robot names, as stored: null for the tenant's UiPath connection (by its id or
  * none), else one of the tenant's connections, whose kind must take what the robot is.
  */
-async function connectionOf (trx: Kysely<Database>, tenantId: string, connectionId: string | null, robot: { launchMode: string, attachments: unknown }): Promise<string | null> {
-  if (connectionId === null) return null
+async function connectionOf (trx: Kysely<Database>, tenantId: string, connectionId: string | null, robot: { launchMode: string, attachments: unknown, powerAutomate: DesktopFlowTarget | null }): Promise<{ connection_id: string | null, target: string | null }> {
+  const none = (): { connection_id: null, target: null } => {
+    if (robot.powerAutomate !== null) throw fieldError('powerAutomate', 'is used only by robots on a power_automate connection: set connectionId to one, or leave powerAutomate out')
+    return { connection_id: null, target: null }
+  }
+  if (connectionId === null) return none()
   const uipath = await trx.selectFrom('orchestrator_connections').select('id').where('tenant_id', '=', tenantId).where('id', '=', connectionId).executeTakeFirst()
-  if (uipath !== undefined) return null
+  if (uipath !== undefined) return none()
   const found = await trx.selectFrom('connections').select(['id', 'kind']).where('tenant_id', '=', tenantId).where('id', '=', connectionId).executeTakeFirst()
   if (found === undefined) throw fieldError('connectionId', 'names no connection of this tenant: see GET /api/v1/connections')
-  if (robot.launchMode !== 'job') throw fieldError('launchMode', 'must be job for a robot launched through an HTTP target (it takes launches, not queue items)')
-  if (robot.attachments !== null && robot.attachments !== undefined) throw fieldError('attachments', 'must be null for a robot launched through an HTTP target: files are not sent there')
-  return found.id
+  const platform = found.kind === 'http' ? 'an HTTP target' : 'Power Automate'
+  if (robot.launchMode !== 'job') throw fieldError('launchMode', `must be job for a robot launched through ${platform} (it takes launches, not queue items)`)
+  if (robot.attachments !== null && robot.attachments !== undefined) throw fieldError('attachments', `must be null for a robot launched through ${platform}: files are not sent there`)
+  if (found.kind === 'http') return { ...none(), connection_id: found.id }
+  if (robot.powerAutomate === null) throw fieldError('powerAutomate', 'is required for a robot on a power_automate connection: {"flowId", "connectionName"} of the desktop flow and the connection it runs on')
+  return { connection_id: found.id, target: JSON.stringify(robot.powerAutomate) }
+}
+
+/** The stored form of a robot's desktop flow, defaults filled in. */
+function desktopFlow (given: Static<typeof RobotCreate>['powerAutomate']): DesktopFlowTarget | null {
+  if (given === undefined || given === null) return null
+  return { flowId: given.flowId.toLowerCase(), connectionName: given.connectionName, connectionReference: given.connectionReference ?? false }
 }
 
 type SenderList = 'robot_senders' | 'robot_operators'
@@ -149,7 +163,7 @@ export function robotsResource (deps: ResourceDeps) {
             description: body.description ?? '',
             parameters: JSON.stringify(parameters),
             functions: JSON.stringify(functions),
-            connection_id: await connectionOf(trx, tenantId, body.connectionId ?? null, { launchMode, attachments: body.attachments })
+            ...await connectionOf(trx, tenantId, body.connectionId ?? null, { launchMode, attachments: body.attachments, powerAutomate: desktopFlow(body.powerAutomate) })
           }).returningAll().executeTakeFirstOrThrow()
           await setSenders(trx, tenantId, inserted.id, body.senderIds ?? [])
           await setSenders(trx, tenantId, inserted.id, body.operatorIds ?? [], 'robot_operators')
@@ -184,8 +198,13 @@ export function robotsResource (deps: ResourceDeps) {
           if (current === undefined) throw notFound(id)
           checkQueue(body.launchMode ?? current.launch_mode, body.queueName !== undefined ? body.queueName : current.queue_name, body.attachments !== undefined ? body.attachments : current.attachments)
           const connectionId = body.connectionId !== undefined ? body.connectionId : current.connection_id
-          const connection = await connectionOf(trx, tenantId, connectionId, { launchMode: body.launchMode ?? current.launch_mode, attachments: body.attachments !== undefined ? body.attachments : current.attachments })
-          const moved = body.processName !== undefined || body.folder !== undefined || connection !== current.connection_id
+          const connection = await connectionOf(trx, tenantId, connectionId, {
+            launchMode: body.launchMode ?? current.launch_mode,
+            attachments: body.attachments !== undefined ? body.attachments : current.attachments,
+            // Moved off Power Automate without saying: its flow goes with it.
+            powerAutomate: body.powerAutomate !== undefined ? desktopFlow(body.powerAutomate) : body.connectionId !== undefined && body.connectionId !== current.connection_id ? null : current.target
+          })
+          const moved = body.processName !== undefined || body.folder !== undefined || connection.connection_id !== current.connection_id
           const updated = await trx.updateTable('robots').set({
             ...(body.name !== undefined ? { name: body.name.trim(), name_key: robotNameKey(body.name) } : {}),
             ...(body.processName !== undefined ? { process_name: body.processName } : {}),
@@ -201,7 +220,7 @@ export function robotsResource (deps: ResourceDeps) {
             ...(body.description !== undefined ? { description: body.description } : {}),
             ...(body.parameters !== undefined ? { parameters: JSON.stringify(normalizeParameters('parameters', body.parameters)) } : {}),
             ...(body.functions !== undefined ? { functions: JSON.stringify(normalizeFunctions(body.functions)) } : {}),
-            connection_id: connection,
+            ...connection,
             // The cached Orchestrator ids belong to the old process or folder.
             ...(moved ? { cached_folder_id: null, cached_release_key: null } : {}),
             updated_at: new Date()

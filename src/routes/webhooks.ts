@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { errors } from '../errors.js'
-import { takeHttpCallback } from '../launch/http-runs.js'
+import { takeHttpCallback } from '../launch/target-runs.js'
 import { recordJobOutcome } from '../launch/job-tracker.js'
 
 interface JobEvent {

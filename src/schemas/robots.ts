@@ -31,6 +31,12 @@ export const AttachmentsPolicy = Type.Object({
   types: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9]{1,10}$' }), { maxItems: 50, uniqueItems: true, description: 'Allowed file name extensions, lower case without the dot (pdf, png, xlsx…). Empty or left out: any file but executables and archives, which are accepted only when listed here.' }))
 }, { additionalProperties: false, description: 'Job robots: every attachment of an accepted email is uploaded to this bucket before the job starts, and the job receives in_Attachments (a JSON array of name, bucket, path, size and contentType).' })
 
+export const DesktopFlowTarget = Type.Object({
+  flowId: Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$', description: 'The desktop flow\'s id (its workflow id: make.powerautomate.com → the flow\'s details, the id in the address).' }),
+  connectionName: Type.String({ minLength: 1, maxLength: 300, pattern: '^[^\\s]+$', description: 'The desktop flow connection (to a machine or machine group) it runs on: its name from the connection\'s address (connectionName=…), or a connection reference\'s logical name.' }),
+  connectionReference: Type.Optional(Type.Boolean({ description: 'Default false. true: connectionName is a connection reference\'s logical name.' }))
+}, { additionalProperties: false, description: 'Robots on a power_automate connection: the desktop flow to run and where. The flow receives the email\'s arguments as input variables of the same names, the functions (JSON text) under functionsArgument, and MailrunLaunchId.' })
+
 const robotFields = {
   name: Type.String({ minLength: 1, maxLength: 200, description: 'What senders write as the subject. Unique per tenant, case-insensitive.' }),
   processName: Type.String({ minLength: 1, maxLength: 200, description: 'The Orchestrator process (release) name. Defaults to name.' }),
@@ -48,7 +54,8 @@ const robotFields = {
   description: Type.String({ maxLength: 2000 }),
   parameters: Type.Array(Parameter, { maxItems: 100, description: 'Declared input arguments. When any are declared, undeclared arguments in an email are rejected.' }),
   functions: Type.Array(RobotFunction, { maxItems: 200, description: 'Declared functions. When any are declared, unknown functions in an email are rejected.' }),
-  connectionId: Nullable(Type.String({ format: 'uuid', description: 'Where it is launched (GET /api/v1/connections). Null or left out: the tenant\'s UiPath Orchestrator connection. An HTTP target takes job robots without attachments; processName and folder are not used there.' }))
+  connectionId: Nullable(Type.String({ format: 'uuid', description: 'Where it is launched (GET /api/v1/connections). Null or left out: the tenant\'s UiPath Orchestrator connection. HTTP targets and Power Automate take job robots without attachments; processName and folder are not used there.' })),
+  powerAutomate: Nullable(DesktopFlowTarget)
 }
 
 const createExample = {
@@ -84,7 +91,8 @@ export const RobotCreate = Type.Object({
   description: Type.Optional(robotFields.description),
   parameters: Type.Optional(robotFields.parameters),
   functions: Type.Optional(robotFields.functions),
-  connectionId: Type.Optional(robotFields.connectionId)
+  connectionId: Type.Optional(robotFields.connectionId),
+  powerAutomate: Type.Optional(robotFields.powerAutomate)
 }, { additionalProperties: false, examples: [createExample] })
 
 export const RobotPatch = Type.Partial(Type.Object(robotFields), { additionalProperties: false, minProperties: 1, examples: [{ allowAllSenders: true }] })
@@ -97,6 +105,7 @@ export const Robot = Type.Object({
   id: Uuid,
   ...robotFields,
   attachments: Nullable(StoredAttachmentsPolicy),
+  powerAutomate: Nullable(Type.Object({ flowId: Type.String(), connectionName: Type.String(), connectionReference: Type.Boolean() })),
   folder: Nullable(Type.String()),
   parameters: Type.Array(StoredParameter),
   functions: Type.Array(Type.Object({ name: Type.String(), description: Type.Optional(Type.String()), parameters: Type.Array(StoredParameter) })),
@@ -107,6 +116,7 @@ export const Robot = Type.Object({
     id: '7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918',
     ...createExample,
     connectionId: null,
+    powerAutomate: null,
     operatorIds: [],
     queueName: null,
     invalidRows: 'reject',

@@ -245,7 +245,7 @@ t.test(`the console in Chromium on ${testDatabaseKind}`, async (t) => {
 
   t.test('the Orchestrator page tests the connection step by step', async (t) => {
     const page = await signIn('ada@acme.example', 'acme admin password')
-    await page.getByRole('link', { name: 'Orchestrator' }).click()
+    await page.getByRole('link', { name: 'Connections' }).click()
     await accessible(t, page, 'orchestrator')
     await page.getByRole('button', { name: 'Test the connection' }).click()
     await page.waitForSelector('#check')

@@ -4,12 +4,14 @@ import type { SecretBox } from '../crypto/secret-box.js'
 import { verifyWebhook } from '../crypto/standard-webhooks.js'
 import type { Database } from '../db/schema.js'
 import type { HttpTarget, RunReport } from '../targets/http/http-target.js'
+import { openTarget } from '../targets/open-target.js'
+import type { DataverseClient } from '../targets/power-automate/dataverse-client.js'
 import { recordRunOutcome, type OutcomeDeps } from './job-tracker.js'
 
-// The end of a run at an HTTP target: told by the target's signed callback
-// (POST /webhooks/http/{connectionId}), or, when the target gave a statusUrl, found by polling it —
-// both record it through the same conditional change, so a callback retried, or one that crosses a
-// poll, finishes the launch once.
+// The end of a run on another platform than UiPath. An HTTP target tells it by its signed callback
+// (POST /webhooks/http/{connectionId}), or, when it gave a statusUrl, mailrun polls that; a Power
+// Automate desktop flow run is polled (its flowsession). All record it through the same
+// conditional change, so a callback retried, or one that crosses a poll, finishes the launch once.
 
 const ENDS = new Set(['completed', 'faulted', 'stopped'])
 
@@ -51,38 +53,43 @@ async function record (deps: OutcomeDeps, launchId: string, report: RunReport): 
   })
 }
 
-export interface HttpRunPollerDeps extends OutcomeDeps {
+export interface TargetRunPollerDeps extends OutcomeDeps {
   secrets: SecretBox
   httpTarget: HttpTarget
+  dataverse: DataverseClient
   logger: Logger
   pollIntervalMs: number
 }
 
-/** Polls the statusUrl of launched runs that are due, as the job tracker polls Orchestrator: answers how many ended. */
-export function createHttpRunPoller (deps: HttpRunPollerDeps): { pollDue: (limit?: number) => Promise<number> } {
+/** Polls launched runs that are due (an HTTP target's statusUrl, a desktop flow's session), as the job tracker polls Orchestrator: answers how many ended. */
+export function createTargetRunPoller (deps: TargetRunPollerDeps): { pollDue: (limit?: number) => Promise<number> } {
   const db: Kysely<Database> = deps.db
   const interval = `${deps.pollIntervalMs} milliseconds`
   return {
     async pollDue (limit = 100) {
       // Claimed by moving the next look ahead (longer for runs that have gone on a while), so replicas do not poll the same run.
       const due = await db.with('due', (qb) => qb.selectFrom('launches').select('id')
-        .where('state', '=', 'launched').where('status_url_enc', 'is not', null)
+        .where('state', '=', 'launched').where('connection_id', 'is not', null)
+        .where((eb) => eb.or([eb('status_url_enc', 'is not', null), eb.and([eb('job_key', 'is not', null), eb.exists(eb.selectFrom('connections').select('connections.id').whereRef('connections.id', '=', 'launches.connection_id').where('connections.kind', '=', 'power_automate'))])]))
         .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]))
         .orderBy('next_attempt_at').limit(limit).forUpdate().skipLocked())
         .updateTable('launches').from('due')
         .set({ next_attempt_at: sql<Date>`now() + (case when now() - launches.launched_at < interval '10 minutes' then 1 when now() - launches.launched_at < interval '1 hour' then 2 else 4 end) * ${interval}::interval` })
         .whereRef('launches.id', '=', 'due.id')
-        .returning(['launches.id', 'launches.status_url_enc', 'launches.connection_id']).execute()
+        .returning(['launches.id', 'launches.status_url_enc', 'launches.connection_id', 'launches.job_key']).execute()
       let ended = 0
       for (const run of due) {
-        if (run.status_url_enc === null || run.connection_id === null) continue
+        if (run.connection_id === null) continue
         try {
-          const connection = await db.selectFrom('connections').select(['url_enc', 'secret_enc']).where('id', '=', run.connection_id).executeTakeFirst()
-          if (connection === undefined) continue
-          const report = await deps.httpTarget.status({ url: deps.secrets.open(connection.url_enc), secret: deps.secrets.open(connection.secret_enc) }, deps.secrets.open(run.status_url_enc), run.id)
-          if (await record(deps, run.id, report)) ended++
+          const stored = await db.selectFrom('connections').select(['id', 'kind', 'url_enc', 'secret_enc', 'settings']).where('id', '=', run.connection_id).executeTakeFirst()
+          if (stored === undefined) continue
+          const target = openTarget(stored, deps.secrets)
+          const report = target.kind === 'power_automate'
+            ? run.job_key !== null ? await deps.dataverse.status(target, run.job_key) : null
+            : run.status_url_enc !== null ? await deps.httpTarget.status(target, deps.secrets.open(run.status_url_enc), run.id) : null
+          if (report !== null && await record(deps, run.id, report)) ended++
         } catch (error) {
-          deps.logger.warn({ err: error, launchId: run.id }, 'could not read the run\'s status at the HTTP target; will look again')
+          deps.logger.warn({ err: error, launchId: run.id }, 'could not read how the run stands; will look again')
         }
       }
       return ended
