@@ -6,6 +6,9 @@ import { OrchestratorError } from '../orchestrator/errors.js'
 import { discardFiles, releaseRaw } from './launch-files.js'
 import { deleteQueueItems, queueItemsByPrefix, stopJob } from '../orchestrator/jobs.js'
 import type { OrchestratorRegistry } from '../orchestrator/registry.js'
+import { openTarget } from '../targets/open-target.js'
+import type { DataverseClient } from '../targets/power-automate/dataverse-client.js'
+import { TargetError } from '../targets/target-error.js'
 import { findVisibleLaunch, type LaunchRef } from '../commands/status-report.js'
 
 // CANCEL by email: a launch that has not started is cancelled before StartJobs; a running job is
@@ -24,11 +27,13 @@ export type CancelOutcome =
   | { outcome: 'queue_deleted', robot: string, deleted: number, kept: number }
   | { outcome: 'stop_failed', robot: string, jobId: number, reason: string }
   | { outcome: 'not_stoppable', robot: string }
+  | { outcome: 'run_stop_requested', robot: string }
+  | { outcome: 'run_stop_failed', robot: string, reason: string }
   | { outcome: 'not_found', ref: string }
 
 export interface CancelRequest { tenantId: string, senderId: string, who: string, ref: LaunchRef, kill: boolean }
 
-export interface CancelDeps { db: Kysely<Database>, secrets: SecretBox, orchestrator: OrchestratorRegistry }
+export interface CancelDeps { db: Kysely<Database>, secrets: SecretBox, orchestrator: OrchestratorRegistry, dataverse: DataverseClient }
 
 /** CANCEL by email: the sender's own launch (or one they operate), found by its id or job number. */
 export async function cancelLaunch (deps: CancelDeps, request: CancelRequest): Promise<CancelOutcome> {
@@ -60,8 +65,7 @@ export async function cancelLaunchById (deps: CancelDeps, request: { tenantId: s
   }
   if (row.state === 'pending' || row.state === 'launching') return { outcome: 'starting', robot }
   if (row.state !== 'launched') return { outcome: 'ended', robot, state: row.state }
-  // An HTTP target's contract has no stop: the run goes on where it runs.
-  if (row.connection_id !== null) return { outcome: 'not_stoppable', robot }
+  if (row.connection_id !== null) return await stopRun(deps, { id: row.id, connectionId: row.connection_id, runId: row.job_key, robot, who: request.who })
   const connection = await loadConnection(db, deps.secrets, request.tenantId)
   if (row.job_id === null) {
     if (connection === null || row.cached_folder_id === null) return { outcome: 'queue_item', robot }
@@ -77,6 +81,24 @@ export async function cancelLaunchById (deps: CancelDeps, request: { tenantId: s
   await db.with('due', (qb) => qb.updateTable('launches').set({ next_attempt_at: new Date() }).where('id', '=', row.id).where('state', '=', 'launched').returning('id'))
     .insertInto('launch_events').values({ launch_id: row.id, state: 'launched', detail: `${request.kill ? 'kill' : 'stop'} requested by ${request.who}` }).execute()
   return { outcome: 'stop_requested', robot, jobId: row.job_id, kill: request.kill }
+}
+
+/**
+ * A run on another platform: a desktop flow run is cancelled (CancelDesktopFlowRun) and looked at
+ * by the next poll; an HTTP target's contract has no stop, so its run goes on where it runs.
+ */
+async function stopRun (deps: CancelDeps, launch: { id: string, connectionId: string, runId: string | null, robot: string, who: string }): Promise<CancelOutcome> {
+  const stored = await deps.db.selectFrom('connections').select(['id', 'kind', 'url_enc', 'secret_enc', 'settings']).where('id', '=', launch.connectionId).executeTakeFirst()
+  const target = stored === undefined ? null : openTarget(stored, deps.secrets)
+  if (target?.kind !== 'power_automate' || launch.runId === null) return { outcome: 'not_stoppable', robot: launch.robot }
+  try {
+    await deps.dataverse.cancel(target, launch.runId)
+  } catch (error) {
+    return { outcome: 'run_stop_failed', robot: launch.robot, reason: error instanceof TargetError ? error.message : String(error) }
+  }
+  await deps.db.with('due', (qb) => qb.updateTable('launches').set({ next_attempt_at: new Date() }).where('id', '=', launch.id).where('state', '=', 'launched').returning('id'))
+    .insertInto('launch_events').values({ launch_id: launch.id, state: 'launched', detail: `stop requested by ${launch.who}` }).execute()
+  return { outcome: 'run_stop_requested', robot: launch.robot }
 }
 
 /**

@@ -611,7 +611,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     },
 
     async cancel (request) {
-      return await cancelLaunch({ db, secrets: deps.secrets, orchestrator: deps.orchestrator }, request)
+      return await cancelLaunch({ db, secrets: deps.secrets, orchestrator: deps.orchestrator, dataverse: deps.dataverse }, request)
     },
 
     async runDue (limit = 20) {

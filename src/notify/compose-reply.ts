@@ -93,6 +93,8 @@ const words = {
       queueDeleted: (r: string, deleted: number, kept: number) => `${deleted} queue item${deleted === 1 ? ' was' : 's were'} deleted from robot "${r}"'s queue${kept > 0 ? `; ${kept} had already been taken up by a robot and stay${kept === 1 ? 's' : ''}` : ''}.`,
       stopFailed: (r: string, job: number, reason: string) => `Robot "${r}" (job ${job}) could not be stopped: ${reason}. Try again, or ask your RPA team.`,
       notStoppable: (r: string) => `Robot "${r}" runs on a system mailrun cannot stop: it has started and goes on. Ask your RPA team to stop it there.`,
+      runStopRequested: (r: string) => `Robot "${r}" is being stopped. You will get an email when it has stopped.`,
+      runStopFailed: (r: string, reason: string) => `Robot "${r}" could not be stopped: ${reason}. Try again, or ask your RPA team.`,
       notFound: (ref: string) => ref === '' ? 'Which launch? Reply "cancel" to one of mailrun\'s emails about it, or write the subject "cancel" and its job number.' : `None of your launches matches "${ref}": nothing was cancelled. Write the subject "cancel" and a job number from one of the replies.`
     },
     sent: (at: string) => `sent ${at}`,
@@ -153,6 +155,8 @@ const words = {
       queueDeleted: (r: string, deleted: number, kept: number) => `Из очереди робота «${r}» удалено элементов: ${deleted}${kept > 0 ? `; ещё ${kept} робот уже взял в работу, они остаются` : ''}.`,
       stopFailed: (r: string, job: number, reason: string) => `Робота «${r}» (задание ${job}) не удалось остановить: ${reason}. Попробуйте ещё раз или обратитесь к команде RPA.`,
       notStoppable: (r: string) => `Робот «${r}» работает в системе, которую mailrun остановить не может: он уже запущен и продолжает работу. Попросите команду RPA остановить его там.`,
+      runStopRequested: (r: string) => `Робот «${r}» останавливается. Когда он остановится, придёт письмо.`,
+      runStopFailed: (r: string, reason: string) => `Робота «${r}» не удалось остановить: ${reason}. Попробуйте ещё раз или обратитесь к команде RPA.`,
       notFound: (ref: string) => ref === '' ? 'Какой запуск отменить? Ответьте «отмена» на письмо mailrun о нём или напишите в теме «отмена» и номер задания.' : `Ни один ваш запуск не подходит под «${ref}»: ничего не отменено. Напишите в теме «отмена» и номер задания из ответа.`
     },
     sent: (at: string) => `отправлен ${at}`,
@@ -280,6 +284,8 @@ function body (content: ReplyContent, w: typeof words[Locale], locale: Locale): 
         case 'queue_deleted': return [w.cancel.queueDeleted(r.robot, r.deleted, r.kept)]
         case 'stop_failed': return [w.cancel.stopFailed(r.robot, r.jobId, reasonText(r.reason, locale))]
         case 'not_stoppable': return [w.cancel.notStoppable(r.robot)]
+        case 'run_stop_requested': return [w.cancel.runStopRequested(r.robot)]
+        case 'run_stop_failed': return [w.cancel.runStopFailed(r.robot, reasonText(r.reason, locale))]
         case 'not_found': return [w.cancel.notFound(r.ref)]
       }
     }

@@ -10,7 +10,7 @@ const jobStates: Record<string, string> = { successful: 'успешно', faulte
 
 const runStates: Record<string, string> = { completed: 'успешно', faulted: 'с ошибкой', stopped: 'остановлен' }
 
-const cancelOutcomes: Record<string, string> = { cancelled: 'отменён до запуска', stop_requested: 'запрошена остановка', starting: 'запускается, отменить пока нельзя', ended: 'уже завершён', queue_item: 'элементы очереди не найдены', queue_deleted: 'элементы очереди удалены', stop_failed: 'остановить не удалось', not_stoppable: 'остановить из mailrun нельзя', not_found: 'запуск не найден' }
+const cancelOutcomes: Record<string, string> = { cancelled: 'отменён до запуска', stop_requested: 'запрошена остановка', starting: 'запускается, отменить пока нельзя', ended: 'уже завершён', queue_item: 'элементы очереди не найдены', queue_deleted: 'элементы очереди удалены', stop_failed: 'остановить не удалось', not_stoppable: 'остановить из mailrun нельзя', run_stop_requested: 'запрошена остановка', run_stop_failed: 'остановить не удалось', not_found: 'запуск не найден' }
 
 const items = (n: number): string => ruPlural(n, 'элемент', 'элемента', 'элементов')
 
@@ -61,6 +61,16 @@ const ru: Rule[] = [
   [/^the target answered (\d+) to a GET \(no run was started\)$/, (m) => `цель ответила ${m[1] ?? ''} на GET (запуск не начат)`],
   [/^could not connect to the HTTP target at (\S+) within the connect timeout/, (m) => `не удалось подключиться к HTTP-цели (${m[1] ?? ''}) за отведённое время`],
   [/^the HTTP target at (\S+) did not answer within ([\d.]+) s/, (m) => `HTTP-цель (${m[1] ?? ''}) не ответила за ${m[2] ?? ''} с`],
+  [/^desktop flow run (\S+) started$/, (m) => `запуск классического потока ${m[1] ?? ''} начат`],
+  [/^desktop flow run (\S+) found by MailrunLaunchId after an unclear attempt$/, (m) => `запуск классического потока ${m[1] ?? ''} найден после попытки без ясного ответа`],
+  [/^desktop flow (\S+) was not found in the Power Automate environment/, (m) => `классический поток ${m[1] ?? ''} не найден в среде Power Automate (или у приложения нет к нему доступа)`],
+  [/^Microsoft Entra did not give a token for the Power Automate environment: ([\s\S]*)$/, (m) => `Microsoft Entra не выдал токен для среды Power Automate: «${m[1] ?? ''}»`],
+  [/^Power Automate is throttling desktop flow runs on this connection/, () => 'Power Automate временно ограничивает число запусков на этом подключении (70 в минуту)'],
+  [/^Power Automate refused (.+?): the app user lacks a privilege in the environment \(([\s\S]*)\)$/, (m) => `Power Automate отказал: у пользователя-приложения нет нужной привилегии в среде («${m[2] ?? ''}»)`],
+  [/^Power Automate answered (\d+) to (?:the run|the status request|the cancel|the look-up of recent runs)(?:: ([\s\S]*))?$/, (m) => `Power Automate ответил ${m[1] ?? ''}${m[2] !== undefined ? `: «${m[2]}»` : ''}`],
+  [/^could not reach Power Automate at (\S+):/, (m) => `Power Automate (${m[1] ?? ''}) недоступен`],
+  [/^Power Automate at (\S+) did not answer within ([\d.]+) s/, (m) => `Power Automate (${m[1] ?? ''}) не ответил за ${m[2] ?? ''} с`],
+  [/^robot "(.*)" names no desktop flow/, (m) => `у робота «${m[1] ?? ''}» не указан классический поток`],
   [/^could not reach the HTTP target at (\S+):/, (m) => `HTTP-цель (${m[1] ?? ''}) недоступна`],
   [/^could not reach Orchestrator at (\S+):/, (m) => `Orchestrator (${m[1] ?? ''}) недоступен`],
   [/^Orchestrator has not answered yet; mailrun keeps trying/, () => 'Orchestrator пока не ответил; mailrun продолжает попытки и сообщит результат'],

@@ -3,6 +3,7 @@ import { errors } from '../../errors.js'
 import { localeOf, render, userOf } from '../context.js'
 import { readForm } from '../forms.js'
 import { translator, type MessageKey } from '../i18n.js'
+import { consoleText } from '../../notify/history-text.js'
 
 // What arrived and what happened: messages and launches, filterable, each with its whole story.
 
@@ -99,6 +100,7 @@ export default async function activityPages (app: FastifyInstance): Promise<void
   const NOTICES: Record<string, MessageKey> = {
     cancelled: 'launch.done.cancelled',
     stop_requested: 'launch.done.stopRequested',
+    run_stop_requested: 'launch.done.runStopRequested',
     kill_requested: 'launch.done.killRequested',
     queue_deleted: 'launch.done.queueDeleted',
     queue_item: 'launch.done.queueItem',
@@ -136,6 +138,7 @@ export default async function activityPages (app: FastifyInstance): Promise<void
     try {
       const outcome = await launchActions.cancel(userOf(request).tenantId, request.params.id, who(request), kill)
       if (outcome.outcome === 'stop_failed') return await showLaunch(request, reply, { error: translator(localeOf(request))('launch.refused.stopFailed', { reason: outcome.reason }) }, 502)
+      if (outcome.outcome === 'run_stop_failed') return await showLaunch(request, reply, { error: translator(localeOf(request))('launch.refused.runStopFailed', { reason: consoleText(outcome.reason, localeOf(request)) }) }, 502)
       const done = outcome.outcome === 'stop_requested' && kill ? 'kill_requested' : outcome.outcome
       return await reply.redirect(`/console/launches/${request.params.id}?done=${done}`, 303)
     } catch (error) {
