@@ -48,7 +48,7 @@ declare module 'fastify' {
     receiver: Receiver
     launches: LaunchService
     jobs: { pollDue: (limit?: number) => Promise<number> }
-    httpRuns: { pollDue: (limit?: number) => Promise<number> }
+    targetRuns: { pollDue: (limit?: number) => Promise<number> }
     mailer: Mailer
     alerts: AlertSender
     httpTarget: HttpTarget
@@ -147,7 +147,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('canaries', createCanaryWatch({ db: deps.database.db, logger, onQueued: onReplyQueued }))
   app.decorate('outcomeDeps', { db: deps.database.db, replies, metrics: appMetrics, onReplyQueued, onAlertQueued })
   app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, listReadsPerMinute: deps.config.listReadsPerMinute, metrics: appMetrics, replies, onReplyQueued, onAlertQueued }))
-  app.decorate('httpRuns', createTargetRunPoller({ db: deps.database.db, secrets: deps.secrets, httpTarget, dataverse, logger, pollIntervalMs: deps.config.jobPollIntervalMs, replies, metrics: appMetrics, onReplyQueued, onAlertQueued }))
+  app.decorate('targetRuns', createTargetRunPoller({ db: deps.database.db, secrets: deps.secrets, httpTarget, dataverse, logger, pollIntervalMs: deps.config.jobPollIntervalMs, replies, metrics: appMetrics, onReplyQueued, onAlertQueued }))
   app.decorate('spool', spool)
   const receiver = createReceiver({
     ...(spool !== undefined ? { spool } : {}),

@@ -110,11 +110,11 @@ t.test(`an HTTP target launches robots by email on ${testDatabaseKind}`, async (
     t.equal(sent.launch.state, 'launched')
     const due = async () => await db.updateTable('launches').set({ next_attempt_at: sql<Date>`now()` }).where('id', '=', sent.launch.id).execute()
     await due()
-    t.equal(await app.httpRuns.pollDue(), 0, 'still running')
+    t.equal(await app.targetRuns.pollDue(), 0, 'still running')
     const run = target.runs.get(sent.launch.id)!
     Object.assign(run, { status: 'faulted', info: 'the ERP refused the login', outputs: { step: 'login' } })
     await due()
-    t.equal(await app.httpRuns.pollDue(), 1)
+    t.equal(await app.targetRuns.pollDue(), 1)
     t.match(await launchOf(sent.launch.id), { state: 'faulted', job_info: 'the ERP refused the login', output_arguments: { step: 'login' } })
     const polls = target.requests.filter((r) => r.method === 'GET' && r.path === `/status/${run.runId}`)
     t.equal(polls.length, 2)

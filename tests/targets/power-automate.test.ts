@@ -65,10 +65,10 @@ t.test(`Power Automate desktop flows launched by email on ${testDatabaseKind}`, 
     const row = await launchOf(sent.launch.id)
     t.ok(dv.sessions.has(row.job_key!), 'the flowsession id is kept')
     await due(sent.launch.id)
-    t.equal(await app.httpRuns.pollDue(), 0, 'still running')
+    t.equal(await app.targetRuns.pollDue(), 0, 'still running')
     dv.finish(row.job_key!, FLOW_STATUS.succeeded, { outputs: { InvoicesPosted: 42 } })
     await due(sent.launch.id)
-    t.equal(await app.httpRuns.pollDue(), 1)
+    t.equal(await app.targetRuns.pollDue(), 1)
     t.match(await launchOf(sent.launch.id), { state: 'completed', output_arguments: { InvoicesPosted: 42 } })
     t.match((await replies(sent.launch.id)).at(-1), /InvoicesPosted/)
   })
@@ -78,7 +78,7 @@ t.test(`Power Automate desktop flows launched by email on ${testDatabaseKind}`, 
     const row = await launchOf(sent.launch.id)
     dv.finish(row.job_key!, FLOW_STATUS.failed, { errorcode: 'MachineUnavailable', errormessage: 'No machine in the group is available' })
     await due(sent.launch.id)
-    t.equal(await app.httpRuns.pollDue(), 1)
+    t.equal(await app.targetRuns.pollDue(), 1)
     t.match(await launchOf(sent.launch.id), { state: 'faulted', job_info: 'MachineUnavailable: No machine in the group is available' })
   })
 
@@ -98,7 +98,7 @@ t.test(`Power Automate desktop flows launched by email on ${testDatabaseKind}`, 
     t.equal(dv.sessions.size, sessionsBefore + 1, 'no second run')
     t.equal(found.job_key, [...dv.sessions.values()].find((s) => JSON.parse(s.inputs).MailrunLaunchId === sent.launch.id)?.flowsessionid)
     const history = await db.selectFrom('launch_events').select('detail').where('launch_id', '=', sent.launch.id).execute()
-    t.ok(history.some((h) => /found by MailrunLaunchId after an unclear attempt/.test(h.detail)))
+    t.ok(history.some((h) => /found by MailrunLaunchId after an unclear attempt/.test(h.detail ?? '')))
   })
 
   t.test('CANCEL cancels the desktop flow run', async (t) => {
@@ -108,7 +108,7 @@ t.test(`Power Automate desktop flows launched by email on ${testDatabaseKind}`, 
     t.equal(cancel.json().outcome, 'run_stop_requested')
     const row = await launchOf(sent.launch.id)
     t.equal(dv.sessions.get(row.job_key!)?.statuscode, FLOW_STATUS.cancelled)
-    t.equal(await app.httpRuns.pollDue(), 1, 'looked at at once')
+    t.equal(await app.targetRuns.pollDue(), 1, 'looked at at once')
     t.equal((await launchOf(sent.launch.id)).state, 'stopped')
   })
 
