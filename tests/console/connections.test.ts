@@ -5,6 +5,7 @@ import { testDatabaseKind } from '../support/database.js'
 import { englishRuns } from '../support/english-runs.js'
 import { startHttpTargetReceiver } from '../support/http-target-receiver.js'
 import { setUpMailbox } from '../support/tenant-setup.js'
+import { startDataverseStandIn } from '../../src/simulator/dataverse.js'
 
 // The console's Connections page: an admin adds an HTTP target (its secret shown once), tests it,
 // points a robot at it from the robot's form, and cannot delete it while the robot uses it — in
@@ -25,10 +26,10 @@ t.test(`the connections page on ${testDatabaseKind}`, async (t) => {
   t.test('an admin adds an HTTP target, sees its secret once, tests it and launches a robot through it', async (t) => {
     const page = await get(ada, '/console/orchestrator')
     t.equal(page.statusCode, 200)
-    t.match(page.body, 'No HTTP targets yet.')
+    t.match(page.body, 'No HTTP target or Power Automate environment yet.')
     const added = await post(ada, '/console/connections', { _csrf: csrfOf(page.body), name: 'n8n', url: `${target.url}/webhook/mailrun?token=hidden` })
     t.equal(added.statusCode, 201, added.body.slice(0, 300))
-    t.match(added.body, 'HTTP target &quot;n8n&quot; added.')
+    t.match(added.body, 'Connection &quot;n8n&quot; added.')
     const secret = /<code id="signing-secret">(whsec_[^<]+)<\/code>/.exec(added.body)?.[1]
     t.ok(secret, 'the secret is shown on the page that made it')
     const again = await get(ada, '/console/orchestrator')
@@ -54,12 +55,43 @@ t.test(`the connections page on ${testDatabaseKind}`, async (t) => {
     t.equal(deleted.statusCode, 303)
   })
 
+  t.test('an admin adds a Power Automate environment and gives a robot its desktop flow', async (t) => {
+    const dv = await startDataverseStandIn()
+    t.teardown(dv.close)
+    dv.apps.push({ tenant: 'acme.onmicrosoft.com', clientId: '11112222-3333-4444-5555-666677778888', secret: 'app secret' })
+    const page = await get(ada, '/console/orchestrator')
+    const missing = await post(ada, '/console/connections/power-automate', { _csrf: csrfOf(page.body), name: 'Flows', environmentUrl: dv.url, tenantId: 'acme.onmicrosoft.com', clientId: 'not-a-guid', clientSecret: 'app secret' })
+    t.equal(missing.statusCode, 400)
+    t.match(missing.body, 'value="acme.onmicrosoft.com"', 'the form keeps what was typed')
+    const added = await post(ada, '/console/connections/power-automate', { _csrf: csrfOf(page.body), name: 'Flows', environmentUrl: dv.url, tenantId: 'acme.onmicrosoft.com', clientId: '11112222-3333-4444-5555-666677778888', clientSecret: 'app secret' })
+    t.equal(added.statusCode, 201, added.body.slice(0, 300))
+    t.match(added.body, 'Connection &quot;Flows&quot; added.')
+    t.notMatch(added.body, 'app secret')
+    t.match(added.body, /<td>Flows<\/td><td>Power Automate<\/td>/)
+    const id = /action="\/console\/connections\/([0-9a-f-]{36})\/test"[\s\S]*?<\/tr>/.exec(added.body.slice(added.body.indexOf('<td>Flows</td>')))?.[1] as string
+    const form = await get(ada, `/console/robots/${setup.robotId}`)
+    t.match(form.body, 'Desktop flow id')
+    const flowId = 'f091ffab-58bb-4630-a115-659453d56f59'
+    const fields = { _csrf: csrfOf(form.body), name: 'Monthly Report', launchMode: 'job', allowAllSenders: 'on', connectionId: id, flowId, flowConnection: 'shared-uiflow-1', functionsArgument: 'in_Functions' }
+    const noFlow = await post(ada, `/console/robots/${setup.robotId}`, { ...fields, flowId: '', flowConnection: '' })
+    t.equal(noFlow.statusCode, 400)
+    t.match(noFlow.body, 'is required for a robot on a power_automate connection')
+    const saved = await post(ada, `/console/robots/${setup.robotId}`, fields)
+    t.equal(saved.statusCode, 303, saved.body.slice(0, 500))
+    t.match((await setup.api('GET', `/api/v1/robots/${setup.robotId}`)).json(), { connectionId: id, powerAutomate: { flowId, connectionName: 'shared-uiflow-1', connectionReference: false } })
+    const again = await get(ada, `/console/robots/${setup.robotId}`)
+    t.match(again.body, `value="${flowId}"`)
+    await post(ada, `/console/robots/${setup.robotId}`, { ...fields, connectionId: '', flowId: '', flowConnection: '' })
+    t.match((await setup.api('GET', `/api/v1/robots/${setup.robotId}`)).json(), { connectionId: null, powerAutomate: null })
+    t.equal((await setup.api('DELETE', `/api/v1/connections/${id}`)).statusCode, 204)
+  })
+
   t.test('in Russian, with nothing in English', async (t) => {
     const page = await get(olgaJar, '/console/orchestrator')
-    t.match(page.body, 'HTTP-целей пока нет.')
+    t.match(page.body, 'HTTP-целей и сред Power Automate пока нет.')
     const added = await post(olgaJar, '/console/connections', { _csrf: csrfOf(page.body), name: 'Раннер', url: `${target.url}/webhook/mailrun` })
     t.equal(added.statusCode, 201)
-    t.match(added.body, 'HTTP-цель «Раннер» добавлена.')
+    t.match(added.body, 'Подключение «Раннер» добавлено.')
     const id = /action="\/console\/connections\/([0-9a-f-]{36})\/test"/.exec(added.body)?.[1] as string
     const tested = await post(olgaJar, `/console/connections/${id}/test`, { _csrf: csrfOf(added.body) })
     t.match(tested.body, 'цель ответила 404 на GET (запуск не начат)')

@@ -12,7 +12,7 @@ import { checkShape, formError, readForm } from '../forms.js'
 
 type Body = Record<string, string | string[] | undefined>
 
-interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, invalidRows: string, extraColumns: string, escapeFormulas: boolean, attachmentsBucket: string, attachmentsFolder: string, attachmentsMaxMb: string, attachmentsTypes: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string, connectionId: string }
+interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, invalidRows: string, extraColumns: string, escapeFormulas: boolean, attachmentsBucket: string, attachmentsFolder: string, attachmentsMaxMb: string, attachmentsTypes: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string, connectionId: string, flowId: string, flowConnection: string, flowConnectionReference: boolean }
 
 function formOf (robot: RobotView | null): RobotForm {
   return {
@@ -34,7 +34,10 @@ function formOf (robot: RobotView | null): RobotForm {
     senderIds: robot?.senderIds ?? [],
     parameters: parametersToText((robot?.parameters ?? []) as ParameterDeclaration[]),
     functions: functionsToText((robot?.functions ?? []) as FunctionDeclaration[]),
-    connectionId: robot?.connectionId ?? ''
+    connectionId: robot?.connectionId ?? '',
+    flowId: robot?.powerAutomate?.flowId ?? '',
+    flowConnection: robot?.powerAutomate?.connectionName ?? '',
+    flowConnectionReference: robot?.powerAutomate?.connectionReference ?? false
   }
 }
 
@@ -60,7 +63,10 @@ function formFrom (body: Body): RobotForm {
     senderIds: (Array.isArray(ids) ? ids : ids === undefined ? [] : [ids]).map(String),
     parameters: form.parameters ?? '',
     functions: form.functions ?? '',
-    connectionId: (form.connectionId ?? '').trim()
+    connectionId: (form.connectionId ?? '').trim(),
+    flowId: (form.flowId ?? '').trim(),
+    flowConnection: (form.flowConnection ?? '').trim(),
+    flowConnectionReference: form.flowConnectionReference === 'on'
   }
 }
 
@@ -91,7 +97,9 @@ function bodyFrom (form: RobotForm) {
     parameters: parametersFromText(form.parameters),
     functions: functionsFromText(form.functions),
     // Blank: the tenant's UiPath connection.
-    connectionId: form.connectionId !== '' ? form.connectionId : null
+    connectionId: form.connectionId !== '' ? form.connectionId : null,
+    // A desktop flow is named only for a robot on Power Automate; the API says so when it is missing.
+    powerAutomate: form.flowId !== '' || form.flowConnection !== '' ? { flowId: form.flowId, connectionName: form.flowConnection, connectionReference: form.flowConnectionReference } : null
   }
   checkShape(RobotCreate, body)
   return body
