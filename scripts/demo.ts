@@ -20,11 +20,17 @@ import { startChatStandIns } from '../src/simulator/chat-services.js'
 import { launchDovecot } from '../tests/support/dovecot.js'
 import { startGraphStandIn } from '../tests/support/graph-stand-in.js'
 import { startIdentityStandIn } from '../tests/support/identity-stand-in.js'
+import { startHttpTargetReceiver } from '../tests/support/http-target-receiver.js'
+import { FLOW_STATUS, startDataverseStandIn } from '../src/simulator/dataverse.js'
+import { Webhook } from 'standardwebhooks'
 
 // npm run demo: the whole product on one machine, no UiPath account, no configuration.
-// `npm run demo -- --once` runs the story and exits (the CI smoke test); `--graph` adds Graph push.
+// `npm run demo -- --once` runs the story and exits (the CI smoke test); `--graph` adds Graph push;
+// `--platform power-automate` or `--platform http` (repeatable) adds a robot on that platform.
 
 const once = process.argv.includes('--once')
+const platforms = process.argv.flatMap((a, i) => a === '--platform' ? [process.argv[i + 1] ?? ''] : a.startsWith('--platform=') ? [a.slice('--platform='.length)] : [])
+for (const p of platforms) if (p !== 'power-automate' && p !== 'http') throw new Error(`demo: --platform ${p}: choose power-automate or http`)
 // --graph adds a message pushed through Graph change notifications (stand-ins for Graph and its token endpoint).
 const withGraph = process.argv.includes('--graph')
 const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s)
@@ -195,6 +201,45 @@ if (withGraph) {
   showReply(reply)
 }
 
+const platformParts: Array<{ close: () => Promise<void> }> = []
+if (platforms.includes('power-automate')) {
+  step('A robot that is a Power Automate desktop flow — a local Dataverse STAND-IN (token endpoint, RunDesktopFlow, flowsessions) that follows the published contract (not the real service)')
+  const dv = await startDataverseStandIn()
+  platformParts.push(dv)
+  const flowId = 'f091ffab-58bb-4630-a115-659453d56f59'
+  dv.apps.push({ tenant: 'acme-demo.onmicrosoft.example', clientId: '11112222-3333-4444-5555-666677778888', secret: 'demo-app-secret' })
+  dv.flows.add(flowId)
+  dv.connections.add('shared-uiflow-demo-machine')
+  const flows = await api('POST', '/api/v1/connections', key, { name: 'Finance desktop flows', kind: 'power_automate', environmentUrl: dv.url, tenantId: 'acme-demo.onmicrosoft.example', clientId: '11112222-3333-4444-5555-666677778888', clientSecret: 'demo-app-secret', authority: dv.url })
+  console.log(indent(JSON.stringify(await api('POST', `/api/v1/connections/${String(flows.id)}/test`, key))))
+  await api('POST', '/api/v1/robots', key, { name: 'Post Invoices', connectionId: flows.id, powerAutomate: { flowId, connectionName: 'shared-uiflow-demo-machine' }, senderIds: [sender.id], parameters: [{ name: 'period', type: 'string', required: true }] })
+  const id = await send('Email: the desktop flow "Post Invoices", by email like any robot', 'Anna Petrova <anna@finance.example>', 'Post Invoices', 'period = 2026-10', true)
+  const session = await waitFor('the desktop flow run', () => [...dv.sessions.values()][0])
+  step('The stand-in received RunDesktopFlow (unattended); the inputs, with the launch id in them:')
+  console.log(indent(JSON.stringify(JSON.parse(session.inputs), null, 2)))
+  dv.finish(session.flowsessionid, FLOW_STATUS.succeeded, { outputs: { InvoicesPosted: 37 } })
+  step('The run succeeded; mailrun reads its flowsession and replies with its outputs:')
+  showReply(await waitFor('the "finished" reply of the desktop flow', () => smtp.received.find((r) => r.mail.inReplyTo === id && /finished/.test(r.mail.text ?? '')), 30_000))
+}
+if (platforms.includes('http')) {
+  step('A robot behind a signed HTTP target — a local receiver standing for an n8n workflow: it checks the Standard Webhooks signature, starts one run per Idempotency-Key and calls back when done')
+  const receiver = await startHttpTargetReceiver()
+  platformParts.push(receiver)
+  const target = await api('POST', '/api/v1/connections', key, { name: 'n8n', kind: 'http', url: `${receiver.url}/webhook/mailrun` })
+  await api('POST', '/api/v1/robots', key, { name: 'Nightly Sync', connectionId: target.id, senderIds: [sender.id], functions: [{ name: 'Sync', parameters: [{ name: 'system', type: 'string', required: true }] }] })
+  const id = await send('Email: "Nightly Sync", launched through the HTTP target', 'Anna Petrova <anna@finance.example>', 'Nightly Sync', 'Sync: system = ERP', true)
+  const posted = await waitFor('the signed POST', () => receiver.requests.find((r) => r.method === 'POST'))
+  const verified = new Webhook(String(target.signingSecret)).verify(posted.body, posted.headers as Record<string, string>) as { launchId: string }
+  step(`The receiver verified the signature (Idempotency-Key ${String(posted.headers['idempotency-key'])}) and received:`)
+  console.log(indent(JSON.stringify(verified, null, 2)))
+  const payload = JSON.stringify({ launchId: verified.launchId, status: 'completed', outputs: { recordsSynced: 1250 } })
+  const at = new Date()
+  const webhookId = `msg_demo_${randomBytes(4).toString('hex')}`
+  const called = await fetch(String(target.callbackUrl).replace('http://localhost:0', base), { method: 'POST', headers: { 'content-type': 'application/json', 'webhook-id': webhookId, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(String(target.signingSecret)).sign(webhookId, at, payload) }, body: payload })
+  step(`The workflow finished and called back (signed): mailrun answered ${called.status} ${JSON.stringify(await called.json())}; the reply:`)
+  showReply(await waitFor('the "finished" reply of the HTTP run', () => smtp.received.find((r) => r.mail.inReplyTo === id && /finished/.test(r.mail.text ?? '')), 30_000))
+}
+
 step('The daily digest, as the RPA team gets it by email at 08:00 (asked for tomorrow morning now)')
 await api('POST', '/api/v1/notification-channels', key, { name: 'Daily digest', kind: 'email', events: [], digest: 'daily', recipients: ['rpa-team@acme.example'] })
 const todayUtc = new Date().toISOString().slice(0, 10)
@@ -211,6 +256,7 @@ const cleanup = async (): Promise<void> => {
   await chat.close()
   await dovecot?.destroy()
   await graphParts?.close()
+  for (const part of platformParts) await part.close()
   await rm(dataDir, { recursive: true, force: true })
 }
 
