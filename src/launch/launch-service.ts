@@ -325,15 +325,15 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     return { id: row.id, state: 'retrying', reason: error.message }
   }
 
-  /** A start that failed after it may have reached the server makes the launch unsure. */
+  /** A start that failed after it may have reached the server (Orchestrator's, or another platform's) makes the launch unsure. */
   async function starting<T> (start: () => Promise<T>): Promise<T> {
     const progress = attemptProgress.getStore()
     if (progress !== undefined) progress.sent = true
     try {
       return await start()
     } catch (error) {
-      if (progress !== undefined && error instanceof OrchestratorError && error.neverSent) progress.sent = false
-      if (mayHaveTakenEffect(error)) throw new Unsure(`no clear answer to the start (${error instanceof Error ? error.message : String(error)})`, new Date())
+      if (progress !== undefined && (error instanceof OrchestratorError || error instanceof TargetError) && error.neverSent) progress.sent = false
+      if (error instanceof TargetError ? error.mayHaveTakenEffect : mayHaveTakenEffect(error)) throw new Unsure(`no clear answer to the start (${error instanceof Error ? error.message : String(error)})`, new Date())
       throw error
     }
   }
@@ -440,23 +440,8 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       if (found !== null) return await launched(found, `desktop flow run ${found} found by ${LAUNCH_INPUT} after an unclear attempt`)
     }
     const inputs = { ...inputArguments(plan, robot.functions_argument), [LAUNCH_INPUT]: row.id }
-    const sessionId = await startingTarget(async () => await deps.dataverse.start(target, flow, inputs))
+    const sessionId = await starting(async () => await deps.dataverse.start(target, flow, inputs))
     return await launched(sessionId, `desktop flow run ${sessionId} started`)
-  }
-
-  /** A start on another platform whose answer may have been lost (no answer after sending, 500, 502, 504) makes the launch unsure. */
-  async function startingTarget<T> (start: () => Promise<T>): Promise<T> {
-    const progress = attemptProgress.getStore()
-    if (progress !== undefined) progress.sent = true
-    try {
-      return await start()
-    } catch (error) {
-      if (!(error instanceof TargetError)) throw error
-      if (progress !== undefined && error.neverSent) progress.sent = false
-      const unclear = error.status === null ? error.transient && !error.neverSent : error.status === 500 || error.status === 502 || error.status === 504
-      if (unclear) throw new Unsure(`no clear answer to the start (${error.message})`, new Date())
-      throw error
-    }
   }
 
   async function attempt ({ row, resumed, robot, connection, target, sender }: Claimed): Promise<LaunchOutcome> {

@@ -17,4 +17,9 @@ export class TargetError extends Error {
     this.status = options.status ?? null
     this.retryAfterMs = options.retryAfterMs ?? null
   }
+
+  /** Whether the server may have acted on the request: no answer after it was sent, or a 500, 502 or 504 (a 503 says it could not take it). */
+  get mayHaveTakenEffect (): boolean {
+    return this.status === null ? this.transient && !this.neverSent : this.status === 500 || this.status === 502 || this.status === 504
+  }
 }
