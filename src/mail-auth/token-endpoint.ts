@@ -1,6 +1,6 @@
-import { request, type Dispatcher } from 'undici'
-import { assertLiteralAllowed } from '../net/outbound-dispatcher.js'
-import { OutboundDenied, type OutboundDeny } from '../net/outbound-guard.js'
+import type { Dispatcher } from 'undici'
+import type { OutboundDeny } from '../net/outbound-guard.js'
+import { OutboundFailure, outboundRequest } from '../net/outbound-request.js'
 
 // One POST to an OAuth2 token endpoint (RFC 6749 section 4.4, 6; RFC 7523) and what its answer
 // means for the mailbox: a token, credentials the server refused, or a server that could not say.
@@ -38,34 +38,26 @@ function providerText (body: unknown, raw: string): string {
 export async function requestToken (http: TokenHttp, url: string, form: Record<string, string>): Promise<TokenAnswer> {
   const target = new URL(url)
   const where = `${target.origin}${target.pathname}`
+  let raw: string
+  let status: number
   try {
-    assertLiteralAllowed(http.deny, target)
-  } catch (error) {
-    if (error instanceof OutboundDenied) throw new MailTokenError(`token endpoint ${where}: ${error.message}`, true)
-    throw error
-  }
-  const timeoutMs = http.timeoutMs ?? 15_000
-  let answer: Dispatcher.ResponseData
-  try {
-    answer = await request(target, {
-      method: 'POST',
-      dispatcher: http.dispatcher,
+    // A token answer is small; a server sending megabytes is not one.
+    const answer = await outboundRequest(http, 'POST', target, {
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: new URLSearchParams(form).toString(),
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs
+      timeoutMs: http.timeoutMs ?? 15_000,
+      peer: 'the token endpoint',
+      maxAnswerChars: 64 * 1024
     })
+    raw = answer.text
+    status = answer.status
   } catch (error) {
-    const denied = error instanceof OutboundDenied ? error : (error as { cause?: unknown }).cause
-    if (denied instanceof OutboundDenied) throw new MailTokenError(`token endpoint ${where}: ${denied.message}`, true)
-    const e = error as { code?: string, cause?: { code?: string }, message?: string }
-    throw new MailTokenError(`token endpoint ${where} could not be reached: ${e.code ?? e.cause?.code ?? e.message ?? 'the request failed'}`, false)
+    if (!(error instanceof OutboundFailure)) throw error
+    if (error.denied) throw new MailTokenError(`token endpoint ${where}: ${error.message}`, true)
+    throw new MailTokenError(`token endpoint ${where} could not be reached: ${error.code}`, false)
   }
-  // A token answer is small; a server sending megabytes is not one.
-  const raw = (await answer.body.text()).slice(0, 64 * 1024)
   let body: unknown = null
   try { body = JSON.parse(raw) } catch {}
-  const status = answer.statusCode
   if (status >= 200 && status < 300) {
     const b = body as Partial<TokenAnswer> | null
     if (typeof b?.access_token !== 'string' || b.access_token === '') throw new MailTokenError(`token endpoint ${where} answered ${status} without an access_token`, false)
