@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { Static } from '@sinclair/typebox'
-import type { FunctionDeclaration, ParameterDeclaration, Problem } from '../db/schema.js'
+import type { DesktopFlowTarget, FunctionDeclaration, ParameterDeclaration, Problem } from '../db/schema.js'
+import { LAUNCH_INPUT } from '../targets/power-automate/dataverse-client.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { errors, fieldError } from '../errors.js'
 import { inputArguments, PlanTooLarge, serializeInputArguments } from '../launch/input-arguments.js'
@@ -14,7 +15,8 @@ import type { ResourceDeps } from './context.js'
 
 // Trying a robot without an email: the command is checked exactly as an email's would be (the
 // sender's permission, the grammar, the robot's catalogue). A dry run then shows the StartJobs or
-// AddQueueItem request a launch would send, looking up the folder and the process read-only; a real
+// AddQueueItem request a launch would send (RunDesktopFlow, or the HTTP target's POST, for robots
+// on other platforms), looking up the folder and the process read-only; a real
 // run stores a message of door "console" (its reason says who ran it) and launches it through the
 // same launch service as mail, exactly once. No reply is emailed for a test.
 
@@ -25,7 +27,8 @@ export function testSendsResource (deps: ResourceDeps & { launcher: Launcher }) 
   const { db } = deps
 
   /** The request a launch of this plan would send, with the folder and process looked up; a problem when they cannot be. */
-  async function requestFor (tenantId: string, robot: { process_name: string, folder: string | null, launch_mode: 'job' | 'queue', queue_name: string | null, functions_argument: string }, plan: LaunchPlan): Promise<Result['request'] | Problem> {
+  async function requestFor (tenantId: string, robot: { name: string, process_name: string, folder: string | null, launch_mode: 'job' | 'queue', queue_name: string | null, functions_argument: string, connection_id: string | null, target: DesktopFlowTarget | null }, plan: LaunchPlan, sender: string): Promise<Result['request'] | Problem> {
+    if (robot.connection_id !== null) return await targetRequest(robot.connection_id, robot, plan, sender)
     const connection = await loadConnection(db, deps.secrets, tenantId)
     if (connection === null) return { message: 'no Orchestrator connection is configured for this tenant: set it up first' }
     const folder = robot.folder ?? connection.defaultFolder
@@ -49,6 +52,21 @@ export function testSendsResource (deps: ResourceDeps & { launcher: Launcher }) 
       return { method: 'POST', path: '/odata/Jobs/UiPath.Server.Configuration.OData.StartJobs', folder, body: { startInfo: { ReleaseKey: release.Key, Strategy: 'ModernJobsCount', JobsCount: 1, InputArguments: JSON.stringify(args), Reference: '(the launch id)' } } }
     } catch (error) {
       return { message: `Orchestrator could not be asked: ${(error as Error).message}` }
+    }
+  }
+
+  /** What another platform would be sent: the desktop flow's RunDesktopFlow, or the HTTP target's POST (before signing). */
+  async function targetRequest (connectionId: string, robot: { name: string, functions_argument: string, target: DesktopFlowTarget | null }, plan: LaunchPlan, sender: string): Promise<Result['request'] | Problem> {
+    const connection = await db.selectFrom('connections').select(['kind', 'url_hint']).where('id', '=', connectionId).executeTakeFirstOrThrow()
+    if (connection.kind === 'http') {
+      return { method: 'POST', path: `${connection.url_hint}/…`, folder: null, body: { launchId: '(the launch id)', robot: robot.name, sender, inputs: plan.arguments, functions: plan.functions.map((f) => ({ name: f.name, args: f.args })) } }
+    }
+    if (robot.target === null) return { message: `robot "${robot.name}" names no desktop flow (powerAutomate.flowId)` }
+    return {
+      method: 'POST',
+      path: `/api/data/v9.2/workflows(${robot.target.flowId})/Microsoft.Dynamics.CRM.RunDesktopFlow`,
+      folder: null,
+      body: { runMode: 'unattended', runPriority: 'normal', connectionName: robot.target.connectionName, connectionType: robot.target.connectionReference ? 2 : 1, timeout: 7200, inputs: JSON.stringify({ ...inputArguments(plan, robot.functions_argument), [LAUNCH_INPUT]: '(the launch id)' }) }
     }
   }
 
@@ -84,7 +102,7 @@ export function testSendsResource (deps: ResourceDeps & { launcher: Launcher }) 
       if (problems.length > 0) return rejected(problems)
 
       if (body.dryRun !== false) {
-        const request = await requestFor(tenantId, robot, plan)
+        const request = await requestFor(tenantId, robot, plan, sender.email)
         if (request !== null && 'message' in request) return rejected([request])
         return { outcome: 'valid', problems: [], request, messageId: null, launch: null }
       }

@@ -16,10 +16,10 @@ export const TestSendResult = Type.Object({
   problems: Type.Array(ProblemSchema),
   request: Nullable(Type.Object({
     method: Type.Literal('POST'),
-    path: Type.String({ description: 'The Orchestrator endpoint.' }),
-    folder: Type.String({ description: 'The folder, sent as X-UIPATH-OrganizationUnitId (its id).' }),
+    path: Type.String({ description: 'The Orchestrator endpoint (the Dataverse one for Power Automate; the target\'s host for an HTTP target).' }),
+    folder: Nullable(Type.String({ description: 'The folder, sent as X-UIPATH-OrganizationUnitId (its id); null on other platforms.' })),
     body: Type.Record(Type.String(), Type.Unknown(), { description: 'The JSON body, as sent (Reference is the launch id).' })
-  }, { description: 'The StartJobs or AddQueueItem request a launch sends.' })),
+  }, { description: 'The StartJobs or AddQueueItem request a launch sends (RunDesktopFlow, or the HTTP target\'s POST before signing, for robots on other platforms).' })),
   messageId: Nullable(Uuid),
   launch: Nullable(Type.Object({ id: Uuid, state: Type.String(), jobId: Type.Optional(Nullable(Type.Integer())), reason: Type.Optional(Type.String()) }))
 }, {

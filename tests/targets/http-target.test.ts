@@ -82,6 +82,14 @@ t.test(`an HTTP target launches robots by email on ${testDatabaseKind}`, async (
     t.equal((await launchOf(sent.launch.id)).state, 'completed')
   })
 
+  t.test('a dry run shows what the target would be sent, and sends nothing', async (t) => {
+    const before = launches().length
+    const dry = await api('POST', '/api/v1/test-sends', { robotId: robot.json().id, senderId: setup.senderId, text: 'period = 2026-10\nBuildReport' })
+    t.equal(dry.statusCode, 200, dry.body)
+    t.match(dry.json(), { outcome: 'valid', request: { method: 'POST', path: `${target.url}/…`, folder: null, body: { launchId: '(the launch id)', robot: 'Nightly Sync', sender: 'anna@sender.example', inputs: { period: '2026-10' }, functions: [{ name: 'BuildReport', args: {} }] } } })
+    t.equal(launches().length, before)
+  })
+
   t.test('callbacks that are not signed with the secret, late, or for another launch are refused', async (t) => {
     const sent = (await setup.send('BuildReport', { subject: 'Nightly Sync' })).json()
     t.equal(sent.launch.state, 'launched')

@@ -52,6 +52,15 @@ t.test(`Power Automate desktop flows launched by email on ${testDatabaseKind}`, 
     t.match(test.json(), { ok: true, steps: [{ step: 'sign in', ok: true }, { step: 'desktop flows', ok: true }] })
   })
 
+  t.test('a dry run shows the RunDesktopFlow a launch sends, and sends nothing', async (t) => {
+    const before = starts().length
+    const dry = await api('POST', '/api/v1/test-sends', { robotId: robot.json().id, senderId: setup.senderId, text: 'period = 2026-10' })
+    t.equal(dry.statusCode, 200, dry.body)
+    t.match(dry.json(), { outcome: 'valid', request: { method: 'POST', path: `/api/data/v9.2/workflows(${FLOW})/Microsoft.Dynamics.CRM.RunDesktopFlow`, folder: null, body: { runMode: 'unattended', connectionName: MACHINE, connectionType: 1 } } })
+    t.same(JSON.parse(dry.json().request.body.inputs), { period: '2026-10', MailrunLaunchId: '(the launch id)' })
+    t.equal(starts().length, before)
+  })
+
   t.test('an email runs the desktop flow once, unattended, and its outputs reach the "finished" reply', async (t) => {
     const before = starts().length
     const sent = (await setup.send('period = 2026-10\nExtractData: region = North\nBuildReport', { subject: 'Invoices' })).json()
