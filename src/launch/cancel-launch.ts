@@ -6,8 +6,8 @@ import { OrchestratorError } from '../orchestrator/errors.js'
 import { discardFiles, releaseRaw } from './launch-files.js'
 import { deleteQueueItems, queueItemsByPrefix, stopJob } from '../orchestrator/jobs.js'
 import type { OrchestratorRegistry } from '../orchestrator/registry.js'
-import { openTarget } from '../targets/open-target.js'
-import type { DataverseClient } from '../targets/power-automate/dataverse-client.js'
+import { openTarget, type TargetConnection } from '../targets/open-target.js'
+import type { Platform } from '../targets/platforms.js'
 import { TargetError } from '../targets/target-error.js'
 import { findVisibleLaunch, type LaunchRef } from '../commands/status-report.js'
 
@@ -33,7 +33,7 @@ export type CancelOutcome =
 
 export interface CancelRequest { tenantId: string, senderId: string, who: string, ref: LaunchRef, kill: boolean }
 
-export interface CancelDeps { db: Kysely<Database>, secrets: SecretBox, orchestrator: OrchestratorRegistry, dataverse: DataverseClient }
+export interface CancelDeps { db: Kysely<Database>, secrets: SecretBox, orchestrator: OrchestratorRegistry, platforms: Record<TargetConnection['kind'], Platform> }
 
 /** CANCEL by email: the sender's own launch (or one they operate), found by its id or job number. */
 export async function cancelLaunch (deps: CancelDeps, request: CancelRequest): Promise<CancelOutcome> {
@@ -84,15 +84,15 @@ export async function cancelLaunchById (deps: CancelDeps, request: { tenantId: s
 }
 
 /**
- * A run on another platform: a desktop flow run is cancelled (CancelDesktopFlowRun) and looked at
- * by the next poll; an HTTP target's contract has no stop, so its run goes on where it runs.
+ * A run on another platform: stopped where the platform can (a desktop flow run is cancelled) and
+ * looked at by the next poll; an HTTP target's contract has no stop, so its run goes on where it runs.
  */
 async function stopRun (deps: CancelDeps, launch: { id: string, connectionId: string, runId: string | null, robot: string, who: string }): Promise<CancelOutcome> {
   const stored = await deps.db.selectFrom('connections').select(['id', 'kind', 'url_enc', 'secret_enc', 'settings']).where('id', '=', launch.connectionId).executeTakeFirst()
   const target = stored === undefined ? null : openTarget(stored, deps.secrets)
-  if (target?.kind !== 'power_automate' || launch.runId === null) return { outcome: 'not_stoppable', robot: launch.robot }
+  if (target === null || launch.runId === null) return { outcome: 'not_stoppable', robot: launch.robot }
   try {
-    await deps.dataverse.cancel(target, launch.runId)
+    if (!await deps.platforms[target.kind].stop(target, launch.runId)) return { outcome: 'not_stoppable', robot: launch.robot }
   } catch (error) {
     return { outcome: 'run_stop_failed', robot: launch.robot, reason: error instanceof TargetError ? error.message : String(error) }
   }

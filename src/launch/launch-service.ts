@@ -22,9 +22,8 @@ import type { LaunchPlan } from '../commands/validate-plan.js'
 import { boundProblems } from '../commands/problems.js'
 import type { RawSpool } from '../pipeline/raw-spool.js'
 import { attachmentsArgument, discardFiles, FilesRefused, releaseRaw, uploadFiles, type FileDeps } from './launch-files.js'
-import type { HttpConnection, HttpTarget } from '../targets/http/http-target.js'
 import { openTarget, type StoredTarget, type TargetConnection } from '../targets/open-target.js'
-import { LAUNCH_INPUT, type DataverseClient, type PowerAutomateConnection } from '../targets/power-automate/dataverse-client.js'
+import type { Platform, Run, RunRequest } from '../targets/platforms.js'
 import { TargetError } from '../targets/target-error.js'
 import { inputArguments, LAUNCH_ID_ARGUMENT, PlanTooLarge, serializeInputArguments } from './input-arguments.js'
 
@@ -44,8 +43,8 @@ export interface LaunchServiceDeps {
   db: Kysely<Database>
   secrets: SecretBox
   orchestrator: OrchestratorRegistry
-  httpTarget: HttpTarget
-  dataverse: DataverseClient
+  /** Platforms other than UiPath, by connection kind. */
+  platforms: Record<TargetConnection['kind'], Platform>
   logger: Logger
   deadlineMs: number
   maxAttempts: number
@@ -114,7 +113,7 @@ function isStaleIdError (error: unknown): boolean {
 }
 
 export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
-  const { db, logger } = deps
+  const { db, logger, platforms } = deps
   const random = deps.random ?? Math.random
   const fileDeps: FileDeps = { db, logger, uploadTimeoutMs: deps.startTimeoutMs, ...(deps.spool !== undefined ? { spool: deps.spool } : {}) }
   /** What a launch with attachments needs to clean up after itself when it fails for good. */
@@ -406,48 +405,41 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
   }
 
   /**
-   * One POST to the robot's HTTP target. Every attempt carries the same Idempotency-Key (the
-   * launch id), so an attempt whose answer was lost is simply sent again: a target that honours
-   * the key starts one run (docs/guarantees.md says what happens at one that does not).
+   * A run on another platform. Where every attempt carries the same idempotency key (an HTTP
+   * target) an attempt whose answer was lost is simply sent again. Where none exists (Power
+   * Automate) the launch id travels with the run: after an unclear attempt the run is looked for
+   * before anything is started, and nothing is started again until the quiet period has passed —
+   * as for a UiPath job.
    */
-  async function attemptHttp (row: LaunchRow, robot: LaunchRobot, target: HttpConnection & { id: string }, sender: string | null): Promise<LaunchOutcome> {
+  async function attemptRun (row: LaunchRow, resumed: boolean, robot: LaunchRobot, target: TargetConnection, sender: string | null): Promise<LaunchOutcome> {
+    const platform = platforms[target.kind]
     const plan = row.plan as unknown as LaunchPlan
+    const request: RunRequest = { launchId: row.id, robot: robot.name, sender, plan, inputs: inputArguments(plan, robot.functions_argument), robotTarget: robot.target, createdAt: row.created_at }
+    const launched = async (run: Run, detail: string): Promise<LaunchOutcome> => await markLaunched(row, { Id: null, Key: run.runId }, detail, undefined,
+      { connection_id: target.id, status_url_enc: run.statusUrl !== null ? deps.secrets.seal(run.statusUrl) : null })
+    if (!platform.idempotent && (row.attempts > 1 || resumed || row.unsure_since !== null)) {
+      const found = await lookBeforeStarting(row, async () => await platform.find(target, request))
+      if (found !== null) return await launched({ runId: found, statusUrl: null }, platform.found(found))
+    }
+    const run = platform.idempotent ? await sending(async () => await platform.start(target, request)) : await starting(async () => await platform.start(target, request))
+    return await launched(run, platform.started(run.runId))
+  }
+
+  /** A start sent with an idempotency key: a failure is retried like any other, and says whether it left this process. */
+  async function sending<T> (start: () => Promise<T>): Promise<T> {
     const progress = attemptProgress.getStore()
     if (progress !== undefined) progress.sent = true
     try {
-      const run = await deps.httpTarget.start(target, { launchId: row.id, robot: robot.name, sender, inputs: plan.arguments, functions: plan.functions.map((f) => ({ name: f.name, args: f.args })) })
-      return await markLaunched(row, { Id: null, Key: run.runId }, `run ${run.runId !== null ? `${run.runId} ` : ''}started at the HTTP target`, undefined,
-        { connection_id: target.id, status_url_enc: run.statusUrl !== null ? deps.secrets.seal(run.statusUrl) : null })
+      return await start()
     } catch (error) {
       if (progress !== undefined && error instanceof TargetError && error.neverSent) progress.sent = false
       throw error
     }
   }
 
-  /**
-   * One RunDesktopFlow. It takes no idempotency key: after an attempt whose answer may have been
-   * lost, the flow's recent runs are searched for this launch's id (MailrunLaunchId in the
-   * inputs) before anything is started, and nothing is started again until the quiet period has
-   * passed — as for a UiPath job.
-   */
-  async function attemptDesktopFlow (row: LaunchRow, resumed: boolean, robot: LaunchRobot, target: PowerAutomateConnection): Promise<LaunchOutcome> {
-    const flow = robot.target
-    if (flow === null) throw new PermanentFailure(`robot "${robot.name}" names no desktop flow (powerAutomate.flowId)`)
-    const plan = row.plan as unknown as LaunchPlan
-    const launched = async (sessionId: string, detail: string): Promise<LaunchOutcome> => await markLaunched(row, { Id: null, Key: sessionId }, detail, undefined, { connection_id: target.id })
-    if (row.attempts > 1 || resumed || row.unsure_since !== null) {
-      const found = await lookBeforeStarting(row, async () => await deps.dataverse.findByLaunch(target, flow.flowId, row.id, row.created_at))
-      if (found !== null) return await launched(found, `desktop flow run ${found} found by ${LAUNCH_INPUT} after an unclear attempt`)
-    }
-    const inputs = { ...inputArguments(plan, robot.functions_argument), [LAUNCH_INPUT]: row.id }
-    const sessionId = await starting(async () => await deps.dataverse.start(target, flow, inputs))
-    return await launched(sessionId, `desktop flow run ${sessionId} started`)
-  }
-
   async function attempt ({ row, resumed, robot, connection, target, sender }: Claimed): Promise<LaunchOutcome> {
     if (robot === null) throw new PermanentFailure('the robot was deleted before it could be launched')
-    if (target?.kind === 'http') return await attemptHttp(row, robot, target, sender)
-    if (target?.kind === 'power_automate') return await attemptDesktopFlow(row, resumed, robot, target)
+    if (target !== null) return await attemptRun(row, resumed, robot, target, sender)
     if (connection === null) throw new PermanentFailure('no Orchestrator connection is configured for this tenant (PUT /api/v1/orchestrator)')
     const folderName = robot.folder ?? connection.defaultFolder
     if (folderName === null) throw new PermanentFailure(`robot "${robot.name}" names no folder and the Orchestrator connection has no default folder`)
@@ -596,7 +588,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     },
 
     async cancel (request) {
-      return await cancelLaunch({ db, secrets: deps.secrets, orchestrator: deps.orchestrator, dataverse: deps.dataverse }, request)
+      return await cancelLaunch({ db, secrets: deps.secrets, orchestrator: deps.orchestrator, platforms }, request)
     },
 
     async runDue (limit = 20) {

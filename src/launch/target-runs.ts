@@ -3,9 +3,9 @@ import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
 import { verifyWebhook } from '../crypto/standard-webhooks.js'
 import type { Database } from '../db/schema.js'
-import type { HttpTarget, RunReport } from '../targets/http/http-target.js'
-import { openTarget } from '../targets/open-target.js'
-import type { DataverseClient } from '../targets/power-automate/dataverse-client.js'
+import type { RunReport } from '../targets/http/http-target.js'
+import { openTarget, type TargetConnection } from '../targets/open-target.js'
+import type { Platform } from '../targets/platforms.js'
 import { recordRunOutcome, type OutcomeDeps } from './job-tracker.js'
 
 // The end of a run on another platform than UiPath. An HTTP target tells it by its signed callback
@@ -55,8 +55,7 @@ async function record (deps: OutcomeDeps, launchId: string, report: RunReport): 
 
 export interface TargetRunPollerDeps extends OutcomeDeps {
   secrets: SecretBox
-  httpTarget: HttpTarget
-  dataverse: DataverseClient
+  platforms: Record<TargetConnection['kind'], Platform>
   logger: Logger
   pollIntervalMs: number
 }
@@ -84,9 +83,7 @@ export function createTargetRunPoller (deps: TargetRunPollerDeps): { pollDue: (l
           const stored = await db.selectFrom('connections').select(['id', 'kind', 'url_enc', 'secret_enc', 'settings']).where('id', '=', run.connection_id).executeTakeFirst()
           if (stored === undefined) continue
           const target = openTarget(stored, deps.secrets)
-          const report = target.kind === 'power_automate'
-            ? run.job_key !== null ? await deps.dataverse.status(target, run.job_key) : null
-            : run.status_url_enc !== null ? await deps.httpTarget.status(target, deps.secrets.open(run.status_url_enc), run.id) : null
+          const report = await deps.platforms[target.kind].status(target, { launchId: run.id, runId: run.job_key, statusUrl: run.status_url_enc !== null ? deps.secrets.open(run.status_url_enc) : null })
           if (report !== null && await record(deps, run.id, report)) ended++
         } catch (error) {
           deps.logger.warn({ err: error, launchId: run.id }, 'could not read how the run stands; will look again')

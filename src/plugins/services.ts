@@ -15,6 +15,7 @@ import { singleFlight } from '../async/single-flight.js'
 import { createAlertSender, type AlertSender } from '../alerts/deliver-alerts.js'
 import { createTargetRunPoller } from '../launch/target-runs.js'
 import { createDataverseClient } from '../targets/power-automate/dataverse-client.js'
+import { createPlatforms } from '../targets/platforms.js'
 import { createHttpTarget, type HttpTarget } from '../targets/http/http-target.js'
 import { createIncidentWatch } from '../alerts/incidents.js'
 import { createDigestWatch } from '../alerts/digest-watch.js'
@@ -114,6 +115,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.addHook('onClose', async () => { await httpTarget.close() })
   const dataverse = createDataverseClient({ deny: deps.config.outboundDeny, timeoutMs: deps.config.startTimeoutMs })
   app.addHook('onClose', async () => { await dataverse.close() })
+  const platforms = createPlatforms({ httpTarget, dataverse })
   // A queued reply is sent right away, and so is a team's alert; the background passes retry what fails.
   const onReplyQueued = singleFlight(async () => await mailer.sendDue(), (error) => { logger.warn({ err: error }, 'sending replies failed; will retry') })
   const onAlertQueued = singleFlight(async () => await alerts.deliverDue(), (error) => { logger.warn({ err: error }, 'sending alerts failed; will retry') })
@@ -126,8 +128,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
     db: deps.database.db,
     secrets: deps.secrets,
     orchestrator,
-    httpTarget,
-    dataverse,
+    platforms,
     logger,
     deadlineMs: deps.config.launchDeadlineMs,
     maxAttempts: deps.config.launchMaxAttempts,
@@ -143,11 +144,11 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('launches', launches)
   // The receiver is made below; a replay only reaches it at request time.
   const decider = { processStored: async (messageId: string) => await receiver.processStored(messageId) }
-  app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, mailTokens, launcher: launches, decider, replayHours: deps.config.replayHours, alerts, httpTarget, dataverse, changes: deps.database.changes }))
+  app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, mailTokens, launcher: launches, decider, replayHours: deps.config.replayHours, alerts, httpTarget, dataverse, platforms, changes: deps.database.changes }))
   app.decorate('canaries', createCanaryWatch({ db: deps.database.db, logger, onQueued: onReplyQueued }))
   app.decorate('outcomeDeps', { db: deps.database.db, replies, metrics: appMetrics, onReplyQueued, onAlertQueued })
   app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, listReadsPerMinute: deps.config.listReadsPerMinute, metrics: appMetrics, replies, onReplyQueued, onAlertQueued }))
-  app.decorate('targetRuns', createTargetRunPoller({ db: deps.database.db, secrets: deps.secrets, httpTarget, dataverse, logger, pollIntervalMs: deps.config.jobPollIntervalMs, replies, metrics: appMetrics, onReplyQueued, onAlertQueued }))
+  app.decorate('targetRuns', createTargetRunPoller({ db: deps.database.db, secrets: deps.secrets, platforms, logger, pollIntervalMs: deps.config.jobPollIntervalMs, replies, metrics: appMetrics, onReplyQueued, onAlertQueued }))
   app.decorate('spool', spool)
   const receiver = createReceiver({
     ...(spool !== undefined ? { spool } : {}),

@@ -1,4 +1,5 @@
-import type { DataverseClient } from '../targets/power-automate/dataverse-client.js'
+import type { TargetConnection } from '../targets/open-target.js'
+import type { Platform } from '../targets/platforms.js'
 import { sql } from 'kysely'
 import { errors } from '../errors.js'
 import { cancelLaunchById, type CancelOutcome } from '../launch/cancel-launch.js'
@@ -11,7 +12,7 @@ import type { ResourceDeps } from './context.js'
 
 const notFound = (id: string): Error => new errors.NotFound(`no launch ${id}`)
 
-export function launchActionsResource (deps: ResourceDeps & { launcher: Launcher, dataverse: DataverseClient }) {
+export function launchActionsResource (deps: ResourceDeps & { launcher: Launcher, platforms: Record<TargetConnection['kind'], Platform> }) {
   const { db } = deps
 
   async function assertInTenant (tenantId: string, id: string): Promise<{ state: string }> {
@@ -24,7 +25,7 @@ export function launchActionsResource (deps: ResourceDeps & { launcher: Launcher
     /** Cancels a launch not started yet, stops (or kills) its job, or deletes its waiting queue items. */
     async cancel (tenantId: string, id: string, who: string, kill: boolean): Promise<CancelOutcome> {
       await assertInTenant(tenantId, id)
-      const outcome = await cancelLaunchById({ db, secrets: deps.secrets, orchestrator: deps.orchestrator, dataverse: deps.dataverse }, { tenantId, launchId: id, who, kill })
+      const outcome = await cancelLaunchById({ db, secrets: deps.secrets, orchestrator: deps.orchestrator, platforms: deps.platforms }, { tenantId, launchId: id, who, kill })
       if (outcome.outcome === 'ended') throw Object.assign(new errors.Conflict(`the launch has already ended (${outcome.state}): there is nothing to cancel`), { launchAction: 'ended', state: outcome.state })
       if (outcome.outcome === 'not_stoppable') throw Object.assign(new errors.Conflict('this launch runs at an HTTP target, which mailrun cannot stop: stop the run there'), { launchAction: 'not_stoppable' })
       if (outcome.outcome === 'starting') throw Object.assign(new errors.Conflict('the launch is starting right now: try again in a few seconds, when its job can be stopped'), { launchAction: 'starting' })
