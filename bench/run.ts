@@ -16,9 +16,10 @@ import { formatReport, type BenchReport } from './support/report.js'
 import { postgresVersion, type DatabaseKind } from './support/targets.js'
 import { benchRows, type RowsPlan, type RowsReport } from './rows.js'
 import { benchAlerts, type AlertsReport } from './alerts.js'
+import { benchPlatforms, type PlatformsReport } from './platforms.js'
 
 // npm run bench: how fast mailrun is, against the plain limits of this machine, in one run.
-// `npm run bench -- --smoke` runs every part for a second or two (CI); `--only push|big|console|imap|doors|rows|alerts`
+// `npm run bench -- --smoke` runs every part for a second or two (CI); `--only push|big|console|imap|doors|rows|alerts|platforms`
 // (big: only the three large messages, after a warm-up; a minute instead of ten),
 // `--db pglite|postgres` narrow it; `--cpu-prof` writes V8 CPU profiles of mailrun to bench/profiles;
 // mailrun runs with the node flags of `npm start` (package.json), or `--node-flags "…"` instead.
@@ -36,7 +37,7 @@ const { values: args } = parseArgs({
 })
 const smoke = args.smoke === true
 const databases: DatabaseKind[] = args.db !== undefined ? args.db.split(',') as DatabaseKind[] : ['postgres', 'pglite']
-const parts = args.only !== undefined ? args.only.split(',') : ['push', 'console', 'imap', 'doors', 'rows', 'alerts']
+const parts = args.only !== undefined ? args.only.split(',') : ['push', 'console', 'imap', 'doors', 'rows', 'alerts', 'platforms']
 
 const workDir = await mkdtemp(path.join(tmpdir(), 'mailrun-bench-'))
 const profileDir = path.join(repoRoot, 'bench/profiles')
@@ -77,7 +78,8 @@ const report: BenchReport = {
   console: [] as ConsoleReport[],
   doors: null as DoorsReport | null,
   rows: null as RowsReport | null,
-  alerts: null as AlertsReport | null
+  alerts: null as AlertsReport | null,
+  platforms: null as PlatformsReport | null
 }
 
 try {
@@ -118,6 +120,10 @@ try {
   if (parts.includes('alerts')) {
     log('alerts: from a real cause to the delivered alert, for each event (PostgreSQL)')
     report.alerts = await benchAlerts({ afterS: smoke ? 1 : 5, full: !smoke, workDir }, shared, log)
+  }
+  if (parts.includes('platforms')) {
+    log('platforms: the same email to a robot on UiPath, an HTTP target and Power Automate (PostgreSQL)')
+    report.platforms = await benchPlatforms({ emails: smoke ? 3 : 100, workDir }, shared, log)
   }
 } finally {
   load.close()

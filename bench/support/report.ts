@@ -1,6 +1,7 @@
 import type { DoorsReport } from '../doors.js'
 import type { RowsReport } from '../rows.js'
 import type { AlertsReport } from '../alerts.js'
+import type { PlatformsReport } from '../platforms.js'
 import type { ImapReport } from '../imap.js'
 import type { ConsoleReport } from '../console.js'
 import type { BaselineReport, PushReport } from '../push.js'
@@ -18,6 +19,7 @@ export interface BenchReport {
   doors?: DoorsReport | null
   rows?: RowsReport | null
   alerts?: AlertsReport | null
+  platforms?: PlatformsReport | null
   targets?: Target[]
 }
 
@@ -163,6 +165,11 @@ export function formatReport (report: BenchReport): string {
     out.push(`\nAlerts: from a real cause to the signed delivery at the team's webhook (PostgreSQL, the background loops as shipped, MAILRUN_ALERT_AFTER_S=${report.alerts.afterS}):\n`)
     out.push(table(['event', 'cause', 'ms'], report.alerts.events.map((e) => [e.event, e.cause, e.ms ?? 'not told'])))
   }
+  if (report.platforms != null) {
+    out.push(`\nPlatforms: the same email to a robot on each, one at a time, ${report.platforms.emails} each; the door's answer includes the platform's start (PostgreSQL, stand-ins on this machine):\n`)
+    out.push(table(['platform', 'launched', 'p50 ms', 'p95 ms', 'max ms', 'run end → completed ms'], report.platforms.platforms.map((p) => [p.platform, p.launched, p.p50, p.p95, p.max, p.endToReplyMs ?? ''])))
+  }
+
   const targets = checkTargets(report)
   report.targets = targets
   if (targets.length > 0) {
