@@ -53,6 +53,19 @@ export async function uploadFiles (deps: FileDeps, client: OrchestratorClient, l
   }
 }
 
+/** The files' content, read back from the stored email (a robot on an HTTP target gets them in its request). */
+export async function readFiles (deps: FileDeps, messageId: string, files: LaunchFile[]): Promise<Array<{ name: string, contentType: string, size: number, content: Buffer }>> {
+  if (files.length === 0) return []
+  const raw = await rawOf(deps, messageId)
+  const wanted = new Set(files.map((f) => f.attachment_index))
+  const { kept } = await parseWithAttachments(raw, { wanted: (a) => wanted.has(a.index), maxBytes: raw.length })
+  return files.map((file) => {
+    const content = kept.find((a) => a.index === file.attachment_index)?.content
+    if (content === undefined) throw new FilesRefused(`the attachment ${file.name} could not be read back from the stored email`)
+    return { name: file.name, contentType: file.content_type, size: file.size_bytes, content }
+  })
+}
+
 /**
  * The raw copy was kept only for the uploads: gone once they are done, given up or cancelled.
  * Without the spool at hand, its file goes at the spool's next sweep (no message names it then).

@@ -21,7 +21,7 @@ import type { LaunchOutcome, Launcher } from '../pipeline/launcher.js'
 import type { LaunchPlan } from '../commands/validate-plan.js'
 import { boundProblems } from '../commands/problems.js'
 import type { RawSpool } from '../pipeline/raw-spool.js'
-import { attachmentsArgument, discardFiles, FilesRefused, releaseRaw, uploadFiles, type FileDeps } from './launch-files.js'
+import { attachmentsArgument, discardFiles, FilesRefused, readFiles, releaseRaw, uploadFiles, type FileDeps } from './launch-files.js'
 import { openTarget, type StoredTarget, type TargetConnection } from '../targets/open-target.js'
 import type { Platform, Run, RunRequest } from '../targets/platforms.js'
 import { TargetError } from '../targets/target-error.js'
@@ -414,7 +414,10 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
   async function attemptRun (row: LaunchRow, resumed: boolean, robot: LaunchRobot, target: TargetConnection, sender: string | null): Promise<LaunchOutcome> {
     const platform = platforms[target.kind]
     const plan = row.plan as unknown as LaunchPlan
-    const request: RunRequest = { launchId: row.id, robot: robot.name, sender, plan, inputs: inputArguments(plan, robot.functions_argument), robotTarget: robot.target, createdAt: row.created_at }
+    // Files travel in the request (where the platform takes them), read back from the email kept for them.
+    const files = robot.attachments === null ? [] : await db.selectFrom('launch_files').selectAll().where('launch_id', '=', row.id).orderBy('ordinal').execute()
+    if (files.length > 0) cleanups.set(row.id, async () => { await releaseRaw(fileDeps, row.message_id) })
+    const request: RunRequest = { launchId: row.id, robot: robot.name, sender, plan, inputs: inputArguments(plan, robot.functions_argument), attachments: await readFiles(fileDeps, row.message_id, files), robotTarget: robot.target, createdAt: row.created_at }
     const launched = async (run: Run, detail: string): Promise<LaunchOutcome> => await markLaunched(row, { Id: null, Key: run.runId }, detail, undefined,
       { connection_id: target.id, status_url_enc: run.statusUrl !== null ? deps.secrets.seal(run.statusUrl) : null })
     if (!platform.idempotent && (row.attempts > 1 || resumed || row.unsure_since !== null)) {

@@ -69,7 +69,7 @@ function checkQueue (launchMode: string, queueName: string | null, attachments: 
 /** The stored policy, defaults filled in; null turns attachments off. */
 function attachmentPolicy (given: Static<typeof RobotCreate>['attachments']): string | null {
   if (given === undefined || given === null) return null
-  const policy: AttachmentPolicy = { bucket: given.bucket.trim(), folder: (given.folder ?? '').replace(/^\/+|\/+$/g, ''), maxBytes: given.maxBytes ?? 10 * 1024 * 1024, types: given.types ?? [] }
+  const policy: AttachmentPolicy = { bucket: (given.bucket ?? '').trim(), folder: (given.folder ?? '').replace(/^\/+|\/+$/g, ''), maxBytes: given.maxBytes ?? 10 * 1024 * 1024, types: given.types ?? [] }
   return JSON.stringify(policy)
 }
 
@@ -82,15 +82,24 @@ async function connectionOf (trx: Kysely<Database>, tenantId: string, connection
     if (robot.powerAutomate !== null) throw fieldError('powerAutomate', 'is used only by robots on a power_automate connection: set connectionId to one, or leave powerAutomate out')
     return { connection_id: null, target: null }
   }
-  if (connectionId === null) return none()
+  const uipathFiles = (): { connection_id: null, target: null } => {
+    const attachments = robot.attachments as { bucket?: string } | null | undefined
+    if (attachments !== null && attachments !== undefined && (attachments.bucket ?? '') === '') throw fieldError('attachments.bucket', 'is required for a UiPath robot: the storage bucket the files are uploaded to')
+    return none()
+  }
+  if (connectionId === null) return uipathFiles()
   const uipath = await trx.selectFrom('orchestrator_connections').select('id').where('tenant_id', '=', tenantId).where('id', '=', connectionId).executeTakeFirst()
-  if (uipath !== undefined) return none()
+  if (uipath !== undefined) return uipathFiles()
   const found = await trx.selectFrom('connections').select(['id', 'kind']).where('tenant_id', '=', tenantId).where('id', '=', connectionId).executeTakeFirst()
   if (found === undefined) throw fieldError('connectionId', 'names no connection of this tenant: see GET /api/v1/connections')
   const platform = found.kind === 'http' ? 'an HTTP target' : 'Power Automate'
   if (robot.launchMode !== 'job') throw fieldError('launchMode', `must be job for a robot launched through ${platform} (it takes launches, not queue items)`)
-  if (robot.attachments !== null && robot.attachments !== undefined) throw fieldError('attachments', `must be null for a robot launched through ${platform}: files are not sent there`)
-  if (found.kind === 'http') return { ...none(), connection_id: found.id }
+  const attachments = robot.attachments as { bucket?: string } | null | undefined
+  if (found.kind === 'http') {
+    if (attachments?.bucket !== undefined && attachments.bucket !== '') throw fieldError('attachments.bucket', 'is not used by a robot on an HTTP target: the files travel in the launch request; leave it out')
+    return { ...none(), connection_id: found.id }
+  }
+  if (attachments !== null && attachments !== undefined) throw fieldError('attachments', `must be null for a robot launched through ${platform}: files are not sent there`)
   if (robot.powerAutomate === null) throw fieldError('powerAutomate', 'is required for a robot on a power_automate connection: {"flowId", "connectionName"} of the desktop flow and the connection it runs on')
   return { connection_id: found.id, target: JSON.stringify(robot.powerAutomate) }
 }

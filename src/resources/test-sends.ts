@@ -59,7 +59,7 @@ export function testSendsResource (deps: ResourceDeps & { launcher: Launcher }) 
   async function targetRequest (connectionId: string, robot: { name: string, functions_argument: string, target: DesktopFlowTarget | null }, plan: LaunchPlan, sender: string): Promise<Result['request'] | Problem> {
     const connection = await db.selectFrom('connections').select(['kind', 'url_hint']).where('id', '=', connectionId).executeTakeFirstOrThrow()
     if (connection.kind === 'http') {
-      return { method: 'POST', path: `${connection.url_hint}/…`, folder: null, body: { launchId: '(the launch id)', robot: robot.name, sender, inputs: plan.arguments, functions: plan.functions.map((f) => ({ name: f.name, args: f.args })) } }
+      return { method: 'POST', path: `${connection.url_hint}/…`, folder: null, body: { launchId: '(the launch id)', robot: robot.name, sender, inputs: plan.arguments, functions: plan.functions.map((f) => ({ name: f.name, args: f.args })), attachments: [] } }
     }
     if (robot.target === null) return { message: `robot "${robot.name}" names no desktop flow (powerAutomate.flowId)` }
     return {

@@ -25,11 +25,11 @@ export const ExtraColumns = Type.Union([Type.Literal('ignore'), Type.Literal('re
 export const InvalidRows = Type.Union([Type.Literal('reject'), Type.Literal('skip')], { description: 'Queue robots, spreadsheet attachments: reject adds nothing when any row is invalid (the reply lists the problems); skip adds the valid rows and lists the others.' })
 
 export const AttachmentsPolicy = Type.Object({
-  bucket: Type.String({ minLength: 1, maxLength: 128, description: 'The Orchestrator storage bucket (its name) in the robot\'s folder.' }),
+  bucket: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'The Orchestrator storage bucket (its name) in the robot\'s folder. Required for UiPath robots; left out for a robot on an HTTP target, where the files travel in the request.' })),
   folder: Type.Optional(Type.String({ maxLength: 300, pattern: '^[^\\\\:*?"<>|]*$', description: 'A folder inside the bucket (default: none); each launch\'s files go under <folder>/<launch id>/.' })),
   maxBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 26214400, description: 'Largest file accepted, in bytes (default 10 MiB, at most 25 MiB).' })),
   types: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9]{1,10}$' }), { maxItems: 50, uniqueItems: true, description: 'Allowed file name extensions, lower case without the dot (pdf, png, xlsx…). Empty or left out: any file but executables and archives, which are accepted only when listed here.' }))
-}, { additionalProperties: false, description: 'Job robots: every attachment of an accepted email is uploaded to this bucket before the job starts, and the job receives in_Attachments (a JSON array of name, bucket, path, size and contentType).' })
+}, { additionalProperties: false, description: 'Job robots: every attachment of an accepted email is uploaded to this bucket before the job starts, and the job receives in_Attachments (a JSON array of name, bucket, path, size and contentType). A robot on an HTTP target gets the files in the launch request instead (attachments: name, contentType, size, content in base64).' })
 
 export const DesktopFlowTarget = Type.Object({
   flowId: Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$', description: 'The desktop flow\'s id (its workflow id: make.powerautomate.com → the flow\'s details, the id in the address).' }),

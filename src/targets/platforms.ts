@@ -17,6 +17,8 @@ export interface RunRequest {
   plan: LaunchPlan
   /** The plan as named inputs: the arguments, and the functions as JSON text under the robot's functions argument. */
   inputs: Record<string, unknown>
+  /** The email's files, where the robot takes them (an HTTP target: in the request). */
+  attachments: Array<{ name: string, contentType: string, size: number, content: Buffer }>
   /** What the robot names on that platform (a desktop flow); null where nothing more is needed. */
   robotTarget: DesktopFlowTarget | null
   createdAt: Date
@@ -55,7 +57,12 @@ export function createPlatforms (clients: { httpTarget: HttpTarget, dataverse: D
       idempotent: true,
       async start (connection, request) {
         return await httpTarget.start(expect(connection, 'http'), {
-          launchId: request.launchId, robot: request.robot, sender: request.sender, inputs: request.plan.arguments, functions: request.plan.functions.map((f) => ({ name: f.name, args: f.args }))
+          launchId: request.launchId,
+          robot: request.robot,
+          sender: request.sender,
+          inputs: request.plan.arguments,
+          functions: request.plan.functions.map((f) => ({ name: f.name, args: f.args })),
+          attachments: request.attachments.map((a) => ({ name: a.name, contentType: a.contentType, size: a.size, content: a.content.toString('base64') }))
         })
       },
       async find () { return null },

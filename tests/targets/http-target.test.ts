@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import MailComposer from 'nodemailer/lib/mail-composer'
 import t from 'tap'
 import { Webhook } from 'standardwebhooks'
 import { ADMIN_KEY, client } from '../support/admin.js'
@@ -142,6 +143,30 @@ t.test(`an HTTP target launches robots by email on ${testDatabaseKind}`, async (
     const reply = (await replies(sent.launch.id)).at(-1) ?? ''
     t.match(reply, 'HTTP-цель ответила 400 на запуск')
     t.notMatch(reply, /answered|the launch/, 'no English sentence in the Russian reply')
+  })
+
+  t.test('the email\'s files travel in the request, and the kept copy of the email goes once it is launched', async (t) => {
+    const bucketless = await api('POST', '/api/v1/robots', { name: 'Invoice Intake', connectionId: connection.id, allowAllSenders: true, attachments: { types: ['pdf'] } })
+    t.equal(bucketless.statusCode, 201, bucketless.body)
+    t.match(bucketless.json().attachments, { bucket: '', types: ['pdf'] })
+    const withBucket = await api('POST', '/api/v1/robots', { name: 'Wrong Intake', connectionId: connection.id, attachments: { bucket: 'Attachments' } })
+    t.equal(withBucket.statusCode, 400)
+    t.match(withBucket.json().message, /attachments\.bucket is not used by a robot on an HTTP target/)
+    const uipathWithout = await api('POST', '/api/v1/robots', { name: 'No Bucket', attachments: { types: ['pdf'] } })
+    t.equal(uipathWithout.statusCode, 400, 'a UiPath robot still needs its bucket')
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(3000, 7), Buffer.from('\n%%EOF\n')])
+    const mime = await new MailComposer({ from: 'Anna Petrova <anna@sender.example>', to: 'robots@acme.example', subject: 'Invoice Intake', messageId: `<intake-${Date.now()}@sender.example>`, text: 'supplier = Acme Paper', attachments: [{ filename: 'invoice-0042.pdf', content: pdf, contentType: 'application/pdf' }] }).compile().build()
+    const before = launches().length
+    const answer = await app.inject({ method: 'POST', url: `/inbound/${setup.ingressToken}/mime`, headers: { 'content-type': 'message/rfc822' }, payload: mime })
+    t.equal(answer.json().launch.state, 'launched', answer.body)
+    const post = launches().slice(before)[0]!
+    const sent = new Webhook(secret).verify(post.body, post.headers as Record<string, string>) as { attachments: Array<{ name: string, contentType: string, size: number, content: string }> }
+    t.equal(sent.attachments.length, 1)
+    t.match(sent.attachments[0], { name: 'invoice-0042.pdf', contentType: 'application/pdf', size: pdf.length })
+    t.ok(Buffer.from(sent.attachments[0]!.content, 'base64').equals(pdf), 'the file, byte for byte')
+    const kept = await db.selectFrom('messages').select(['raw', 'raw_chunks', 'raw_spool']).where('id', '=', answer.json().message).executeTakeFirstOrThrow()
+    t.same(kept, { raw: null, raw_chunks: null, raw_spool: null }, 'the raw copy kept for the files is released')
+    t.same((new Webhook(secret).verify(launches().at(-2)!.body, launches().at(-2)!.headers as Record<string, string>) as { attachments: unknown[] }).attachments ?? [], [], 'a robot without files gets an empty list')
   })
 
   t.test('a target that cannot be reached is retried, with where mailrun tried', async (t) => {

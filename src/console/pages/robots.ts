@@ -12,7 +12,7 @@ import { checkShape, formError, readForm } from '../forms.js'
 
 type Body = Record<string, string | string[] | undefined>
 
-interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, invalidRows: string, extraColumns: string, escapeFormulas: boolean, attachmentsBucket: string, attachmentsFolder: string, attachmentsMaxMb: string, attachmentsTypes: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string, connectionId: string, flowId: string, flowConnection: string, flowConnectionReference: boolean }
+interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, invalidRows: string, extraColumns: string, escapeFormulas: boolean, attachmentsBucket: string, attachmentsFolder: string, attachmentsMaxMb: string, attachmentsTypes: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string, connectionId: string, flowId: string, flowConnection: string, flowConnectionReference: boolean, attachmentsInRequest: boolean }
 
 function formOf (robot: RobotView | null): RobotForm {
   return {
@@ -37,7 +37,8 @@ function formOf (robot: RobotView | null): RobotForm {
     connectionId: robot?.connectionId ?? '',
     flowId: robot?.powerAutomate?.flowId ?? '',
     flowConnection: robot?.powerAutomate?.connectionName ?? '',
-    flowConnectionReference: robot?.powerAutomate?.connectionReference ?? false
+    flowConnectionReference: robot?.powerAutomate?.connectionReference ?? false,
+    attachmentsInRequest: robot?.attachments !== null && robot?.attachments !== undefined && robot.attachments.bucket === ''
   }
 }
 
@@ -66,7 +67,8 @@ function formFrom (body: Body): RobotForm {
     connectionId: (form.connectionId ?? '').trim(),
     flowId: (form.flowId ?? '').trim(),
     flowConnection: (form.flowConnection ?? '').trim(),
-    flowConnectionReference: form.flowConnectionReference === 'on'
+    flowConnectionReference: form.flowConnectionReference === 'on',
+    attachmentsInRequest: form.attachmentsInRequest === 'on'
   }
 }
 
@@ -81,11 +83,11 @@ function bodyFrom (form: RobotForm) {
     invalidRows: form.invalidRows as 'reject' | 'skip',
     extraColumns: form.extraColumns as 'reject' | 'ignore',
     escapeFormulas: form.escapeFormulas,
-    // No bucket: the robot takes no attachments.
-    attachments: form.attachmentsBucket === ''
+    // No bucket: the robot takes no attachments — unless they go in an HTTP target's request.
+    attachments: form.attachmentsBucket === '' && !form.attachmentsInRequest
       ? null
       : {
-          bucket: form.attachmentsBucket,
+          ...(form.attachmentsBucket !== '' ? { bucket: form.attachmentsBucket } : {}),
           folder: form.attachmentsFolder,
           ...(form.attachmentsMaxMb !== '' ? { maxBytes: Math.round(Number(form.attachmentsMaxMb.replace(',', '.')) * 1024 * 1024) } : {}),
           types: form.attachmentsTypes.split(/[\s,;]+/).map((t) => t.replace(/^\./, '').toLowerCase()).filter((t) => t !== '')

@@ -6,7 +6,7 @@ import { webhookHeaders } from '../../crypto/standard-webhooks.js'
 import { TargetError } from '../target-error.js'
 
 // A signed HTTP target (n8n, Airflow, Temporal, an in-house runner). Each launch is one POST of
-// {launchId, robot, sender, inputs, functions} with Idempotency-Key: <launchId> and the Standard
+// {launchId, robot, sender, inputs, functions, attachments} with Idempotency-Key: <launchId> and the Standard
 // Webhooks headers (webhook-id is the launch id too, so every retry carries the same ids, signed
 // anew). A 2xx means launched, with an optional {"runId", "statusUrl"}; the run's end comes by a
 // signed callback or, when a statusUrl was given, by polling it.
@@ -24,6 +24,8 @@ export interface HttpLaunch {
   sender: string | null
   inputs: Record<string, unknown>
   functions: Array<{ name: string, args: Record<string, unknown> }>
+  /** The email's files the robot takes, content in base64; empty when it takes none. */
+  attachments: Array<{ name: string, contentType: string, size: number, content: string }>
 }
 
 export interface HttpRun { runId: string | null, statusUrl: string | null }
