@@ -105,12 +105,16 @@ export async function recordRunOutcome (deps: OutcomeDeps, launchId: string, out
   return true
 }
 
+/** When a running job or run is looked at next: the interval, doubled after 10 minutes of running, four times after an hour. */
+export function nextLookAt (pollIntervalMs: number) {
+  return sql<Date>`now() + (case when now() - launches.launched_at < interval '10 minutes' then 1 when now() - launches.launched_at < interval '1 hour' then 2 else 4 end) * ${`${pollIntervalMs} milliseconds`}::interval`
+}
+
 /** Jobs asked about in one collection read: the filter stays a short URL. */
 export const JOBS_PER_READ = 50
 
 export function createJobTracker (deps: JobTrackerDeps): { pollDue: (limit?: number) => Promise<number> } {
   const { db } = deps
-  const interval = `${deps.pollIntervalMs} milliseconds`
 
   /** Due jobs, claimed in one statement by moving their next look ahead (the interval, doubled after 10 minutes of running, four times after an hour), so replicas do not poll the same job at once. */
   async function claimDue (limit: number) {
@@ -121,7 +125,7 @@ export function createJobTracker (deps: JobTrackerDeps): { pollDue: (limit?: num
         .orderBy('next_attempt_at').limit(limit).forUpdate().skipLocked())
       .with('claimed', (qb) => qb.updateTable('launches')
         .from('due')
-        .set({ next_attempt_at: sql<Date>`now() + (case when now() - launches.launched_at < interval '10 minutes' then 1 when now() - launches.launched_at < interval '1 hour' then 2 else 4 end) * ${interval}::interval` })
+        .set({ next_attempt_at: nextLookAt(deps.pollIntervalMs) })
         .whereRef('launches.id', '=', 'due.id')
         .returning(['launches.id', 'launches.tenant_id', 'launches.robot_id', 'launches.job_id']))
       .selectFrom('claimed').leftJoin('robots', 'robots.id', 'claimed.robot_id')

@@ -6,7 +6,7 @@ import type { Database } from '../db/schema.js'
 import type { RunReport } from '../targets/http/http-target.js'
 import { openTarget, type TargetConnection } from '../targets/open-target.js'
 import type { Platform } from '../targets/platforms.js'
-import { recordRunOutcome, type OutcomeDeps } from './job-tracker.js'
+import { nextLookAt, recordRunOutcome, type OutcomeDeps } from './job-tracker.js'
 
 // The end of a run on another platform than UiPath. An HTTP target tells it by its signed callback
 // (POST /webhooks/http/{connectionId}), or, when it gave a statusUrl, mailrun polls that; a Power
@@ -63,7 +63,6 @@ export interface TargetRunPollerDeps extends OutcomeDeps {
 /** Polls launched runs that are due (an HTTP target's statusUrl, a desktop flow's session), as the job tracker polls Orchestrator: answers how many ended. */
 export function createTargetRunPoller (deps: TargetRunPollerDeps): { pollDue: (limit?: number) => Promise<number> } {
   const db: Kysely<Database> = deps.db
-  const interval = `${deps.pollIntervalMs} milliseconds`
   return {
     async pollDue (limit = 100) {
       // Claimed by moving the next look ahead (longer for runs that have gone on a while), so replicas do not poll the same run.
@@ -73,7 +72,7 @@ export function createTargetRunPoller (deps: TargetRunPollerDeps): { pollDue: (l
         .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]))
         .orderBy('next_attempt_at').limit(limit).forUpdate().skipLocked())
         .updateTable('launches').from('due')
-        .set({ next_attempt_at: sql<Date>`now() + (case when now() - launches.launched_at < interval '10 minutes' then 1 when now() - launches.launched_at < interval '1 hour' then 2 else 4 end) * ${interval}::interval` })
+        .set({ next_attempt_at: nextLookAt(deps.pollIntervalMs) })
         .whereRef('launches.id', '=', 'due.id')
         .returning(['launches.id', 'launches.status_url_enc', 'launches.connection_id', 'launches.job_key']).execute()
       let ended = 0

@@ -1,3 +1,4 @@
+import type { SecretBox } from '../crypto/secret-box.js'
 import { fieldError } from '../errors.js'
 import { assertHostAllowed, OutboundDenied, type OutboundDeny } from '../net/outbound-guard.js'
 
@@ -20,4 +21,10 @@ export async function allowedUrl (deny: OutboundDeny, field: string, value: stri
     throw error
   }
   return url
+}
+
+/** A URL that may carry a token, checked as above and sealed, with its scheme and host to show instead. */
+export async function sealedUrl (deps: { deny: OutboundDeny, secrets: SecretBox }, field: string, value: string): Promise<{ url_enc: string, url_hint: string }> {
+  const url = await allowedUrl(deps.deny, field, value)
+  return { url_enc: deps.secrets.seal(value), url_hint: `${url.protocol}//${url.host}` }
 }

@@ -10,7 +10,7 @@ import type { HttpTarget } from '../targets/http/http-target.js'
 import { openPowerAutomate } from '../targets/open-target.js'
 import type { DataverseClient } from '../targets/power-automate/dataverse-client.js'
 import { TargetError } from '../targets/target-error.js'
-import { allowedUrl } from './allowed-url.js'
+import { allowedUrl, sealedUrl } from './allowed-url.js'
 import type { PageOf, ResourceDeps } from './context.js'
 import { refusePlaceholders } from './placeholders.js'
 
@@ -59,6 +59,7 @@ const hostOf = (value: string): string => {
 
 export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarget, dataverse: DataverseClient }) {
   const { db } = deps
+  const sealing = { deny: deps.config.outboundDeny, secrets: deps.secrets }
 
   const robotCounts = db.selectFrom('robots').select(['connection_id', (eb) => eb.fn.countAll<string>().as('n')]).groupBy('connection_id')
 
@@ -114,12 +115,6 @@ export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarg
     return found
   }
 
-  /** The URL sealed, with its scheme and host shown instead; refused when it points where mailrun may not connect. */
-  async function sealedUrl (value: string, field = 'url'): Promise<{ url_enc: string, url_hint: string }> {
-    const url = await allowedUrl(deps.config.outboundDeny, field, value)
-    return { url_enc: deps.secrets.seal(value), url_hint: `${url.protocol}//${url.host}` }
-  }
-
   /** A power_automate connection's settings, the stored ones with what the body changes. */
   async function powerAutomateSettings (body: Fields, current: Partial<{ tenantId: string, clientId: string, authority: string }> = {}): Promise<string> {
     const authority = body.authority ?? current.authority ?? DEFAULT_AUTHORITY
@@ -157,8 +152,8 @@ export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarg
       if (Number(count.n) >= MAX_CONNECTIONS) throw new errors.Conflict(`a tenant has at most ${MAX_CONNECTIONS} connections: delete one first`)
       const made = body.kind === 'http' && body.signingSecret === undefined ? newSigningSecret() : undefined
       const kindColumns = body.kind === 'http'
-        ? { ...await sealedUrl(body.url ?? ''), secret_enc: deps.secrets.seal(made ?? body.signingSecret ?? '') }
-        : { ...await sealedUrl(body.environmentUrl ?? '', 'environmentUrl'), secret_enc: deps.secrets.seal(body.clientSecret ?? ''), settings: await powerAutomateSettings(body) }
+        ? { ...await sealedUrl(sealing, 'url', body.url ?? ''), secret_enc: deps.secrets.seal(made ?? body.signingSecret ?? '') }
+        : { ...await sealedUrl(sealing, 'environmentUrl', body.environmentUrl ?? ''), secret_enc: deps.secrets.seal(body.clientSecret ?? ''), settings: await powerAutomateSettings(body) }
       try {
         const created = await db.insertInto('connections').values({
           tenant_id: tenantId,
@@ -182,8 +177,8 @@ export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarg
       try {
         const updated = await db.updateTable('connections').set({
           ...(body.name !== undefined ? { name: body.name } : {}),
-          ...(body.url !== undefined ? await sealedUrl(body.url) : {}),
-          ...(body.environmentUrl !== undefined ? await sealedUrl(body.environmentUrl, 'environmentUrl') : {}),
+          ...(body.url !== undefined ? await sealedUrl(sealing, 'url', body.url) : {}),
+          ...(body.environmentUrl !== undefined ? await sealedUrl(sealing, 'environmentUrl', body.environmentUrl) : {}),
           ...(changesSettings ? { settings: await powerAutomateSettings(body, current.settings) } : {}),
           ...(body.clientSecret !== undefined ? { secret_enc: deps.secrets.seal(body.clientSecret) } : {}),
           ...(signingSecret !== undefined ? { secret_enc: deps.secrets.seal(signingSecret) } : {}),

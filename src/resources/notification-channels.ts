@@ -7,7 +7,7 @@ import type { ChannelDeliveriesTable, ChannelKind, NotificationChannelsTable } f
 import { isUniqueViolation } from '../db/errors.js'
 import { newestFirst } from '../db/pagination.js'
 import { errors, fieldError } from '../errors.js'
-import { allowedUrl } from './allowed-url.js'
+import { sealedUrl } from './allowed-url.js'
 import { marker } from '../schemas/common.js'
 import type { Channel, ChannelCreate, ChannelPatch, ChannelTestResult, Delivery } from '../schemas/notification-channels.js'
 import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
@@ -49,6 +49,7 @@ function checkFields (kind: ChannelKind, body: { url?: string | undefined, roomI
 
 export function notificationChannelsResource (deps: ResourceDeps & { alerts: AlertSender }) {
   const { db } = deps
+  const sealing = { deny: deps.config.outboundDeny, secrets: deps.secrets }
 
   function present (row: Selectable<NotificationChannelsTable>, signingSecret?: string): ChannelView {
     return {
@@ -85,12 +86,6 @@ export function notificationChannelsResource (deps: ResourceDeps & { alerts: Ale
     }
   }
 
-  /** The URL sealed, with the host shown instead; refused when it points where mailrun may not connect. */
-  async function sealedUrl (value: string): Promise<{ url_enc: string, url_hint: string }> {
-    const url = await allowedUrl(deps.config.outboundDeny, 'url', value)
-    return { url_enc: deps.secrets.seal(value), url_hint: `${url.protocol}//${url.host}` }
-  }
-
   /** A new digest choice starts with the next period: the one due now counts as told. */
   async function digestColumns (tenantId: string, digest: 'daily' | 'weekly' | null): Promise<{ digest: 'daily' | 'weekly' | null, digest_period: string | null }> {
     if (digest === null) return { digest: null, digest_period: null }
@@ -123,7 +118,7 @@ export function notificationChannelsResource (deps: ResourceDeps & { alerts: Ale
       const count = await db.selectFrom('notification_channels').select((eb) => eb.fn.countAll<string>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow()
       if (Number(count.n) >= MAX_CHANNELS) throw new errors.Conflict(`a tenant has at most ${MAX_CHANNELS} notification channels: delete one first`)
       const signingSecret = body.kind === 'webhook' ? newSigningSecret() : undefined
-      const url = body.url !== undefined ? await sealedUrl(body.url) : { url_enc: null, url_hint: null }
+      const url = body.url !== undefined ? await sealedUrl(sealing, 'url', body.url) : { url_enc: null, url_hint: null }
       try {
         const created = await db.insertInto('notification_channels').values({
           tenant_id: tenantId,
@@ -154,7 +149,7 @@ export function notificationChannelsResource (deps: ResourceDeps & { alerts: Ale
         const updated = await db.updateTable('notification_channels').set({
           ...(body.name !== undefined ? { name: body.name } : {}),
           ...(body.events !== undefined ? { events: JSON.stringify(body.events) } : {}),
-          ...(body.url !== undefined ? await sealedUrl(body.url) : {}),
+          ...(body.url !== undefined ? await sealedUrl(sealing, 'url', body.url) : {}),
           ...(body.roomId !== undefined ? { room_id: body.roomId } : {}),
           ...(body.recipients !== undefined ? { recipients: JSON.stringify(body.recipients) } : {}),
           ...(body.digest !== undefined && body.digest !== current.digest ? await digestColumns(tenantId, body.digest) : {}),
