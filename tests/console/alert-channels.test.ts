@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildTestApp } from '../support/app.js'
 import { startChatStandIns } from '../support/chat-stand-ins.js'
-import { consoleClient, csrfOf } from '../support/console-client.js'
+import { csrfOf, signedInAdmins } from '../support/console-client.js'
 import { testDatabaseKind } from '../support/database.js'
 import { setUpMailbox } from '../support/tenant-setup.js'
 import { englishRuns } from '../support/english-runs.js'
@@ -14,12 +14,7 @@ t.test(`the alerts pages on ${testDatabaseKind}`, async (t) => {
   t.teardown(chat.close)
   const { app } = await buildTestApp(t, { env: { MAILRUN_CHATWORK_API_URL: chat.urls.chatworkApi } })
   const setup = await setUpMailbox(app)
-  await setup.api('POST', '/api/v1/users', { email: 'ada@acme.example', name: 'Ada', role: 'admin', password: 'ada admin password' })
-  const olga = (await setup.api('POST', '/api/v1/users', { email: 'olga@acme.example', name: 'Ольга', role: 'admin', password: 'olga admin password' })).json()
-  await setup.api('PATCH', `/api/v1/users/${String(olga.id)}`, { locale: 'ru' })
-  const { get, post, signIn } = consoleClient(app)
-  const ada = (await signIn('ada@acme.example', 'ada admin password')).jar
-  const olgaJar = (await signIn('olga@acme.example', 'olga admin password')).jar
+  const { get, post, ada, olga: olgaJar } = await signedInAdmins(app, setup.api)
 
   t.test('an admin adds a Slack channel, tests it, and sees the delivery', async (t) => {
     const page = await get(ada, '/console/alerts')

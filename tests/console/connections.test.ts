@@ -1,6 +1,6 @@
 import t from 'tap'
 import { buildTestApp } from '../support/app.js'
-import { consoleClient, csrfOf } from '../support/console-client.js'
+import { csrfOf, signedInAdmins } from '../support/console-client.js'
 import { testDatabaseKind } from '../support/database.js'
 import { englishRuns } from '../support/english-runs.js'
 import { startHttpTargetReceiver } from '../support/http-target-receiver.js'
@@ -16,12 +16,7 @@ t.test(`the connections page on ${testDatabaseKind}`, async (t) => {
   t.teardown(target.close)
   const { app } = await buildTestApp(t)
   const setup = await setUpMailbox(app)
-  await setup.api('POST', '/api/v1/users', { email: 'ada@acme.example', name: 'Ada', role: 'admin', password: 'ada admin password' })
-  const olga = (await setup.api('POST', '/api/v1/users', { email: 'olga@acme.example', name: 'Ольга', role: 'admin', password: 'olga admin password' })).json()
-  await setup.api('PATCH', `/api/v1/users/${String(olga.id)}`, { locale: 'ru' })
-  const { get, post, signIn } = consoleClient(app)
-  const ada = (await signIn('ada@acme.example', 'ada admin password')).jar
-  const olgaJar = (await signIn('olga@acme.example', 'olga admin password')).jar
+  const { get, post, ada, olga: olgaJar } = await signedInAdmins(app, setup.api)
 
   t.test('an admin adds an HTTP target, sees its secret once, tests it and launches a robot through it', async (t) => {
     const page = await get(ada, '/console/orchestrator')

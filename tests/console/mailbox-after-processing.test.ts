@@ -1,6 +1,6 @@
 import t from 'tap'
 import { buildTestApp } from '../support/app.js'
-import { consoleClient, csrfOf } from '../support/console-client.js'
+import { csrfOf, signedInAdmins } from '../support/console-client.js'
 import { testDatabaseKind } from '../support/database.js'
 import { setUpMailbox } from '../support/tenant-setup.js'
 
@@ -10,13 +10,9 @@ import { setUpMailbox } from '../support/tenant-setup.js'
 t.test(`the mailbox form's "handled mail" choice on ${testDatabaseKind}`, async (t) => {
   const { app } = await buildTestApp(t)
   const setup = await setUpMailbox(app)
-  await setup.api('POST', '/api/v1/users', { email: 'ada@acme.example', name: 'Ada', role: 'admin', password: 'ada admin password' })
-  const olga = (await setup.api('POST', '/api/v1/users', { email: 'olga@acme.example', name: 'Ольга', role: 'admin', password: 'olga admin password' })).json()
-  await setup.api('PATCH', `/api/v1/users/${String(olga.id)}`, { locale: 'ru' })
-  const { get, post, signIn } = consoleClient(app)
+  const { get, post, ada, olga: olgaJar } = await signedInAdmins(app, setup.api)
   const imap = { imapOn: 'on', imapHost: 'imap.acme.example', imapPort: '993', imapTls: 'on', imapUser: 'ops@acme.example', imapPassword: 'imap-app-password-1' }
 
-  const ada = (await signIn('ada@acme.example', 'ada admin password')).jar
   const form = await get(ada, '/console/mailboxes/new')
   const created = await post(ada, '/console/mailboxes', { _csrf: csrfOf(form.body), address: 'ops@acme.example', active: 'on', senderAuth: 'off', ...imap, imapAfter: 'move', imapProcessedFolder: 'mailrun/Done', imapRejectedFolder: 'mailrun/Refused' })
   t.ok([200, 201, 303].includes(created.statusCode), created.body.slice(0, 300))
@@ -26,7 +22,6 @@ t.test(`the mailbox form's "handled mail" choice on ${testDatabaseKind}`, async 
   t.match(page.body, '<option value="move" selected>')
   t.match(page.body, 'value="mailrun/Done"')
 
-  const olgaJar = (await signIn('olga@acme.example', 'olga admin password')).jar
   const ru = await get(olgaJar, `/console/mailboxes/${String(mailbox?.id)}`)
   t.match(ru.body, 'перемещать в папку')
   const refused = await post(olgaJar, `/console/mailboxes/${String(mailbox?.id)}`, { _csrf: csrfOf(ru.body), address: 'ops@acme.example', active: 'on', senderAuth: 'off', ...imap, imapPassword: '', imapAfter: 'move', imapProcessedFolder: 'INBOX' })

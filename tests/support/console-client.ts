@@ -1,4 +1,5 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { Client } from './admin.js'
 
 // A browser's part in the console's forms, over inject: cookies kept, CSRF tokens read off the page.
 
@@ -47,4 +48,13 @@ export function consoleClient (app: FastifyInstance): ConsoleClient {
     return { jar: j, res }
   }
   return { get, post, signIn }
+}
+
+/** A tenant's two console admins, signed in: Ada reads English, Olga Russian. */
+export async function signedInAdmins (app: FastifyInstance, api: Client): Promise<ConsoleClient & { ada: Jar, olga: Jar }> {
+  await api('POST', '/api/v1/users', { email: 'ada@acme.example', name: 'Ada', role: 'admin', password: 'ada admin password' })
+  const olga = (await api('POST', '/api/v1/users', { email: 'olga@acme.example', name: 'Ольга', role: 'admin', password: 'olga admin password' })).json()
+  await api('PATCH', `/api/v1/users/${String(olga.id)}`, { locale: 'ru' })
+  const client = consoleClient(app)
+  return { ...client, ada: (await client.signIn('ada@acme.example', 'ada admin password')).jar, olga: (await client.signIn('olga@acme.example', 'olga admin password')).jar }
 }
