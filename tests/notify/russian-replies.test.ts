@@ -11,7 +11,7 @@ import { composeReply, type ReplyContent } from '../../src/notify/compose-reply.
 /** Two Latin words in a row ("could not", "is not a number"): an English phrase. Single Latin words are names (Orchestrator, CSV, iPhone). */
 const ENGLISH_PHRASE = /\b[A-Za-z]{2,}[\s,]+(?:[A-Za-z]{2,}\b)/
 /** Words that stay as they are in Russian text: product and format names, and the grammar's own keywords. */
-const NAMES = /\b(?:Orchestrator|mailrun|Excel|CSV|XLSX|PDF|yes|no)\b/g
+const NAMES = /\b(?:Microsoft Entra|Power Automate|Orchestrator|mailrun|Excel|CSV|XLSX|PDF|yes|no)\b/g
 
 function englishIn (text: string): string | null {
   for (const line of text.split('\n')) {
@@ -101,14 +101,18 @@ const history = [
   'command accepted', 'job 42 started', 'job 42 found by reference after an unclear attempt', '12 queue items added to Счета; 2 refused',
   '1 queue item added to Счета', 'queue item added to Счета', 'queue item found by reference after an unclear attempt in Счета', 'queue item was already in Счета',
   'cancelled by anna@acme.example before it started', 'stop requested by anna@acme.example', 'kill requested by anna@acme.example',
-  '3 queue items deleted by anna@acme.example; 1 already taken by a robot', 'job Successful', 'job Faulted: селектор не найден', 'job Stopped'
+  '3 queue items deleted by anna@acme.example; 1 already taken by a robot', 'job Successful', 'job Faulted: селектор не найден', 'job Stopped',
+  // Other platforms: an HTTP target, a Power Automate desktop flow.
+  'run run-7 started at the HTTP target', 'run started at the HTTP target', 'desktop flow run 0b6f6a64-5a0e-4b52-9a59-2f5d8d3c1e7a started',
+  'desktop flow run 0b6f6a64-5a0e-4b52-9a59-2f5d8d3c1e7a found by MailrunLaunchId after an unclear attempt', 'run completed', 'run faulted: нет связи с ERP', 'run stopped'
 ].map((detail, i) => ({ at: `2026-12-06T10:00:${String(i).padStart(2, '0')}Z`, state: 'launched', detail }))
 
 const cancels: CancelOutcome[] = [
   { outcome: 'cancelled', robot: 'Отчёт' }, { outcome: 'stop_requested', robot: 'Отчёт', jobId: 42, kill: false }, { outcome: 'stop_requested', robot: 'Отчёт', jobId: 42, kill: true },
   { outcome: 'starting', robot: 'Отчёт' }, { outcome: 'ended', robot: 'Отчёт', state: 'completed' }, { outcome: 'queue_item', robot: 'Отчёт' },
   { outcome: 'queue_deleted', robot: 'Отчёт', deleted: 3, kept: 1 }, { outcome: 'stop_failed', robot: 'Отчёт', jobId: 42, reason: 'нет связи' },
-  { outcome: 'not_found', ref: '' }, { outcome: 'not_found', ref: '99' }
+  { outcome: 'not_found', ref: '' }, { outcome: 'not_found', ref: '99' },
+  { outcome: 'not_stoppable', robot: 'Отчёт' }, { outcome: 'run_stop_requested', robot: 'Отчёт' }, { outcome: 'run_stop_failed', robot: 'Отчёт', reason: 'Power Automate answered 403 to the cancel' }
 ] as CancelOutcome[]
 
 // Every reason a launch fails or waits for, in the forms the launch service and the Orchestrator client write them.
@@ -125,7 +129,19 @@ const reasons = [
   'Orchestrator is throttling requests', 'Orchestrator had a server error (502)', 'Orchestrator answered 400: Неверный запрос', 'Orchestrator answered 418',
   'could not connect to Orchestrator at http://127.0.0.1:1 within the connect timeout (UND_ERR_CONNECT_TIMEOUT)', 'could not reach Orchestrator at http://127.0.0.1:1: connection refused (ECONNREFUSED)',
   'Orchestrator has not answered yet; mailrun keeps trying and will report the outcome', 'the launch will be retried',
-  'the Orchestrator connection or the robot\'s folder is no longer known'
+  'the Orchestrator connection or the robot\'s folder is no longer known',
+  // Other platforms.
+  'the HTTP target answered 400 to the launch: {"message":"процесс не запущен"}', 'the HTTP target answered 503 to the launch',
+  'could not reach the HTTP target at http://127.0.0.1:9: the connection was refused (nothing listens there) (ECONNREFUSED)',
+  'the HTTP target at http://127.0.0.1:9 did not answer within 10 s (UND_ERR_HEADERS_TIMEOUT)',
+  'could not connect to the HTTP target at http://127.0.0.1:9 within the connect timeout (UND_ERR_CONNECT_TIMEOUT)',
+  'desktop flow f091ffab-58bb-4630-a115-659453d56f59 was not found in the Power Automate environment (or the app user cannot see it)',
+  'Microsoft Entra did not give a token for the Power Automate environment: token endpoint https://login.microsoftonline.com/acme/oauth2/v2.0/token answered 401: invalid_client: AADSTS7000215: неверный секрет клиента',
+  'Power Automate is throttling desktop flow runs on this connection (70 a minute)',
+  'Power Automate refused the run: the app user lacks a privilege in the environment (нет привилегии prvReadworkflow)',
+  'Power Automate answered 400 to the run: подключение не найдено', 'could not reach Power Automate at https://org.crm4.dynamics.com: the connection was reset (ECONNRESET)',
+  'Power Automate at https://org.crm4.dynamics.com did not answer within 10 s (UND_ERR_HEADERS_TIMEOUT)',
+  'Microsoft Entra did not give a token for the Power Automate environment: token endpoint https://login.microsoftonline.com/acme/oauth2/v2.0/token could not be reached: ECONNREFUSED', 'robot "Отчёт" names no desktop flow (powerAutomate.flowId)'
 ]
 
 const replies: Array<[string, ReplyContent]> = [
