@@ -49,13 +49,25 @@ export interface AuditEventsTable {
 export type ChannelKind = 'webhook' | 'slack' | 'teams' | 'google_chat' | 'chatwork' | 'email'
 
 /** Where a tenant's team is told what happened; the URL (it carries a token for Slack, Teams and Google Chat) and secrets sealed. */
-export type ConnectionKind = 'http' | 'power_automate'
+export type ConnectionKind = 'http' | 'power_automate' | 'automation_anywhere'
 
 /** A Power Automate connection's settings that are not secret. */
 export interface PowerAutomateSettings { tenantId: string, clientId: string, authority: string }
 
+/** An Automation Anywhere connection's setting that is not secret: the Control Room user it signs in as. */
+export interface AutomationAnywhereSettings { username: string }
+
 /** What a robot on a Power Automate connection starts: a desktop flow, on a connection (or a connection reference). */
 export interface DesktopFlowTarget { flowId: string, connectionName: string, connectionReference: boolean }
+
+/** What a robot on an Automation Anywhere connection deploys: a bot (its repository file id), run as these users or on these device pools. */
+export interface BotTarget { fileId: number, runAsUserIds: number[], poolIds: number[] }
+
+/** What a robot names on its platform, where that platform needs more than the connection. */
+export type RobotTarget = DesktopFlowTarget | BotTarget
+
+export const isDesktopFlow = (target: RobotTarget | null): target is DesktopFlowTarget => target !== null && 'flowId' in target
+export const isBot = (target: RobotTarget | null): target is BotTarget => target !== null && 'fileId' in target
 
 /** A launch target other than the tenant's UiPath Orchestrator: a signed HTTP target or a Power Automate environment. */
 export interface ConnectionsTable {
@@ -66,9 +78,9 @@ export interface ConnectionsTable {
   url_enc: string
   /** The URL's scheme and host, shown instead of it. */
   url_hint: string
-  /** http: the whsec_ signing secret (requests and callbacks are signed with it). power_automate: the Entra client secret. */
+  /** http: the whsec_ signing secret (requests and callbacks are signed with it). power_automate: the Entra client secret. automation_anywhere: the Control Room API key. */
   secret_enc: string
-  settings: ColumnType<Partial<PowerAutomateSettings>, string | undefined, string>
+  settings: ColumnType<Partial<PowerAutomateSettings & AutomationAnywhereSettings>, string | undefined, string>
   created_at: CreatedAt
   updated_at: UpdatedAt
 }
@@ -283,7 +295,7 @@ export interface RobotsTable {
   /** The launch target (connections); null: the tenant's UiPath Orchestrator connection. */
   connection_id: Generated<string | null>
   /** What the target needs to start it (power_automate: the desktop flow); null for UiPath and HTTP. */
-  target: ColumnType<DesktopFlowTarget | null, string | null | undefined, string | null>
+  target: ColumnType<RobotTarget | null, string | null | undefined, string | null>
   name: string
   name_key: string
   process_name: string

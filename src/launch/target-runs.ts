@@ -10,10 +10,14 @@ import { nextLookAt, recordRunOutcome, type OutcomeDeps } from './job-tracker.js
 
 // The end of a run on another platform than UiPath. An HTTP target tells it by its signed callback
 // (POST /webhooks/http/{connectionId}), or, when it gave a statusUrl, mailrun polls that; a Power
-// Automate desktop flow run is polled (its flowsession). All record it through the same
+// Automate desktop flow run (its flowsession) and an Automation Anywhere bot (its deployment's
+// activity) are polled. All record it through the same
 // conditional change, so a callback retried, or one that crosses a poll, finishes the launch once.
 
 const ENDS = new Set(['completed', 'faulted', 'stopped'])
+
+/** Platforms whose runs are read by their id (a flowsession, a deployment's activity); an HTTP target's only through the statusUrl it gave. */
+const POLLED_BY_RUN_ID = ['power_automate', 'automation_anywhere'] as const
 
 export type CallbackAnswer =
   | { status: 200, body: { handled: boolean, launch?: string } }
@@ -60,7 +64,7 @@ export interface TargetRunPollerDeps extends OutcomeDeps {
   pollIntervalMs: number
 }
 
-/** Polls launched runs that are due (an HTTP target's statusUrl, a desktop flow's session), as the job tracker polls Orchestrator: answers how many ended. */
+/** Polls launched runs that are due (an HTTP target's statusUrl, a desktop flow's session, a bot's activity), as the job tracker polls Orchestrator: answers how many ended. */
 export function createTargetRunPoller (deps: TargetRunPollerDeps): { pollDue: (limit?: number) => Promise<number> } {
   const db: Kysely<Database> = deps.db
   return {
@@ -68,7 +72,7 @@ export function createTargetRunPoller (deps: TargetRunPollerDeps): { pollDue: (l
       // Claimed by moving the next look ahead (longer for runs that have gone on a while), so replicas do not poll the same run.
       const due = await db.with('due', (qb) => qb.selectFrom('launches').select('id')
         .where('state', '=', 'launched').where('connection_id', 'is not', null)
-        .where((eb) => eb.or([eb('status_url_enc', 'is not', null), eb.and([eb('job_key', 'is not', null), eb.exists(eb.selectFrom('connections').select('connections.id').whereRef('connections.id', '=', 'launches.connection_id').where('connections.kind', '=', 'power_automate'))])]))
+        .where((eb) => eb.or([eb('status_url_enc', 'is not', null), eb.and([eb('job_key', 'is not', null), eb.exists(eb.selectFrom('connections').select('connections.id').whereRef('connections.id', '=', 'launches.connection_id').where('connections.kind', 'in', POLLED_BY_RUN_ID))])]))
         .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]))
         .orderBy('next_attempt_at').limit(limit).forUpdate().skipLocked())
         .updateTable('launches').from('due')

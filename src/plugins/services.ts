@@ -15,6 +15,7 @@ import { singleFlight } from '../async/single-flight.js'
 import { createAlertSender, type AlertSender } from '../alerts/deliver-alerts.js'
 import { createTargetRunPoller } from '../launch/target-runs.js'
 import { createDataverseClient } from '../targets/power-automate/dataverse-client.js'
+import { createControlRoomClient } from '../targets/automation-anywhere/control-room-client.js'
 import { createPlatforms } from '../targets/platforms.js'
 import { createHttpTarget, type HttpTarget } from '../targets/http/http-target.js'
 import { createIncidentWatch } from '../alerts/incidents.js'
@@ -115,7 +116,9 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.addHook('onClose', async () => { await httpTarget.close() })
   const dataverse = createDataverseClient({ deny: deps.config.outboundDeny, timeoutMs: deps.config.startTimeoutMs })
   app.addHook('onClose', async () => { await dataverse.close() })
-  const platforms = createPlatforms({ httpTarget, dataverse })
+  const controlRoom = createControlRoomClient({ deny: deps.config.outboundDeny, timeoutMs: deps.config.startTimeoutMs })
+  app.addHook('onClose', async () => { await controlRoom.close() })
+  const platforms = createPlatforms({ httpTarget, dataverse, controlRoom })
   // A queued reply is sent right away, and so is a team's alert; the background passes retry what fails.
   const onReplyQueued = singleFlight(async () => await mailer.sendDue(), (error) => { logger.warn({ err: error }, 'sending replies failed; will retry') })
   const onAlertQueued = singleFlight(async () => await alerts.deliverDue(), (error) => { logger.warn({ err: error }, 'sending alerts failed; will retry') })
@@ -144,7 +147,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('launches', launches)
   // The receiver is made below; a replay only reaches it at request time.
   const decider = { processStored: async (messageId: string) => await receiver.processStored(messageId) }
-  app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, mailTokens, launcher: launches, decider, replayHours: deps.config.replayHours, alerts, httpTarget, dataverse, platforms, changes: deps.database.changes }))
+  app.decorate('resources', createResources({ db: deps.database.db, secrets: deps.secrets, config: deps.config, orchestrator, mailTokens, launcher: launches, decider, replayHours: deps.config.replayHours, alerts, httpTarget, dataverse, controlRoom, platforms, changes: deps.database.changes }))
   app.decorate('canaries', createCanaryWatch({ db: deps.database.db, logger, onQueued: onReplyQueued }))
   app.decorate('outcomeDeps', { db: deps.database.db, replies, metrics: appMetrics, onReplyQueued, onAlertQueued })
   app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, listReadsPerMinute: deps.config.listReadsPerMinute, metrics: appMetrics, replies, onReplyQueued, onAlertQueued }))

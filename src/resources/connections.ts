@@ -7,7 +7,8 @@ import { errors, fieldError } from '../errors.js'
 import { marker } from '../schemas/common.js'
 import type { Connection, ConnectionCreate, ConnectionPatch, ConnectionTestResult } from '../schemas/connections.js'
 import type { HttpTarget } from '../targets/http/http-target.js'
-import { openPowerAutomate } from '../targets/open-target.js'
+import type { ControlRoomClient } from '../targets/automation-anywhere/control-room-client.js'
+import { openAutomationAnywhere, openPowerAutomate } from '../targets/open-target.js'
 import type { DataverseClient } from '../targets/power-automate/dataverse-client.js'
 import { TargetError } from '../targets/target-error.js'
 import { allowedUrl, sealedUrl } from './allowed-url.js'
@@ -15,8 +16,8 @@ import type { PageOf, ResourceDeps } from './context.js'
 import { refusePlaceholders } from './placeholders.js'
 
 // A tenant's launch targets. The UiPath Orchestrator connection keeps its own endpoint
-// (/api/v1/orchestrator) and is listed here as kind uipath; HTTP targets and Power Automate
-// environments are made here. URLs and secrets are sealed and never shown back; an HTTP target's
+// (/api/v1/orchestrator) and is listed here as kind uipath; HTTP targets, Power Automate
+// environments and Automation Anywhere Control Rooms are made here. URLs and secrets are sealed and never shown back; an HTTP target's
 // signing secret is answered once, when mailrun makes it.
 
 export type ConnectionView = Static<typeof Connection>
@@ -30,21 +31,27 @@ const nameTaken = (name: string): Error => new errors.Conflict(`a connection nam
 const isUiPath = (): Error => new errors.Conflict('this is the UiPath Orchestrator connection: change it with PUT /api/v1/orchestrator')
 const DEFAULT_AUTHORITY = 'https://login.microsoftonline.com'
 
-type Fields = Partial<Pick<Create, 'url' | 'signingSecret' | 'environmentUrl' | 'tenantId' | 'clientId' | 'clientSecret' | 'authority'>> & { rotateSecret?: boolean | undefined }
+type Fields = Partial<Pick<Create, 'url' | 'signingSecret' | 'environmentUrl' | 'tenantId' | 'clientId' | 'clientSecret' | 'authority' | 'controlRoomUrl' | 'username' | 'apiKey'>> & { rotateSecret?: boolean | undefined }
+type Kind = Create['kind']
+
+/** The fields each kind takes, and those it cannot be made without. */
+const KIND_FIELDS: Record<Kind, { takes: Array<keyof Fields>, needs: Array<keyof Fields> }> = {
+  http: { takes: ['url', 'signingSecret', 'rotateSecret'], needs: ['url'] },
+  power_automate: { takes: ['environmentUrl', 'tenantId', 'clientId', 'clientSecret', 'authority'], needs: ['environmentUrl', 'tenantId', 'clientId', 'clientSecret'] },
+  automation_anywhere: { takes: ['controlRoomUrl', 'username', 'apiKey'], needs: ['controlRoomUrl', 'username', 'apiKey'] }
+}
+const ALL_FIELDS = [...new Set(Object.values(KIND_FIELDS).flatMap((k) => k.takes))]
+const article = (kind: Kind): string => kind === 'power_automate' ? 'a' : 'an'
 
 /** Which fields a kind takes; any other is refused by name, so a mistake is not silently ignored. */
-function checkFields (kind: 'http' | 'power_automate', body: Fields, creating: boolean): void {
-  const http = ['url', 'signingSecret', 'rotateSecret'] as const
-  const powerAutomate = ['environmentUrl', 'tenantId', 'clientId', 'clientSecret', 'authority'] as const
-  for (const field of kind === 'http' ? powerAutomate : http) {
-    if (body[field] !== undefined) throw fieldError(field, `is not used by a${kind === 'http' ? 'n http' : ' power_automate'} connection: leave it out`)
+function checkFields (kind: Kind, body: Fields, creating: boolean): void {
+  const { takes, needs } = KIND_FIELDS[kind]
+  for (const field of ALL_FIELDS) {
+    if (!takes.includes(field) && body[field] !== undefined) throw fieldError(field, `is not used by ${article(kind)} ${kind} connection: leave it out`)
   }
   if (!creating) return
-  if (kind === 'http' && body.url === undefined) throw fieldError('url', 'is required for an http connection: the URL launches are POSTed to')
-  if (kind === 'power_automate') {
-    for (const field of ['environmentUrl', 'tenantId', 'clientId', 'clientSecret'] as const) {
-      if (body[field] === undefined) throw fieldError(field, 'is required for a power_automate connection')
-    }
+  for (const field of needs) {
+    if (body[field] === undefined) throw fieldError(field, kind === 'http' ? 'is required for an http connection: the URL launches are POSTed to' : `is required for ${article(kind)} ${kind} connection`)
   }
 }
 
@@ -57,7 +64,7 @@ const hostOf = (value: string): string => {
   }
 }
 
-export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarget, dataverse: DataverseClient }) {
+export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarget, dataverse: DataverseClient, controlRoom: ControlRoomClient }) {
   const { db } = deps
   const sealing = { deny: deps.config.outboundDeny, secrets: deps.secrets }
 
@@ -74,6 +81,7 @@ export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarg
       callbackUrl: row.kind === 'http' ? `${deps.config.publicUrl}/webhooks/http/${row.id}` : null,
       tenantId: row.settings.tenantId ?? null,
       clientId: row.settings.clientId ?? null,
+      username: row.settings.username ?? null,
       robots,
       createdAt: row.created_at.toISOString(),
       updatedAt: row.updated_at.toISOString()
@@ -90,6 +98,7 @@ export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarg
       callbackUrl: null,
       tenantId: null,
       clientId: null,
+      username: null,
       robots,
       createdAt: row.created_at.toISOString(),
       updatedAt: row.updated_at.toISOString()
@@ -153,7 +162,9 @@ export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarg
       const made = body.kind === 'http' && body.signingSecret === undefined ? newSigningSecret() : undefined
       const kindColumns = body.kind === 'http'
         ? { ...await sealedUrl(sealing, 'url', body.url ?? ''), secret_enc: deps.secrets.seal(made ?? body.signingSecret ?? '') }
-        : { ...await sealedUrl(sealing, 'environmentUrl', body.environmentUrl ?? ''), secret_enc: deps.secrets.seal(body.clientSecret ?? ''), settings: await powerAutomateSettings(body) }
+        : body.kind === 'automation_anywhere'
+          ? { ...await sealedUrl(sealing, 'controlRoomUrl', body.controlRoomUrl ?? ''), secret_enc: deps.secrets.seal(body.apiKey ?? ''), settings: JSON.stringify({ username: body.username }) }
+          : { ...await sealedUrl(sealing, 'environmentUrl', body.environmentUrl ?? ''), secret_enc: deps.secrets.seal(body.clientSecret ?? ''), settings: await powerAutomateSettings(body) }
       try {
         const created = await db.insertInto('connections').values({
           tenant_id: tenantId,
@@ -180,7 +191,10 @@ export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarg
           ...(body.url !== undefined ? await sealedUrl(sealing, 'url', body.url) : {}),
           ...(body.environmentUrl !== undefined ? await sealedUrl(sealing, 'environmentUrl', body.environmentUrl) : {}),
           ...(changesSettings ? { settings: await powerAutomateSettings(body, current.settings) } : {}),
+          ...(body.controlRoomUrl !== undefined ? await sealedUrl(sealing, 'controlRoomUrl', body.controlRoomUrl) : {}),
+          ...(body.username !== undefined ? { settings: JSON.stringify({ username: body.username }) } : {}),
           ...(body.clientSecret !== undefined ? { secret_enc: deps.secrets.seal(body.clientSecret) } : {}),
+          ...(body.apiKey !== undefined ? { secret_enc: deps.secrets.seal(body.apiKey) } : {}),
           ...(signingSecret !== undefined ? { secret_enc: deps.secrets.seal(signingSecret) } : {}),
           updated_at: new Date()
         }).where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirst()
@@ -205,8 +219,8 @@ export function connectionsResource (deps: ResourceDeps & { httpTarget: HttpTarg
     /** Checks, step by step, that mailrun may and can reach the target, without starting a run. */
     async test (tenantId: string, id: string): Promise<Static<typeof ConnectionTestResult>> {
       const found = await row(tenantId, id)
-      if (found.kind === 'power_automate') {
-        const steps = await deps.dataverse.probe(openPowerAutomate(found, deps.secrets))
+      if (found.kind === 'power_automate' || found.kind === 'automation_anywhere') {
+        const steps = found.kind === 'power_automate' ? await deps.dataverse.probe(openPowerAutomate(found, deps.secrets)) : await deps.controlRoom.probe(openAutomationAnywhere(found, deps.secrets))
         return { ok: steps.every((s) => s.ok), steps }
       }
       const url = deps.secrets.open(found.url_enc)

@@ -11,6 +11,7 @@ import { mailboxesResource } from './mailboxes.js'
 import { connectionsResource } from './connections.js'
 import type { HttpTarget } from '../targets/http/http-target.js'
 import type { DataverseClient } from '../targets/power-automate/dataverse-client.js'
+import type { ControlRoomClient } from '../targets/automation-anywhere/control-room-client.js'
 import type { TargetConnection } from '../targets/open-target.js'
 import type { Platform } from '../targets/platforms.js'
 import { notificationChannelsResource } from './notification-channels.js'
@@ -23,7 +24,7 @@ import { tenantsResource } from './tenants.js'
 import { usersResource } from './users.js'
 
 /** Every operation the admin API (and the console) offers, one module per resource. */
-export function createResources (deps: ResourceDeps & { launcher: Launcher, decider: Decider, replayHours: number, alerts: AlertSender, httpTarget: HttpTarget, dataverse: DataverseClient, platforms: Record<TargetConnection['kind'], Platform> }) {
+export function createResources (deps: ResourceDeps & { launcher: Launcher, decider: Decider, replayHours: number, alerts: AlertSender, httpTarget: HttpTarget, dataverse: DataverseClient, controlRoom: ControlRoomClient, platforms: Record<TargetConnection['kind'], Platform> }) {
   return {
     tenants: tenantsResource(deps),
     apiKeys: apiKeysResource(deps),

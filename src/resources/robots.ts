@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox'
 import type { Kysely, Selectable } from 'kysely'
 import { isUniqueViolation } from '../db/errors.js'
 import { newestFirst } from '../db/pagination.js'
-import type { AttachmentPolicy, Database, DesktopFlowTarget, FunctionDeclaration, ParameterDeclaration, RobotsTable } from '../db/schema.js'
+import { isBot, isDesktopFlow, type AttachmentPolicy, type BotTarget, type Database, type DesktopFlowTarget, type FunctionDeclaration, type ParameterDeclaration, type RobotsTable, type RobotTarget } from '../db/schema.js'
 import { errors, fieldError } from '../errors.js'
 import { reservedRobotWord } from '../commands/command-grammar.js'
 import { robotNameKey } from '../commands/robot-name.js'
@@ -35,7 +35,8 @@ function present (row: RobotRow, senderIds: string[], operatorIds: string[]): Ro
     parameters: row.parameters,
     functions: row.functions,
     connectionId: row.connection_id,
-    powerAutomate: row.target,
+    powerAutomate: isDesktopFlow(row.target) ? row.target : null,
+    automationAnywhere: isBot(row.target) ? row.target : null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString()
   }
@@ -77,9 +78,10 @@ function attachmentPolicy (given: Static<typeof RobotCreate>['attachments']): st
  * The connection a robot names, as stored: null for the tenant's UiPath connection (by its id or
  * none), else one of the tenant's connections, whose kind must take what the robot is.
  */
-async function connectionOf (trx: Kysely<Database>, tenantId: string, connectionId: string | null, robot: { launchMode: string, attachments: unknown, powerAutomate: DesktopFlowTarget | null }): Promise<{ connection_id: string | null, target: string | null }> {
+async function connectionOf (trx: Kysely<Database>, tenantId: string, connectionId: string | null, robot: { launchMode: string, attachments: unknown, powerAutomate: DesktopFlowTarget | null, automationAnywhere: BotTarget | null }): Promise<{ connection_id: string | null, target: string | null }> {
   const none = (): { connection_id: null, target: null } => {
     if (robot.powerAutomate !== null) throw fieldError('powerAutomate', 'is used only by robots on a power_automate connection: set connectionId to one, or leave powerAutomate out')
+    if (robot.automationAnywhere !== null) throw fieldError('automationAnywhere', 'is used only by robots on an automation_anywhere connection: set connectionId to one, or leave automationAnywhere out')
     return { connection_id: null, target: null }
   }
   const uipathFiles = (): { connection_id: null, target: null } => {
@@ -92,7 +94,7 @@ async function connectionOf (trx: Kysely<Database>, tenantId: string, connection
   if (uipath !== undefined) return uipathFiles()
   const found = await trx.selectFrom('connections').select(['id', 'kind']).where('tenant_id', '=', tenantId).where('id', '=', connectionId).executeTakeFirst()
   if (found === undefined) throw fieldError('connectionId', 'names no connection of this tenant: see GET /api/v1/connections')
-  const platform = found.kind === 'http' ? 'an HTTP target' : 'Power Automate'
+  const platform = { http: 'an HTTP target', power_automate: 'Power Automate', automation_anywhere: 'Automation Anywhere' }[found.kind]
   if (robot.launchMode !== 'job') throw fieldError('launchMode', `must be job for a robot launched through ${platform} (it takes launches, not queue items)`)
   const attachments = robot.attachments as { bucket?: string } | null | undefined
   if (found.kind === 'http') {
@@ -100,6 +102,14 @@ async function connectionOf (trx: Kysely<Database>, tenantId: string, connection
     return { ...none(), connection_id: found.id }
   }
   if (attachments !== null && attachments !== undefined) throw fieldError('attachments', `must be null for a robot launched through ${platform}: files are not sent there`)
+  if (found.kind === 'automation_anywhere') {
+    if (robot.powerAutomate !== null) throw fieldError('powerAutomate', 'is used only by robots on a power_automate connection: leave it out')
+    const bot = robot.automationAnywhere
+    if (bot === null) throw fieldError('automationAnywhere', 'is required for a robot on an automation_anywhere connection: {"fileId", "runAsUserIds" or "poolIds"} of the bot and where it runs')
+    if (bot.runAsUserIds.length === 0 && bot.poolIds.length === 0) throw fieldError('automationAnywhere', 'names no runAsUserIds and no poolIds: give the users or the device pools the bot may run on')
+    return { connection_id: found.id, target: JSON.stringify(bot) }
+  }
+  if (robot.automationAnywhere !== null) throw fieldError('automationAnywhere', 'is used only by robots on an automation_anywhere connection: leave it out')
   if (robot.powerAutomate === null) throw fieldError('powerAutomate', 'is required for a robot on a power_automate connection: {"flowId", "connectionName"} of the desktop flow and the connection it runs on')
   return { connection_id: found.id, target: JSON.stringify(robot.powerAutomate) }
 }
@@ -108,6 +118,18 @@ async function connectionOf (trx: Kysely<Database>, tenantId: string, connection
 function desktopFlow (given: Static<typeof RobotCreate>['powerAutomate']): DesktopFlowTarget | null {
   if (given === undefined || given === null) return null
   return { flowId: given.flowId.toLowerCase(), connectionName: given.connectionName, connectionReference: given.connectionReference ?? false }
+}
+
+/** The stored form of a robot's bot, defaults filled in. */
+function botTarget (given: Static<typeof RobotCreate>['automationAnywhere']): BotTarget | null {
+  if (given === undefined || given === null) return null
+  return { fileId: given.fileId, runAsUserIds: given.runAsUserIds ?? [], poolIds: given.poolIds ?? [] }
+}
+
+/** What a robot's change leaves it naming on its platform: what the body says, else what it had, unless it moved to another connection without saying. */
+function keptTarget<T extends RobotTarget> (given: T | null | undefined, current: RobotTarget | null, isKind: (t: RobotTarget | null) => t is T, moved: boolean): T | null {
+  if (given !== undefined) return given
+  return !moved && isKind(current) ? current : null
 }
 
 type SenderList = 'robot_senders' | 'robot_operators'
@@ -172,7 +194,7 @@ export function robotsResource (deps: ResourceDeps) {
             description: body.description ?? '',
             parameters: JSON.stringify(parameters),
             functions: JSON.stringify(functions),
-            ...await connectionOf(trx, tenantId, body.connectionId ?? null, { launchMode, attachments: body.attachments, powerAutomate: desktopFlow(body.powerAutomate) })
+            ...await connectionOf(trx, tenantId, body.connectionId ?? null, { launchMode, attachments: body.attachments, powerAutomate: desktopFlow(body.powerAutomate), automationAnywhere: botTarget(body.automationAnywhere) })
           }).returningAll().executeTakeFirstOrThrow()
           await setSenders(trx, tenantId, inserted.id, body.senderIds ?? [])
           await setSenders(trx, tenantId, inserted.id, body.operatorIds ?? [], 'robot_operators')
@@ -210,8 +232,9 @@ export function robotsResource (deps: ResourceDeps) {
           const connection = await connectionOf(trx, tenantId, connectionId, {
             launchMode: body.launchMode ?? current.launch_mode,
             attachments: body.attachments !== undefined ? body.attachments : current.attachments,
-            // Moved off Power Automate without saying: its flow goes with it.
-            powerAutomate: body.powerAutomate !== undefined ? desktopFlow(body.powerAutomate) : body.connectionId !== undefined && body.connectionId !== current.connection_id ? null : current.target
+            // Moved to another connection without saying: its flow or bot goes with it.
+            powerAutomate: keptTarget(body.powerAutomate !== undefined ? desktopFlow(body.powerAutomate) : undefined, current.target, isDesktopFlow, body.connectionId !== undefined && body.connectionId !== current.connection_id),
+            automationAnywhere: keptTarget(body.automationAnywhere !== undefined ? botTarget(body.automationAnywhere) : undefined, current.target, isBot, body.connectionId !== undefined && body.connectionId !== current.connection_id)
           })
           const moved = body.processName !== undefined || body.folder !== undefined || connection.connection_id !== current.connection_id
           const updated = await trx.updateTable('robots').set({

@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { Static } from '@sinclair/typebox'
-import type { DesktopFlowTarget, FunctionDeclaration, ParameterDeclaration, Problem } from '../db/schema.js'
+import { isBot, isDesktopFlow, type FunctionDeclaration, type ParameterDeclaration, type Problem, type RobotTarget } from '../db/schema.js'
 import { LAUNCH_INPUT } from '../targets/power-automate/dataverse-client.js'
+import { deployBody } from '../targets/automation-anywhere/control-room-client.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { errors, fieldError } from '../errors.js'
 import { inputArguments, PlanTooLarge, serializeInputArguments } from '../launch/input-arguments.js'
@@ -27,7 +28,7 @@ export function testSendsResource (deps: ResourceDeps & { launcher: Launcher }) 
   const { db } = deps
 
   /** The request a launch of this plan would send, with the folder and process looked up; a problem when they cannot be. */
-  async function requestFor (tenantId: string, robot: { name: string, process_name: string, folder: string | null, launch_mode: 'job' | 'queue', queue_name: string | null, functions_argument: string, connection_id: string | null, target: DesktopFlowTarget | null }, plan: LaunchPlan, sender: string): Promise<Result['request'] | Problem> {
+  async function requestFor (tenantId: string, robot: { name: string, process_name: string, folder: string | null, launch_mode: 'job' | 'queue', queue_name: string | null, functions_argument: string, connection_id: string | null, target: RobotTarget | null }, plan: LaunchPlan, sender: string): Promise<Result['request'] | Problem> {
     if (robot.connection_id !== null) return await targetRequest(robot.connection_id, robot, plan, sender)
     const connection = await loadConnection(db, deps.secrets, tenantId)
     if (connection === null) return { message: 'no Orchestrator connection is configured for this tenant: set it up first' }
@@ -55,13 +56,17 @@ export function testSendsResource (deps: ResourceDeps & { launcher: Launcher }) 
     }
   }
 
-  /** What another platform would be sent: the desktop flow's RunDesktopFlow, or the HTTP target's POST (before signing). */
-  async function targetRequest (connectionId: string, robot: { name: string, functions_argument: string, target: DesktopFlowTarget | null }, plan: LaunchPlan, sender: string): Promise<Result['request'] | Problem> {
+  /** What another platform would be sent: the desktop flow's RunDesktopFlow, the bot's deploy, or the HTTP target's POST (before signing). */
+  async function targetRequest (connectionId: string, robot: { name: string, functions_argument: string, target: RobotTarget | null }, plan: LaunchPlan, sender: string): Promise<Result['request'] | Problem> {
     const connection = await db.selectFrom('connections').select(['kind', 'url_hint']).where('id', '=', connectionId).executeTakeFirstOrThrow()
     if (connection.kind === 'http') {
       return { method: 'POST', path: `${connection.url_hint}/…`, folder: null, body: { launchId: '(the launch id)', robot: robot.name, sender, inputs: plan.arguments, functions: plan.functions.map((f) => ({ name: f.name, args: f.args })), attachments: [] } }
     }
-    if (robot.target === null) return { message: `robot "${robot.name}" names no desktop flow (powerAutomate.flowId)` }
+    if (connection.kind === 'automation_anywhere') {
+      if (!isBot(robot.target)) return { message: `robot "${robot.name}" names no bot (automationAnywhere.fileId)` }
+      return { method: 'POST', path: '/v3/automations/deploy', folder: null, body: deployBody(robot.target, '(the launch id)', inputArguments(plan, robot.functions_argument)) }
+    }
+    if (!isDesktopFlow(robot.target)) return { message: `robot "${robot.name}" names no desktop flow (powerAutomate.flowId)` }
     return {
       method: 'POST',
       path: `/api/data/v9.2/workflows(${robot.target.flowId})/Microsoft.Dynamics.CRM.RunDesktopFlow`,

@@ -37,6 +37,12 @@ export const DesktopFlowTarget = Type.Object({
   connectionReference: Type.Optional(Type.Boolean({ description: 'Default false. true: connectionName is a connection reference\'s logical name.' }))
 }, { additionalProperties: false, description: 'Robots on a power_automate connection: the desktop flow to run and where. The flow receives the email\'s arguments as input variables of the same names, the functions (JSON text) under functionsArgument, and MailrunLaunchId.' })
 
+export const BotTarget = Type.Object({
+  fileId: Type.Integer({ minimum: 1, description: 'The bot\'s file id in the Control Room\'s public workspace (Automation → the bot → its id in the address, or GET /v2/repository/workspaces/public/files/list).' }),
+  runAsUserIds: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 100, uniqueItems: true, description: 'Users (with unattended Bot Runner licences) whose devices may run it; one of them runs each launch.' })),
+  poolIds: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 100, uniqueItems: true, description: 'Device pools it may run on.' }))
+}, { additionalProperties: false, description: 'Robots on an automation_anywhere connection: the bot to deploy, and runAsUserIds or poolIds (at least one of them). The bot receives the email\'s arguments as input variables of the same names (STRING, NUMBER or BOOLEAN), the functions (JSON text) under functionsArgument, and MailrunLaunchId.' })
+
 const robotFields = {
   name: Type.String({ minLength: 1, maxLength: 200, description: 'What senders write as the subject. Unique per tenant, case-insensitive.' }),
   processName: Type.String({ minLength: 1, maxLength: 200, description: 'The Orchestrator process (release) name. Defaults to name.' }),
@@ -54,8 +60,9 @@ const robotFields = {
   description: Type.String({ maxLength: 2000 }),
   parameters: Type.Array(Parameter, { maxItems: 100, description: 'Declared input arguments. When any are declared, undeclared arguments in an email are rejected.' }),
   functions: Type.Array(RobotFunction, { maxItems: 200, description: 'Declared functions. When any are declared, unknown functions in an email are rejected.' }),
-  connectionId: Nullable(Type.String({ format: 'uuid', description: 'Where it is launched (GET /api/v1/connections). Null or left out: the tenant\'s UiPath Orchestrator connection. HTTP targets and Power Automate take job robots without attachments; processName and folder are not used there.' })),
-  powerAutomate: Nullable(DesktopFlowTarget)
+  connectionId: Nullable(Type.String({ format: 'uuid', description: 'Where it is launched (GET /api/v1/connections). Null or left out: the tenant\'s UiPath Orchestrator connection. HTTP targets, Power Automate and Automation Anywhere take job robots (only an HTTP target takes attachments, in the request); processName and folder are not used there.' })),
+  powerAutomate: Nullable(DesktopFlowTarget),
+  automationAnywhere: Nullable(BotTarget)
 }
 
 const createExample = {
@@ -92,7 +99,8 @@ export const RobotCreate = Type.Object({
   parameters: Type.Optional(robotFields.parameters),
   functions: Type.Optional(robotFields.functions),
   connectionId: Type.Optional(robotFields.connectionId),
-  powerAutomate: Type.Optional(robotFields.powerAutomate)
+  powerAutomate: Type.Optional(robotFields.powerAutomate),
+  automationAnywhere: Type.Optional(robotFields.automationAnywhere)
 }, { additionalProperties: false, examples: [createExample] })
 
 export const RobotPatch = Type.Partial(Type.Object(robotFields), { additionalProperties: false, minProperties: 1, examples: [{ allowAllSenders: true }] })
@@ -106,6 +114,7 @@ export const Robot = Type.Object({
   ...robotFields,
   attachments: Nullable(StoredAttachmentsPolicy),
   powerAutomate: Nullable(Type.Object({ flowId: Type.String(), connectionName: Type.String(), connectionReference: Type.Boolean() })),
+  automationAnywhere: Nullable(Type.Object({ fileId: Type.Integer(), runAsUserIds: Type.Array(Type.Integer()), poolIds: Type.Array(Type.Integer()) })),
   folder: Nullable(Type.String()),
   parameters: Type.Array(StoredParameter),
   functions: Type.Array(Type.Object({ name: Type.String(), description: Type.Optional(Type.String()), parameters: Type.Array(StoredParameter) })),
@@ -117,6 +126,7 @@ export const Robot = Type.Object({
     ...createExample,
     connectionId: null,
     powerAutomate: null,
+    automationAnywhere: null,
     operatorIds: [],
     queueName: null,
     invalidRows: 'reject',

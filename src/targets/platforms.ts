@@ -1,5 +1,6 @@
 import type { LaunchPlan } from '../commands/validate-plan.js'
-import type { DesktopFlowTarget } from '../db/schema.js'
+import { isBot, isDesktopFlow, type RobotTarget } from '../db/schema.js'
+import { AUTOMATION_PREFIX, type ControlRoomClient } from './automation-anywhere/control-room-client.js'
 import type { HttpTarget, RunReport } from './http/http-target.js'
 import type { TargetConnection } from './open-target.js'
 import { LAUNCH_INPUT, type DataverseClient } from './power-automate/dataverse-client.js'
@@ -19,8 +20,8 @@ export interface RunRequest {
   inputs: Record<string, unknown>
   /** The email's files, where the robot takes them (an HTTP target: in the request). */
   attachments: Array<{ name: string, contentType: string, size: number, content: Buffer }>
-  /** What the robot names on that platform (a desktop flow); null where nothing more is needed. */
-  robotTarget: DesktopFlowTarget | null
+  /** What the robot names on that platform (a desktop flow, a bot); null where nothing more is needed. */
+  robotTarget: RobotTarget | null
   createdAt: Date
 }
 
@@ -50,8 +51,8 @@ function expect<K extends TargetConnection['kind']> (connection: TargetConnectio
   return connection as Extract<TargetConnection, { kind: K }>
 }
 
-export function createPlatforms (clients: { httpTarget: HttpTarget, dataverse: DataverseClient }): Record<TargetConnection['kind'], Platform> {
-  const { httpTarget, dataverse } = clients
+export function createPlatforms (clients: { httpTarget: HttpTarget, dataverse: DataverseClient, controlRoom: ControlRoomClient }): Record<TargetConnection['kind'], Platform> {
+  const { httpTarget, dataverse, controlRoom } = clients
   return {
     http: {
       idempotent: true,
@@ -77,12 +78,12 @@ export function createPlatforms (clients: { httpTarget: HttpTarget, dataverse: D
       idempotent: false,
       async start (connection, request) {
         const flow = request.robotTarget
-        if (flow === null) throw new TargetError(`robot "${request.robot}" names no desktop flow (powerAutomate.flowId)`, { transient: false })
+        if (!isDesktopFlow(flow)) throw new TargetError(`robot "${request.robot}" names no desktop flow (powerAutomate.flowId)`, { transient: false })
         const inputs = { ...request.inputs, [LAUNCH_INPUT]: request.launchId }
         return { runId: await dataverse.start(expect(connection, 'power_automate'), flow, inputs), statusUrl: null }
       },
       async find (connection, request) {
-        if (request.robotTarget === null) return null
+        if (!isDesktopFlow(request.robotTarget)) return null
         return await dataverse.findByLaunch(expect(connection, 'power_automate'), request.robotTarget.flowId, request.launchId, request.createdAt)
       },
       async status (connection, run) {
@@ -94,6 +95,26 @@ export function createPlatforms (clients: { httpTarget: HttpTarget, dataverse: D
       },
       started: (runId) => `desktop flow run ${runId ?? ''} started`,
       found: (runId) => `desktop flow run ${runId} found by ${LAUNCH_INPUT} after an unclear attempt`
+    },
+    automation_anywhere: {
+      idempotent: false,
+      async start (connection, request) {
+        const bot = request.robotTarget
+        if (!isBot(bot)) throw new TargetError(`robot "${request.robot}" names no bot (automationAnywhere.fileId)`, { transient: false })
+        return { runId: await controlRoom.deploy(expect(connection, 'automation_anywhere'), bot, request.launchId, request.inputs), statusUrl: null }
+      },
+      async find (connection, request) {
+        return await controlRoom.findByLaunch(expect(connection, 'automation_anywhere'), request.launchId)
+      },
+      async status (connection, run) {
+        return run.runId === null ? null : await controlRoom.status(expect(connection, 'automation_anywhere'), run.runId)
+      },
+      async stop (connection, runId) {
+        await controlRoom.stop(expect(connection, 'automation_anywhere'), runId)
+        return true
+      },
+      started: (runId) => `bot deployment ${runId ?? ''} started`,
+      found: (runId) => `bot deployment ${runId} found by its automation name "${AUTOMATION_PREFIX.trim()} <launch id>" after an unclear attempt`
     }
   }
 }
