@@ -11,7 +11,7 @@ import { composeReply, type ReplyContent } from '../../src/notify/compose-reply.
 /** Two Latin words in a row ("could not", "is not a number"): an English phrase. Single Latin words are names (Orchestrator, CSV, iPhone). */
 const ENGLISH_PHRASE = /\b[A-Za-z]{2,}[\s,]+(?:[A-Za-z]{2,}\b)/
 /** Words that stay as they are in Russian text: product and format names, and the grammar's own keywords. */
-const NAMES = /\b(?:Microsoft Entra|Power Automate|Orchestrator|mailrun|Excel|CSV|XLSX|PDF|yes|no)\b/g
+const NAMES = /\b(?:Microsoft Entra|Power Automate|Control Room|deploymentId|Orchestrator|mailrun|Excel|CSV|XLSX|PDF|yes|no)\b/g
 
 function englishIn (text: string): string | null {
   for (const line of text.split('\n')) {
@@ -104,7 +104,9 @@ const history = [
   '3 queue items deleted by anna@acme.example; 1 already taken by a robot', 'job Successful', 'job Faulted: селектор не найден', 'job Stopped',
   // Other platforms: an HTTP target, a Power Automate desktop flow.
   'run run-7 started at the HTTP target', 'run started at the HTTP target', 'desktop flow run 0b6f6a64-5a0e-4b52-9a59-2f5d8d3c1e7a started',
-  'desktop flow run 0b6f6a64-5a0e-4b52-9a59-2f5d8d3c1e7a found by MailrunLaunchId after an unclear attempt', 'run completed', 'run faulted: нет связи с ERP', 'run stopped'
+  'desktop flow run 0b6f6a64-5a0e-4b52-9a59-2f5d8d3c1e7a found by MailrunLaunchId after an unclear attempt', 'run completed', 'run faulted: нет связи с ERP', 'run stopped',
+  // An Automation Anywhere bot.
+  'bot deployment 5c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f started', 'bot deployment 5c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f found by its automation name "mailrun <launch id>" after an unclear attempt'
 ].map((detail, i) => ({ at: `2026-12-06T10:00:${String(i).padStart(2, '0')}Z`, state: 'launched', detail }))
 
 const cancels: CancelOutcome[] = [
@@ -141,7 +143,16 @@ const reasons = [
   'Power Automate refused the run: the app user lacks a privilege in the environment (нет привилегии prvReadworkflow)',
   'Power Automate answered 400 to the run: подключение не найдено', 'could not reach Power Automate at https://org.crm4.dynamics.com: the connection was reset (ECONNRESET)',
   'Power Automate at https://org.crm4.dynamics.com did not answer within 10 s (UND_ERR_HEADERS_TIMEOUT)',
-  'Microsoft Entra did not give a token for the Power Automate environment: token endpoint https://login.microsoftonline.com/acme/oauth2/v2.0/token could not be reached: ECONNREFUSED', 'robot "Отчёт" names no desktop flow (powerAutomate.flowId)'
+  'Microsoft Entra did not give a token for the Power Automate environment: token endpoint https://login.microsoftonline.com/acme/oauth2/v2.0/token could not be reached: ECONNREFUSED', 'robot "Отчёт" names no desktop flow (powerAutomate.flowId)',
+  'bot 4217 was not found in the Control Room\'s public workspace (or mailrun-bot cannot see it)',
+  'the Control Room refused the sign-in of mailrun-bot (401): неверные учётные данные', 'the Control Room refused the sign-in of mailrun-bot (503)',
+  'the Control Room is throttling requests', 'the Control Room refused the deployment: the user lacks a permission (нет права запуска)',
+  'the Control Room answered 400 to the deployment: пул не найден', 'the Control Room answered 500 to the activity look-up',
+  'the Control Room answered the deployment without a deploymentId', 'the Control Room did not stop the run: выполнение не найдено',
+  'could not reach the Control Room at https://acme.my.automationanywhere.digital: the connection was reset (ECONNRESET)',
+  'could not connect to the Control Room at https://acme.my.automationanywhere.digital within the connect timeout (UND_ERR_CONNECT_TIMEOUT)',
+  'the Control Room at https://acme.my.automationanywhere.digital did not answer within 10 s (UND_ERR_HEADERS_TIMEOUT)',
+  'robot "Отчёт" names no bot (automationAnywhere.fileId)'
 ]
 
 const replies: Array<[string, ReplyContent]> = [
