@@ -1,4 +1,5 @@
 import type { Locale } from './i18n.js'
+import { consoleText } from '../notify/history-text.js'
 
 // What the console says when a form is refused, in the user's language. The rules below the API
 // (validation, resources) say it in English, for API callers; a Russian console must not show an
@@ -56,6 +57,9 @@ function fieldName (field: string, locale: Locale): string {
   return rest.length === 0 ? known[locale] : `${known[locale]} (${rest.join('.')})`
 }
 
+const PLATFORMS_RU: Record<string, string> = { 'an HTTP target': 'HTTP-цель', 'Power Automate': 'Power Automate', 'Automation Anywhere': 'Automation Anywhere' }
+const platformRu = (name: string | undefined): string => PLATFORMS_RU[name ?? ''] ?? name ?? ''
+
 /** What a field must be, from the validator's words. */
 const FIELD_RULES: Record<Locale, Rule[]> = {
   en: [
@@ -105,8 +109,14 @@ const FIELD_RULES: Record<Locale, Rule[]> = {
     [/^cannot be registered yet: this tenant has no mail domains\./, () => 'пока нельзя зарегистрировать: у арендатора нет почтовых доменов. Их задаёт администратор экземпляра'],
     [/^is a placeholder \("(.*)"\), not a value: paste the real one$/, (m) => `— заполнитель («${m[1] ?? ''}»), а не значение: вставьте настоящее`],
     [/^names no connection of this tenant/, () => 'не найдено такое подключение у этого арендатора'],
-    [/^must be job for a robot launched through an HTTP target/, () => 'должен быть «задание» для робота, запускаемого через HTTP-цель (она принимает запуски, а не элементы очереди)'],
-    [/^must be null for a robot launched through an HTTP target/, () => 'не задаются для робота, запускаемого через HTTP-цель: файлы туда не передаются'],
+    [/^must be job for a robot launched through (an HTTP target|Power Automate|Automation Anywhere)/, (m) => `должен быть «задание» для робота, запускаемого через ${platformRu(m[1])} (там принимают запуски, а не элементы очереди)`],
+    [/^must be null for a robot launched through (an HTTP target|Power Automate|Automation Anywhere)/, (m) => `не задаются для робота, запускаемого через ${platformRu(m[1])}: файлы туда не передаются`],
+    [/^is required for a robot on a power_automate connection/, () => 'обязательно для робота на подключении Power Automate: id классического потока и подключение, на котором он выполняется'],
+    [/^is required for a robot on an automation_anywhere connection/, () => 'обязательно для робота на подключении Automation Anywhere: id файла бота и пользователи или пулы устройств, на которых он выполняется'],
+    [/^names no runAsUserIds and no poolIds/, () => 'не указаны ни пользователи, ни пулы устройств: укажите, где может выполняться бот'],
+    [/^is used only by robots on an? \w+ connection/, () => 'используется только роботами на подключении этого вида: оставьте пустым'],
+    [/^is required for an? \w+ connection/, () => 'обязательно для подключения этого вида'],
+    [/^is not used by an? \w+ connection: leave it out$/, () => 'не используется подключением этого вида: оставьте пустым'],
     [/^names no (robot|sender|mailbox) of this tenant$/, (m) => `не найден${m[1] === 'robot' ? ' робот' : m[1] === 'sender' ? ' отправитель' : ' ящик'} этого арендатора`],
     [/^is required when launchMode is queue$/, () => 'обязательно для робота очереди'],
     [/^names senders that do not exist in this tenant: (.*)$/, (m) => `называет отправителей, которых у арендатора нет: ${m[1] ?? ''}`],
@@ -182,6 +192,10 @@ const NOTICE_RULES: Rule[] = [
   [/^no SMTP server for replies: set smtp on the mailbox or MAILRUN_SMTP_URL$/, () => 'нет SMTP-сервера для ответов: задайте smtp у ящика или MAILRUN_SMTP_URL'],
   [/^gave up: (.*)$/, (m) => `попытки прекращены: ${m[1] ?? ''}`],
   [/^could not reach (\S+): (.*)$/, (m) => `не удалось связаться с ${m[1] ?? ''}: ${m[2] ?? ''}`],
+  [/^signed in to (\S+) as app (\S+)$/, (m) => `вход в ${m[1] ?? ''} выполнен как приложение ${m[2] ?? ''}`],
+  [/^the environment lists its desktop flows to this app$/, () => 'среда показывает этому приложению свои классические потоки'],
+  [/^signed in to (\S+) as (.+)$/, (m) => `вход в ${m[1] ?? ''} выполнен от имени ${m[2] ?? ''}`],
+  [/^the public workspace lists its bots to this user$/, () => 'общий репозиторий показывает этому пользователю своих ботов'],
   [/^(\S+) may be reached$/, (m) => `к ${m[1] ?? ''} можно подключаться`],
   [/^the target answered (\d+) to a GET \(no run was started\)$/, (m) => `цель ответила ${m[1] ?? ''} на GET (запуск не начат)`],
   [/^could not reach the HTTP target at (\S+): (.*)$/, (m) => `HTTP-цель (${m[1] ?? ''}) недоступна: ${m[2] ?? ''}`],
@@ -196,5 +210,6 @@ const NOTICE_RULES: Rule[] = [
 
 /** A sentence written where it happened, in the user's language when a rule knows it. */
 export function noticeText (text: string, locale: Locale): string {
-  return locale === 'ru' ? firstMatch(NOTICE_RULES, text) ?? text : text
+  // Else a failure as a reply words it (a platform's refusal, an unreachable host), or as it came.
+  return locale === 'ru' ? firstMatch(NOTICE_RULES, text) ?? consoleText(text, locale) : text
 }

@@ -5,6 +5,7 @@ import { testDatabaseKind } from '../support/database.js'
 import { englishRuns } from '../support/english-runs.js'
 import { startHttpTargetReceiver } from '../support/http-target-receiver.js'
 import { setUpMailbox } from '../support/tenant-setup.js'
+import { startControlRoomStandIn } from '../../src/simulator/control-room.js'
 import { startDataverseStandIn } from '../../src/simulator/dataverse.js'
 
 // The console's Connections page: an admin adds an HTTP target (its secret shown once), tests it,
@@ -21,7 +22,7 @@ t.test(`the connections page on ${testDatabaseKind}`, async (t) => {
   t.test('an admin adds an HTTP target, sees its secret once, tests it and launches a robot through it', async (t) => {
     const page = await get(ada, '/console/orchestrator')
     t.equal(page.statusCode, 200)
-    t.match(page.body, 'No HTTP target or Power Automate environment yet.')
+    t.match(page.body, 'No HTTP target, Power Automate environment or Control Room yet.')
     const added = await post(ada, '/console/connections', { _csrf: csrfOf(page.body), name: 'n8n', url: `${target.url}/webhook/mailrun?token=hidden` })
     t.equal(added.statusCode, 201, added.body.slice(0, 300))
     t.match(added.body, 'Connection &quot;n8n&quot; added.')
@@ -87,9 +88,47 @@ t.test(`the connections page on ${testDatabaseKind}`, async (t) => {
     t.equal((await setup.api('DELETE', `/api/v1/connections/${id}`)).statusCode, 204)
   })
 
+  t.test('an admin adds an Automation Anywhere Control Room, tests it and gives a robot its bot — in English and Russian', async (t) => {
+    const cr = await startControlRoomStandIn()
+    t.teardown(cr.close)
+    cr.users.set('mailrun-bot', { id: 12, apiKey: 'the api key' })
+    cr.bots.add(4217)
+    const page = await get(ada, '/console/orchestrator')
+    const added = await post(ada, '/console/connections/automation-anywhere', { _csrf: csrfOf(page.body), name: 'Bots', controlRoomUrl: cr.url, username: 'mailrun-bot', apiKey: 'the api key' })
+    t.equal(added.statusCode, 201, added.body.slice(0, 300))
+    t.notMatch(added.body, 'the api key')
+    t.match(added.body, /<td>Bots<\/td><td>Automation Anywhere<\/td>/)
+    const id = /action="\/console\/connections\/([0-9a-f-]{36})\/test"[\s\S]*?<\/tr>/.exec(added.body.slice(added.body.indexOf('<td>Bots</td>')))?.[1] as string
+    const tested = await post(ada, `/console/connections/${id}/test`, { _csrf: csrfOf(added.body) })
+    t.match(tested.body, 'Test of &quot;Bots&quot;: The connection works.')
+    t.match(tested.body, /<strong>sign in<\/strong>: ✓ signed in to \S+ as mailrun-bot/)
+    t.match(tested.body, '<strong>bots</strong>: ✓ the public workspace lists its bots to this user')
+    const testedRu = await post(olgaJar, `/console/connections/${id}/test`, { _csrf: csrfOf((await get(olgaJar, '/console/orchestrator')).body) })
+    t.match(testedRu.body, '<strong>боты</strong>: ✓ общий репозиторий показывает этому пользователю своих ботов')
+    t.same(englishRuns(testedRu.body, ['Monthly Report', 'Bots', 'mailrun-bot']), [], 'no English sentence on the Russian page')
+
+    const form = await get(ada, `/console/robots/${setup.robotId}`)
+    t.match(form.body, `<option value="${id}">Automation Anywhere &quot;Bots&quot;</option>`)
+    const fields = { _csrf: csrfOf(form.body), name: 'Monthly Report', launchMode: 'job', allowAllSenders: 'on', connectionId: id, botFileId: '4217', botRunAsUserIds: '31, 32', botPoolIds: '', functionsArgument: 'in_Functions' }
+    const nowhere = await post(ada, `/console/robots/${setup.robotId}`, { ...fields, botRunAsUserIds: '' })
+    t.equal(nowhere.statusCode, 400)
+    t.match(nowhere.body, 'names no runAsUserIds and no poolIds')
+    const robotRu = await get(olgaJar, `/console/robots/${setup.robotId}`)
+    const nowhereRu = await post(olgaJar, `/console/robots/${setup.robotId}`, { ...fields, _csrf: csrfOf(robotRu.body), botRunAsUserIds: '' })
+    t.match(nowhereRu.body, 'не указаны ни пользователи, ни пулы устройств')
+    t.same(englishRuns(nowhereRu.body, ['Monthly Report', 'Bots']), [])
+    const saved = await post(ada, `/console/robots/${setup.robotId}`, fields)
+    t.equal(saved.statusCode, 303, saved.body.slice(0, 500))
+    t.match((await setup.api('GET', `/api/v1/robots/${setup.robotId}`)).json(), { connectionId: id, automationAnywhere: { fileId: 4217, runAsUserIds: [31, 32], poolIds: [] }, powerAutomate: null })
+    t.match((await get(ada, `/console/robots/${setup.robotId}`)).body, 'value="31, 32"', 'the form shows the bot')
+    await post(ada, `/console/robots/${setup.robotId}`, { ...fields, connectionId: '', botFileId: '', botRunAsUserIds: '' })
+    t.match((await setup.api('GET', `/api/v1/robots/${setup.robotId}`)).json(), { connectionId: null, automationAnywhere: null })
+    t.equal((await setup.api('DELETE', `/api/v1/connections/${id}`)).statusCode, 204)
+  })
+
   t.test('in Russian, with nothing in English', async (t) => {
     const page = await get(olgaJar, '/console/orchestrator')
-    t.match(page.body, 'HTTP-целей и сред Power Automate пока нет.')
+    t.match(page.body, 'HTTP-целей, сред Power Automate и Control Room пока нет.')
     const added = await post(olgaJar, '/console/connections', { _csrf: csrfOf(page.body), name: 'Раннер', url: `${target.url}/webhook/mailrun` })
     t.equal(added.statusCode, 201)
     t.match(added.body, 'Подключение «Раннер» добавлено.')

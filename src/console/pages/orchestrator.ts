@@ -59,7 +59,7 @@ export default async function orchestratorPages (app: FastifyInstance): Promise<
     const connection = await current(tenantId)
     const targets = (await connections.list(tenantId)).items.filter((c) => c.kind !== 'uipath')
     return await render(request, reply, 'orchestrator.eta', {
-      title: 'orch.title', connection, form: formOf(connection), check: null, error: null, notice: null, targets, targetForm: { name: '', url: '' }, flowForm: { name: '', environmentUrl: '', tenantId: '', clientId: '' }, targetError: null, flowError: null, created: null, targetCheck: null, ...extra
+      title: 'orch.title', connection, form: formOf(connection), check: null, error: null, notice: null, targets, targetForm: { name: '', url: '' }, flowForm: { name: '', environmentUrl: '', tenantId: '', clientId: '' }, botForm: { name: '', controlRoomUrl: '', username: '' }, targetError: null, flowError: null, botError: null, created: null, targetCheck: null, ...extra
     }, status)
   }
 
@@ -106,6 +106,18 @@ export default async function orchestratorPages (app: FastifyInstance): Promise<
     } catch (error) {
       const problem = formError(error, request)
       return await page(request, reply, { flowForm, flowError: problem.message }, problem.status)
+    }
+  })
+
+  app.post('/console/connections/automation-anywhere', async (request: FastifyRequest<{ Body: Form }>, reply) => {
+    const form = readForm(request.body)
+    const botForm = { name: (form.name ?? '').trim(), controlRoomUrl: (form.controlRoomUrl ?? '').trim(), username: (form.username ?? '').trim() }
+    try {
+      const created = await connections.create(userOf(request).tenantId, checked(ConnectionCreate, { ...botForm, kind: 'automation_anywhere', apiKey: (form.apiKey ?? '').trim() }))
+      return await page(request, reply, { created }, 201)
+    } catch (error) {
+      const problem = formError(error, request)
+      return await page(request, reply, { botForm, botError: problem.message }, problem.status)
     }
   })
 

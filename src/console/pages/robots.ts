@@ -12,7 +12,7 @@ import { checkShape, formError, readForm } from '../forms.js'
 
 type Body = Record<string, string | string[] | undefined>
 
-interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, invalidRows: string, extraColumns: string, escapeFormulas: boolean, attachmentsBucket: string, attachmentsFolder: string, attachmentsMaxMb: string, attachmentsTypes: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string, connectionId: string, flowId: string, flowConnection: string, flowConnectionReference: boolean, attachmentsInRequest: boolean }
+interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, invalidRows: string, extraColumns: string, escapeFormulas: boolean, attachmentsBucket: string, attachmentsFolder: string, attachmentsMaxMb: string, attachmentsTypes: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string, connectionId: string, flowId: string, flowConnection: string, flowConnectionReference: boolean, botFileId: string, botRunAsUserIds: string, botPoolIds: string, attachmentsInRequest: boolean }
 
 function formOf (robot: RobotView | null): RobotForm {
   return {
@@ -38,6 +38,9 @@ function formOf (robot: RobotView | null): RobotForm {
     flowId: robot?.powerAutomate?.flowId ?? '',
     flowConnection: robot?.powerAutomate?.connectionName ?? '',
     flowConnectionReference: robot?.powerAutomate?.connectionReference ?? false,
+    botFileId: robot?.automationAnywhere !== null && robot?.automationAnywhere !== undefined ? String(robot.automationAnywhere.fileId) : '',
+    botRunAsUserIds: robot?.automationAnywhere?.runAsUserIds.join(', ') ?? '',
+    botPoolIds: robot?.automationAnywhere?.poolIds.join(', ') ?? '',
     attachmentsInRequest: robot?.attachments !== null && robot?.attachments !== undefined && robot.attachments.bucket === ''
   }
 }
@@ -68,6 +71,9 @@ function formFrom (body: Body): RobotForm {
     flowId: (form.flowId ?? '').trim(),
     flowConnection: (form.flowConnection ?? '').trim(),
     flowConnectionReference: form.flowConnectionReference === 'on',
+    botFileId: (form.botFileId ?? '').trim(),
+    botRunAsUserIds: (form.botRunAsUserIds ?? '').trim(),
+    botPoolIds: (form.botPoolIds ?? '').trim(),
     attachmentsInRequest: form.attachmentsInRequest === 'on'
   }
 }
@@ -101,11 +107,16 @@ function bodyFrom (form: RobotForm) {
     // Blank: the tenant's UiPath connection.
     connectionId: form.connectionId !== '' ? form.connectionId : null,
     // A desktop flow is named only for a robot on Power Automate; the API says so when it is missing.
-    powerAutomate: form.flowId !== '' || form.flowConnection !== '' ? { flowId: form.flowId, connectionName: form.flowConnection, connectionReference: form.flowConnectionReference } : null
+    powerAutomate: form.flowId !== '' || form.flowConnection !== '' ? { flowId: form.flowId, connectionName: form.flowConnection, connectionReference: form.flowConnectionReference } : null,
+    // Likewise a bot, for a robot on Automation Anywhere.
+    automationAnywhere: form.botFileId !== '' ? { fileId: Number(form.botFileId), runAsUserIds: idList(form.botRunAsUserIds), poolIds: idList(form.botPoolIds) } : null
   }
   checkShape(RobotCreate, body)
   return body
 }
+
+/** "31, 32" → [31, 32]; a word that is not a number stays NaN, which the schema check refuses by name. */
+const idList = (text: string): number[] => text.split(/[\s,;]+/).filter((t) => t !== '').map(Number)
 
 const exampleOf = (robot: RobotView): string => exampleCommand({ name: robot.name, description: robot.description, parameters: robot.parameters as ParameterDeclaration[], functions: robot.functions as FunctionDeclaration[] })
 
