@@ -22,15 +22,16 @@ import { startGraphStandIn } from '../tests/support/graph-stand-in.js'
 import { startIdentityStandIn } from '../tests/support/identity-stand-in.js'
 import { startHttpTargetReceiver } from '../tests/support/http-target-receiver.js'
 import { FLOW_STATUS, startDataverseStandIn } from '../src/simulator/dataverse.js'
+import { startControlRoomStandIn } from '../src/simulator/control-room.js'
 import { Webhook } from 'standardwebhooks'
 
 // npm run demo: the whole product on one machine, no UiPath account, no configuration.
 // `npm run demo -- --once` runs the story and exits (the CI smoke test); `--graph` adds Graph push;
-// `--platform power-automate` or `--platform http` (repeatable) adds a robot on that platform.
+// `--platform power-automate`, `--platform automation-anywhere` or `--platform http` (repeatable) adds a robot on that platform.
 
 const once = process.argv.includes('--once')
 const platforms = process.argv.flatMap((a, i) => a === '--platform' ? [process.argv[i + 1] ?? ''] : a.startsWith('--platform=') ? [a.slice('--platform='.length)] : [])
-for (const p of platforms) if (p !== 'power-automate' && p !== 'http') throw new Error(`demo: --platform ${p}: choose power-automate or http`)
+for (const p of platforms) if (p !== 'power-automate' && p !== 'automation-anywhere' && p !== 'http') throw new Error(`demo: --platform ${p}: choose power-automate, automation-anywhere or http`)
 // --graph adds a message pushed through Graph change notifications (stand-ins for Graph and its token endpoint).
 const withGraph = process.argv.includes('--graph')
 const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s)
@@ -220,6 +221,24 @@ if (platforms.includes('power-automate')) {
   dv.finish(session.flowsessionid, FLOW_STATUS.succeeded, { outputs: { InvoicesPosted: 37 } })
   step('The run succeeded; mailrun reads its flowsession and replies with its outputs:')
   showReply(await waitFor('the "finished" reply of the desktop flow', () => smtp.received.find((r) => r.mail.inReplyTo === id && /finished/.test(r.mail.text ?? '')), 30_000))
+}
+if (platforms.includes('automation-anywhere')) {
+  step('A robot that is an Automation Anywhere bot — a local Control Room STAND-IN (authentication, deploy, activity list) that follows the published contract (not the real service)')
+  const cr = await startControlRoomStandIn()
+  platformParts.push(cr)
+  cr.users.set('mailrun-demo', { id: 12, apiKey: 'demo-api-key' })
+  cr.bots.add(4217)
+  cr.runners.add(31)
+  const room = await api('POST', '/api/v1/connections', key, { name: 'Control Room', kind: 'automation_anywhere', controlRoomUrl: cr.url, username: 'mailrun-demo', apiKey: 'demo-api-key' })
+  console.log(indent(JSON.stringify(await api('POST', `/api/v1/connections/${String(room.id)}/test`, key))))
+  await api('POST', '/api/v1/robots', key, { name: 'Vendor Sync', connectionId: room.id, automationAnywhere: { fileId: 4217, runAsUserIds: [31] }, senderIds: [sender.id], parameters: [{ name: 'period', type: 'string', required: true }] })
+  const id = await send('Email: the bot "Vendor Sync", by email like any robot', 'Anna Petrova <anna@finance.example>', 'Vendor Sync', 'period = 2026-10', true)
+  const run = await waitFor('the bot deployment', () => [...cr.activities.values()][0])
+  step('The stand-in received the deploy (run as user 31); the typed botInput, with the launch id in it:')
+  console.log(indent(JSON.stringify(run.botInput, null, 2)))
+  cr.finish(run.deploymentId, 'COMPLETED', { outputs: { VendorsSynced: { type: 'NUMBER', number: '17' } } })
+  step('The bot completed; mailrun reads its activity and replies with its output variables:')
+  showReply(await waitFor('the "finished" reply of the bot', () => smtp.received.find((r) => r.mail.inReplyTo === id && /finished/.test(r.mail.text ?? '')), 30_000))
 }
 if (platforms.includes('http')) {
   step('A robot behind a signed HTTP target — a local receiver standing for an n8n workflow: it checks the Standard Webhooks signature, starts one run per Idempotency-Key and calls back when done')
