@@ -1,5 +1,6 @@
 import { startOrchestratorSimulator } from '../src/simulator/orchestrator.js'
 import { FLOW_STATUS, startDataverseStandIn } from '../src/simulator/dataverse.js'
+import { startControlRoomStandIn } from '../src/simulator/control-room.js'
 import { startHttpTargetReceiver } from '../tests/support/http-target-receiver.js'
 import { buildMessage, signMessage } from '../tests/support/mail.js'
 import { freshDatabase } from './support/targets.js'
@@ -7,10 +8,11 @@ import { COMMAND, LETTER, setUpTenant } from './support/tenant.js'
 import { ADMIN_KEY, startMailrun, type Shared } from './push.js'
 
 // The same email to a robot on each platform (#31): UiPath (the Orchestrator simulator), a signed
-// HTTP target (a local receiver) and Power Automate (the Dataverse stand-in, token endpoint
-// included), mailrun as its own process on PostgreSQL. Timed: the door's answer (stored, decided,
-// launched — the platform's start included), one email at a time; for Power Automate also from
-// the run's end to the "finished" reply queued (the poll at MAILRUN_JOB_POLL_INTERVAL_S=1).
+// HTTP target (a local receiver), Power Automate (the Dataverse stand-in, token endpoint
+// included) and Automation Anywhere (the Control Room stand-in, sign-in included), mailrun as its
+// own process on PostgreSQL. Timed: the door's answer (stored, decided, launched — the platform's
+// start included), one email at a time; for the polled platforms also from the run's end to the
+// launch completed (the poll at MAILRUN_JOB_POLL_INTERVAL_S=1).
 
 export interface PlatformsPlan { emails: number, workDir: string }
 export interface PlatformsReport { emails: number, platforms: Array<{ platform: string, launched: number, p50: number, p95: number, max: number, endToReplyMs?: number }> }
@@ -31,6 +33,10 @@ export async function benchPlatforms (plan: PlatformsPlan, shared: Shared, log: 
   dv.flows.add(FLOW)
   dv.connections.add(MACHINE)
   dv.runsPerMinute = 100_000
+  const cr = await startControlRoomStandIn()
+  cr.users.set('bench', { id: 1, apiKey: 'bench-api-key' })
+  cr.bots.add(4217)
+  cr.runners.add(31)
   const { service } = await startMailrun('postgres', { ...database.env, MAILRUN_JOB_POLL_INTERVAL_S: '1' }, shared, plan.workDir)
   const report: PlatformsReport = { emails: plan.emails, platforms: [] }
   try {
@@ -40,6 +46,8 @@ export async function benchPlatforms (plan: PlatformsPlan, shared: Shared, log: 
     const catalogue = { parameters: [{ name: 'period', type: 'string', required: true }], functions: [{ name: 'ExtractData', parameters: [{ name: 'region', type: 'string', required: true }] }, { name: 'BuildReport' }, { name: 'SendReport', parameters: [{ name: 'to', type: 'string', required: true }] }] }
     await tenant.api.call('POST', '/api/v1/robots', { name: 'Sync Over HTTP', connectionId: http.id, senderIds: [tenant.senderId], ...catalogue })
     await tenant.api.call('POST', '/api/v1/robots', { name: 'Desktop Flow', connectionId: flows.id, powerAutomate: { flowId: FLOW, connectionName: MACHINE }, senderIds: [tenant.senderId], ...catalogue })
+    const room = await tenant.api.call('POST', '/api/v1/connections', { name: 'Control Room', kind: 'automation_anywhere', controlRoomUrl: cr.url, username: 'bench', apiKey: 'bench-api-key' })
+    await tenant.api.call('POST', '/api/v1/robots', { name: 'Bot', connectionId: room.id, automationAnywhere: { fileId: 4217, runAsUserIds: [31] }, senderIds: [tenant.senderId], ...catalogue })
     let n = 0
     const send = async (subject: string): Promise<{ ms: number, answer: Record<string, any> }> => {
       const raw = await signMessage(buildMessage({ from: LETTER.from, subject, body: COMMAND, messageId: `<platforms-${n++}-${Date.now()}@finance.example>` }), shared.key)
@@ -48,7 +56,7 @@ export async function benchPlatforms (plan: PlatformsPlan, shared: Shared, log: 
       const answer = await res.json() as Record<string, any>
       return { ms: performance.now() - t0, answer }
     }
-    for (const [platform, subject] of [['UiPath (Orchestrator simulator)', LETTER.subject], ['HTTP target (local receiver)', 'Sync Over HTTP'], ['Power Automate (Dataverse stand-in)', 'Desktop Flow']] as const) {
+    for (const [platform, subject] of [['UiPath (Orchestrator simulator)', LETTER.subject], ['HTTP target (local receiver)', 'Sync Over HTTP'], ['Power Automate (Dataverse stand-in)', 'Desktop Flow'], ['Automation Anywhere (Control Room stand-in)', 'Bot']] as const) {
       const times: number[] = []
       let launched = 0
       let last: Record<string, any> | null = null
@@ -60,11 +68,14 @@ export async function benchPlatforms (plan: PlatformsPlan, shared: Shared, log: 
       }
       times.sort((a, b) => a - b)
       const row: PlatformsReport['platforms'][number] = { platform, launched, p50: Math.round(percentile(times, 50)), p95: Math.round(percentile(times, 95)), max: Math.round(times.at(-1) ?? 0) }
-      if (subject === 'Desktop Flow' && last?.launch?.jobKey !== undefined) {
+      const finish = subject === 'Desktop Flow'
+        ? (runId: string) => { dv.finish(runId, FLOW_STATUS.succeeded, { outputs: { Posted: 1 } }) }
+        : subject === 'Bot' ? (runId: string) => { cr.finish(runId, 'COMPLETED', { outputs: { Posted: { type: 'NUMBER', number: '1' } } }) } : null
+      if (finish !== null && last?.launch?.jobKey !== undefined) {
         const before = await tenant.api.call('GET', `/api/v1/launches/${String(last.launch.id)}`)
         if (before.state === 'launched') {
           const ended = performance.now()
-          dv.finish(String(last.launch.jobKey), FLOW_STATUS.succeeded, { outputs: { Posted: 1 } })
+          finish(String(last.launch.jobKey))
           const until = Date.now() + 20_000
           while (Date.now() < until && (await tenant.api.call('GET', `/api/v1/launches/${String(last.launch.id)}`)).state !== 'completed') await new Promise((resolve) => setTimeout(resolve, 20))
           row.endToReplyMs = Math.round(performance.now() - ended)
@@ -79,6 +90,7 @@ export async function benchPlatforms (plan: PlatformsPlan, shared: Shared, log: 
     await sim.close()
     await receiver.close()
     await dv.close()
+    await cr.close()
     await database.drop()
   }
 }

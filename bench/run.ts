@@ -122,7 +122,7 @@ try {
     report.alerts = await benchAlerts({ afterS: smoke ? 1 : 5, full: !smoke, workDir }, shared, log)
   }
   if (parts.includes('platforms')) {
-    log('platforms: the same email to a robot on UiPath, an HTTP target and Power Automate (PostgreSQL)')
+    log('platforms: the same email to a robot on UiPath, an HTTP target, Power Automate and Automation Anywhere (PostgreSQL)')
     report.platforms = await benchPlatforms({ emails: smoke ? 3 : 100, workDir }, shared, log)
   }
 } finally {
