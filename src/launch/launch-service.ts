@@ -27,6 +27,9 @@ import type { Platform, Run, RunRequest } from '../targets/platforms.js'
 import { TargetError } from '../targets/target-error.js'
 import { inputArguments, LAUNCH_ID_ARGUMENT, PlanTooLarge, serializeInputArguments } from './input-arguments.js'
 
+/** How a platform is named where a sentence is about it ("… has not answered yet"). */
+const PLATFORM_NAMES: Record<TargetConnection['kind'], string> = { http: 'the HTTP target', power_automate: 'Power Automate', automation_anywhere: 'the Control Room' }
+
 // A launch moves pending → launching → launched | failed, in the database, so that a restart, a
 // second replica or a retry always knows where it stands. StartJobs is not idempotent: before any
 // repeated attempt the job is looked up by its Reference (the launch id).
@@ -570,16 +573,19 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
 
   return {
     async launch (launchId) {
+      // Who the door is waiting for, named in its answer: Orchestrator unless the robot is elsewhere.
+      let waitingOn = 'Orchestrator'
       const work = (async () => {
         const claimed = await claimById(launchId)
         if (claimed === null) return await currentOutcome(launchId)
+        if (claimed.target !== null) waitingOn = PLATFORM_NAMES[claimed.target.kind]
         return await runClaimed(claimed)
       })()
       // Whatever happens after the deadline is recorded by the work itself; the door does not wait.
       work.catch((error: unknown) => { logger.error({ err: error, launchId }, 'launch attempt failed unexpectedly; the queue will retry it') })
       let timer: NodeJS.Timeout | undefined
       const deadline = new Promise<LaunchOutcome>((resolve) => {
-        timer = setTimeout(() => { resolve({ id: launchId, state: 'retrying', reason: 'Orchestrator has not answered yet; mailrun keeps trying and will report the outcome' }) }, deps.deadlineMs)
+        timer = setTimeout(() => { resolve({ id: launchId, state: 'retrying', reason: `${waitingOn} has not answered yet; mailrun keeps trying and will report the outcome` }) }, deps.deadlineMs)
       })
       try {
         return await Promise.race([work, deadline])

@@ -89,7 +89,7 @@ const ru: Rule[] = [
   [/^robot "(.*)" names no desktop flow/, (m) => `у робота «${m[1] ?? ''}» не указан классический поток`],
   [/^could not reach the HTTP target at (\S+):/, (m) => `HTTP-цель (${m[1] ?? ''}) недоступна`],
   [/^could not reach Orchestrator at (\S+):/, (m) => `Orchestrator (${m[1] ?? ''}) недоступен`],
-  [/^Orchestrator has not answered yet; mailrun keeps trying/, () => 'Orchestrator пока не ответил; mailrun продолжает попытки и сообщит результат'],
+  [/^(Orchestrator|the HTTP target|Power Automate|the Control Room) has not answered yet; mailrun keeps trying/, (m) => `${m[1] === 'the HTTP target' ? 'HTTP-цель пока не ответила' : `${m[1] === 'the Control Room' ? 'Control Room' : m[1] ?? ''} пока не ответил`}; mailrun продолжает попытки и сообщит результат`],
   [/^the launch will be retried$/, () => 'запуск будет повторён'],
   [/^the Orchestrator connection or the robot's folder is no longer known$/, () => 'подключение к Orchestrator или папка робота больше не известны'],
   // What became of a message (the console shows it beside the message).

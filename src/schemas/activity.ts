@@ -157,7 +157,7 @@ export const CancelAnswer = Type.Object({
 }, { examples: [{ outcome: 'stop_requested', jobId: 123456, launch: { ...launchExample, state: 'launched', finishedAt: null } }] })
 
 export const RetryAnswer = Type.Object({
-  state: Type.String({ description: 'What became of the new attempt by the answer: launched, retrying (Orchestrator has not answered yet), failed.' }),
+  state: Type.String({ description: 'What became of the new attempt by the answer: launched, retrying (the platform has not answered yet), failed.' }),
   reason: Type.Optional(Type.String()),
   launch: Launch
 }, { examples: [{ state: 'launched', launch: { ...launchExample, state: 'launched', attempts: 2, finishedAt: null } }] })

@@ -130,7 +130,8 @@ const reasons = [
   'Orchestrator did not accept the credentials (expired or invalid)', 'the Orchestrator credentials lack a permission this needs (check the external application scopes or the user roles)',
   'Orchestrator is throttling requests', 'Orchestrator had a server error (502)', 'Orchestrator answered 400: Неверный запрос', 'Orchestrator answered 418',
   'could not connect to Orchestrator at http://127.0.0.1:1 within the connect timeout (UND_ERR_CONNECT_TIMEOUT)', 'could not reach Orchestrator at http://127.0.0.1:1: connection refused (ECONNREFUSED)',
-  'Orchestrator has not answered yet; mailrun keeps trying and will report the outcome', 'the launch will be retried',
+  'Orchestrator has not answered yet; mailrun keeps trying and will report the outcome', 'the HTTP target has not answered yet; mailrun keeps trying and will report the outcome',
+  'Power Automate has not answered yet; mailrun keeps trying and will report the outcome', 'the Control Room has not answered yet; mailrun keeps trying and will report the outcome', 'the launch will be retried',
   'the Orchestrator connection or the robot\'s folder is no longer known',
   // Other platforms.
   'the HTTP target answered 400 to the launch: {"message":"процесс не запущен"}', 'the HTTP target answered 503 to the launch',
