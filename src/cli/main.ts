@@ -14,6 +14,8 @@ usage: mailrun <command> [options]
       --smtp-port N            the mail catcher's SMTP port (2525)
       --process NAME           a process it publishes (repeatable; MonthlyReport)
       --finish-after S         seconds until a started job succeeds (10)
+      --platform NAME          also a stand-in for power-automate (port +1) or automation-anywhere
+                               (port +2), with the connection and robot to give a tenant (repeatable)
   admin-key rotate           replace the stored instance-admin key with a new one, printed once
   backup <file>              write the embedded database to a .tar.gz file (mailrun stopped)
   restore <file> [--force]   replace the embedded database with a backup (--force: one exists)
@@ -34,7 +36,7 @@ export async function main (argv: string[]): Promise<number> {
     case 'migrate': return await (await import('./migrate.js')).migrate()
     case 'doctor': return await (await import('./doctor.js')).doctor()
     case 'simulator': {
-      const { values } = parseArgs({ args: rest, options: { port: { type: 'string' }, 'smtp-port': { type: 'string' }, process: { type: 'string', multiple: true }, 'finish-after': { type: 'string' } } })
+      const { values } = parseArgs({ args: rest, options: { port: { type: 'string' }, 'smtp-port': { type: 'string' }, process: { type: 'string', multiple: true }, 'finish-after': { type: 'string' }, platform: { type: 'string', multiple: true } } })
       const { simulator, simulatorArgs } = await import('./simulator.js')
       return await simulator(simulatorArgs(values))
     }

@@ -70,7 +70,7 @@ function matches (activity: Activity, filter: Filter | undefined): boolean {
   return false
 }
 
-export async function startControlRoomStandIn (): Promise<ControlRoomStandIn> {
+export async function startControlRoomStandIn (options: { port?: number } = {}): Promise<ControlRoomStandIn> {
   const tokens = new Map<string, number>()
   const scripted: Array<{ status: number, message?: string, retryAfter?: number } | 'lost'> = []
 
@@ -182,7 +182,10 @@ export async function startControlRoomStandIn (): Promise<ControlRoomStandIn> {
       fault(response, 404, 'not.found', `No handler for ${request.method ?? ''} ${path}.`)
     }).catch(() => { response.destroy() })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, '127.0.0.1', resolve)
+  })
   standIn.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return standIn
 }

@@ -57,7 +57,7 @@ async function readBody (request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
-export async function startDataverseStandIn (): Promise<DataverseStandIn> {
+export async function startDataverseStandIn (options: { port?: number } = {}): Promise<DataverseStandIn> {
   const tokens = new Map<string, number>()
   const startsByConnection = new Map<string, number[]>()
   const scripted: Array<{ status: number, code?: string, message?: string } | 'lost'> = []
@@ -190,7 +190,10 @@ export async function startDataverseStandIn (): Promise<DataverseStandIn> {
       fault(response, 405, '0x80060888', `The HTTP method '${request.method ?? ''}' is not allowed for '${path}'.`)
     }).catch(() => { response.destroy() })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, '127.0.0.1', resolve)
+  })
   standIn.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return standIn
 }
