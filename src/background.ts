@@ -7,7 +7,8 @@ import { sweepRetention } from './retention/retention-sweep.js'
 const RECOVERY_INTERVAL_MS = 10_000
 const STRANDED_INTERVAL_MS = 1_000
 const LAUNCH_QUEUE_INTERVAL_MS = 1_000
-const JOB_POLL_TICK_MS = 2_000
+// Young jobs are looked at 1, 2, 4 … s after their launch: the tick is what such a look can be late by.
+const JOB_POLL_TICK_MS = 250
 const REPLY_TICK_MS = 5_000
 const ALERT_TICK_MS = 1_000
 const INCIDENT_WATCH_MS = 15_000

@@ -60,7 +60,7 @@ export const EnvSchema = Type.Object({
     'a number of seconds from 1 to 86400'),
   MAILRUN_LAUNCH_CLAIM_MS: variable(Type.Integer({ minimum: 300, maximum: 3600000, default: 60000, description: 'How long a launch attempt holds its claim; renewed while the attempt runs. When a process dies, another takes the launch over after this.' }),
     'a number of milliseconds from 300 to 3600000'),
-  MAILRUN_JOB_POLL_INTERVAL_S: variable(Type.Integer({ minimum: 1, maximum: 3600, default: 15, description: 'First interval for polling a running job (it grows to 4x for long jobs); webhooks make it rarely needed.' }),
+  MAILRUN_JOB_POLL_INTERVAL_S: variable(Type.Integer({ minimum: 1, maximum: 3600, default: 15, description: 'Interval for polling a running job (it grows to 4x for long jobs); before a job has run that long it is looked at 1, 2, 4, 8 … s after its launch. Webhooks make polling a safety net.' }),
     'a number of seconds from 1 to 3600'),
   MAILRUN_ORCHESTRATOR_LIST_READS_PER_MINUTE: variable(Type.Integer({ minimum: 1, maximum: 1000, default: 30, description: 'Collection reads (GET /odata/Jobs with a filter) job polling may make per tenant and minute, across all instances. UiPath Cloud allows 100 per minute to non-robot callers; single-job reads are not limited.' }),
     'a whole number from 1 to 1000'),

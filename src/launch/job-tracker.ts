@@ -12,11 +12,13 @@ import type { OrchestratorClient } from '../orchestrator/client.js'
 import type { OrchestratorRegistry } from '../orchestrator/registry.js'
 
 // A launched job is followed to its end: by the Orchestrator webhook when the tenant registered
-// one, else (and as a safety net, since UiPath does not retry webhooks) by polling. The first look
-// comes one interval after the launch (a webhook usually tells first). Polling asks Orchestrator
-// once per folder for all of a tenant's due jobs there: one job is read by id (not rate-limited),
-// several in collection reads, which Orchestrator limits per tenant and minute; mailrun spends
-// at most MAILRUN_ORCHESTRATOR_LIST_READS_PER_MINUTE of them (list-budget.ts).
+// one, else (and as a safety net, since UiPath does not retry webhooks) by polling. A young job —
+// launched less than one interval ago — is looked at 1, 2, 4, 8 … seconds after its launch, each
+// read by its id (reads by id are not rate-limited), so a robot that runs for seconds is reported
+// seconds after it ends, webhook or not. Older jobs are looked at once per interval, asked of
+// Orchestrator once per folder for all of a tenant's due jobs there: one by id, several in
+// collection reads, which Orchestrator limits per tenant and minute; mailrun spends at most
+// MAILRUN_ORCHESTRATOR_LIST_READS_PER_MINUTE of them (list-budget.ts).
 
 const FINAL: Record<string, LaunchState> = { Successful: 'completed', Faulted: 'faulted', Stopped: 'stopped' }
 
@@ -105,10 +107,25 @@ export async function recordRunOutcome (deps: OutcomeDeps, launchId: string, out
   return true
 }
 
-/** When a running job or run is looked at next: the interval, doubled after 10 minutes of running, four times after an hour. */
+/**
+ * When a running job or run is looked at next: while young, at the next power of two seconds since
+ * its launch (1, 2, 4, 8 …); then the interval, doubled after 10 minutes of running, four times
+ * after an hour — whichever comes first.
+ */
 export function nextLookAt (pollIntervalMs: number) {
-  return sql<Date>`now() + (case when now() - launches.launched_at < interval '10 minutes' then 1 when now() - launches.launched_at < interval '1 hour' then 2 else 4 end) * ${`${pollIntervalMs} milliseconds`}::interval`
+  const age = sql`greatest(extract(epoch from now() - coalesce(launches.launched_at, now()))::float8, 0.5)`
+  return sql<Date>`least(
+    coalesce(launches.launched_at, now()) + power(2, floor(log(2, ${age}::numeric)) + 1)::float8 * interval '1 second',
+    now() + (case when now() - launches.launched_at < interval '10 minutes' then 1 when now() - launches.launched_at < interval '1 hour' then 2 else 4 end) * ${`${pollIntervalMs} milliseconds`}::interval)`
 }
+
+/** When a launch just made is first looked at: a second later, the first step of the young schedule. */
+export const FIRST_LOOK_MS = 1_000
+
+/** Young jobs read one by one in a pass, per tenant: the others are due again at once, for the next pass. */
+export const YOUNG_READS_PER_PASS = 50
+/** Reads by id in flight at once. */
+const READS_AT_ONCE = 8
 
 /** Jobs asked about in one collection read: the filter stays a short URL. */
 export const JOBS_PER_READ = 50
@@ -127,16 +144,27 @@ export function createJobTracker (deps: JobTrackerDeps): { pollDue: (limit?: num
         .from('due')
         .set({ next_attempt_at: nextLookAt(deps.pollIntervalMs) })
         .whereRef('launches.id', '=', 'due.id')
-        .returning(['launches.id', 'launches.tenant_id', 'launches.robot_id', 'launches.job_id']))
+        .returning(['launches.id', 'launches.tenant_id', 'launches.robot_id', 'launches.job_id', sql<boolean>`launches.launched_at > now() - ${`${deps.pollIntervalMs} milliseconds`}::interval`.as('young')]))
       .selectFrom('claimed').leftJoin('robots', 'robots.id', 'claimed.robot_id')
-      .select(['claimed.id', 'claimed.tenant_id', 'claimed.job_id', 'robots.cached_folder_id'])
+      .select(['claimed.id', 'claimed.tenant_id', 'claimed.job_id', 'claimed.young', 'robots.cached_folder_id'])
       .execute()
   }
 
-  /** The jobs of one folder: a single read by id for one (not limited), collection reads of up to JOBS_PER_READ within the tenant's budget for more. */
-  async function readFolder (tenantId: string, client: OrchestratorClient, folderId: number, jobIds: number[]): Promise<Job[]> {
-    if (jobIds.length === 1) return [await getJob(client, folderId, jobIds[0] as number)]
+  /** Jobs read one by one (not limited), a few at a time. */
+  async function readEach (client: OrchestratorClient, folderId: number, jobIds: number[]): Promise<Job[]> {
     const jobs: Job[] = []
+    for (let at = 0; at < jobIds.length; at += READS_AT_ONCE) {
+      jobs.push(...await Promise.all(jobIds.slice(at, at + READS_AT_ONCE).map(async (id) => await getJob(client, folderId, id))))
+    }
+    return jobs
+  }
+
+  /** The jobs of one folder: young ones and a lone one read by id (not limited), the others in collection reads of up to JOBS_PER_READ within the tenant's budget. */
+  async function readFolder (tenantId: string, client: OrchestratorClient, folderId: number, young: number[], older: number[]): Promise<Job[]> {
+    const jobIds = older
+    const jobs: Job[] = young.length > 0 ? await readEach(client, folderId, young) : []
+    if (jobIds.length === 0) return jobs
+    if (jobIds.length === 1) return [...jobs, await getJob(client, folderId, jobIds[0] as number)]
     for (let at = 0; at < jobIds.length; at += JOBS_PER_READ) {
       // Spent: these jobs wait for their next look, when the budget has refilled.
       if (!await takeListRead(db, tenantId, deps.listReadsPerMinute)) {
@@ -163,16 +191,30 @@ export function createJobTracker (deps: JobTrackerDeps): { pollDue: (limit?: num
           const connection = await loadConnection(db, deps.secrets, tenantId)
           if (connection === null) continue
           const client = deps.orchestrator.clientFor(connection)
-          const byFolder = new Map<number, Map<number, string>>()
+          const byFolder = new Map<number, { launches: Map<number, string>, young: number[], older: number[] }>()
+          const later: string[] = []
+          let youngReads = 0
           for (const row of rows) {
             if (row.cached_folder_id === null || row.job_id === null) continue
-            const folder = byFolder.get(row.cached_folder_id) ?? new Map<number, string>()
-            folder.set(row.job_id, row.id)
+            if (row.young && youngReads >= YOUNG_READS_PER_PASS) {
+              later.push(row.id)
+              continue
+            }
+            const folder = byFolder.get(row.cached_folder_id) ?? { launches: new Map<number, string>(), young: [], older: [] }
+            folder.launches.set(row.job_id, row.id)
+            if (row.young) {
+              folder.young.push(row.job_id)
+              youngReads++
+            } else {
+              folder.older.push(row.job_id)
+            }
             byFolder.set(row.cached_folder_id, folder)
           }
-          for (const [folderId, launches] of byFolder) {
+          // Not read in this pass: due again at once rather than spending collection reads on them.
+          if (later.length > 0) await db.updateTable('launches').set({ next_attempt_at: sql<Date>`now()` }).where('id', 'in', later).where('state', '=', 'launched').execute()
+          for (const [folderId, { launches, young, older }] of byFolder) {
             try {
-              for (const job of await readFolder(tenantId, client, folderId, [...launches.keys()])) {
+              for (const job of await readFolder(tenantId, client, folderId, young, older)) {
                 const launchId = launches.get(job.Id)
                 if (launchId !== undefined && TERMINAL_JOB_STATES.has(job.State) && await recordJobOutcome(deps, launchId, job)) finished++
               }

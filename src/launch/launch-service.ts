@@ -57,7 +57,7 @@ export interface LaunchServiceDeps {
   quietMs: number
   /** How long a claim holds; renewed at a third of it while an attempt runs. */
   claimMs: number
-  /** When a launched job is first looked at by polling: a webhook usually tells before. */
+  /** When a launched job or run is first looked at by polling (a second: the young schedule's first step). */
   firstPollMs: number
   metrics?: Metrics
   replies: ReplyLimits

@@ -9,7 +9,7 @@ import { resolverOn } from '../net/outbound-guard.js'
 import type { DNSResolver } from 'mailauth'
 import type { SecretBox } from '../crypto/secret-box.js'
 import { createMetrics, type Metrics } from '../metrics.js'
-import { createJobTracker, type OutcomeDeps } from '../launch/job-tracker.js'
+import { createJobTracker, FIRST_LOOK_MS, type OutcomeDeps } from '../launch/job-tracker.js'
 import { createMailer, type Mailer } from '../notify/mailer.js'
 import { singleFlight } from '../async/single-flight.js'
 import { createAlertSender, type AlertSender } from '../alerts/deliver-alerts.js'
@@ -138,7 +138,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
     startTimeoutMs: deps.config.startTimeoutMs,
     quietMs: deps.config.launchQuietMs,
     claimMs: deps.config.launchClaimMs,
-    firstPollMs: deps.config.jobPollIntervalMs,
+    firstPollMs: Math.min(FIRST_LOOK_MS, deps.config.jobPollIntervalMs),
     metrics: appMetrics,
     replies,
     onReplyQueued,

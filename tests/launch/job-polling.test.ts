@@ -7,8 +7,10 @@ import { testDatabaseKind } from '../support/database.js'
 import { setUpLaunching } from '../support/launching.js'
 import { startOrchestratorSimulator } from '../support/orchestrator-simulator.js'
 
-// Job polling asks Orchestrator once per folder for all of a tenant's due jobs, and never makes
-// more collection reads (which UiPath Cloud limits to 100 per tenant and minute) than the budget.
+// A young job is looked at 1, 2, 4, 8 … seconds after its launch, read by its id (not limited), so
+// a short robot's end is known seconds after it happens, webhook or not. Older jobs: polling asks
+// Orchestrator once per folder for all of a tenant's due jobs, and never makes more collection
+// reads (which UiPath Cloud limits to 100 per tenant and minute) than the budget.
 
 /** The minute-based budget resets on the minute: wait out its last seconds so one test step stays inside one minute. */
 async function awayFromMinuteEnd (): Promise<void> {
@@ -25,26 +27,59 @@ t.test(`job polling on ${testDatabaseKind}`, async (t) => {
   const setup = await setUpLaunching(app, sim)
   const jobReads = () => sim.requests.filter((r) => r.method === 'GET' && /\/odata\/Jobs($|\()/.test(r.path))
   const lists = () => jobReads().filter((r) => r.path.endsWith('/odata/Jobs'))
-  const due = async () => { await db.updateTable('launches').set({ next_attempt_at: sql<Date>`now() - interval '1 second'` }).where('state', '=', 'launched').execute() }
+  /** Every running job due now, launched long enough ago to be looked at by the interval. */
+  const due = async () => { await db.updateTable('launches').set({ next_attempt_at: sql<Date>`now() - interval '1 second'`, launched_at: sql<Date>`now() - interval '5 minutes'` }).where('state', '=', 'launched').execute() }
+  const secondsToNextLook = async (id: string): Promise<number> => Number((await db.selectFrom('launches').select(sql<number>`extract(epoch from next_attempt_at - launched_at)`.as('s')).where('id', '=', id).executeTakeFirstOrThrow()).s)
 
   const launches: Array<{ id: string, jobId: number }> = []
   for (let i = 0; i < 60; i++) launches.push((await setup.send(`period = 2026-${String(i).padStart(2, '0')}\nBuildReport`)).json().launch)
   t.equal(launches.filter((l) => typeof l.jobId === 'number').length, 60, 'sixty jobs running')
 
-  t.test('a launched job is first looked at one interval later (a webhook usually tells first)', async (t) => {
+  t.test('a young job is looked at 1, 2, 4, 8 … s after its launch, by its id', async (t) => {
+    const first = launches[0]?.id ?? ''
+    const next = await secondsToNextLook(first)
+    t.ok(next >= 0.9 && next <= 1.5, `first look ${next} s after the launch`)
+    // Only this one due: the others wait.
+    await db.updateTable('launches').set({ next_attempt_at: sql<Date>`now() + interval '1 hour'` }).where('state', '=', 'launched').where('id', '!=', first).execute()
+    for (const [age, expected] of [[1.2, 2], [2.5, 4], [5, 8], [9, 16]] as const) {
+      await db.updateTable('launches').set({ launched_at: sql<Date>`now() - ${`${age} seconds`}::interval`, next_attempt_at: sql<Date>`now() - interval '10 milliseconds'` }).where('id', '=', first).execute()
+      const readsBefore = jobReads().length
+      t.equal(await app.jobs.pollDue(), 0, 'still running')
+      t.same(jobReads().slice(readsBefore).map((r) => r.path.replace(/^.*\/odata\//, '')), [`Jobs(${String(launches[0]?.jobId)})`], `looked at ${age} s after the launch, by id`)
+      const then = await secondsToNextLook(first)
+      t.ok(Math.abs(then - expected) < 0.2, `next look ${expected} s after the launch (${then})`)
+    }
+    // Past the young schedule: the interval (30 s here).
+    await db.updateTable('launches').set({ launched_at: sql<Date>`now() - interval '70 seconds'`, next_attempt_at: sql<Date>`now() - interval '10 milliseconds'` }).where('id', '=', first).execute()
+    await app.jobs.pollDue()
+    const later = await secondsToNextLook(first)
+    t.ok(later >= 99 && later <= 101, `then one interval later (${later} s after the launch)`)
+    t.equal(lists().length, 0, 'no collection read for it')
+  })
+
+  t.test('young jobs are read one by one, at most fifty a pass; the others in the next pass, never in collection reads', async (t) => {
+    await db.updateTable('launches').set({ next_attempt_at: sql<Date>`now() - interval '1 second'`, launched_at: sql<Date>`now() - interval '3 seconds'` }).where('state', '=', 'launched').execute()
+    const before = jobReads().length
     t.equal(await app.jobs.pollDue(), 0)
-    t.equal(jobReads().length, 0, 'nothing asked right after the launch')
-    const next = await db.selectFrom('launches').select(sql<number>`extract(epoch from next_attempt_at - launched_at)`.as('s')).where('id', '=', launches[0]?.id ?? '').executeTakeFirstOrThrow()
-    t.ok(Number(next.s) >= 29 && Number(next.s) <= 31, `next look ${Number(next.s)} s after the launch`)
+    const first = jobReads().slice(before)
+    t.equal(first.length, 50, 'fifty read in the first pass')
+    t.ok(first.every((r) => /\/odata\/Jobs\(\d+\)$/.test(r.path)), 'each by id')
+    t.equal(await app.jobs.pollDue(), 0)
+    const second = jobReads().slice(before + 50)
+    t.equal(second.length, 10, 'the other ten in the next pass')
+    t.ok(second.every((r) => /\/odata\/Jobs\(\d+\)$/.test(r.path)), 'by id too')
+    t.equal(new Set([...first, ...second].map((r) => r.path)).size, 60, 'each job once')
   })
 
   t.test('sixty running jobs in one folder: two collection reads, no single ones', async (t) => {
     await awayFromMinuteEnd()
+    const listsBefore = lists().length
+    const readsBefore = jobReads().length
     await due()
     t.equal(await app.jobs.pollDue(), 0, 'all still running')
-    t.equal(lists().length, 2, 'fifty jobs per read')
-    t.equal(jobReads().length, 2)
-    t.match(lists()[0]?.query.get('$filter'), /^Id eq \d+( or Id eq \d+){49}$/)
+    t.equal(lists().length - listsBefore, 2, 'fifty jobs per read')
+    t.equal(jobReads().length - readsBefore, 2)
+    t.match(lists()[listsBefore]?.query.get('$filter'), /^Id eq \d+( or Id eq \d+){49}$/)
   })
 
   t.test('finished jobs are recorded as far as the budget goes; the rest wait for the next minute', async (t) => {
@@ -52,11 +87,12 @@ t.test(`job polling on ${testDatabaseKind}`, async (t) => {
     await awayFromMinuteEnd()
     // The budget of 3 with two reads spent already this minute (done here, so the minute is known).
     await db.updateTable('orchestrator_list_budget').set({ used: 2, window_start: sql<Date>`date_trunc('minute', now())` }).execute()
+    const listsBefore = lists().length
     await due()
     t.equal(await app.jobs.pollDue(), 50, 'one read left: fifty jobs')
     await due()
     t.equal(await app.jobs.pollDue(), 0, 'the budget is spent: nothing more is read this minute')
-    t.equal(lists().length, 3)
+    t.equal(lists().length - listsBefore, 1)
     t.notOk(sim.requests.some((r) => r.path.endsWith('/odata/Jobs') && r.method === 'GET' && r.query.get('$filter') === null), 'no unfiltered reads')
 
     // The next minute (as its window says): the other ten.
