@@ -17,9 +17,10 @@ import { postgresVersion, type DatabaseKind } from './support/targets.js'
 import { benchRows, type RowsPlan, type RowsReport } from './rows.js'
 import { benchAlerts, type AlertsReport } from './alerts.js'
 import { benchPlatforms, type PlatformsReport } from './platforms.js'
+import { benchOutcomes, type OutcomesReport } from './outcomes.js'
 
 // npm run bench: how fast mailrun is, against the plain limits of this machine, in one run.
-// `npm run bench -- --smoke` runs every part for a second or two (CI); `--only push|big|console|imap|doors|rows|alerts|platforms`
+// `npm run bench -- --smoke` runs every part for a second or two (CI); `--only push|big|console|imap|doors|rows|alerts|platforms|outcomes`
 // (big: only the three large messages, after a warm-up; a minute instead of ten),
 // `--db pglite|postgres` narrow it; `--cpu-prof` writes V8 CPU profiles of mailrun to bench/profiles;
 // mailrun runs with the node flags of `npm start` (package.json), or `--node-flags "…"` instead.
@@ -37,7 +38,7 @@ const { values: args } = parseArgs({
 })
 const smoke = args.smoke === true
 const databases: DatabaseKind[] = args.db !== undefined ? args.db.split(',') as DatabaseKind[] : ['postgres', 'pglite']
-const parts = args.only !== undefined ? args.only.split(',') : ['push', 'console', 'imap', 'doors', 'rows', 'alerts', 'platforms']
+const parts = args.only !== undefined ? args.only.split(',') : ['push', 'console', 'imap', 'doors', 'rows', 'alerts', 'platforms', 'outcomes']
 
 const workDir = await mkdtemp(path.join(tmpdir(), 'mailrun-bench-'))
 const profileDir = path.join(repoRoot, 'bench/profiles')
@@ -79,7 +80,8 @@ const report: BenchReport = {
   doors: null as DoorsReport | null,
   rows: null as RowsReport | null,
   alerts: null as AlertsReport | null,
-  platforms: null as PlatformsReport | null
+  platforms: null as PlatformsReport | null,
+  outcomes: null as OutcomesReport | null
 }
 
 try {
@@ -124,6 +126,10 @@ try {
   if (parts.includes('platforms')) {
     log('platforms: the same email to a robot on UiPath, an HTTP target, Power Automate and Automation Anywhere (PostgreSQL)')
     report.platforms = await benchPlatforms({ emails: smoke ? 3 : 100, workDir }, shared, log)
+  }
+  if (parts.includes('outcomes')) {
+    log('outcomes: how soon a job\'s end is known without a webhook, and the collection reads of many running jobs (PostgreSQL)')
+    report.outcomes = await benchOutcomes({ running: smoke ? 40 : 500, watchS: smoke ? 3 : 70, workDir }, shared, log)
   }
 } finally {
   load.close()

@@ -2,6 +2,7 @@ import type { DoorsReport } from '../doors.js'
 import type { RowsReport } from '../rows.js'
 import type { AlertsReport } from '../alerts.js'
 import type { PlatformsReport } from '../platforms.js'
+import type { OutcomesReport } from '../outcomes.js'
 import type { ImapReport } from '../imap.js'
 import type { ConsoleReport } from '../console.js'
 import type { BaselineReport, PushReport } from '../push.js'
@@ -20,6 +21,7 @@ export interface BenchReport {
   rows?: RowsReport | null
   alerts?: AlertsReport | null
   platforms?: PlatformsReport | null
+  outcomes?: OutcomesReport | null
   targets?: Target[]
 }
 
@@ -168,6 +170,19 @@ export function formatReport (report: BenchReport): string {
   if (report.platforms != null) {
     out.push(`\nPlatforms: the same email to a robot on each, one at a time, ${report.platforms.emails} each; the door's answer includes the platform's start (PostgreSQL, stand-ins on this machine):\n`)
     out.push(table(['platform', 'launched', 'p50 ms', 'p95 ms', 'max ms', 'run end → completed ms'], report.platforms.platforms.map((p) => [p.platform, p.launched, p.p50, p.p95, p.max, p.endToReplyMs ?? ''])))
+  }
+  if (report.outcomes != null) {
+    const o = report.outcomes
+    const met = (ok: boolean): string => ok ? 'met' : 'MISSED'
+    out.push('\nOutcomes without a webhook (PostgreSQL, MAILRUN_JOB_POLL_INTERVAL_S 15): from the door\'s answer to the launch recorded as ended:\n')
+    out.push(table(['what', 'measured', 'goal', ''], [
+      ['one job ending 1.2 s after it starts', `${o.one.recordedMs} ms`, `≤ ${o.one.goalMs} ms`, met(o.one.recordedMs <= o.one.goalMs)],
+      ['twenty launched together: the last', `${o.twenty.lastRecordedMs} ms`, `≤ ${o.twenty.goalMs} ms`, met(o.twenty.lastRecordedMs <= o.twenty.goalMs)],
+      ['requests to Orchestrator for the twenty', o.twenty.requests, `≤ ${o.twenty.goalRequests}`, met(o.twenty.requests <= o.twenty.goalRequests)],
+      [`${o.running.jobs} running jobs, ${o.running.watchedS} s: collection reads in a calendar minute`, o.running.maxListReadsPerMinute, `≤ ${o.running.budget} (the budget)`, met(o.running.maxListReadsPerMinute <= o.running.budget)],
+      ['… in any rolling minute', o.running.maxListReadsRollingMinute, '≤ 100 (UiPath\'s limit)', met(o.running.maxListReadsRollingMinute <= 100)],
+      ['collection reads throttled (429)', o.running.throttled, '0', met(o.running.throttled === 0)]
+    ]))
   }
 
   const targets = checkTargets(report)

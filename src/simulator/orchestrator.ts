@@ -65,6 +65,8 @@ export interface SimulatorOptions {
 export interface SimBlob { bucketId: number, bucket: string, path: string, contentType: string, content: Buffer }
 
 export interface RecordedRequest {
+  /** When it came (ms since the epoch). */
+  at: number
   method: string
   path: string
   query: URLSearchParams
@@ -78,6 +80,8 @@ interface Fault { match: RegExp, action: FaultAction, times: number }
 export interface OrchestratorSimulator {
   url: string
   requests: RecordedRequest[]
+  /** Collection reads answered 429 (past listReadsPerMinute). */
+  throttled: number
   folders: SimFolder[]
   releases: SimRelease[]
   jobs: SimJob[]
@@ -172,6 +176,7 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
   let issued = 0
   let nextJobId = 9000
   const requests: RecordedRequest[] = []
+  const counters = { throttled: 0 }
   /** When each collection read of the last minute came. */
   const listReads: number[] = []
   const faults: Fault[] = []
@@ -287,6 +292,7 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
       const now = Date.now()
       while (listReads.length > 0 && (listReads[0] as number) <= now - 60_000) listReads.shift()
       if (listReads.length >= (options.listReadsPerMinute ?? 100)) {
+        counters.throttled++
         send(res, 429, errorBody('Too Many Requests. The rate limit for this endpoint was exceeded; try again later.', 0), { 'retry-after': String(Math.max(1, Math.ceil(((listReads[0] as number) + 60_000 - now) / 1000))) })
         return
       }
@@ -477,7 +483,7 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
     const body = rawBody.toString('utf8')
     const url = new URL(req.url ?? '/', 'http://simulator')
     const path = url.pathname
-    requests.push({ method: req.method ?? 'GET', path, query: url.searchParams, headers: req.headers, body })
+    requests.push({ at: Date.now(), method: req.method ?? 'GET', path, query: url.searchParams, headers: req.headers, body })
 
     const fault = faults.find((f) => f.times > 0 && f.match.test(`${req.method ?? ''} ${path}`))
     if (fault !== undefined) {
@@ -551,6 +557,7 @@ export async function startOrchestratorSimulator (options: SimulatorOptions = {}
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    get throttled () { return counters.throttled },
     folders,
     releases,
     jobs,
