@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer, type ServerResponse } from 'node:http'
+import { listenLocally, readBody } from './local-http.js'
 
 // Local stand-ins for the places a team reads alerts, each following its provider's documented
 // contract: a Slack incoming webhook, a Microsoft Teams Workflows webhook, a Google Chat incoming
@@ -31,12 +31,6 @@ const TEAMS_PATH = /^\/workflows\/[0-9a-f]{32}\/triggers\/manual\/paths\/invoke$
 const GCHAT_PATH = /^\/v1\/spaces\/([A-Za-z0-9_-]+)\/messages$/
 const CHATWORK_PATH = /^\/v2\/rooms\/([0-9]+)\/messages$/
 const WEBHOOK_PATH = /^\/hooks\/([A-Za-z0-9_-]+)$/
-
-async function readBody (request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of request) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
-}
 
 function parseJson (text: string): Record<string, unknown> | null {
   try {
@@ -129,8 +123,7 @@ export async function startChatStandIns (): Promise<ChatStandIns> {
       }
     }).catch(() => { response.destroy() })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const url = await listenLocally(server)
   return {
     url,
     requests,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { listenLocally, readBody } from './local-http.js'
 
 // A local stand-in for an Automation Anywhere (Automation 360) Control Room as mailrun uses it,
 // following the public Control Room API: POST /v1/authentication (username and API key → a token,
@@ -50,12 +50,6 @@ export interface ControlRoomStandIn {
 
 const RUNNING = new Set<ActivityStatus>(['QUEUED', 'RUNNING'])
 const TYPES = new Set(['STRING', 'NUMBER', 'BOOLEAN', 'LIST', 'DICTIONARY', 'DATETIME'])
-
-async function readBody (request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of request) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
-}
 
 interface Filter { operator?: string, field?: string, value?: unknown, operands?: Filter[] }
 
@@ -182,10 +176,6 @@ export async function startControlRoomStandIn (options: { port?: number } = {}):
       fault(response, 404, 'not.found', `No handler for ${request.method ?? ''} ${path}.`)
     }).catch(() => { response.destroy() })
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, '127.0.0.1', resolve)
-  })
-  standIn.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  standIn.url = await listenLocally(server, options.port)
   return standIn
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { listenLocally, readBody } from './local-http.js'
 
 // A local stand-in for a Power Platform environment as mailrun uses it, following the public
 // contracts: the Microsoft identity platform's client-credentials token endpoint
@@ -50,12 +50,6 @@ export interface DataverseStandIn {
 
 const API = '/api/data/v9.2'
 const MAX_INPUTS = 2 * 1024 * 1024
-
-async function readBody (request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of request) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
-}
 
 export async function startDataverseStandIn (options: { port?: number } = {}): Promise<DataverseStandIn> {
   const tokens = new Map<string, number>()
@@ -190,10 +184,6 @@ export async function startDataverseStandIn (options: { port?: number } = {}): P
       fault(response, 405, '0x80060888', `The HTTP method '${request.method ?? ''}' is not allowed for '${path}'.`)
     }).catch(() => { response.destroy() })
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, '127.0.0.1', resolve)
-  })
-  standIn.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  standIn.url = await listenLocally(server, options.port)
   return standIn
 }
