@@ -147,7 +147,7 @@ export const CancelBody = Type.Object({
 
 export const CancelAnswer = Type.Object({
   outcome: Type.Union([Type.Literal('cancelled'), Type.Literal('stop_requested'), Type.Literal('queue_deleted'), Type.Literal('queue_item'), Type.Literal('stop_failed'), Type.Literal('run_stop_requested'), Type.Literal('run_stop_failed'), Type.Literal('not_found')], {
-    description: 'cancelled: it had not started and never will; stop_requested: Orchestrator was asked to stop (or kill) the job — the launch ends stopped when it has; queue_deleted: its waiting queue items were deleted (those a robot took stay); queue_item: its queue item could not be looked at, delete it in Orchestrator; stop_failed: Orchestrator refused to stop the job (reason); run_stop_requested: Power Automate was asked to cancel the desktop flow run (CancelDesktopFlowRun) — the launch ends stopped when it has; run_stop_failed: Power Automate refused (reason). A run an HTTP target has taken cannot be stopped: 409.'
+    description: 'cancelled: it had not started and never will; stop_requested: Orchestrator was asked to stop (or kill) the job — the launch ends stopped when it has; queue_deleted: its waiting queue items were deleted (those a robot took stay); queue_item: its queue item could not be looked at, delete it in Orchestrator; stop_failed: Orchestrator refused to stop the job (reason); run_stop_requested: the platform was asked to stop the run (Power Automate: CancelDesktopFlowRun; Automation Anywhere: /v3/activity/manage stop_executions) — the launch ends stopped when it has; run_stop_failed: the platform refused (reason). A run an HTTP target has taken cannot be stopped: 409.'
   }),
   jobId: Type.Optional(Type.Integer()),
   deleted: Type.Optional(Type.Integer()),
