@@ -63,11 +63,15 @@ export interface DesktopFlowTarget { flowId: string, connectionName: string, con
 /** What a robot on an Automation Anywhere connection deploys: a bot (its repository file id), run as these users or on these device pools. */
 export interface BotTarget { fileId: number, runAsUserIds: number[], poolIds: number[] }
 
+/** What a queue robot on an Automation Anywhere connection adds work items to: a WLM queue. */
+export interface WorkQueueTarget { queueId: number }
+
 /** What a robot names on its platform, where that platform needs more than the connection. */
-export type RobotTarget = DesktopFlowTarget | BotTarget
+export type RobotTarget = DesktopFlowTarget | BotTarget | WorkQueueTarget
 
 export const isDesktopFlow = (target: RobotTarget | null): target is DesktopFlowTarget => target !== null && 'flowId' in target
 export const isBot = (target: RobotTarget | null): target is BotTarget => target !== null && 'fileId' in target
+export const isWorkQueue = (target: RobotTarget | null): target is WorkQueueTarget => target !== null && 'queueId' in target
 
 /** A launch target other than the tenant's UiPath Orchestrator: a signed HTTP target or a Power Automate environment. */
 export interface ConnectionsTable {

@@ -379,20 +379,12 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     target: { folderId: number, folderName: string, queue: string, common: Record<string, unknown> },
     rows: { items: Array<{ row: number, content: Record<string, unknown> }>, skipped: { rows: number, problems: Problem[], ignoredColumns?: string[] } }
   ): Promise<LaunchOutcome> {
-    let todo = rows.items
-    if (row.attempts > 1 || resumed || row.unsure_since !== null) {
-      const present = await queueItemReferences(client, target.folderId, `${row.id}#`)
-      todo = rows.items.filter((item) => !present.has(rowReference(row.id, item.row)))
-      if (todo.length > 0 && row.unsure_since !== null) {
-        if (Date.now() < row.unsure_since.getTime() + deps.quietMs) throw new Unsure(`${rows.items.length - todo.length} of ${rows.items.length} rows found in the queue after an unclear attempt`, null)
-        await db.updateTable('launches').set({ unsure_since: null }).where('id', '=', row.id).execute()
-      }
-    }
+    const todo = await itemsToAdd(row, resumed, rows.items.map((item) => ({ ...item, reference: rowReference(row.id, item.row) })), async () => await queueItemReferences(client, target.folderId, `${row.id}#`))
     await client.authenticate()
     const refused: Problem[] = []
     for (let at = 0; at < todo.length; at += BULK_CHUNK) {
       const chunk = todo.slice(at, at + BULK_CHUNK)
-      const items = chunk.map((item) => ({ content: { ...target.common, ...item.content }, reference: rowReference(row.id, item.row) }))
+      const items = chunk.map((item) => ({ content: { ...target.common, ...item.content }, reference: item.reference }))
       const answer = await starting(async () => await bulkAddQueueItems(client, target.folderId, target.queue, items, { folder: target.folderName }, deps.startTimeoutMs))
       for (const failed of answer.FailedItems ?? []) {
         if (failed.ErrorCode === 'DuplicateReference') continue
@@ -405,6 +397,47 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     if (added === 0) throw new PermanentFailure(`Orchestrator refused every row of the spreadsheet (${refused.slice(0, 3).map((p) => p.message).join('; ')})`)
     const outcome: RowsOutcome = { added, skipped: rows.skipped, refused: { rows: refused.length, problems: boundProblems(refused) } }
     return await markLaunched(row, { Id: null, Key: null }, `${added} queue item${added === 1 ? '' : 's'} added to ${target.queue}${refused.length > 0 ? `; ${refused.length} refused` : ''}`, outcome)
+  }
+
+  /**
+   * Of a queue launch's items, those still to add: all on a first attempt; after an unclear or
+   * failed one, those whose reference is not in the queue yet. While the launch is unsure and some
+   * are missing, nothing is added until the quiet period has passed (they may still land).
+   */
+  async function itemsToAdd<T extends { reference: string }> (row: LaunchRow, resumed: boolean, items: T[], present: () => Promise<Set<string>>): Promise<T[]> {
+    if (row.attempts <= 1 && !resumed && row.unsure_since === null) return items
+    const there = await present()
+    const todo = items.filter((item) => !there.has(item.reference))
+    if (todo.length > 0 && row.unsure_since !== null) {
+      if (Date.now() < row.unsure_since.getTime() + deps.quietMs) throw new Unsure(`${items.length - todo.length} of ${items.length} rows found in the queue after an unclear attempt`, null)
+      await db.updateTable('launches').set({ unsure_since: null }).where('id', '=', row.id).execute()
+    }
+    return todo
+  }
+
+  /**
+   * A queue robot on another platform (Automation Anywhere's work queues): the email's inputs as
+   * one item (its reference: the launch id) or a spreadsheet's rows (`<launch id>#<row>`), each
+   * sent once as for Orchestrator's queues.
+   */
+  async function addToPlatformQueue (row: LaunchRow, resumed: boolean, target: TargetConnection, request: RunRequest, queueName: string): Promise<LaunchOutcome> {
+    const queue = platforms[target.kind].queue
+    if (queue === undefined) throw new PermanentFailure(`robot "${request.robot}" is a queue robot, and ${PLATFORM_NAMES[target.kind]} has no queue mailrun can add to: make it a job robot`)
+    const rows = await db.selectFrom('launch_rows').select(['items', 'skipped']).where('launch_id', '=', row.id).executeTakeFirst()
+    const items = rows !== undefined
+      ? rows.items.map((item) => ({ reference: rowReference(row.id, item.row), content: { ...request.inputs, ...item.content } }))
+      : [{ reference: row.id, content: request.inputs }]
+    const todo = await itemsToAdd(row, resumed, items, async () => await queue.references(target, request, row.id))
+    for (let at = 0; at < todo.length; at += BULK_CHUNK) {
+      const chunk = todo.slice(at, at + BULK_CHUNK)
+      await starting(async () => { await queue.add(target, request, chunk) })
+    }
+    const name = queueName
+    const through = { connection_id: target.id, status_url_enc: null }
+    if (rows === undefined) return await markLaunched(row, { Id: null, Key: null }, todo.length === 0 ? `queue item was already in ${name}` : `queue item added to ${name}`, undefined, through)
+    await db.updateTable('launch_rows').set({ added_count: items.length }).where('launch_id', '=', row.id).execute()
+    const outcome: RowsOutcome = { added: items.length, skipped: rows.skipped, refused: { rows: 0, problems: [] } }
+    return await markLaunched(row, { Id: null, Key: null }, `${items.length} queue item${items.length === 1 ? '' : 's'} added to ${name}`, outcome, through)
   }
 
   /**
@@ -421,6 +454,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     const files = robot.attachments === null ? [] : await db.selectFrom('launch_files').selectAll().where('launch_id', '=', row.id).orderBy('ordinal').execute()
     if (files.length > 0) cleanups.set(row.id, async () => { await releaseRaw(fileDeps, row.message_id) })
     const request: RunRequest = { launchId: row.id, robot: robot.name, sender, plan, inputs: inputArguments(plan, robot.functions_argument), attachments: await readFiles(fileDeps, row.message_id, files), robotTarget: robot.target, createdAt: row.created_at }
+    if (robot.launch_mode === 'queue') return await addToPlatformQueue(row, resumed, target, request, robot.queue_name ?? '')
     const launched = async (run: Run, detail: string): Promise<LaunchOutcome> => await markLaunched(row, { Id: null, Key: run.runId }, detail, undefined,
       { connection_id: target.id, status_url_enc: run.statusUrl !== null ? deps.secrets.seal(run.statusUrl) : null })
     if (!platform.idempotent && (row.attempts > 1 || resumed || row.unsure_since !== null)) {

@@ -27,7 +27,7 @@ export function launchActionsResource (deps: ResourceDeps & { launcher: Launcher
       await assertInTenant(tenantId, id)
       const outcome = await cancelLaunchById({ db, secrets: deps.secrets, orchestrator: deps.orchestrator, platforms: deps.platforms }, { tenantId, launchId: id, who, kill })
       if (outcome.outcome === 'ended') throw Object.assign(new errors.Conflict(`the launch has already ended (${outcome.state}): there is nothing to cancel`), { launchAction: 'ended', state: outcome.state })
-      if (outcome.outcome === 'not_stoppable') throw Object.assign(new errors.Conflict('this launch runs at an HTTP target, which mailrun cannot stop: stop the run there'), { launchAction: 'not_stoppable' })
+      if (outcome.outcome === 'not_stoppable') throw Object.assign(new errors.Conflict('this launch runs where mailrun cannot stop it (an HTTP target, or work items in an Automation Anywhere queue): stop it there'), { launchAction: 'not_stoppable' })
       if (outcome.outcome === 'starting') throw Object.assign(new errors.Conflict('the launch is starting right now: try again in a few seconds, when its job can be stopped'), { launchAction: 'starting' })
       return outcome
     },

@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox'
 import type { Kysely, Selectable } from 'kysely'
 import { isUniqueViolation } from '../db/errors.js'
 import { newestFirst } from '../db/pagination.js'
-import { isBot, isDesktopFlow, type AttachmentPolicy, type BotTarget, type Database, type DesktopFlowTarget, type FunctionDeclaration, type ParameterDeclaration, type RobotsTable, type RobotTarget } from '../db/schema.js'
+import { isBot, isDesktopFlow, isWorkQueue, type AttachmentPolicy, type BotTarget, type WorkQueueTarget, type Database, type DesktopFlowTarget, type FunctionDeclaration, type ParameterDeclaration, type RobotsTable, type RobotTarget } from '../db/schema.js'
 import { errors, fieldError } from '../errors.js'
 import { reservedRobotWord } from '../commands/command-grammar.js'
 import { robotNameKey } from '../commands/robot-name.js'
@@ -36,7 +36,7 @@ function present (row: RobotRow, senderIds: string[], operatorIds: string[]): Ro
     functions: row.functions,
     connectionId: row.connection_id,
     powerAutomate: isDesktopFlow(row.target) ? row.target : null,
-    automationAnywhere: isBot(row.target) ? row.target : null,
+    automationAnywhere: isBot(row.target) || isWorkQueue(row.target) ? row.target : null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString()
   }
@@ -78,7 +78,7 @@ function attachmentPolicy (given: Static<typeof RobotCreate>['attachments']): st
  * The connection a robot names, as stored: null for the tenant's UiPath connection (by its id or
  * none), else one of the tenant's connections, whose kind must take what the robot is.
  */
-async function connectionOf (trx: Kysely<Database>, tenantId: string, connectionId: string | null, robot: { launchMode: string, attachments: unknown, powerAutomate: DesktopFlowTarget | null, automationAnywhere: BotTarget | null }): Promise<{ connection_id: string | null, target: string | null }> {
+async function connectionOf (trx: Kysely<Database>, tenantId: string, connectionId: string | null, robot: { launchMode: string, attachments: unknown, powerAutomate: DesktopFlowTarget | null, automationAnywhere: BotTarget | WorkQueueTarget | null }): Promise<{ connection_id: string | null, target: string | null }> {
   const none = (): { connection_id: null, target: null } => {
     if (robot.powerAutomate !== null) throw fieldError('powerAutomate', 'is used only by robots on a power_automate connection: set connectionId to one, or leave powerAutomate out')
     if (robot.automationAnywhere !== null) throw fieldError('automationAnywhere', 'is used only by robots on an automation_anywhere connection: set connectionId to one, or leave automationAnywhere out')
@@ -95,7 +95,7 @@ async function connectionOf (trx: Kysely<Database>, tenantId: string, connection
   const found = await trx.selectFrom('connections').select(['id', 'kind']).where('tenant_id', '=', tenantId).where('id', '=', connectionId).executeTakeFirst()
   if (found === undefined) throw fieldError('connectionId', 'names no connection of this tenant: see GET /api/v1/connections')
   const platform = { http: 'an HTTP target', power_automate: 'Power Automate', automation_anywhere: 'Automation Anywhere' }[found.kind]
-  if (robot.launchMode !== 'job') throw fieldError('launchMode', `must be job for a robot launched through ${platform} (it takes launches, not queue items)`)
+  if (robot.launchMode !== 'job' && found.kind !== 'automation_anywhere') throw fieldError('launchMode', `must be job for a robot launched through ${platform} (it takes launches, not queue items)`)
   const attachments = robot.attachments as { bucket?: string } | null | undefined
   if (found.kind === 'http') {
     if (attachments?.bucket !== undefined && attachments.bucket !== '') throw fieldError('attachments.bucket', 'is not used by a robot on an HTTP target: the files travel in the launch request; leave it out')
@@ -105,7 +105,11 @@ async function connectionOf (trx: Kysely<Database>, tenantId: string, connection
   if (found.kind === 'automation_anywhere') {
     if (robot.powerAutomate !== null) throw fieldError('powerAutomate', 'is used only by robots on a power_automate connection: leave it out')
     const bot = robot.automationAnywhere
-    if (bot === null) throw fieldError('automationAnywhere', 'is required for a robot on an automation_anywhere connection: {"fileId", "runAsUserIds" or "poolIds"} of the bot and where it runs')
+    if (robot.launchMode === 'queue') {
+      if (!isWorkQueue(bot)) throw fieldError('automationAnywhere', 'a queue robot on an automation_anywhere connection names its queue: {"queueId"} of the workload management queue its work items go to')
+      return { connection_id: found.id, target: JSON.stringify({ queueId: bot.queueId }) }
+    }
+    if (!isBot(bot)) throw fieldError('automationAnywhere', 'is required for a robot on an automation_anywhere connection: {"fileId", "runAsUserIds" or "poolIds"} of the bot and where it runs')
     if (bot.runAsUserIds.length === 0 && bot.poolIds.length === 0) throw fieldError('automationAnywhere', 'names no runAsUserIds and no poolIds: give the users or the device pools the bot may run on')
     return { connection_id: found.id, target: JSON.stringify(bot) }
   }
@@ -120,11 +124,19 @@ function desktopFlow (given: Static<typeof RobotCreate>['powerAutomate']): Deskt
   return { flowId: given.flowId.toLowerCase(), connectionName: given.connectionName, connectionReference: given.connectionReference ?? false }
 }
 
-/** The stored form of a robot's bot, defaults filled in. */
-function botTarget (given: Static<typeof RobotCreate>['automationAnywhere']): BotTarget | null {
+/** The stored form of a robot's bot (or work queue), defaults filled in. */
+function botTarget (given: Static<typeof RobotCreate>['automationAnywhere']): BotTarget | WorkQueueTarget | null {
   if (given === undefined || given === null) return null
+  if (given.fileId !== undefined && given.queueId !== undefined) throw fieldError('automationAnywhere', 'names a bot (fileId) and a queue (queueId): a job robot deploys a bot, a queue robot adds work items; give one')
+  if (given.queueId !== undefined) {
+    if ((given.runAsUserIds ?? []).length > 0 || (given.poolIds ?? []).length > 0) throw fieldError('automationAnywhere', 'runAsUserIds and poolIds are for a bot (fileId), not a queue: the queue\'s own settings say where its work items run')
+    return { queueId: given.queueId }
+  }
+  if (given.fileId === undefined) throw fieldError('automationAnywhere', 'names no bot (fileId) and no queue (queueId): a job robot deploys a bot, a queue robot adds work items to a queue')
   return { fileId: given.fileId, runAsUserIds: given.runAsUserIds ?? [], poolIds: given.poolIds ?? [] }
 }
+
+const isAutomationAnywhere = (target: RobotTarget | null): target is BotTarget | WorkQueueTarget => isBot(target) || isWorkQueue(target)
 
 /** What a robot's change leaves it naming on its platform: what the body says, else what it had, unless it moved to another connection without saying. */
 function keptTarget<T extends RobotTarget> (given: T | null | undefined, current: RobotTarget | null, isKind: (t: RobotTarget | null) => t is T, moved: boolean): T | null {
@@ -234,7 +246,7 @@ export function robotsResource (deps: ResourceDeps) {
             attachments: body.attachments !== undefined ? body.attachments : current.attachments,
             // Moved to another connection without saying: its flow or bot goes with it.
             powerAutomate: keptTarget(body.powerAutomate !== undefined ? desktopFlow(body.powerAutomate) : undefined, current.target, isDesktopFlow, body.connectionId !== undefined && body.connectionId !== current.connection_id),
-            automationAnywhere: keptTarget(body.automationAnywhere !== undefined ? botTarget(body.automationAnywhere) : undefined, current.target, isBot, body.connectionId !== undefined && body.connectionId !== current.connection_id)
+            automationAnywhere: keptTarget(body.automationAnywhere !== undefined ? botTarget(body.automationAnywhere) : undefined, current.target, isAutomationAnywhere, body.connectionId !== undefined && body.connectionId !== current.connection_id)
           })
           const moved = body.processName !== undefined || body.folder !== undefined || connection.connection_id !== current.connection_id
           const updated = await trx.updateTable('robots').set({

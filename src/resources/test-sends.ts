@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { Static } from '@sinclair/typebox'
-import { isBot, isDesktopFlow, type FunctionDeclaration, type ParameterDeclaration, type Problem, type RobotTarget } from '../db/schema.js'
+import { isBot, isDesktopFlow, isWorkQueue, type FunctionDeclaration, type ParameterDeclaration, type Problem, type RobotTarget } from '../db/schema.js'
 import { LAUNCH_INPUT } from '../targets/power-automate/dataverse-client.js'
-import { deployBody } from '../targets/automation-anywhere/control-room-client.js'
+import { deployBody, REFERENCE_ATTRIBUTE } from '../targets/automation-anywhere/control-room-client.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { errors, fieldError } from '../errors.js'
 import { inputArguments, PlanTooLarge, serializeInputArguments } from '../launch/input-arguments.js'
@@ -63,6 +63,9 @@ export function testSendsResource (deps: ResourceDeps & { launcher: Launcher }) 
       return { method: 'POST', path: `${connection.url_hint}/…`, folder: null, body: { launchId: '(the launch id)', robot: robot.name, sender, inputs: plan.arguments, functions: plan.functions.map((f) => ({ name: f.name, args: f.args })), attachments: [] } }
     }
     if (connection.kind === 'automation_anywhere') {
+      if (isWorkQueue(robot.target)) {
+        return { method: 'POST', path: `/v3/wlm/queues/${robot.target.queueId}/workitems`, folder: null, body: { workItems: [{ json: { ...inputArguments(plan, robot.functions_argument), [REFERENCE_ATTRIBUTE]: '(the launch id)' } }] } }
+      }
       if (!isBot(robot.target)) return { message: `robot "${robot.name}" names no bot (automationAnywhere.fileId)` }
       return { method: 'POST', path: '/v3/automations/deploy', folder: null, body: deployBody(robot.target, '(the launch id)', inputArguments(plan, robot.functions_argument)) }
     }

@@ -38,10 +38,11 @@ export const DesktopFlowTarget = Type.Object({
 }, { additionalProperties: false, description: 'Robots on a power_automate connection: the desktop flow to run and where. The flow receives the email\'s arguments as input variables of the same names, the functions (JSON text) under functionsArgument, and MailrunLaunchId.' })
 
 export const BotTarget = Type.Object({
-  fileId: Type.Integer({ minimum: 1, description: 'The bot\'s file id in the Control Room\'s public workspace (Automation → the bot → its id in the address, or GET /v2/repository/workspaces/public/files/list).' }),
+  fileId: Type.Optional(Type.Integer({ minimum: 1, description: 'Job robots: the bot\'s file id in the Control Room\'s public workspace (Automation → the bot → its id in the address, or GET /v2/repository/workspaces/public/files/list).' })),
+  queueId: Type.Optional(Type.Integer({ minimum: 1, description: 'Queue robots (launchMode queue): the workload management queue the email\'s inputs, or its spreadsheet\'s rows, are added to as work items. Its work item model needs a text attribute MailrunReference.' })),
   runAsUserIds: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 100, uniqueItems: true, description: 'Users (with unattended Bot Runner licences) whose devices may run it; one of them runs each launch.' })),
   poolIds: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 100, uniqueItems: true, description: 'Device pools it may run on.' }))
-}, { additionalProperties: false, description: 'Robots on an automation_anywhere connection: the bot to deploy, and runAsUserIds or poolIds (at least one of them). The bot receives the email\'s arguments as input variables of the same names (STRING, NUMBER or BOOLEAN), the functions (JSON text) under functionsArgument, and MailrunLaunchId.' })
+}, { additionalProperties: false, description: 'Robots on an automation_anywhere connection. A job robot: the bot to deploy (fileId), and runAsUserIds or poolIds (at least one of them). A queue robot: the queue (queueId) its work items go to. The bot receives the email\'s arguments as input variables of the same names (STRING, NUMBER or BOOLEAN), the functions (JSON text) under functionsArgument, and MailrunLaunchId.' })
 
 const robotFields = {
   name: Type.String({ minLength: 1, maxLength: 200, description: 'What senders write as the subject. Unique per tenant, case-insensitive.' }),
@@ -60,7 +61,7 @@ const robotFields = {
   description: Type.String({ maxLength: 2000 }),
   parameters: Type.Array(Parameter, { maxItems: 100, description: 'Declared input arguments. When any are declared, undeclared arguments in an email are rejected.' }),
   functions: Type.Array(RobotFunction, { maxItems: 200, description: 'Declared functions. When any are declared, unknown functions in an email are rejected.' }),
-  connectionId: Nullable(Type.String({ format: 'uuid', description: 'Where it is launched (GET /api/v1/connections). Null or left out: the tenant\'s UiPath Orchestrator connection. HTTP targets, Power Automate and Automation Anywhere take job robots (only an HTTP target takes attachments, in the request); processName and folder are not used there.' })),
+  connectionId: Nullable(Type.String({ format: 'uuid', description: 'Where it is launched (GET /api/v1/connections). Null or left out: the tenant\'s UiPath Orchestrator connection. HTTP targets and Power Automate take job robots, Automation Anywhere job and queue robots (only an HTTP target takes attachments, in the request); processName and folder are not used there.' })),
   powerAutomate: Nullable(DesktopFlowTarget),
   automationAnywhere: Nullable(BotTarget)
 }
@@ -114,7 +115,7 @@ export const Robot = Type.Object({
   ...robotFields,
   attachments: Nullable(StoredAttachmentsPolicy),
   powerAutomate: Nullable(Type.Object({ flowId: Type.String(), connectionName: Type.String(), connectionReference: Type.Boolean() })),
-  automationAnywhere: Nullable(Type.Object({ fileId: Type.Integer(), runAsUserIds: Type.Array(Type.Integer()), poolIds: Type.Array(Type.Integer()) })),
+  automationAnywhere: Nullable(Type.Union([Type.Object({ fileId: Type.Integer(), runAsUserIds: Type.Array(Type.Integer()), poolIds: Type.Array(Type.Integer()) }), Type.Object({ queueId: Type.Integer() })])),
   folder: Nullable(Type.String()),
   parameters: Type.Array(StoredParameter),
   functions: Type.Array(Type.Object({ name: Type.String(), description: Type.Optional(Type.String()), parameters: Type.Array(StoredParameter) })),

@@ -7,7 +7,8 @@ import { listenLocally, readBody } from './local-http.js'
 // sent back as X-Authorization, valid 20 minutes), POST /v3/automations/deploy (fileId,
 // runAsUserIds or poolIds, typed botInput → deploymentId), POST /v3/activity/list (filters on
 // deploymentId, automationName, status; botOutVariables once a run ends), POST /v3/activity/manage
-// (stop_executions) and the public workspace's file list, with the Control Room's error bodies
+// (stop_executions), workload management queues (POST /v3/wlm/queues/{id}/workitems, and
+// …/workitems/list) and the public workspace's file list, with the Control Room's error bodies
 // ({"code", "details", "message"}). It is a stand-in and says so; never the service.
 
 export type ActivityStatus = 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'RUN_FAILED' | 'RUN_ABORTED' | 'RUN_TIMED_OUT' | 'DEPLOY_FAILED'
@@ -26,6 +27,11 @@ export interface Activity {
   botOutVariables: { values: Record<string, Record<string, unknown>> }
 }
 
+export interface WorkItem { id: number, json: Record<string, unknown>, status: 'NEW' | 'IN_PROGRESS' | 'COMPLETED' | 'FAILED', createdOn: string }
+
+/** A workload management queue: its work item model's attributes (null: any), and its items. */
+export interface WorkQueue { name: string, attributes: Set<string> | null, items: WorkItem[] }
+
 export interface ControlRoomStandIn {
   url: string
   /** Users and their API keys. */
@@ -35,6 +41,9 @@ export interface ControlRoomStandIn {
   runners: Set<number>
   pools: Set<number>
   activities: Map<string, Activity>
+  queues: Map<number, WorkQueue>
+  /** The next work item requests: answered with this status and error, or (`lost`) added and the connection dropped before any answer. */
+  failNextWorkItems: (answers: Array<{ status: number, message?: string } | 'lost'>) => void
   /** Every request (sign-ins included, their keys hidden), as received. */
   requests: Array<{ method: string, path: string, body: string }>
   /** How long a token lasts (the product's 20 minutes). */
@@ -67,6 +76,8 @@ function matches (activity: Activity, filter: Filter | undefined): boolean {
 export async function startControlRoomStandIn (options: { port?: number } = {}): Promise<ControlRoomStandIn> {
   const tokens = new Map<string, number>()
   const scripted: Array<{ status: number, message?: string, retryAfter?: number } | 'lost'> = []
+  const scriptedItems: Array<{ status: number, message?: string } | 'lost'> = []
+  let nextItemId = 1000
 
   const json = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     response.writeHead(status, { 'content-type': 'application/json', ...headers })
@@ -81,6 +92,8 @@ export async function startControlRoomStandIn (options: { port?: number } = {}):
     runners: new Set(),
     pools: new Set(),
     activities: new Map(),
+    queues: new Map(),
+    failNextWorkItems: (answers) => { scriptedItems.push(...answers) },
     requests: [],
     tokenMs: 20 * 60_000,
     failNextDeploys: (answers) => { scripted.push(...answers) },
@@ -160,6 +173,37 @@ export async function startControlRoomStandIn (options: { port?: number } = {}):
     json(response, 200, { manage_action_errors: errors })
   }
 
+  function addWorkItems (queueId: number, body: string, request: IncomingMessage, response: ServerResponse): void {
+    const queue = standIn.queues.get(queueId)
+    if (queue === undefined) return fault(response, 404, 'wlm.queue.not.found', `Queue with id ${queueId} not found.`)
+    let given: { workItems?: unknown }
+    try { given = JSON.parse(body) as typeof given } catch { return fault(response, 400, 'bad.request', 'The request body is not valid JSON.') }
+    if (!Array.isArray(given.workItems) || given.workItems.length === 0) return fault(response, 400, 'bad.request', 'workItems is required: a list of {"json": {...}}.')
+    const items = given.workItems as Array<{ json?: unknown }>
+    for (const item of items) {
+      if (typeof item?.json !== 'object' || item.json === null || Array.isArray(item.json)) return fault(response, 400, 'bad.request', 'Each work item needs a json object of its attributes.')
+      const unknown = queue.attributes === null ? undefined : Object.keys(item.json).find((key) => !(queue.attributes as Set<string>).has(key))
+      if (unknown !== undefined) return fault(response, 400, 'wlm.workitem.attribute.invalid', `Attribute ${unknown} is not defined in the work item model of queue ${queue.name}.`)
+    }
+    const next = scriptedItems.shift()
+    if (next !== undefined && next !== 'lost') return fault(response, next.status, 'server.error', next.message ?? 'An unexpected error occurred.')
+    const added = items.map((item) => ({ id: nextItemId++, json: item.json as Record<string, unknown>, status: 'NEW' as const, createdOn: new Date().toISOString() }))
+    queue.items.push(...added)
+    if (next === 'lost') { request.socket.destroy(); return }
+    json(response, 200, { list: added })
+  }
+
+  function listWorkItems (queueId: number, body: string, response: ServerResponse): void {
+    const queue = standIn.queues.get(queueId)
+    if (queue === undefined) return fault(response, 404, 'wlm.queue.not.found', `Queue with id ${queueId} not found.`)
+    let given: { page?: { offset?: number, length?: number } }
+    try { given = JSON.parse(body === '' ? '{}' : body) as typeof given } catch { return fault(response, 400, 'bad.request', 'The request body is not valid JSON.') }
+    const offset = given.page?.offset ?? 0
+    const length = Math.min(given.page?.length ?? 100, 1000)
+    const sorted = [...queue.items].sort((a, b) => b.id - a.id)
+    json(response, 200, { page: { offset, total: sorted.length, totalFilter: sorted.length }, list: sorted.slice(offset, offset + length) })
+  }
+
   const server = createServer((request, response) => {
     readBody(request).then((body) => {
       const url = new URL(request.url ?? '/', 'http://stand-in')
@@ -170,6 +214,8 @@ export async function startControlRoomStandIn (options: { port?: number } = {}):
       if (request.method === 'POST' && path === '/v3/automations/deploy') return deploy(body, request, response)
       if (request.method === 'POST' && path === '/v3/activity/list') return list(body, response)
       if (request.method === 'POST' && path === '/v3/activity/manage') return manage(body, response)
+      const workItems = /^\/v3\/wlm\/queues\/(\d+)\/workitems(\/list)?$/.exec(path)
+      if (request.method === 'POST' && workItems !== null) return workItems[2] === undefined ? addWorkItems(Number(workItems[1]), body, request, response) : listWorkItems(Number(workItems[1]), body, response)
       if (request.method === 'POST' && path === '/v2/repository/workspaces/public/files/list') {
         return json(response, 200, { page: { offset: 0, total: standIn.bots.size, totalFilter: standIn.bots.size }, list: [...standIn.bots].map((id) => ({ id: String(id), name: `Bot ${id}`, type: 'application/vnd.aa.taskbot' })) })
       }

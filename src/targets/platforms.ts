@@ -1,5 +1,5 @@
 import type { LaunchPlan } from '../commands/validate-plan.js'
-import { isBot, isDesktopFlow, type RobotTarget } from '../db/schema.js'
+import { isBot, isDesktopFlow, isWorkQueue, type RobotTarget } from '../db/schema.js'
 import { AUTOMATION_PREFIX, type ControlRoomClient } from './automation-anywhere/control-room-client.js'
 import type { HttpTarget, RunReport } from './http/http-target.js'
 import type { TargetConnection } from './open-target.js'
@@ -44,6 +44,19 @@ export interface Platform {
   /** The history lines of a start, and of a run found after an unclear one. */
   started: (runId: string | null) => string
   found: (runId: string) => string
+  /** Where the platform has queues (Automation Anywhere's work queues): adding a queue robot's items, and finding those already added. */
+  queue?: WorkQueue
+}
+
+/** A platform's queue, as a queue robot names it: items carry references (the launch, and its spreadsheet row). */
+export interface WorkQueue {
+  add: (connection: TargetConnection, request: RunRequest, items: Array<{ reference: string, content: Record<string, unknown> }>) => Promise<void>
+  references: (connection: TargetConnection, request: RunRequest, prefix: string) => Promise<Set<string>>
+}
+
+function queueOf (request: RunRequest): number {
+  if (!isWorkQueue(request.robotTarget)) throw new TargetError(`robot "${request.robot}" names no work queue (automationAnywhere.queueId)`, { transient: false })
+  return request.robotTarget.queueId
 }
 
 function expect<K extends TargetConnection['kind']> (connection: TargetConnection, kind: K): Extract<TargetConnection, { kind: K }> {
@@ -114,7 +127,15 @@ export function createPlatforms (clients: { httpTarget: HttpTarget, dataverse: D
         return true
       },
       started: (runId) => `bot deployment ${runId ?? ''} started`,
-      found: (runId) => `bot deployment ${runId} found by its automation name "${AUTOMATION_PREFIX.trim()} <launch id>" after an unclear attempt`
+      found: (runId) => `bot deployment ${runId} found by its automation name "${AUTOMATION_PREFIX.trim()} <launch id>" after an unclear attempt`,
+      queue: {
+        async add (connection, request, items) {
+          await controlRoom.addWorkItems(expect(connection, 'automation_anywhere'), queueOf(request), items)
+        },
+        async references (connection, request, prefix) {
+          return await controlRoom.workItemReferences(expect(connection, 'automation_anywhere'), queueOf(request), prefix)
+        }
+      }
     }
   }
 }

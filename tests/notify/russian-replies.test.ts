@@ -153,7 +153,9 @@ const reasons = [
   'could not reach the Control Room at https://acme.my.automationanywhere.digital: the connection was reset (ECONNRESET)',
   'could not connect to the Control Room at https://acme.my.automationanywhere.digital within the connect timeout (UND_ERR_CONNECT_TIMEOUT)',
   'the Control Room at https://acme.my.automationanywhere.digital did not answer within 10 s (UND_ERR_HEADERS_TIMEOUT)',
-  'robot "Отчёт" names no bot (automationAnywhere.fileId)'
+  'robot "Отчёт" names no bot (automationAnywhere.fileId)', 'robot "Отчёт" names no work queue (automationAnywhere.queueId)',
+  'work queue 5 was not found in the Control Room (or mailrun-bot cannot see it)',
+  'the Control Room answered 400 to the work items: атрибут не определён в модели', 'the Control Room answered 502 to the work item look-up'
 ]
 
 const replies: Array<[string, ReplyContent]> = [

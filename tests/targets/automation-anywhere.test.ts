@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import MailComposer from 'nodemailer/lib/mail-composer'
 import t from 'tap'
 import { ADMIN_KEY, client } from '../support/admin.js'
 import { buildTestApp } from '../support/app.js'
@@ -176,10 +177,56 @@ t.test(`Automation Anywhere bots launched by email on ${testDatabaseKind}`, asyn
     const misplaced = await api('POST', '/api/v1/robots', { name: 'Misplaced', automationAnywhere: { fileId: BOT, poolIds: [7] } })
     t.equal(misplaced.statusCode, 400)
     t.match(misplaced.json().message, /automationAnywhere/)
-    t.equal((await api('POST', '/api/v1/robots', { name: 'Queue Bot', connectionId: connection.id, launchMode: 'queue', queueName: 'Vendors', automationAnywhere: { fileId: BOT, poolIds: [7] } })).statusCode, 400)
+    const queueWithBot = await api('POST', '/api/v1/robots', { name: 'Queue Bot', connectionId: connection.id, launchMode: 'queue', queueName: 'Vendors', automationAnywhere: { fileId: BOT, poolIds: [7] } })
+    t.equal(queueWithBot.statusCode, 400)
+    t.match(queueWithBot.json().message, /names its queue/)
+    t.equal((await api('POST', '/api/v1/robots', { name: 'Job With Queue', connectionId: connection.id, automationAnywhere: { queueId: 5 } })).statusCode, 400, 'a job robot deploys a bot')
+    t.equal((await api('POST', '/api/v1/robots', { name: 'Both', connectionId: connection.id, automationAnywhere: { fileId: BOT, queueId: 5, poolIds: [7] } })).statusCode, 400)
     t.equal((await api('POST', '/api/v1/connections', { ...body, name: 'Half', apiKey: undefined })).statusCode, 400)
     t.equal((await api('POST', '/api/v1/connections', { ...body, name: 'Mixed', clientSecret: 'x' })).statusCode, 400)
     const moved = await api('PATCH', `/api/v1/robots/${String(robot.json().id)}`, { description: 'kept' })
     t.same(moved.json().automationAnywhere, { fileId: BOT, runAsUserIds: [RUNNER], poolIds: [] }, 'a change that does not touch it keeps the bot')
+  })
+
+  t.test('a queue robot adds work items: the email\'s inputs as one, a spreadsheet\'s rows one each, never twice', async (t) => {
+    cr.queues.set(5, { name: 'Vendor changes', attributes: new Set(['period', 'vendor', 'iban', 'in_Functions', 'MailrunReference']), items: [] })
+    const made = await api('POST', '/api/v1/robots', { name: 'Vendor Changes', connectionId: connection.id, launchMode: 'queue', queueName: 'Vendor changes', automationAnywhere: { queueId: 5 }, allowAllSenders: true, parameters: [{ name: 'period', type: 'string' }, { name: 'vendor', type: 'string' }, { name: 'iban', type: 'string' }] })
+    t.equal(made.statusCode, 201, made.body)
+    t.same(made.json().automationAnywhere, { queueId: 5 })
+    const dry = await api('POST', '/api/v1/test-sends', { robotId: made.json().id, senderId: setup.senderId, text: 'period = 2026-10' })
+    t.match(dry.json(), { outcome: 'valid', request: { method: 'POST', path: '/v3/wlm/queues/5/workitems', body: { workItems: [{ json: { period: '2026-10', MailrunReference: '(the launch id)' } }] } } }, 'a dry run shows the work item')
+    const items = () => cr.queues.get(5)?.items ?? []
+
+    const one = (await setup.send('period = 2026-10', { subject: 'Vendor Changes' })).json()
+    t.equal(one.launch.state, 'launched', JSON.stringify(one))
+    t.same(items().map((i) => i.json), [{ period: '2026-10', MailrunReference: one.launch.id }], 'one work item, its reference the launch id')
+    t.match((await replies(one.launch.id)).at(-1), /Vendor changes/)
+    const cancel = await api('POST', `/api/v1/launches/${String(one.launch.id)}/cancel`, {})
+    t.equal(cancel.statusCode, 409, 'a work item is the queue\'s now: mailrun cannot take it back')
+    t.match(cancel.json().message, /where mailrun cannot stop it/)
+
+    const csv = 'vendor;iban\nAcme Paper;DE89370400440532013000\nNordic Steel;SE4550000000058398257466\nBlue Ink;FR1420041010050500013M02606\n'
+    const mime = async (id: string) => await new MailComposer({ from: 'Anna Petrova <anna@sender.example>', to: 'robots@acme.example', subject: 'Vendor Changes', messageId: `<${id}@sender.example>`, text: 'period = 2026-11', attachments: [{ filename: 'vendors.csv', content: csv, contentType: 'text/csv' }] }).compile().build()
+    cr.failNextWorkItems(['lost'])
+    const before = items().length
+    const rows = (await app.inject({ method: 'POST', url: `/inbound/${setup.ingressToken}/mime`, headers: { 'content-type': 'message/rfc822' }, payload: await mime(`rows-${Date.now()}`) })).json()
+    t.equal(rows.launch.state, 'retrying', 'the answer to the add was lost')
+    t.equal(items().length, before + 3, 'the three were added all the same')
+    await due(rows.launch.id)
+    t.equal(await app.launches.runDue(), 1)
+    t.equal((await launchOf(rows.launch.id)).state, 'launched')
+    const added = items().slice(before)
+    t.equal(items().length, before + 3, 'found by their references: none added twice')
+    t.same(added.map((i) => i.json.MailrunReference), [2, 3, 4].map((n) => `${String(rows.launch.id)}#${n}`), "the launch and the row (the spreadsheet's own numbers, the header being row 1)")
+    t.same(added.map((i) => i.json.vendor), ['Acme Paper', 'Nordic Steel', 'Blue Ink'])
+    t.same(added.map((i) => i.json.period), ['2026-11', '2026-11', '2026-11'], 'the email\'s inputs in every row')
+    const history = await db.selectFrom('launch_events').select('detail').where('launch_id', '=', rows.launch.id).execute()
+    t.ok(history.some((h) => h.detail === '3 queue items added to Vendor changes'), JSON.stringify(history))
+
+    cr.queues.set(6, { name: 'Strict', attributes: new Set(['period']), items: [] })
+    t.equal((await api('POST', '/api/v1/robots', { name: 'Strict Queue', connectionId: connection.id, launchMode: 'queue', queueName: 'Strict', automationAnywhere: { queueId: 6 }, allowAllSenders: true })).statusCode, 201)
+    const strict = (await setup.send('period = 2026-10', { subject: 'Strict Queue' })).json()
+    t.equal(strict.launch.state, 'failed', 'a model without MailrunReference refuses the item: said at once')
+    t.match((await launchOf(strict.launch.id)).last_error, /^the Control Room answered 400 to the work items: Attribute MailrunReference is not defined/)
   })
 })

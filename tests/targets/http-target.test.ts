@@ -183,7 +183,7 @@ t.test(`an HTTP target launches robots by email on ${testDatabaseKind}`, async (
     const sent = (await setup.send('BuildReport', { subject: 'Nightly Sync' })).json()
     const cancel = await api('POST', `/api/v1/launches/${String(sent.launch.id)}/cancel`, {})
     t.equal(cancel.statusCode, 409)
-    t.match(cancel.json().message, 'HTTP target, which mailrun cannot stop')
+    t.match(cancel.json().message, 'where mailrun cannot stop it (an HTTP target')
     const byMail = await setup.send('', { subject: `cancel ${String(sent.launch.id)}` })
     t.equal(byMail.statusCode, 200, byMail.body)
     const told = await db.selectFrom('notifications').select('text_body').where('kind', '=', 'cancel').orderBy('created_at', 'desc').executeTakeFirst()

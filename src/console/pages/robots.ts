@@ -12,9 +12,10 @@ import { checkShape, formError, readForm } from '../forms.js'
 
 type Body = Record<string, string | string[] | undefined>
 
-interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, invalidRows: string, extraColumns: string, escapeFormulas: boolean, attachmentsBucket: string, attachmentsFolder: string, attachmentsMaxMb: string, attachmentsTypes: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string, connectionId: string, flowId: string, flowConnection: string, flowConnectionReference: boolean, botFileId: string, botRunAsUserIds: string, botPoolIds: string, attachmentsInRequest: boolean }
+interface RobotForm { name: string, processName: string, folder: string, launchMode: string, queueName: string, invalidRows: string, extraColumns: string, escapeFormulas: boolean, attachmentsBucket: string, attachmentsFolder: string, attachmentsMaxMb: string, attachmentsTypes: string, functionsArgument: string, description: string, allowAllSenders: boolean, senderIds: string[], parameters: string, functions: string, connectionId: string, flowId: string, flowConnection: string, flowConnectionReference: boolean, botFileId: string, botRunAsUserIds: string, botPoolIds: string, botQueueId: string, attachmentsInRequest: boolean }
 
 function formOf (robot: RobotView | null): RobotForm {
+  const bot = robot?.automationAnywhere ?? null
   return {
     name: robot?.name ?? '',
     processName: robot?.processName ?? '',
@@ -38,9 +39,10 @@ function formOf (robot: RobotView | null): RobotForm {
     flowId: robot?.powerAutomate?.flowId ?? '',
     flowConnection: robot?.powerAutomate?.connectionName ?? '',
     flowConnectionReference: robot?.powerAutomate?.connectionReference ?? false,
-    botFileId: robot?.automationAnywhere !== null && robot?.automationAnywhere !== undefined ? String(robot.automationAnywhere.fileId) : '',
-    botRunAsUserIds: robot?.automationAnywhere?.runAsUserIds.join(', ') ?? '',
-    botPoolIds: robot?.automationAnywhere?.poolIds.join(', ') ?? '',
+    botFileId: bot !== null && 'fileId' in bot ? String(bot.fileId) : '',
+    botRunAsUserIds: bot !== null && 'fileId' in bot ? bot.runAsUserIds.join(', ') : '',
+    botPoolIds: bot !== null && 'fileId' in bot ? bot.poolIds.join(', ') : '',
+    botQueueId: bot !== null && 'queueId' in bot ? String(bot.queueId) : '',
     attachmentsInRequest: robot?.attachments !== null && robot?.attachments !== undefined && robot.attachments.bucket === ''
   }
 }
@@ -74,6 +76,7 @@ function formFrom (body: Body): RobotForm {
     botFileId: (form.botFileId ?? '').trim(),
     botRunAsUserIds: (form.botRunAsUserIds ?? '').trim(),
     botPoolIds: (form.botPoolIds ?? '').trim(),
+    botQueueId: (form.botQueueId ?? '').trim(),
     attachmentsInRequest: form.attachmentsInRequest === 'on'
   }
 }
@@ -109,7 +112,9 @@ function bodyFrom (form: RobotForm) {
     // A desktop flow is named only for a robot on Power Automate; the API says so when it is missing.
     powerAutomate: form.flowId !== '' || form.flowConnection !== '' ? { flowId: form.flowId, connectionName: form.flowConnection, connectionReference: form.flowConnectionReference } : null,
     // Likewise a bot, for a robot on Automation Anywhere.
-    automationAnywhere: form.botFileId !== '' ? { fileId: Number(form.botFileId), runAsUserIds: idList(form.botRunAsUserIds), poolIds: idList(form.botPoolIds) } : null
+    automationAnywhere: form.botQueueId !== ''
+      ? { queueId: Number(form.botQueueId) }
+      : form.botFileId !== '' ? { fileId: Number(form.botFileId), runAsUserIds: idList(form.botRunAsUserIds), poolIds: idList(form.botPoolIds) } : null
   }
   checkShape(RobotCreate, body)
   return body

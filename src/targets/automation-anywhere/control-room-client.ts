@@ -18,6 +18,11 @@ import { TargetError } from '../target-error.js'
 // the run is looked for by that name before anything is deployed again.
 
 export const AUTOMATION_PREFIX = 'mailrun '
+/** The work item attribute that carries an item's reference (the launch, and the spreadsheet row): how a retry finds what is already in the queue. */
+export const REFERENCE_ATTRIBUTE = 'MailrunReference'
+/** Work items looked through for references after an unclear add (newest first), and per request. */
+const ITEMS_SCANNED = 2_000
+const ITEMS_PER_PAGE = 200
 const PEER = 'the Control Room'
 const ANSWER_CHARS = 1024 * 1024
 /** Renewed well inside the token's 20 minutes. */
@@ -37,6 +42,10 @@ export interface ControlRoomClient {
   /** The deployment made for this launch, by the automation name it was given. */
   findByLaunch: (connection: AutomationAnywhereConnection, launchId: string) => Promise<string | null>
   stop: (connection: AutomationAnywhereConnection, deploymentId: string) => Promise<void>
+  /** Adds work items to a workload management queue, each with its reference in REFERENCE_ATTRIBUTE. */
+  addWorkItems: (connection: AutomationAnywhereConnection, queueId: number, items: Array<{ reference: string, content: Record<string, unknown> }>) => Promise<void>
+  /** The references of the queue's recent work items that start with `prefix`. */
+  workItemReferences: (connection: AutomationAnywhereConnection, queueId: number, prefix: string) => Promise<Set<string>>
   /** Signs in and lists one bot of the public workspace: what a connection test shows. */
   probe: (connection: AutomationAnywhereConnection) => Promise<Array<{ step: string, ok: boolean, detail: string }>>
   close: () => Promise<void>
@@ -202,6 +211,28 @@ export function createControlRoomClient (deps: { deny: OutboundDeny, timeoutMs: 
         const first = errors[0] as { error_response?: { message?: unknown } }
         throw new TargetError(`the Control Room did not stop the run: ${String(first.error_response?.message ?? 'no reason given')}`, { transient: false })
       }
+    },
+
+    async addWorkItems (c, queueId, items) {
+      const answer = await call(c, 'POST', `/v3/wlm/queues/${queueId}/workitems`, { workItems: items.map((item) => ({ json: { ...item.content, [REFERENCE_ATTRIBUTE]: item.reference } })) })
+      if (answer.status === 404) throw new TargetError(`work queue ${queueId} was not found in the Control Room (or ${c.username} cannot see it)`, { transient: false, status: 404 })
+      if (answer.status < 200 || answer.status >= 300) throw refused(answer, 'the work items')
+    },
+
+    async workItemReferences (c, queueId, prefix) {
+      const found = new Set<string>()
+      for (let offset = 0; offset < ITEMS_SCANNED; offset += ITEMS_PER_PAGE) {
+        const answer = await call(c, 'POST', `/v3/wlm/queues/${queueId}/workitems/list`, { sort: [{ field: 'id', direction: 'desc' }], page: { offset, length: ITEMS_PER_PAGE } })
+        if (answer.status < 200 || answer.status >= 300) throw refused(answer, 'the work item look-up')
+        const list = json(answer).list
+        const items = Array.isArray(list) ? list as Array<{ json?: Record<string, unknown> }> : []
+        for (const item of items) {
+          const reference = item.json?.[REFERENCE_ATTRIBUTE]
+          if (typeof reference === 'string' && reference.startsWith(prefix)) found.add(reference)
+        }
+        if (items.length < ITEMS_PER_PAGE) break
+      }
+      return found
     },
 
     async probe (c) {
