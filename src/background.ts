@@ -9,6 +9,8 @@ const STRANDED_INTERVAL_MS = 1_000
 const LAUNCH_QUEUE_INTERVAL_MS = 1_000
 // Young jobs are looked at 1, 2, 4 … s after their launch: the tick is what such a look can be late by.
 const JOB_POLL_TICK_MS = 250
+/** Older jobs are looked at every eighth tick (2 s), as before young jobs had their own reads. */
+const OLDER_JOBS_EVERY = 8
 const REPLY_TICK_MS = 5_000
 const ALERT_TICK_MS = 1_000
 const INCIDENT_WATCH_MS = 15_000
@@ -45,7 +47,8 @@ export function startBackgroundWork (app: FastifyInstance): () => Promise<void> 
   // recovery pass at a time, whichever loop starts it.
   every(STRANDED_INTERVAL_MS, 'recovery', async () => { if (app.receiver.stranded().length > 0) await recoverReceived(app.db, app.receiver, logger) })
   every(LAUNCH_QUEUE_INTERVAL_MS, 'launch queue', async () => await app.launches.runDue())
-  every(JOB_POLL_TICK_MS, 'job polling', async () => await app.jobs.pollDue())
+  let jobTicks = 0
+  every(JOB_POLL_TICK_MS, 'job polling', async () => await app.jobs.pollDue({ older: jobTicks++ % OLDER_JOBS_EVERY === 0 }))
   every(JOB_POLL_TICK_MS, 'target run polling', async () => await app.targetRuns.pollDue())
   every(REPLY_TICK_MS, 'replies', async () => await app.mailer.sendDue())
   every(ALERT_TICK_MS, 'alerts', async () => await app.alerts.deliverDue())

@@ -122,7 +122,7 @@ export function nextLookAt (pollIntervalMs: number) {
 /** When a launch just made is first looked at: a second later, the first step of the young schedule. */
 export const FIRST_LOOK_MS = 1_000
 
-/** Young jobs read one by one in a pass, per tenant: the others are due again at once, for the next pass. */
+/** Young jobs claimed (and read one by one) in a pass: a pass's work stays bounded whatever the backlog; the others are the next pass's. */
 export const YOUNG_READS_PER_PASS = 50
 /** Reads by id in flight at once. */
 const READS_AT_ONCE = 8
@@ -130,23 +130,34 @@ const READS_AT_ONCE = 8
 /** Jobs asked about in one collection read: the filter stays a short URL. */
 export const JOBS_PER_READ = 50
 
-export function createJobTracker (deps: JobTrackerDeps): { pollDue: (limit?: number) => Promise<number> } {
+export interface JobTracker {
+  /**
+   * Reads the due jobs and records those that ended; answers how many. `older: false` reads only
+   * young jobs (the background loop looks at older ones every few passes, as before young jobs
+   * were read on their own).
+   */
+  pollDue: (options?: { older?: boolean, limit?: number }) => Promise<number>
+}
+
+export function createJobTracker (deps: JobTrackerDeps): JobTracker {
   const { db } = deps
 
   /** Due jobs, claimed in one statement by moving their next look ahead (the interval, doubled after 10 minutes of running, four times after an hour), so replicas do not poll the same job at once. */
-  async function claimDue (limit: number) {
+  async function claimDue (young: boolean, limit: number) {
+    const youngSince = sql<Date>`now() - ${`${deps.pollIntervalMs} milliseconds`}::interval`
     return await db
       .with('due', (qb) => qb.selectFrom('launches').select('id')
         .where('state', '=', 'launched').where('job_id', 'is not', null)
+        .where('launched_at', young ? '>' : '<=', youngSince)
         .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]))
         .orderBy('next_attempt_at').limit(limit).forUpdate().skipLocked())
       .with('claimed', (qb) => qb.updateTable('launches')
         .from('due')
         .set({ next_attempt_at: nextLookAt(deps.pollIntervalMs) })
         .whereRef('launches.id', '=', 'due.id')
-        .returning(['launches.id', 'launches.tenant_id', 'launches.robot_id', 'launches.job_id', sql<boolean>`launches.launched_at > now() - ${`${deps.pollIntervalMs} milliseconds`}::interval`.as('young')]))
+        .returning(['launches.id', 'launches.tenant_id', 'launches.robot_id', 'launches.job_id']))
       .selectFrom('claimed').leftJoin('robots', 'robots.id', 'claimed.robot_id')
-      .select(['claimed.id', 'claimed.tenant_id', 'claimed.job_id', 'claimed.young', 'robots.cached_folder_id'])
+      .select(['claimed.id', 'claimed.tenant_id', 'claimed.job_id', 'robots.cached_folder_id', sql<boolean>`${sql.lit(young)}`.as('young')])
       .execute()
   }
 
@@ -177,8 +188,8 @@ export function createJobTracker (deps: JobTrackerDeps): { pollDue: (limit?: num
   }
 
   return {
-    async pollDue (limit = 500) {
-      const due = await claimDue(limit)
+    async pollDue ({ older = true, limit = 500 } = {}) {
+      const due = [...await claimDue(true, YOUNG_READS_PER_PASS), ...older ? await claimDue(false, limit) : []]
       const byTenant = new Map<string, typeof due>()
       for (const row of due) {
         const rows = byTenant.get(row.tenant_id) ?? []
@@ -192,26 +203,13 @@ export function createJobTracker (deps: JobTrackerDeps): { pollDue: (limit?: num
           if (connection === null) continue
           const client = deps.orchestrator.clientFor(connection)
           const byFolder = new Map<number, { launches: Map<number, string>, young: number[], older: number[] }>()
-          const later: string[] = []
-          let youngReads = 0
           for (const row of rows) {
             if (row.cached_folder_id === null || row.job_id === null) continue
-            if (row.young && youngReads >= YOUNG_READS_PER_PASS) {
-              later.push(row.id)
-              continue
-            }
             const folder = byFolder.get(row.cached_folder_id) ?? { launches: new Map<number, string>(), young: [], older: [] }
             folder.launches.set(row.job_id, row.id)
-            if (row.young) {
-              folder.young.push(row.job_id)
-              youngReads++
-            } else {
-              folder.older.push(row.job_id)
-            }
+            folder[row.young ? 'young' : 'older'].push(row.job_id)
             byFolder.set(row.cached_folder_id, folder)
           }
-          // Not read in this pass: due again at once rather than spending collection reads on them.
-          if (later.length > 0) await db.updateTable('launches').set({ next_attempt_at: sql<Date>`now()` }).where('id', 'in', later).where('state', '=', 'launched').execute()
           for (const [folderId, { launches, young, older }] of byFolder) {
             try {
               for (const job of await readFolder(tenantId, client, folderId, young, older)) {

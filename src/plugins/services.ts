@@ -9,7 +9,7 @@ import { resolverOn } from '../net/outbound-guard.js'
 import type { DNSResolver } from 'mailauth'
 import type { SecretBox } from '../crypto/secret-box.js'
 import { createMetrics, type Metrics } from '../metrics.js'
-import { createJobTracker, FIRST_LOOK_MS, type OutcomeDeps } from '../launch/job-tracker.js'
+import { createJobTracker, FIRST_LOOK_MS, type JobTracker, type OutcomeDeps } from '../launch/job-tracker.js'
 import { createMailer, type Mailer } from '../notify/mailer.js'
 import { singleFlight } from '../async/single-flight.js'
 import { createAlertSender, type AlertSender } from '../alerts/deliver-alerts.js'
@@ -49,7 +49,7 @@ declare module 'fastify' {
     appMetrics: Metrics
     receiver: Receiver
     launches: LaunchService
-    jobs: { pollDue: (limit?: number) => Promise<number> }
+    jobs: JobTracker
     targetRuns: { pollDue: (limit?: number) => Promise<number> }
     mailer: Mailer
     alerts: AlertSender

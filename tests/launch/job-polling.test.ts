@@ -76,6 +76,8 @@ t.test(`job polling on ${testDatabaseKind}`, async (t) => {
     const listsBefore = lists().length
     const readsBefore = jobReads().length
     await due()
+    t.equal(await app.jobs.pollDue({ older: false }), 0)
+    t.equal(jobReads().length, readsBefore, 'a pass for young jobs only leaves older ones for the next full pass')
     t.equal(await app.jobs.pollDue(), 0, 'all still running')
     t.equal(lists().length - listsBefore, 2, 'fifty jobs per read')
     t.equal(jobReads().length - readsBefore, 2)
