@@ -123,10 +123,15 @@ export function createControlRoomClient (deps: { deny: OutboundDeny, timeoutMs: 
     }
   }
 
+  /** An answer's JSON object; {} when it is not one (a proxy's HTML page, an empty body). */
+  const json = (answer: OutboundAnswer): Record<string, unknown> => {
+    try { return JSON.parse(answer.text) as Record<string, unknown> } catch { return {} }
+  }
+
   async function signIn (c: AutomationAnywhereConnection): Promise<string> {
     const answer = await send('POST', new URL(`${origin(c)}/v1/authentication`), {}, { username: c.username, apiKey: c.apiKey })
     if (answer.status === 200) {
-      const token = (JSON.parse(answer.text) as { token?: unknown }).token
+      const token = json(answer).token
       if (typeof token === 'string' && token !== '') {
         tokens.set(keyOf(c), { token, until: Date.now() + TOKEN_MS })
         return token
@@ -161,10 +166,6 @@ export function createControlRoomClient (deps: { deny: OutboundDeny, timeoutMs: 
         ? `the Control Room refused ${what}: the user lacks a permission (${said})`
         : `the Control Room answered ${answer.status} to ${what}${said !== '' ? `: ${said}` : ''}`
     return new TargetError(words, { transient, status: answer.status, retryAfterMs: retryAfterMs(answer.headers['retry-after']) })
-  }
-
-  const json = (answer: OutboundAnswer): Record<string, unknown> => {
-    try { return JSON.parse(answer.text) as Record<string, unknown> } catch { return {} }
   }
 
   async function activities (c: AutomationAnywhereConnection, field: 'deploymentId' | 'automationName', value: string): Promise<Activity[]> {
