@@ -6,6 +6,7 @@ import type { OutboundDeny } from '../../net/outbound-guard.js'
 import { OutboundFailure, outboundRequest, type OutboundAnswer } from '../../net/outbound-request.js'
 import { retryAfterMs } from '../../net/retry-after.js'
 import type { RunReport } from '../http/http-target.js'
+import { signInAndList, type ProbeStep } from '../probe-steps.js'
 import { TargetError } from '../target-error.js'
 
 // Automation Anywhere bots through the Control Room API: sign in with a user's API key
@@ -47,7 +48,7 @@ export interface ControlRoomClient {
   /** The references of the queue's recent work items that start with `prefix`. */
   workItemReferences: (connection: AutomationAnywhereConnection, queueId: number, prefix: string) => Promise<Set<string>>
   /** Signs in and lists one bot of the public workspace: what a connection test shows. */
-  probe: (connection: AutomationAnywhereConnection) => Promise<Array<{ step: string, ok: boolean, detail: string }>>
+  probe: (connection: AutomationAnywhereConnection) => Promise<ProbeStep[]>
   close: () => Promise<void>
 }
 
@@ -237,17 +238,15 @@ export function createControlRoomClient (deps: { deny: OutboundDeny, timeoutMs: 
     },
 
     async probe (c) {
-      const steps: Array<{ step: string, ok: boolean, detail: string }> = []
-      try {
-        await signIn(c)
-        steps.push({ step: 'sign in', ok: true, detail: `signed in to ${origin(c)} as ${c.username}` })
-        const answer = await call(c, 'POST', '/v2/repository/workspaces/public/files/list', { filter: { operator: 'eq', field: 'type', value: 'application/vnd.aa.taskbot' }, page: { offset: 0, length: 1 } })
-        if (answer.status >= 200 && answer.status < 300) steps.push({ step: 'bots', ok: true, detail: 'the public workspace lists its bots to this user' })
-        else steps.push({ step: 'bots', ok: false, detail: refused(answer, 'listing bots').message })
-      } catch (error) {
-        steps.push({ step: steps.length === 0 ? 'sign in' : 'bots', ok: false, detail: error instanceof Error ? error.message : String(error) })
-      }
-      return steps
+      return await signInAndList({
+        signIn: async () => { await signIn(c); return `signed in to ${origin(c)} as ${c.username}` },
+        listing: {
+          step: 'bots',
+          list: async () => await call(c, 'POST', '/v2/repository/workspaces/public/files/list', { filter: { operator: 'eq', field: 'type', value: 'application/vnd.aa.taskbot' }, page: { offset: 0, length: 1 } }),
+          ok: 'the public workspace lists its bots to this user',
+          refused: (answer) => refused(answer, 'listing bots').message
+        }
+      })
     },
 
     async close () {

@@ -6,6 +6,7 @@ import type { OutboundDeny } from '../../net/outbound-guard.js'
 import { OutboundFailure, outboundRequest, type OutboundAnswer } from '../../net/outbound-request.js'
 import { retryAfterMs } from '../../net/retry-after.js'
 import type { RunReport } from '../http/http-target.js'
+import { signInAndList, type ProbeStep } from '../probe-steps.js'
 import { TargetError } from '../target-error.js'
 
 // Power Automate desktop flows through the Dataverse Web API (v9.2): a token by Entra client
@@ -41,7 +42,7 @@ export interface DataverseClient {
   findByLaunch: (connection: PowerAutomateConnection, flowId: string, launchId: string, since: Date) => Promise<string | null>
   cancel: (connection: PowerAutomateConnection, sessionId: string) => Promise<void>
   /** Signs in and reads one desktop flow: what a connection test shows. */
-  probe: (connection: PowerAutomateConnection) => Promise<Array<{ step: string, ok: boolean, detail: string }>>
+  probe: (connection: PowerAutomateConnection) => Promise<ProbeStep[]>
   close: () => Promise<void>
 }
 
@@ -160,17 +161,15 @@ export function createDataverseClient (deps: { deny: OutboundDeny, timeoutMs: nu
     },
 
     async probe (c) {
-      const steps: Array<{ step: string, ok: boolean, detail: string }> = []
-      try {
-        await token(c)
-        steps.push({ step: 'sign in', ok: true, detail: `signed in to ${new URL(c.environmentUrl).origin} as app ${c.clientId}` })
-        const answer = await call(c, 'GET', '/workflows?$filter=category%20eq%206&$select=name,workflowid&$top=1')
-        if (answer.status >= 200 && answer.status < 300) steps.push({ step: 'desktop flows', ok: true, detail: 'the environment lists its desktop flows to this app' })
-        else steps.push({ step: 'desktop flows', ok: false, detail: refused(answer, 'listing desktop flows').message })
-      } catch (error) {
-        steps.push({ step: steps.length === 0 ? 'sign in' : 'desktop flows', ok: false, detail: error instanceof Error ? error.message : String(error) })
-      }
-      return steps
+      return await signInAndList({
+        signIn: async () => { await token(c); return `signed in to ${new URL(c.environmentUrl).origin} as app ${c.clientId}` },
+        listing: {
+          step: 'desktop flows',
+          list: async () => await call(c, 'GET', '/workflows?$filter=category%20eq%206&$select=name,workflowid&$top=1'),
+          ok: 'the environment lists its desktop flows to this app',
+          refused: (answer) => refused(answer, 'listing desktop flows').message
+        }
+      })
     },
 
     async close () {
