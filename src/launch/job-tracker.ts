@@ -172,17 +172,16 @@ export function createJobTracker (deps: JobTrackerDeps): JobTracker {
 
   /** The jobs of one folder: young ones and a lone one read by id (not limited), the others in collection reads of up to JOBS_PER_READ within the tenant's budget. */
   async function readFolder (tenantId: string, client: OrchestratorClient, folderId: number, young: number[], older: number[]): Promise<Job[]> {
-    const jobIds = older
     const jobs: Job[] = young.length > 0 ? await readEach(client, folderId, young) : []
-    if (jobIds.length === 0) return jobs
-    if (jobIds.length === 1) return [...jobs, await getJob(client, folderId, jobIds[0] as number)]
-    for (let at = 0; at < jobIds.length; at += JOBS_PER_READ) {
+    if (older.length === 0) return jobs
+    if (older.length === 1) return [...jobs, await getJob(client, folderId, older[0] as number)]
+    for (let at = 0; at < older.length; at += JOBS_PER_READ) {
       // Spent: these jobs wait for their next look, when the budget has refilled.
       if (!await takeListRead(db, tenantId, deps.listReadsPerMinute)) {
-        deps.logger.debug({ tenantId, waiting: jobIds.length - at }, 'Orchestrator list budget spent for this minute; the other jobs are looked at later')
+        deps.logger.debug({ tenantId, waiting: older.length - at }, 'Orchestrator list budget spent for this minute; the other jobs are looked at later')
         break
       }
-      jobs.push(...await getJobs(client, folderId, jobIds.slice(at, at + JOBS_PER_READ)))
+      jobs.push(...await getJobs(client, folderId, older.slice(at, at + JOBS_PER_READ)))
     }
     return jobs
   }

@@ -432,12 +432,11 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       const chunk = todo.slice(at, at + BULK_CHUNK)
       await starting(async () => { await queue.add(target, request, chunk) })
     }
-    const name = queueName
     const through = { connection_id: target.id, status_url_enc: null }
-    if (rows === undefined) return await markLaunched(row, { Id: null, Key: null }, todo.length === 0 ? `queue item was already in ${name}` : `queue item added to ${name}`, undefined, through)
+    if (rows === undefined) return await markLaunched(row, { Id: null, Key: null }, todo.length === 0 ? `queue item was already in ${queueName}` : `queue item added to ${queueName}`, undefined, through)
     await db.updateTable('launch_rows').set({ added_count: items.length }).where('launch_id', '=', row.id).execute()
     const outcome: RowsOutcome = { added: items.length, skipped: rows.skipped, refused: { rows: 0, problems: [] } }
-    return await markLaunched(row, { Id: null, Key: null }, `${items.length} queue item${items.length === 1 ? '' : 's'} added to ${name}`, outcome, through)
+    return await markLaunched(row, { Id: null, Key: null }, `${items.length} queue item${items.length === 1 ? '' : 's'} added to ${queueName}`, outcome, through)
   }
 
   /**
