@@ -72,12 +72,29 @@ export async function runSession (deps: SessionDeps, onMode?: (mode: WatchMode) 
   }
   onMode?.(notify !== null ? 'notify' : 'idle')
 
+  // Folders other than INBOX opened since INBOX last was. Mail that reached one while it was open
+  // is told by EXISTS only if the server says so before the next folder is opened, and NOTIFY's
+  // STATUS covers what arrives once it is closed: Dovecot under load was seen to tell neither, and
+  // the message waited for the full sweep. So each is asked its STATUS once INBOX is open again.
+  const left = new Set<string>()
+  client.on('mailboxOpen', (box: { path: string }) => { if (box.path !== 'INBOX') left.add(box.path) })
+  const hasNews = (folder: string, status: FolderStatus): boolean => {
+    const cursor = cursors.get(folder)
+    return cursor === undefined || (status.uidNext ?? 0) > cursor.lastUid + 1 || (status.uidValidity ?? cursor.uidvalidity) !== cursor.uidvalidity
+  }
+
   /** Back on INBOX after another folder was opened, swept again if it moved meanwhile; then IDLE. */
   const backToInbox = async (): Promise<void> => {
     if (client.mailbox === false || client.mailbox.path !== 'INBOX') {
       const box = await withTimeout(client.mailboxOpen('INBOX', { readOnly: !changesMailbox(ctx.after) }), 30_000, 'opening INBOX')
       const cursor = cursors.get('INBOX')
       if (cursor === undefined || Number(box.uidNext) > cursor.lastUid + 1 || Number(box.uidValidity) !== cursor.uidvalidity) await sweepOne('INBOX', null)
+    }
+    for (const folder of [...left]) {
+      left.delete(folder)
+      if (notify === null) continue
+      const status = await withTimeout(notify.status(folder), 30_000, `STATUS ${folder}`)
+      if (hasNews(folder, status)) report(folder, status)
     }
     // Not awaited: it ends when the next command starts (imapflow sends DONE first).
     client.idle().catch(() => {})

@@ -81,7 +81,13 @@ export async function sweepFolder (client: ImapFlow, folder: string, ctx: SweepC
   } else {
     lastUid = cursor.lastUid
   }
-  if (box.exists === 0 || Number(box.uidNext) <= lastUid + 1) return 0
+  // Every message the folder holds now has a UID up to `top`: one past the cursor that is not
+  // there was expunged, and the cursor passes it, so UIDNEXT does not keep saying there is news.
+  const top = Number(box.uidNext) - 1
+  if (box.exists === 0 || top <= lastUid) {
+    if (top > lastUid) await advance(uidvalidity, top)
+    return 0
+  }
   const found: Array<{ uid: number, internalDate: Date }> = []
   for await (const message of client.fetch(`${lastUid + 1}:*`, { uid: true, internalDate: true }, { uid: true })) {
     if (message.uid > lastUid) found.push({ uid: message.uid, internalDate: new Date(message.internalDate ?? Date.now()) })
@@ -102,7 +108,8 @@ export async function sweepFolder (client: ImapFlow, folder: string, ctx: SweepC
         }
       }
     }
-    await advance(uidvalidity, uid)
+    await advance(uidvalidity, lastUid = uid)
   }
+  if (top > lastUid) await advance(uidvalidity, top)
   return handed
 }
