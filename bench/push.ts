@@ -137,19 +137,31 @@ async function alongside (service: ServiceProcess, url: string, plan: PushPlan, 
   }
 }
 
-export interface BaselineReport { baseline: 'parse' | 'insert', database: DatabaseKind | null, result: LoadResult }
+export type Baseline = 'parse' | 'insert' | 'essential'
+export interface BaselineReport {
+  baseline: Baseline
+  database: DatabaseKind | null
+  /** At saturation. */
+  result: LoadResult
+  /** The essential route at 200 msg/s, to hold mailrun's p99 there against. */
+  at200?: LoadResult
+}
 
-/** The plain limits: a bare route that parses (and one that also stores), at saturation, small messages. */
-export async function benchBaseline (baseline: 'parse' | 'insert', kind: DatabaseKind | null, plan: PushPlan, shared: Shared): Promise<BaselineReport> {
+/** The plain limits: a bare route that parses (one that also stores; one that does only the essential work), at saturation, small messages. */
+export async function benchBaseline (baseline: Baseline, kind: DatabaseKind | null, plan: PushPlan, shared: Shared): Promise<BaselineReport> {
   const database = kind !== null ? await freshDatabase(kind) : null
   try {
     const port = await freePort()
-    const service = await startService('bench/baseline-server.ts', { PORT: String(port), BASELINE: baseline, ...(database?.env ?? {}) }, { port, logFile: path.join(plan.workDir, `baseline-${baseline}.log`), readyPath: '/ready', nodeArgs: ['--import', 'tsx'] })
+    const env = { PORT: String(port), BASELINE: baseline, SIMULATOR_URL: shared.simulator.url, MAILRUN_DNS_SERVERS: shared.dnsServers, ...(database?.env ?? {}) }
+    const service = await startService('bench/baseline-server.ts', env, { port, logFile: path.join(plan.workDir, `baseline-${baseline}.log`), readyPath: '/ready', nodeArgs: ['--import', 'tsx'] })
     const url = `${service.url}/inbound`
     await shared.load.run({ url, kind: 'small', letter: LETTER, key: shared.key, rate: 100, durationS: Math.min(3, plan.durationS), concurrency: 64, maxMessages: 0, tag: 'baseline-warm-up' })
+    const at200 = baseline === 'essential' && plan.rates.includes(200)
+      ? await shared.load.run({ url, kind: 'small', letter: LETTER, key: shared.key, rate: 200, durationS: plan.durationS, concurrency: 256, maxMessages: 0, tag: `baseline-${baseline}-200` })
+      : undefined
     const result = await shared.load.run({ url, kind: 'small', letter: LETTER, key: shared.key, durationS: plan.durationS, concurrency: plan.concurrency, maxMessages: 500, cycle: true, tag: `baseline-${baseline}` })
     await service.stop()
-    return { baseline, database: kind, result }
+    return { baseline, database: kind, result, ...(at200 !== undefined ? { at200 } : {}) }
   } finally {
     await database?.drop()
   }

@@ -95,6 +95,8 @@ try {
       if (baselines) {
         log(`baseline: bare route, mailparser + insert (${kind})`)
         report.baselines.push(await benchBaseline('insert', kind, pushPlan, shared))
+        log(`baseline: the essential work — parse, DKIM/DMARC, insert, StartJobs, reply row (${kind})`)
+        report.baselines.push(await benchBaseline('essential', kind, pushPlan, shared))
       }
       log(`mailrun push path on ${kind}`)
       report.push.push(await benchPush(kind, pushPlan, shared, log))
