@@ -142,13 +142,13 @@ export interface JobTracker {
 export function createJobTracker (deps: JobTrackerDeps): JobTracker {
   const { db } = deps
 
-  /** Due jobs, claimed in one statement by moving their next look ahead (the interval, doubled after 10 minutes of running, four times after an hour), so replicas do not poll the same job at once. */
-  async function claimDue (young: boolean, limit: number) {
+  /** Due young jobs, claimed in one statement by moving their next look ahead (the interval, doubled after 10 minutes of running, four times after an hour), so replicas do not poll the same job at once. */
+  async function claimYoung (limit: number) {
     const youngSince = sql<Date>`now() - ${`${deps.pollIntervalMs} milliseconds`}::interval`
     return await db
       .with('due', (qb) => qb.selectFrom('launches').select('id')
         .where('state', '=', 'launched').where('job_id', 'is not', null)
-        .where('launched_at', young ? '>' : '<=', youngSince)
+        .where('launched_at', '>', youngSince)
         .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]))
         .orderBy('next_attempt_at').limit(limit).forUpdate().skipLocked())
       .with('claimed', (qb) => qb.updateTable('launches')
@@ -157,8 +157,42 @@ export function createJobTracker (deps: JobTrackerDeps): JobTracker {
         .whereRef('launches.id', '=', 'due.id')
         .returning(['launches.id', 'launches.tenant_id', 'launches.robot_id', 'launches.job_id']))
       .selectFrom('claimed').leftJoin('robots', 'robots.id', 'claimed.robot_id')
-      .select(['claimed.id', 'claimed.tenant_id', 'claimed.job_id', 'robots.cached_folder_id', sql<boolean>`${sql.lit(young)}`.as('young')])
+      .select(['claimed.id', 'claimed.tenant_id', 'claimed.job_id', 'robots.cached_folder_id', sql<boolean>`true`.as('young')])
       .execute()
+  }
+
+  /**
+   * Older due jobs, claimed as `claimYoung` claims young ones, but no more per tenant than the tenant's collection
+   * reads left this minute can read (JOBS_PER_READ each; one at least, read by id, which is not
+   * limited): the others stay due for the next pass instead of being pushed a whole interval
+   * back unread, and the statement's work stays bounded whatever the backlog. `limit` bounds the
+   * pass across tenants. Without row locks: the update re-checks that a row is still due, so two
+   * replicas never claim one job.
+   */
+  async function claimOlder (limit: number) {
+    const youngSince = sql<Date>`now() - ${`${deps.pollIntervalMs} milliseconds`}::interval`
+    const claimed = await sql<{ id: string, tenant_id: string, job_id: number | null, cached_folder_id: number | null }>`
+      with candidates as (
+        select launches.id, launches.tenant_id, row_number() over (partition by launches.tenant_id order by launches.next_attempt_at nulls first) as n
+        from (select id, tenant_id, next_attempt_at from launches
+              where state = 'launched' and job_id is not null and launched_at <= ${youngSince}
+                and (next_attempt_at is null or next_attempt_at <= now())
+              order by next_attempt_at nulls first limit ${limit * 10}) as launches
+      ), allowed as (
+        select candidates.id from candidates
+        left join orchestrator_list_budget as budget on budget.tenant_id = candidates.tenant_id
+        where candidates.n <= greatest(1, ${deps.listReadsPerMinute} - (case when budget.window_start = date_trunc('minute', now()) then budget.used else 0 end)) * ${JOBS_PER_READ}
+        limit ${limit}
+      ), claimed as (
+        update launches set next_attempt_at = ${nextLookAt(deps.pollIntervalMs)}
+        from allowed
+        where launches.id = allowed.id and launches.state = 'launched'
+          and (launches.next_attempt_at is null or launches.next_attempt_at <= now())
+        returning launches.id, launches.tenant_id, launches.robot_id, launches.job_id
+      )
+      select claimed.id, claimed.tenant_id, claimed.job_id, robots.cached_folder_id
+      from claimed left join robots on robots.id = claimed.robot_id`.execute(db)
+    return claimed.rows.map((row) => ({ ...row, job_id: row.job_id === null ? null : Number(row.job_id), young: false }))
   }
 
   /** Jobs read one by one (not limited), a few at a time. */
@@ -188,7 +222,7 @@ export function createJobTracker (deps: JobTrackerDeps): JobTracker {
 
   return {
     async pollDue ({ older = true, limit = 500 } = {}) {
-      const due = [...await claimDue(true, YOUNG_READS_PER_PASS), ...older ? await claimDue(false, limit) : []]
+      const due = [...await claimYoung(YOUNG_READS_PER_PASS), ...older ? await claimOlder(limit) : []]
       const byTenant = new Map<string, typeof due>()
       for (const row of due) {
         const rows = byTenant.get(row.tenant_id) ?? []

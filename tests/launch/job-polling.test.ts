@@ -92,6 +92,8 @@ t.test(`job polling on ${testDatabaseKind}`, async (t) => {
     const listsBefore = lists().length
     await due()
     t.equal(await app.jobs.pollDue(), 50, 'one read left: fifty jobs')
+    const stillDue = await db.selectFrom('launches').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'launched').where('next_attempt_at', '<=', sql<Date>`now()`).executeTakeFirstOrThrow()
+    t.equal(Number(stillDue.n), 10, 'the ten the budget could not read were not claimed: still due, not pushed an interval back')
     await due()
     t.equal(await app.jobs.pollDue(), 0, 'the budget is spent: nothing more is read this minute')
     t.equal(lists().length - listsBefore, 1)
