@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import { createSweeper } from '../../src/imap/sweeper.js'
 import { buildTestApp } from '../support/app.js'
 import { testDatabaseKind } from '../support/database.js'
-import { needsDovecot, startDovecot, WITHOUT_NOTIFY } from '../support/dovecot.js'
+import { needsDovecot, startDovecot, WITHOUT_NOTIFY, type Dovecot } from '../support/dovecot.js'
 import { eventually, setUpLaunching } from '../support/launching.js'
 import { buildMessage } from '../support/mail.js'
 import { startOrchestratorSimulator } from '../support/orchestrator-simulator.js'
@@ -57,7 +57,9 @@ for (const server of ['offers NOTIFY', 'does not offer NOTIFY'] as const) {
  * report of a folder that is not selected; a STATUS the watcher asked for passes): what Dovecot
  * under load was seen to do with mail that reached Junk while the watcher had Junk open.
  */
-async function startReportWithholdingProxy (t: Test, target: { host: string, port: number }): Promise<{ port: number, withholdReport: () => void, opened: (folder: string) => number }> {
+interface ReportWithholdingProxy { port: number, withholdReport: () => void, opened: (folder: string) => number }
+
+async function startReportWithholdingProxy (t: Test, target: { host: string, port: number }): Promise<ReportWithholdingProxy> {
   let withhold = 0
   const opens = new Map<string, number>()
   const server = createServer((client) => {
@@ -91,13 +93,14 @@ async function startReportWithholdingProxy (t: Test, target: { host: string, por
   return { port: (server.address() as AddressInfo).port, withholdReport: () => { withhold++ }, opened: (folder) => opens.get(folder) ?? 0 }
 }
 
-// Mail that reaches Junk while the watcher has Junk open is reported as EXISTS only if Dovecot
-// gets to say so before the watcher opens INBOX again, and NOTIFY's STATUS reports only what
-// arrives once Junk is no longer selected: CI saw a second Junk message wait for the full sweep.
-// Here the next message lands while the sweep still holds the previous one, and the proxy
-// withholds Dovecot's report of it.
-t.test(`mail reaching Junk while the watcher has Junk open is found before the full sweep, on ${testDatabaseKind}`, async (t) => {
-  if (!needsDovecot(t)) return
+const junkMessage = (id: string): string => buildMessage({ from: 'Anna <anna@sender.example>', subject: 'Monthly Report', body: 'period = 2026-10\nBuildReport', messageId: `<${id}@sender.example>` })
+
+/**
+ * A Dovecot behind the report-withholding proxy, watched by a sweeper whose receiver calls
+ * `whileOpen` with each message's raw text once it is stored — while the sweep still has the
+ * message's folder open — and a full sweep a minute apart. Resolves once the first sweep is done.
+ */
+async function watchedThroughProxy (t: Test, whileOpen: (raw: string, dovecot: Dovecot, proxy: ReportWithholdingProxy) => Promise<void>) {
   const dovecot = await startDovecot(t, { [USER]: PASS })
   const proxy = await startReportWithholdingProxy(t, dovecot)
   const sim = await startOrchestratorSimulator()
@@ -105,17 +108,11 @@ t.test(`mail reaching Junk while the watcher has Junk open is found before the f
   const { app, database, log } = await buildTestApp(t)
   const db = database.db
   const setup = await setUpLaunching(app, sim, {}, { imap: { host: '127.0.0.1', port: proxy.port, tls: false, user: USER, password: PASS } })
-  const message = (id: string): string => buildMessage({ from: 'Anna <anna@sender.example>', subject: 'Monthly Report', body: 'period = 2026-10\nBuildReport', messageId: `<${id}@sender.example>` })
-  const LAST = 4
   const receiver: typeof app.receiver = {
     ...app.receiver,
     receive: async (mailbox, mail, afterStore) => {
       const result = await app.receiver.receive(mailbox, mail, afterStore)
-      const n = Number(/junk-(\d+)@/.exec(mail.raw.toString('latin1'))?.[1] ?? NaN)
-      if (n < LAST) {
-        proxy.withholdReport()
-        await dovecot.append(USER, 'Junk', message(`junk-${n + 1}`))
-      }
+      await whileOpen(mail.raw.toString('latin1'), dovecot, proxy)
       return result
     }
   }
@@ -124,7 +121,25 @@ t.test(`mail reaching Junk while the watcher has Junk open is found before the f
   }).start()
   t.teardown(stop)
   await eventually(async () => (await db.selectFrom('mailboxes').select('imap_last_swept_at').where('id', '=', setup.mailboxId).executeTakeFirstOrThrow()).imap_last_swept_at !== null, 20_000)
-  await dovecot.append(USER, 'Junk', message('junk-0'))
+  return { dovecot, proxy, db, mailboxId: setup.mailboxId }
+}
+
+// Mail that reaches Junk while the watcher has Junk open is reported as EXISTS only if Dovecot
+// gets to say so before the watcher opens INBOX again, and NOTIFY's STATUS reports only what
+// arrives once Junk is no longer selected: CI saw a second Junk message wait for the full sweep.
+// Here the next message lands while the sweep still holds the previous one, and the proxy
+// withholds Dovecot's report of it.
+t.test(`mail reaching Junk while the watcher has Junk open is found before the full sweep, on ${testDatabaseKind}`, async (t) => {
+  if (!needsDovecot(t)) return
+  const LAST = 4
+  const { dovecot, db } = await watchedThroughProxy(t, async (raw, dovecot, proxy) => {
+    const n = Number(/junk-(\d+)@/.exec(raw)?.[1] ?? NaN)
+    if (n < LAST) {
+      proxy.withholdReport()
+      await dovecot.append(USER, 'Junk', junkMessage(`junk-${n + 1}`))
+    }
+  })
+  await dovecot.append(USER, 'Junk', junkMessage('junk-0'))
   for (let n = 0; n <= LAST; n++) {
     const stored = await eventually(async () => await db.selectFrom('messages').select('imap_folder').where('dedupe_key', '=', `<junk-${n}@sender.example>`).where('status', '!=', 'received').executeTakeFirst(), 10_000)
       .catch(() => null)
@@ -137,39 +152,20 @@ t.test(`mail reaching Junk while the watcher has Junk open is found before the f
 // say "news" and the watcher would open Junk again and again.
 t.test(`mail deleted from Junk before it was read: the cursor passes it and Junk is not opened again and again, on ${testDatabaseKind}`, async (t) => {
   if (!needsDovecot(t)) return
-  const dovecot = await startDovecot(t, { [USER]: PASS })
-  const proxy = await startReportWithholdingProxy(t, dovecot)
-  const sim = await startOrchestratorSimulator()
-  t.teardown(sim.close)
-  const { app, database, log } = await buildTestApp(t)
-  const db = database.db
-  const setup = await setUpLaunching(app, sim, {}, { imap: { host: '127.0.0.1', port: proxy.port, tls: false, user: USER, password: PASS } })
-  const message = (id: string): string => buildMessage({ from: 'Anna <anna@sender.example>', subject: 'Monthly Report', body: 'period = 2026-10\nBuildReport', messageId: `<${id}@sender.example>` })
   let goneUid = 0
-  const receiver: typeof app.receiver = {
-    ...app.receiver,
-    receive: async (mailbox, mail, afterStore) => {
-      const result = await app.receiver.receive(mailbox, mail, afterStore)
-      if (mail.raw.toString('latin1').includes('<kept@')) {
-        // While the watcher has Junk open: one more message comes and is deleted at once.
-        const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: USER, pass: PASS }, logger: false })
-        await client.connect()
-        await client.mailboxOpen('Junk')
-        const appended = await client.append('Junk', message('gone'))
-        goneUid = appended === false ? 0 : appended.uid ?? 0
-        await client.messageDelete(String(goneUid), { uid: true })
-        await client.logout()
-      }
-      return result
-    }
-  }
-  const stop = createSweeper({
-    db, tokens: app.mailTokens, receiver, logger: log.logger as unknown as Logger, deny: 'none', intervalMs: FULL_SWEEP_MS, quietCheckMs: 2000, lookbackMs: 600_000
-  }).start()
-  t.teardown(stop)
-  await eventually(async () => (await db.selectFrom('mailboxes').select('imap_last_swept_at').where('id', '=', setup.mailboxId).executeTakeFirstOrThrow()).imap_last_swept_at !== null, 20_000)
-  await dovecot.append(USER, 'Junk', message('kept'))
-  const cursor = async (): Promise<number | undefined> => (await db.selectFrom('imap_cursors').select('last_uid').where('mailbox_id', '=', setup.mailboxId).where('folder', '=', 'Junk').executeTakeFirst())?.last_uid
+  const { dovecot, proxy, db, mailboxId } = await watchedThroughProxy(t, async (raw, dovecot) => {
+    if (!raw.includes('<kept@')) return
+    // While the watcher has Junk open: one more message comes and is deleted at once.
+    const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: USER, pass: PASS }, logger: false })
+    await client.connect()
+    await client.mailboxOpen('Junk')
+    const appended = await client.append('Junk', junkMessage('gone'))
+    goneUid = appended === false ? 0 : appended.uid ?? 0
+    await client.messageDelete(String(goneUid), { uid: true })
+    await client.logout()
+  })
+  await dovecot.append(USER, 'Junk', junkMessage('kept'))
+  const cursor = async (): Promise<number | undefined> => (await db.selectFrom('imap_cursors').select('last_uid').where('mailbox_id', '=', mailboxId).where('folder', '=', 'Junk').executeTakeFirst())?.last_uid
   const passed = await eventually(async () => goneUid > 0 && (await cursor() ?? 0) >= goneUid, 10_000).catch(() => false)
   t.ok(passed, `the Junk cursor passes the deleted message's UID ${goneUid} (it is at ${await cursor()})`)
   const opens = proxy.opened('Junk')
