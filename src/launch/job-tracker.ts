@@ -162,26 +162,30 @@ export function createJobTracker (deps: JobTrackerDeps): JobTracker {
   }
 
   /**
-   * Older due jobs, claimed as `claimYoung` claims young ones, but no more per tenant than the tenant's collection
-   * reads left this minute can read (JOBS_PER_READ each; one at least, read by id, which is not
-   * limited): the others stay due for the next pass instead of being pushed a whole interval
-   * back unread, and the statement's work stays bounded whatever the backlog. `limit` bounds the
-   * pass across tenants. Without row locks: the update re-checks that a row is still due, so two
-   * replicas never claim one job.
+   * Older due jobs, each tenant's share taken from its own part of an index: no more than the
+   * tenant's collection reads left this minute can read (JOBS_PER_READ each; one at least, read by
+   * id, which is not limited). The others stay due for the next pass instead of being pushed a
+   * whole interval back unread; one tenant's backlog never holds another's jobs back, and the
+   * statement's work is bounded whatever the backlog. `limit` bounds the pass across tenants, taking
+   * each tenant's first due job before any tenant's second.
+   * Without row locks: the update re-checks that a row is still due, so two replicas never claim
+   * one job.
    */
   async function claimOlder (limit: number) {
     const youngSince = sql<Date>`now() - ${`${deps.pollIntervalMs} milliseconds`}::interval`
     const claimed = await sql<{ id: string, tenant_id: string, job_id: number | null, cached_folder_id: number | null }>`
-      with candidates as (
-        select launches.id, launches.tenant_id, row_number() over (partition by launches.tenant_id order by launches.next_attempt_at nulls first) as n
-        from (select id, tenant_id, next_attempt_at from launches
-              where state = 'launched' and job_id is not null and launched_at <= ${youngSince}
-                and (next_attempt_at is null or next_attempt_at <= now())
-              order by next_attempt_at nulls first limit ${limit * 10}) as launches
-      ), allowed as (
-        select candidates.id from candidates
-        left join orchestrator_list_budget as budget on budget.tenant_id = candidates.tenant_id
-        where candidates.n <= greatest(1, ${deps.listReadsPerMinute} - (case when budget.window_start = date_trunc('minute', now()) then budget.used else 0 end)) * ${JOBS_PER_READ}
+      with allowed as (
+        select due.id from tenants
+        left join orchestrator_list_budget as budget on budget.tenant_id = tenants.id
+        cross join lateral (
+          select launches.id, row_number() over (order by launches.next_attempt_at) as n from launches
+          where launches.tenant_id = tenants.id and launches.state = 'launched' and launches.job_id is not null
+            and launches.launched_at <= ${youngSince}
+            and (launches.next_attempt_at is null or launches.next_attempt_at <= now())
+          order by launches.next_attempt_at
+          limit greatest(1, ${deps.listReadsPerMinute} - (case when budget.window_start = date_trunc('minute', now()) then budget.used else 0 end)) * ${JOBS_PER_READ}
+        ) as due
+        order by due.n
         limit ${limit}
       ), claimed as (
         update launches set next_attempt_at = ${nextLookAt(deps.pollIntervalMs)}

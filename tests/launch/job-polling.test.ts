@@ -144,3 +144,23 @@ t.test(`the list budget is shared through the database, on ${testDatabaseKind}`,
   t.equal(await takeListRead(database.db, tenant.id, 3), true, 'a new minute, a new budget')
   t.equal(await takeListRead(database.db, tenant.id, 0), false, 'none at all with a budget of 0')
 })
+
+// One tenant's backlog of due jobs never holds another tenant's back: a pass takes each tenant's
+// first due job before any tenant's second, within the budget each tenant has left.
+t.test(`a tenant with a backlog does not hold another tenant's jobs back, on ${testDatabaseKind}`, async (t) => {
+  const sim = await startOrchestratorSimulator({ processes: ['MonthlyReport'] })
+  t.teardown(sim.close)
+  const { app, database } = await buildTestApp(t, { env: { MAILRUN_ORCHESTRATOR_LIST_READS_PER_MINUTE: '1', MAILRUN_JOB_POLL_INTERVAL_S: '30' } })
+  const db = database.db
+  const busy = await setUpLaunching(app, sim)
+  const quiet = await setUpLaunching(app, sim, {}, {}, { tenant: 'Quiet', address: 'robots@quiet.example' })
+  for (let i = 0; i < 30; i++) t.equal((await busy.send(`period = 2026-${String(i).padStart(2, '0')}\nBuildReport`)).statusCode, 200)
+  const lone = (await quiet.send('period = 2027-01\nBuildReport')).json().launch
+  t.match(lone, { state: 'launched' })
+  // All older and due; the quiet tenant's job due last.
+  await db.updateTable('launches').set({ launched_at: sql<Date>`now() - interval '5 minutes'`, next_attempt_at: sql<Date>`now() - interval '1 minute'` }).where('state', '=', 'launched').where('id', '!=', lone.id).execute()
+  await db.updateTable('launches').set({ launched_at: sql<Date>`now() - interval '5 minutes'`, next_attempt_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', lone.id).execute()
+  await sim.setJobState(lone.jobId, 'Successful')
+  t.equal(await app.jobs.pollDue({ limit: 2 }), 1, 'a pass of two: the quiet tenant\'s job is one of them, recorded')
+  t.equal((await db.selectFrom('launches').select('state').where('id', '=', lone.id).executeTakeFirstOrThrow()).state, 'completed')
+})

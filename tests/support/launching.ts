@@ -12,8 +12,8 @@ export interface LaunchSetup extends MailSetup {
 }
 
 /** A mailbox (sender authentication off, to keep these tests about launching) connected to the simulator. */
-export async function setUpLaunching (app: FastifyInstance, sim: OrchestratorSimulator, connection: Record<string, unknown> = {}, mailbox: Record<string, unknown> = {}): Promise<LaunchSetup> {
-  const setup = await setUpMailbox(app, { mailbox: { senderAuth: 'off', ...mailbox } })
+export async function setUpLaunching (app: FastifyInstance, sim: OrchestratorSimulator, connection: Record<string, unknown> = {}, mailbox: Record<string, unknown> = {}, tenant: { tenant?: string, address?: string } = {}): Promise<LaunchSetup> {
+  const setup = await setUpMailbox(app, { ...tenant, mailbox: { senderAuth: 'off', ...mailbox } })
   const put = await setup.api('PUT', '/api/v1/orchestrator', {
     kind: 'cloud',
     url: sim.url,
