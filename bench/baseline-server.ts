@@ -5,8 +5,7 @@ import { authenticate } from 'mailauth'
 import { simpleParser } from 'mailparser'
 import { Pool } from 'undici'
 import { openDatabase, type DatabaseHandle } from '../src/db/database.js'
-import { cachingResolver } from '../src/net/dns-cache.js'
-import { resolverOn } from '../src/net/outbound-guard.js'
+import { cachedResolverOn } from '../src/net/dns-cache.js'
 
 // The plain limits mailrun is measured against, on the same machine in the same run, each a bare
 // Fastify route:
@@ -44,8 +43,7 @@ async function orchestrator (base: string): Promise<{ pool: Pool, prefix: string
 }
 
 const target = mode === 'essential' ? await orchestrator(process.env.SIMULATOR_URL ?? '') : null
-const dns = resolverOn((process.env.MAILRUN_DNS_SERVERS ?? '').split(',').filter((s) => s !== ''))
-const resolver = cachingResolver(async (name, rrtype) => await dns.resolve(name, rrtype) as string[] | string[][])
+const resolver = cachedResolverOn((process.env.MAILRUN_DNS_SERVERS ?? '').split(',').filter((s) => s !== ''))
 
 async function essential (raw: Buffer): Promise<Record<string, unknown>> {
   const db = database?.db

@@ -1,4 +1,5 @@
 import type { DNSResolver } from 'mailauth'
+import { resolverOn } from './outbound-guard.js'
 
 // mailauth asks for the same records for every message from a domain (the DKIM key, _dmarc, SPF):
 // a burst from one sender would otherwise cost two or three round trips to the resolver per
@@ -34,4 +35,10 @@ export function cachingResolver (resolve: DNSResolver, options: CachingOptions =
     })
     return await answer
   }
+}
+
+/** What mailauth resolves through: the given DNS servers (MAILRUN_DNS_SERVERS; else the system's), answers cached as above. */
+export function cachedResolverOn (servers: string[] | undefined): DNSResolver {
+  const resolver = resolverOn(servers)
+  return cachingResolver(async (name, rrtype) => await resolver.resolve(name, rrtype) as string[] | string[][])
 }

@@ -4,8 +4,7 @@ import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import type { Config } from '../config.js'
-import { cachingResolver } from '../net/dns-cache.js'
-import { resolverOn } from '../net/outbound-guard.js'
+import { cachedResolverOn } from '../net/dns-cache.js'
 import type { DNSResolver } from 'mailauth'
 import type { SecretBox } from '../crypto/secret-box.js'
 import { createMetrics, type Metrics } from '../metrics.js'
@@ -75,11 +74,6 @@ export interface ServiceDeps {
   dnsResolver?: DNSResolver
 }
 
-function resolverFor (servers: string[] | undefined): DNSResolver {
-  const resolver = resolverOn(servers)
-  return cachingResolver(async (name, rrtype) => await resolver.resolve(name, rrtype) as string[] | string[][])
-}
-
 // A registry per app rather than prom-client's global one, so several apps (tests, replicas
 // in one process) never register the same metric twice.
 export default fp(async function services (app: FastifyInstance, deps: ServiceDeps) {
@@ -100,7 +94,7 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.addHook('onClose', async () => { await dispatcher.close() })
   const appMetrics = createMetrics(metrics)
   app.decorate('appMetrics', appMetrics)
-  const resolver = deps.dnsResolver ?? resolverFor(deps.config.dnsServers)
+  const resolver = deps.dnsResolver ?? cachedResolverOn(deps.config.dnsServers)
   const logger = app.log as unknown as Logger
   const orchestrator = app.orchestrator
   const mailTokens = createMailTokens({ db: deps.database.db, secrets: deps.secrets, http: { dispatcher, deny: deps.config.outboundDeny }, logger })
