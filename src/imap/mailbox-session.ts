@@ -87,8 +87,7 @@ export async function runSession (deps: SessionDeps, onMode?: (mode: WatchMode) 
   const backToInbox = async (): Promise<void> => {
     if (client.mailbox === false || client.mailbox.path !== 'INBOX') {
       const box = await withTimeout(client.mailboxOpen('INBOX', { readOnly: !changesMailbox(ctx.after) }), 30_000, 'opening INBOX')
-      const cursor = cursors.get('INBOX')
-      if (cursor === undefined || Number(box.uidNext) > cursor.lastUid + 1 || Number(box.uidValidity) !== cursor.uidvalidity) await sweepOne('INBOX', null)
+      if (hasNews('INBOX', { uidNext: Number(box.uidNext), uidValidity: Number(box.uidValidity) })) await sweepOne('INBOX', null)
     }
     for (const folder of [...left]) {
       left.delete(folder)

@@ -141,10 +141,11 @@ export interface JobTracker {
 
 export function createJobTracker (deps: JobTrackerDeps): JobTracker {
   const { db } = deps
+  /** Launched less than one interval ago: a young job, on the 1, 2, 4, 8 … s schedule. */
+  const youngSince = sql<Date>`now() - ${`${deps.pollIntervalMs} milliseconds`}::interval`
 
   /** Due young jobs, claimed in one statement by moving their next look ahead (the interval, doubled after 10 minutes of running, four times after an hour), so replicas do not poll the same job at once. */
   async function claimYoung (limit: number) {
-    const youngSince = sql<Date>`now() - ${`${deps.pollIntervalMs} milliseconds`}::interval`
     return await db
       .with('due', (qb) => qb.selectFrom('launches').select('id')
         .where('state', '=', 'launched').where('job_id', 'is not', null)
@@ -172,7 +173,6 @@ export function createJobTracker (deps: JobTrackerDeps): JobTracker {
    * one job.
    */
   async function claimOlder (limit: number) {
-    const youngSince = sql<Date>`now() - ${`${deps.pollIntervalMs} milliseconds`}::interval`
     const claimed = await sql<{ id: string, tenant_id: string, job_id: number | null, cached_folder_id: number | null }>`
       with allowed as (
         select due.id from tenants
