@@ -9,8 +9,8 @@ const STRANDED_INTERVAL_MS = 1_000
 const LAUNCH_QUEUE_INTERVAL_MS = 1_000
 // Young jobs are looked at 1, 2, 4 … s after their launch: the tick is what such a look can be late by.
 const JOB_POLL_TICK_MS = 250
-/** Older jobs are looked at every eighth tick (2 s), as before young jobs had their own reads. */
-const OLDER_JOBS_EVERY = 8
+/** Older jobs are looked at every 2 s, as before young jobs had their own reads. */
+const OLDER_JOBS_EVERY_MS = 2_000
 const REPLY_TICK_MS = 5_000
 const ALERT_TICK_MS = 1_000
 const INCIDENT_WATCH_MS = 15_000
@@ -47,9 +47,23 @@ export function startBackgroundWork (app: FastifyInstance): () => Promise<void> 
   // recovery pass at a time, whichever loop starts it.
   every(STRANDED_INTERVAL_MS, 'recovery', async () => { if (app.receiver.stranded().length > 0) await recoverReceived(app.db, app.receiver, logger) })
   every(LAUNCH_QUEUE_INTERVAL_MS, 'launch queue', async () => await app.launches.runDue())
-  let jobTicks = 0
-  every(JOB_POLL_TICK_MS, 'job polling', async () => await app.jobs.pollDue({ older: jobTicks++ % OLDER_JOBS_EVERY === 0 }))
-  every(JOB_POLL_TICK_MS, 'target run polling', async () => await app.targetRuns.pollDue())
+  // Each tick only while a launch made here is young; otherwise every 2 s (app.pollPace).
+  let jobsRunAt = 0
+  let olderJobsAt = 0
+  every(JOB_POLL_TICK_MS, 'job polling', async () => {
+    const now = Date.now()
+    if (!app.pollPace.due(jobsRunAt)) return
+    jobsRunAt = now
+    const older = now - olderJobsAt >= OLDER_JOBS_EVERY_MS
+    if (older) olderJobsAt = now
+    await app.jobs.pollDue({ older })
+  })
+  let runsRunAt = 0
+  every(JOB_POLL_TICK_MS, 'target run polling', async () => {
+    if (!app.pollPace.due(runsRunAt)) return
+    runsRunAt = Date.now()
+    await app.targetRuns.pollDue()
+  })
   every(REPLY_TICK_MS, 'replies', async () => await app.mailer.sendDue())
   every(ALERT_TICK_MS, 'alerts', async () => await app.alerts.deliverDue())
   every(INCIDENT_WATCH_MS, 'incidents', async () => await app.incidents.watch())

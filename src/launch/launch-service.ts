@@ -64,6 +64,8 @@ export interface LaunchServiceDeps {
   onReplyQueued?: () => void
   /** Told after a launch gave up: the team's alert (if a channel wants it) goes at once. */
   onAlertQueued?: () => void
+  /** Told after a launch started: its job or run is young, and polling looks at it soon. */
+  onLaunched?: () => void
   random?: () => number
   /** Embedded database with a data directory: where a large message's raw copy waits (its attachments). */
   spool?: RawSpool
@@ -273,6 +275,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       error_code: null,
       trace_id: null
     }, 'launched', detail, (l) => ({ kind: 'launched', robot: l.robot, jobId: job.Id, queue: l.queue, plan: l.plan, ...(rows !== undefined ? { rows } : {}) }))
+    deps.onLaunched?.()
     deps.metrics?.launches.inc({ state: 'launched' })
     deps.metrics?.launchSeconds.observe((Date.now() - row.created_at.getTime()) / 1000)
     if (cleanups.delete(row.id)) await releaseRaw(fileDeps, row.message_id)

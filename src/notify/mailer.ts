@@ -1,3 +1,4 @@
+import { createBatcher } from '../async/batcher.js'
 import { createHash } from 'node:crypto'
 import { sql, type Kysely } from 'kysely'
 import type { Transporter } from 'nodemailer'
@@ -104,6 +105,16 @@ export function createMailer (deps: MailerDeps): Mailer {
     return { transport, from: { name: smtp?.fromName ?? 'mailrun', address: mailbox.address }, credential }
   }
 
+  /** Replies sent at about the same time are recorded as sent in one statement. */
+  const markSent = createBatcher<string, undefined>({
+    maxItems: 100,
+    runOne: async (id) => { await markSentRows([id]) },
+    run: async (ids) => { await markSentRows(ids); return ids.map(() => undefined) }
+  })
+  async function markSentRows (ids: string[]): Promise<void> {
+    await db.updateTable('notifications').set((eb) => ({ state: 'sent', sent_at: new Date(), attempts: eb('attempts', '+', 1), last_error: null })).where('id', 'in', ids).execute()
+  }
+
   return {
     async sendDue (limit = 20) {
       // Claimed in one statement (locked rows skipped: another instance is sending them), by moving
@@ -115,10 +126,9 @@ export function createMailer (deps: MailerDeps): Mailer {
         .whereRef('notifications.id', '=', 'due.id')
         .returningAll('notifications').execute()
       due.sort((a, b) => a.created_at.getTime() - b.created_at.getTime())
-      let sent = 0
       // One look at each mailbox's settings per pass, however many of its replies are due.
       const targets = new Map<string | null, ReturnType<typeof transportFor>>()
-      for (const row of due) {
+      async function send (row: (typeof due)[number]): Promise<boolean> {
         let credential: MailCredential | null = null
         try {
           const pending = targets.get(row.mailbox_id) ?? transportFor(row.mailbox_id)
@@ -138,8 +148,8 @@ export function createMailer (deps: MailerDeps): Mailer {
             ...(headers.references !== undefined && headers.references !== '' ? { references: headers.references } : {}),
             headers: { 'Auto-Submitted': headers.canary !== undefined ? 'auto-generated' : 'auto-replied', 'X-Auto-Response-Suppress': 'All', ...(headers.canary !== undefined ? { [CANARY_HEADER]: headers.canary } : {}) }
           }))
-          await db.updateTable('notifications').set({ state: 'sent', sent_at: new Date(), attempts: row.attempts + 1, last_error: null }).where('id', '=', row.id).execute()
-          sent++
+          await markSent(row.id)
+          return true
         } catch (error) {
           // The next reply to this mailbox looks at its settings (and sign-in) again.
           targets.delete(row.mailbox_id)
@@ -153,8 +163,22 @@ export function createMailer (deps: MailerDeps): Mailer {
             ...(givingUp ? { state: 'failed' as const } : { next_attempt_at: new Date(Date.now() + retryDelayMs(attempts)) })
           }).where('id', '=', row.id).execute()
           deps.logger.warn({ notificationId: row.id, attempts, givingUp, reason: message }, 'reply not sent')
+          return false
         }
       }
+      // The replies of one message (launched, then finished) go in the order they were written;
+      // different messages' replies go side by side, over the mailbox's pooled connections.
+      const threads = new Map<string, typeof due>()
+      for (const row of due) {
+        const key = row.message_id ?? row.id
+        threads.set(key, [...threads.get(key) ?? [], row])
+      }
+      const counts = await Promise.all([...threads.values()].map(async (rows) => {
+        let sent = 0
+        for (const row of rows) if (await send(row)) sent++
+        return sent
+      }))
+      const sent = counts.reduce((a, b) => a + b, 0)
       return sent
     },
     close () {

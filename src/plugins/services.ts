@@ -13,6 +13,8 @@ import { createMailer, type Mailer } from '../notify/mailer.js'
 import { singleFlight } from '../async/single-flight.js'
 import { createAlertSender, type AlertSender } from '../alerts/deliver-alerts.js'
 import { createTargetRunPoller } from '../launch/target-runs.js'
+import { createIngressMailboxes, type IngressMailboxes } from '../ingress/ingress-mailboxes.js'
+import { createPollPace, POLL_QUIET_EVERY_MS, type PollPace } from '../launch/poll-pace.js'
 import { createDataverseClient } from '../targets/power-automate/dataverse-client.js'
 import { createControlRoomClient } from '../targets/automation-anywhere/control-room-client.js'
 import { createPlatforms } from '../targets/platforms.js'
@@ -49,6 +51,8 @@ declare module 'fastify' {
     receiver: Receiver
     launches: LaunchService
     jobs: JobTracker
+    pollPace: PollPace
+    ingressMailboxes: IngressMailboxes
     targetRuns: { pollDue: (limit?: number) => Promise<number> }
     mailer: Mailer
     alerts: AlertSender
@@ -120,6 +124,9 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('digests', createDigestWatch({ db: deps.database.db, logger }))
   const replies = { perHour: deps.config.replyLimitPerHour, giveUpMs: deps.config.replyGiveUpMs }
   const spool = deps.database.kind === 'pglite' && deps.database.dataDir !== undefined ? createRawSpool(path.join(deps.database.dataDir, 'spool')) : undefined
+  // Job and run polling at full pace only while a launch made here is young (one interval).
+  const pollPace = createPollPace({ youngForMs: deps.config.jobPollIntervalMs, quietEveryMs: POLL_QUIET_EVERY_MS })
+  app.decorate('pollPace', pollPace)
   const launches = createLaunchService({
     ...(spool !== undefined ? { spool } : {}),
     db: deps.database.db,
@@ -136,7 +143,8 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
     metrics: appMetrics,
     replies,
     onReplyQueued,
-    onAlertQueued
+    onAlertQueued,
+    onLaunched: () => { pollPace.launched() }
   })
   app.decorate('launches', launches)
   // The receiver is made below; a replay only reaches it at request time.
@@ -147,6 +155,9 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   app.decorate('jobs', createJobTracker({ db: deps.database.db, secrets: deps.secrets, orchestrator, logger, pollIntervalMs: deps.config.jobPollIntervalMs, listReadsPerMinute: deps.config.listReadsPerMinute, metrics: appMetrics, replies, onReplyQueued, onAlertQueued }))
   app.decorate('targetRuns', createTargetRunPoller({ db: deps.database.db, secrets: deps.secrets, platforms, logger, pollIntervalMs: deps.config.jobPollIntervalMs, replies, metrics: appMetrics, onReplyQueued, onAlertQueued }))
   app.decorate('spool', spool)
+  const ingressMailboxes = await createIngressMailboxes(deps.database.db, deps.database.changes)
+  app.decorate('ingressMailboxes', ingressMailboxes)
+  app.addHook('onClose', async () => { await ingressMailboxes.close() })
   const receiver = createReceiver({
     ...(spool !== undefined ? { spool } : {}),
     db: deps.database.db,

@@ -281,6 +281,8 @@ export function mailboxesResource (deps: ResourceDeps) {
       const { token, hash } = newIngressToken()
       const row = await db.updateTable('mailboxes').set({ ingress_token_hash: hash, ingress_token_enc: seal(token), updated_at: new Date() })
         .where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
+      // The doors keep the mailbox behind a token for a few seconds: the old token stops now.
+      await announce(id)
       return withIngress(row, token)
     }
   }

@@ -107,8 +107,11 @@ export function tenantsResource (deps: ResourceDeps) {
 
     /** Deletes the tenant and everything it owns. */
     async remove (id: string): Promise<void> {
+      const mailboxes = await db.selectFrom('mailboxes').select('id').where('tenant_id', '=', id).execute()
       const deleted = await db.deleteFrom('tenants').where('id', '=', id).executeTakeFirst()
       if (deleted.numDeletedRows === 0n) throw tenantNotFound(id)
+      // Its mailboxes went with it: the doors and the IMAP watcher stop using them at once.
+      for (const mailbox of mailboxes) await deps.changes?.announce('mailbox', mailbox.id).catch(() => {})
       // Its counters have no foreign key (its messages count themselves down as they go).
       await db.deleteFrom('activity_hourly').where('tenant_id', '=', id).execute()
     },

@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import multipart from '@fastify/multipart'
 import { Type } from '@sinclair/typebox'
 import { sql } from 'kysely'
-import { hashIngressToken } from '../admin/ingress-token.js'
 import { errors, tooManyFailures } from '../errors.js'
 import { ProblemSchema } from '../schemas/common.js'
 import { FormFields, parseUrlEncoded, readMultipart } from '../ingress/form-fields.js'
@@ -14,17 +13,14 @@ import type { InboundMail, TargetMailbox } from '../pipeline/inbound-mail.js'
 import type { AfterStore, ReceiveResult } from '../pipeline/receive.js'
 import { dedupeKey } from '../pipeline/receive.js'
 import { lingerOnClose } from '../ingress/linger-close.js'
+import type { IngressMailbox } from '../ingress/ingress-mailboxes.js'
 
 // The doors mail providers push to. Each is a thin adapter: check the delivery's own credential,
 // turn it into one InboundMail, hand it to receive(). Answers follow what providers do with them:
 // 200 once stored, whatever the outcome; 401 for a bad credential; 413 over size; 503 when the
 // message could not be stored, so the provider retries. Never a 4xx for a fault of ours.
 
-interface MailboxRow extends TargetMailbox {
-  mailgunSigningKeyEnc: string | null
-  sendgridUsername: string | null
-  sendgridPasswordEnc: string | null
-}
+type MailboxRow = IngressMailbox
 
 class NotStored extends Error {}
 
@@ -78,22 +74,8 @@ export default async function ingressRoutes (app: FastifyInstance): Promise<void
   })
 
   async function findMailbox (token: string): Promise<MailboxRow | null> {
-    const row = await app.db.selectFrom('mailboxes')
-      .select(['id', 'tenant_id', 'address', 'active', 'sender_auth', 'trusted_authserv_id', 'mailgun_signing_key_enc', 'sendgrid_username', 'sendgrid_password_enc'])
-      .where('ingress_token_hash', '=', hashIngressToken(token)).executeTakeFirst()
+    return await app.ingressMailboxes.find(token)
       .catch((error: unknown) => { throw new NotStored('the database is unreachable', { cause: error }) })
-    if (row === undefined) return null
-    return {
-      id: row.id,
-      tenantId: row.tenant_id,
-      address: row.address,
-      active: row.active,
-      senderAuth: row.sender_auth,
-      trustedAuthservId: row.trusted_authserv_id,
-      mailgunSigningKeyEnc: row.mailgun_signing_key_enc,
-      sendgridUsername: row.sendgrid_username,
-      sendgridPasswordEnc: row.sendgrid_password_enc
-    }
   }
 
   async function readForm (request: FastifyRequest): Promise<FormFields> {
