@@ -31,7 +31,14 @@ export interface PushPlan {
   alongside: { rate: number } | null
 }
 
-export interface Step { step: string, kind: MessageKind, rate: number | 'max', result: LoadResult, peakRssMb: number }
+/** `cpuMs` and `statements`: mailrun's whole process during the step (background work included), per message answered. */
+export interface Step { step: string, kind: MessageKind, rate: number | 'max', result: LoadResult, peakRssMb: number, perMessage?: { cpuMs: number, statements: number } }
+
+/** mailrun_database_statements_total as mailrun's /metrics answers it. */
+async function statementsSent (url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  return Number(/^mailrun_database_statements_total (\d+)/m.exec(text)?.[1] ?? Number.NaN)
+}
 
 export interface PushReport {
   database: DatabaseKind
@@ -92,10 +99,13 @@ export async function benchPush (kind: DatabaseKind, plan: PushPlan, shared: Sha
     let launchesReported = 0
     const steps: Step[] = []
     const run = async (step: string, kind: MessageKind, rate: number | undefined, concurrency: number, maxMessages: number, durationS = plan.durationS): Promise<void> => {
+      const [cpuBefore, statementsBefore] = [service.cpuSeconds(), await statementsSent(service.url)]
       const { result, peakRssMb } = await withPeakRss(service, async () => await shared.load.run({ url: tenant.mimeUrl, kind, letter: LETTER, key: shared.key, rate, durationS, concurrency, maxMessages, tag: `${step}-${randomBytes(3).toString('hex')}` }))
+      const answered = Math.max(1, result.completed)
+      const perMessage = { cpuMs: Math.round((service.cpuSeconds() - cpuBefore) * 1000 / answered * 100) / 100, statements: Math.round((await statementsSent(service.url) - statementsBefore) / answered * 100) / 100 }
       launchesReported += result.outcomes['accepted launched'] ?? 0
-      if (step !== 'warm-up') steps.push({ step, kind, rate: rate ?? 'max', result, peakRssMb })
-      report(`${kind.padEnd(10)} ${String(rate ?? 'max').padStart(5)} msg/s: ${result.throughput} msg/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${JSON.stringify(result.outcomes)}, peak RSS ${peakRssMb} MB`)
+      if (step !== 'warm-up') steps.push({ step, kind, rate: rate ?? 'max', result, peakRssMb, perMessage })
+      report(`${kind.padEnd(10)} ${String(rate ?? 'max').padStart(5)} msg/s: ${result.throughput} msg/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${JSON.stringify(result.outcomes)}, peak RSS ${peakRssMb} MB, per message ${perMessage.cpuMs} ms CPU and ${perMessage.statements} statements`)
     }
     await run('warm-up', 'small', 100, 64, 0, Math.min(3, plan.durationS))
     for (const rate of plan.rates) await run(`${rate}/s`, 'small', rate, 256, 0)

@@ -15,7 +15,7 @@ export async function renderOpenApi (): Promise<string> {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: 'postgres://unused@127.0.0.1:1/unused' }) }) })
   const app = await buildApp({
     config: loadConfig({ MAILRUN_PUBLIC_URL: 'https://mailrun.example.com' }),
-    database: { db, kind: 'postgres', location: 'none', changes: inProcessChangeFeed(), close: async () => { await db.destroy() } },
+    database: { db, kind: 'postgres', location: 'none', changes: inProcessChangeFeed(), statements: () => 0, close: async () => { await db.destroy() } },
     logger: createLogger('silent', false),
     secrets: createSecretBox(randomBytes(32))
   })

@@ -9,7 +9,8 @@ import type { Database } from './schema.js'
 // (its data directory is locked), so an in-process emitter reaches everyone there is. A lost
 // notification costs only speed: the periodic passes read the same rows.
 
-export type ChangeTopic = 'mailbox'
+/** mailbox: a mailbox row (its id); tenant: what deciding a tenant's mail reads — its settings, senders, robots (the tenant's id). */
+export type ChangeTopic = 'mailbox' | 'tenant'
 
 export interface ChangeFeed {
   /** Tells the listeners that the row `id` of `topic` changed. */
@@ -37,11 +38,16 @@ export function inProcessChangeFeed (): ChangeFeed {
 
 /** LISTEN on a connection of its own (a pooled one is handed to others between queries). */
 export function postgresChangeFeed (url: string, db: Kysely<Database>, retryMs = 2000): ChangeFeed {
+  // This instance's own listeners hear its announcements at once, not when NOTIFY comes back
+  // around: the next request here must see the change it follows.
+  const local = inProcessChangeFeed()
   return {
     async announce (topic, id) {
       await sql`select pg_notify(${channel(topic)}, ${id})`.execute(db)
+      await local.announce(topic, id)
     },
     async listen (topic, onChange) {
+      const stopLocal = await local.listen(topic, onChange)
       let stopped = false
       let client: pg.Client | null = null
       let timer: NodeJS.Timeout | null = null
@@ -70,6 +76,7 @@ export function postgresChangeFeed (url: string, db: Kysely<Database>, retryMs =
       await connect(false)
       return async () => {
         stopped = true
+        await stopLocal()
         if (timer !== null) clearTimeout(timer)
         const c = client
         client = null

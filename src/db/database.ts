@@ -22,7 +22,15 @@ export interface DatabaseHandle {
   dataDir?: string
   /** Row changes told to every instance on this database (the IMAP watcher follows mailboxes). */
   changes: ChangeFeed
+  /** Statements sent through `db` since it opened (the metric mailrun_database_statements_total). */
+  statements: () => number
   close: () => Promise<void>
+}
+
+/** Kysely's log hook, counting every statement it runs (and each that failed). */
+function statementCounter (): { log: () => void, statements: () => number } {
+  let count = 0
+  return { log: () => { count++ }, statements: () => count }
 }
 
 export type DatabaseTarget =
@@ -67,8 +75,9 @@ async function openPostgres (url: string): Promise<DatabaseHandle> {
   // caller answers 503 or retries, and the pool opens a fresh connection for the next one.
   pool.on('error', () => {})
   pool.on('connect', (client) => { client.on('error', () => {}) })
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new StorableTextPlugin()] })
-  return { db, kind: 'postgres', location: describePostgresUrl(url), changes: postgresChangeFeed(url, db), close: async () => { await db.destroy() } }
+  const counter = statementCounter()
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new StorableTextPlugin()], log: counter.log })
+  return { db, kind: 'postgres', location: describePostgresUrl(url), changes: postgresChangeFeed(url, db), statements: counter.statements, close: async () => { await db.destroy() } }
 }
 
 const PGLITE_SHARED_BUFFERS = '16MB'
@@ -98,13 +107,14 @@ async function openPGlite (dataDir: string | undefined, from?: Blob, templateFil
     location = `PGlite in ${dir}`
   }
   await pglite.waitReady
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), plugins: [new StorableTextPlugin()] })
+  const counter = statementCounter()
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), plugins: [new StorableTextPlugin()], log: counter.log })
   // Kysely only destroys a driver it has used; the PGlite instance is closed either way.
   const close = async (): Promise<void> => {
     await db.destroy()
     if (!pglite.closed) await pglite.close()
   }
-  return { db, kind: 'pglite', location, changes: inProcessChangeFeed(), close, ...(dataDir !== undefined ? { dataDir: path.resolve(dataDir) } : {}) }
+  return { db, kind: 'pglite', location, changes: inProcessChangeFeed(), statements: counter.statements, close, ...(dataDir !== undefined ? { dataDir: path.resolve(dataDir) } : {}) }
 }
 
 export async function openDatabase (target: DatabaseTarget): Promise<DatabaseHandle> {

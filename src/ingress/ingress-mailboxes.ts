@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import { hashIngressToken } from '../admin/ingress-token.js'
 import type { ChangeFeed } from '../db/change-feed.js'
+import { KEPT_ROWS_MS, keptRows } from '../db/kept-rows.js'
 import type { Database } from '../db/schema.js'
 import type { TargetMailbox } from '../pipeline/inbound-mail.js'
 
@@ -17,27 +18,15 @@ export interface IngressMailboxes {
   close: () => Promise<void>
 }
 
-/** How long a looked-up mailbox is used without asking the database again, when no change was announced. */
-export const INGRESS_MAILBOX_TTL_MS = 5_000
-const MAX_KEPT = 1_000
-
 /**
- * The mailbox behind each ingress token, kept for a few seconds: every pushed message opens with
- * this look-up, and under load it was one of six statements a message. A change to a mailbox
- * (settings, deactivation, a rotated token, deletion — its own or its tenant's) is announced on
- * the change feed, which drops what is kept here at once, on every instance; a lost announcement
- * leaves a changed mailbox in use for at most INGRESS_MAILBOX_TTL_MS. Unknown tokens are never
- * kept: each guess costs a look-up and counts as a failure.
+ * The mailbox behind each ingress token, kept for a few seconds (db/kept-rows.ts): every pushed
+ * message opens with this look-up, and under load it was one of six statements a message. A change
+ * to a mailbox (settings, deactivation, a rotated token, deletion — its own or its tenant's) is
+ * announced and reaches the doors at once. Unknown tokens are never kept: each guess costs a
+ * look-up and counts as a failure.
  */
 export async function createIngressMailboxes (db: Kysely<Database>, changes: ChangeFeed, now: () => number = Date.now): Promise<IngressMailboxes> {
-  const kept = new Map<string, { mailbox: IngressMailbox, until: number }>()
-  // A look-up that began before a change was announced must not keep what it read.
-  let generation = 0
-  const stop = await changes.listen('mailbox', (id) => {
-    generation++
-    if (id === null) { kept.clear(); return }
-    for (const [hash, entry] of kept) if (entry.mailbox.id === id) kept.delete(hash)
-  })
+  const kept = await keptRows<IngressMailbox>(changes, 'mailbox', { ownerOf: (mailbox) => mailbox.id, ttlMs: KEPT_ROWS_MS, maxKept: 1_000, now })
 
   async function lookUp (hash: string): Promise<IngressMailbox | null> {
     const row = await db.selectFrom('mailboxes')
@@ -60,18 +49,8 @@ export async function createIngressMailboxes (db: Kysely<Database>, changes: Cha
   return {
     async find (token) {
       const hash = hashIngressToken(token)
-      const entry = kept.get(hash)
-      if (entry !== undefined && entry.until > now()) return entry.mailbox
-      kept.delete(hash)
-      const startedAt = generation
-      const mailbox = await lookUp(hash)
-      if (mailbox !== null && generation === startedAt) {
-        // The oldest goes first when the bound is reached (a Map keeps insertion order).
-        if (kept.size >= MAX_KEPT) kept.delete(kept.keys().next().value as string)
-        kept.set(hash, { mailbox, until: now() + INGRESS_MAILBOX_TTL_MS })
-      }
-      return mailbox
+      return await kept.get(hash, async () => await lookUp(hash))
     },
-    close: stop
+    close: kept.close
   }
 }

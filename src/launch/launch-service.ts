@@ -17,7 +17,7 @@ import { openConnection, type OrchestratorConnection } from '../orchestrator/con
 import { mayHaveTakenEffect, OrchestratorError } from '../orchestrator/errors.js'
 import { addQueueItem, bulkAddQueueItems, queueItemReferences, findJobByLaunchArgument, findJobByReference, findQueueItemByReference, findRelease, startJob, type Job } from '../orchestrator/jobs.js'
 import type { OrchestratorRegistry } from '../orchestrator/registry.js'
-import type { LaunchOutcome, Launcher } from '../pipeline/launcher.js'
+import type { LaunchOutcome, Launcher, NewLaunch } from '../pipeline/launcher.js'
 import type { LaunchPlan } from '../commands/validate-plan.js'
 import { boundProblems } from '../commands/problems.js'
 import type { RawSpool } from '../pipeline/raw-spool.js'
@@ -82,6 +82,15 @@ type LaunchRow = Selectable<LaunchesTable> & { reply?: ReplyContextRow }
 /** The robot as the claim reads it (a JSON row: its times would be strings, and are not used). */
 type LaunchRobot = Omit<Selectable<RobotsTable>, 'created_at' | 'updated_at'>
 type ConnectionRow = Omit<Selectable<OrchestratorConnectionsTable>, 'created_at' | 'updated_at'>
+/** What a claim reads besides the launch and its reply's context: the robot, the tenant's Orchestrator connection, the robot's other platform, the sender. */
+const claimedColumns = [
+  sql<LaunchRobot | null>`to_jsonb(robots)`.as('robot_row'),
+  sql<ConnectionRow | null>`(select to_jsonb(c) from orchestrator_connections c where c.tenant_id = launches.tenant_id)`.as('connection_row'),
+  sql<StoredTarget | null>`(select jsonb_build_object('id', t.id, 'kind', t.kind, 'url_enc', t.url_enc, 'secret_enc', t.secret_enc, 'settings', t.settings) from connections t where t.id = robots.connection_id)`.as('target_row'),
+  sql<string | null>`messages.from_address`.as('sender_address')
+]
+interface ClaimedColumns { robot_row: LaunchRobot | null, connection_row: ConnectionRow | null, target_row: StoredTarget | null, sender_address: string | null }
+type ReplyColumns = Omit<ReplyContextRow, 'tenant_id' | 'plan' | 'job_id' | 'launched_at' | 'finished_at' | 'job_info' | 'output_arguments'>
 /** What an attempt needs: the robot, and the connection it launches through (UiPath's, or another platform's). */
 interface Claimed { row: LaunchRow, resumed: boolean, robot: LaunchRobot | null, connection: OrchestratorConnection | null, target: TargetConnection | null, sender: string | null, token: string }
 
@@ -229,26 +238,71 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
       .leftJoin('robots', 'robots.id', 'launches.robot_id')
       .selectAll('launches')
       .select(replyContextColumns(deps.replies))
-      .select([
-        sql<LaunchRobot | null>`to_jsonb(robots)`.as('robot_row'),
-        sql<ConnectionRow | null>`(select to_jsonb(c) from orchestrator_connections c where c.tenant_id = launches.tenant_id)`.as('connection_row'),
-        sql<StoredTarget | null>`(select jsonb_build_object('id', t.id, 'kind', t.kind, 'url_enc', t.url_enc, 'secret_enc', t.secret_enc, 'settings', t.settings) from connections t where t.id = robots.connection_id)`.as('target_row'),
-        'messages.from_address as sender_address'
-      ])
+      .select(claimedColumns)
       .execute()
-    return rows.map((claimed) => {
-      const { previous_state: previous, robot_row: robot, connection_row: connection, target_row: target, sender_address: sender, mailbox_id: mailboxId, message_id: messageId, reply_to: replyTo, locale, robot_name: robotName, launch_mode: launchMode, queue_name: queueName, own, recent, ...row } = claimed
-      const reply: ReplyContextRow = { tenant_id: row.tenant_id, mailbox_id: mailboxId, message_id: messageId, reply_to: replyTo, locale, robot_name: robotName, launch_mode: launchMode, queue_name: queueName, plan: row.plan, job_id: row.job_id, launched_at: row.launched_at, finished_at: row.finished_at, job_info: row.job_info, output_arguments: row.output_arguments, own, recent }
-      return {
-        row: { ...row, message_id: messageId, reply },
-        resumed: previous === 'launching',
-        robot,
-        connection: connection === null ? null : openConnection(connection, deps.secrets),
-        target: target === null ? null : openTarget(target, deps.secrets),
-        sender,
-        token
-      }
-    })
+    return rows.map((claimed) => toClaimed(claimed, token))
+  }
+
+  /** A claimed row as one statement answers it (launches, the reply's context, claimedColumns) made into what an attempt needs. */
+  function toClaimed (claimed: Selectable<LaunchesTable> & ReplyColumns & ClaimedColumns & { previous_state: LaunchState | null }, token: string): Claimed {
+    const { previous_state: previous, robot_row: robot, connection_row: connection, target_row: target, sender_address: sender, mailbox_id: mailboxId, message_id: messageId, reply_to: replyTo, locale, robot_name: robotName, launch_mode: launchMode, queue_name: queueName, own, recent, ...row } = claimed
+    const reply: ReplyContextRow = { tenant_id: row.tenant_id, mailbox_id: mailboxId, message_id: messageId, reply_to: replyTo, locale, robot_name: robotName, launch_mode: launchMode, queue_name: queueName, plan: row.plan, job_id: row.job_id, launched_at: row.launched_at, finished_at: row.finished_at, job_info: row.job_info, output_arguments: row.output_arguments, own, recent }
+    return {
+      row: { ...row, message_id: messageId, reply },
+      resumed: previous === 'launching',
+      robot,
+      connection: connection === null ? null : openConnection(connection, deps.secrets),
+      target: target === null ? null : openTarget(target, deps.secrets),
+      sender,
+      token
+    }
+  }
+
+  /**
+   * A message's accepted decision, its launch (claimed by this process as it is written, so no
+   * other worker takes it) and the launch's first history line, in one statement that answers what
+   * the attempt needs, as a claim does: the decision and the claim were two round trips. Null when
+   * the message was decided by someone else first. The CTEs are named `messages` and `launches`, so
+   * the reply's context columns read the rows as this statement leaves them.
+   */
+  async function claimWithDecision (decision: NewLaunch, token: string): Promise<Claimed | null> {
+    const { launch, rows } = decision
+    const claimed = await db
+      .with('messages', (qb) => qb.updateTable('messages').set(decision.message).where('id', '=', decision.messageId).where('status', '=', 'received').returningAll())
+      .with('launches', (qb) => qb.insertInto('launches').columns(['tenant_id', 'message_id', 'robot_id', 'sender_id', 'plan', 'state', 'attempts', 'locked_until', 'claim_token', 'next_attempt_at'])
+        .expression((eb) => eb.selectFrom('messages').select([
+          sql<string>`${launch.tenantId}::uuid`.as('tenant_id'),
+          'messages.id as message_id',
+          sql<string | null>`${launch.robotId}::uuid`.as('robot_id'),
+          sql<string | null>`${launch.senderId}::uuid`.as('sender_id'),
+          sql<string>`${launch.plan}::jsonb`.as('plan'),
+          sql<LaunchState>`'launching'`.as('state'),
+          sql<number>`1`.as('attempts'),
+          sql<Date>`now() + ${`${deps.claimMs} milliseconds`}::interval`.as('locked_until'),
+          sql<string>`${token}`.as('claim_token'),
+          sql<Date>`${launch.nextAttemptAt}::timestamptz`.as('next_attempt_at')
+        ])).returningAll())
+      // The rows travel as one JSON parameter: 10,000 of them are one value, not 40,000 placeholders.
+      .with('launch_rows', (qb) => qb.insertInto('launch_rows').columns(['launch_id', 'tenant_id', 'items', 'item_count', 'skipped'])
+        .expression((eb) => eb.selectFrom('launches').select([
+          'launches.id',
+          'launches.tenant_id',
+          sql<string>`${JSON.stringify(rows?.items ?? [])}::jsonb`.as('items'),
+          sql<number>`${rows?.items.length ?? 0}::integer`.as('item_count'),
+          sql<string>`${JSON.stringify(rows?.skipped ?? { rows: 0, problems: [] })}::jsonb`.as('skipped')
+        ]).where(sql<boolean>`${rows !== undefined}`)).returning('launch_id'))
+      .with('launch_events', (qb) => qb.insertInto('launch_events').columns(['launch_id', 'state', 'detail'])
+        .expression((eb) => eb.selectFrom('launches').select(['launches.id', sql<string>`'pending'`.as('state'), sql<string>`'command accepted'`.as('detail')])).returning('launch_id'))
+      .selectFrom('launches')
+      .innerJoin('messages', 'messages.id', 'launches.message_id')
+      .innerJoin('tenants', 'tenants.id', 'launches.tenant_id')
+      .leftJoin('robots', 'robots.id', 'launches.robot_id')
+      .selectAll('launches')
+      .select(replyContextColumns(deps.replies))
+      .select(claimedColumns)
+      .select(sql<LaunchState | null>`null`.as('previous_state'))
+      .executeTakeFirst()
+    return claimed === undefined ? null : toClaimed(claimed, token)
   }
 
   /** The doors' launches claimed together: every launch a door asks for while a claim runs goes in the next one. */
@@ -609,27 +663,23 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
 
   return {
     async launch (launchId) {
-      // Who the door is waiting for, named in its answer: Orchestrator unless the robot is elsewhere.
-      let waitingOn = 'Orchestrator'
-      const work = (async () => {
-        const claimed = await claimById(launchId)
-        if (claimed === null) return await currentOutcome(launchId)
-        if (claimed.target !== null) waitingOn = PLATFORM_NAMES[claimed.target.kind]
-        return await runClaimed(claimed)
-      })()
-      // Whatever happens after the deadline is recorded by the work itself; the door does not wait.
-      work.catch((error: unknown) => { logger.error({ err: error, launchId }, 'launch attempt failed unexpectedly; the queue will retry it') })
-      let timer: NodeJS.Timeout | undefined
-      const deadline = new Promise<LaunchOutcome>((resolve) => {
-        timer = setTimeout(() => { resolve({ id: launchId, state: 'retrying', reason: `${waitingOn} has not answered yet; mailrun keeps trying and will report the outcome` }) }, deps.deadlineMs)
-      })
+      return await attemptWithin(launchId, async () => await claimById(launchId))
+    },
+
+    async decideAndLaunch (decision) {
+      const token = randomUUID()
+      let claimed: Claimed | null
       try {
-        return await Promise.race([work, deadline])
-      } catch {
-        return { id: launchId, state: 'retrying', reason: 'the launch will be retried' }
-      } finally {
-        clearTimeout(timer)
+        await handBackUnsent()
+        claimed = await claimWithDecision(decision, token)
+      } catch (error) {
+        // The statement may have committed with its answer lost: nothing was attempted under it.
+        unsent.set(token, Date.now())
+        throw error
       }
+      if (claimed === null) return null
+      const taken = claimed
+      return { launchId: taken.row.id, outcome: attemptWithin(taken.row.id, async () => taken) }
     },
 
     async cancel (request) {
@@ -645,6 +695,31 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
         done++
       }
       return done
+    }
+  }
+
+  /** Claims (or takes the claimed) launch and attempts it; answers by the door's deadline, whatever the attempt is still waiting for. */
+  async function attemptWithin (launchId: string, claim: () => Promise<Claimed | null>): Promise<LaunchOutcome> {
+    // Who the door is waiting for, named in its answer: Orchestrator unless the robot is elsewhere.
+    let waitingOn = 'Orchestrator'
+    const work = (async () => {
+      const claimed = await claim()
+      if (claimed === null) return await currentOutcome(launchId)
+      if (claimed.target !== null) waitingOn = PLATFORM_NAMES[claimed.target.kind]
+      return await runClaimed(claimed)
+    })()
+    // Whatever happens after the deadline is recorded by the work itself; the door does not wait.
+    work.catch((error: unknown) => { logger.error({ err: error, launchId }, 'launch attempt failed unexpectedly; the queue will retry it') })
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<LaunchOutcome>((resolve) => {
+      timer = setTimeout(() => { resolve({ id: launchId, state: 'retrying', reason: `${waitingOn} has not answered yet; mailrun keeps trying and will report the outcome` }) }, deps.deadlineMs)
+    })
+    try {
+      return await Promise.race([work, deadline])
+    } catch {
+      return { id: launchId, state: 'retrying', reason: 'the launch will be retried' }
+    } finally {
+      clearTimeout(timer)
     }
   }
 }

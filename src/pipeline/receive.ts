@@ -4,6 +4,7 @@ import { detectCanary } from '../canary/canary-watch.js'
 import { readCanaryHeader } from '../canary/canary-header.js'
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
 import { createBatcher } from '../async/batcher.js'
+import type { KeptRows } from '../db/kept-rows.js'
 import { storableText } from '../db/storable-text.js'
 import type { DNSResolver } from 'mailauth'
 import type { Logger } from 'pino'
@@ -57,6 +58,8 @@ export interface ReceiverDeps {
   spool?: RawSpool
   /** How large a spreadsheet a queue robot's email may carry. */
   spreadsheets?: TableLimits
+  /** Where the tenant, sender and robot a message names are kept between messages (db/kept-rows.ts; the 'tenant' topic). */
+  kept?: KeptRows<SenderAndRobot>
 }
 
 /** Work to do inside the transaction that stores the message (a Mailgun token, say). */
@@ -131,6 +134,22 @@ function clipped (text: string): string {
   return text.length <= KEPT_BODY_CHARS ? text : `${text.slice(0, KEPT_BODY_CHARS)}\n… (${text.length - KEPT_BODY_CHARS} more characters not kept)`
 }
 
+/** Everything authorization needs, in one round trip: the tenant, the sender on its allow-list, the robot and whether the sender may run it. */
+async function findSenderAndRobot (db: Kysely<Database>, tenantId: string, spellings: string[], robotKey: string | null) {
+  return await db.selectFrom('tenants')
+    .leftJoin('senders', (join) => join.onRef('senders.tenant_id', '=', 'tenants.id').on((eb) => eb(eb.fn('lower', ['senders.email']), 'in', spellings)))
+    .leftJoin('robots', (join) => join.onRef('robots.tenant_id', '=', 'tenants.id').on((eb) => robotKey === null ? eb.val(false) : eb('robots.name_key', '=', robotKey)))
+    .select((eb) => [
+      'tenants.id as tenant_id', 'tenants.locale', 'tenants.contact_email', 'senders.id as sender_id', 'senders.active as sender_active',
+      'robots.id as robot_id', 'robots.name as robot_name', 'robots.allow_all_senders', 'robots.parameters', 'robots.functions', 'robots.launch_mode', 'robots.invalid_rows', 'robots.extra_columns', 'robots.escape_formulas', 'robots.attachments',
+      eb.exists(eb.selectFrom('robot_senders').select('robot_senders.sender_id').whereRef('robot_senders.robot_id', '=', 'robots.id').whereRef('robot_senders.sender_id', '=', 'senders.id')).as('allowed')
+    ])
+    .where('tenants.id', '=', tenantId).executeTakeFirstOrThrow()
+}
+
+/** What deciding reads of a tenant for a message: its settings, the sender and the robot. */
+export type SenderAndRobot = Awaited<ReturnType<typeof findSenderAndRobot>>
+
 export function createReceiver (deps: ReceiverDeps): Receiver {
   const { db } = deps
   // Raw bytes no longer needed: what a failure leaves behind is swept at the next start.
@@ -142,17 +161,11 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
   const noteFailure = async (messageId: string, error: unknown): Promise<'retrying' | 'failed'> => await noteDecideFailure(db, deps.metrics, messageId, error, deps.spool)
   const stranded = new Set<string>()
 
-  /** Everything authorization needs, in one round trip: the tenant, the sender on its allow-list, the robot and whether the sender may run it. */
-  async function findSenderAndRobot (tenantId: string, spellings: string[], robotKey: string | null) {
-    return await db.selectFrom('tenants')
-      .leftJoin('senders', (join) => join.onRef('senders.tenant_id', '=', 'tenants.id').on((eb) => eb(eb.fn('lower', ['senders.email']), 'in', spellings)))
-      .leftJoin('robots', (join) => join.onRef('robots.tenant_id', '=', 'tenants.id').on((eb) => robotKey === null ? eb.val(false) : eb('robots.name_key', '=', robotKey)))
-      .select((eb) => [
-        'tenants.locale', 'tenants.contact_email', 'senders.id as sender_id', 'senders.active as sender_active',
-        'robots.id as robot_id', 'robots.name as robot_name', 'robots.allow_all_senders', 'robots.parameters', 'robots.functions', 'robots.launch_mode', 'robots.invalid_rows', 'robots.extra_columns', 'robots.escape_formulas', 'robots.attachments',
-        eb.exists(eb.selectFrom('robot_senders').select('robot_senders.sender_id').whereRef('robot_senders.robot_id', '=', 'robots.id').whereRef('robot_senders.sender_id', '=', 'senders.id')).as('allowed')
-      ])
-      .where('tenants.id', '=', tenantId).executeTakeFirstOrThrow()
+  /** The tenant, sender and robot behind a message, kept for a few seconds where `kept` is given (every change through mailrun drops them at once). */
+  async function senderAndRobot (tenantId: string, spellings: string[], robotKey: string | null): Promise<SenderAndRobot> {
+    const read = async (): Promise<SenderAndRobot> => await findSenderAndRobot(db, tenantId, spellings, robotKey)
+    if (deps.kept === undefined) return await read()
+    return await deps.kept.get(JSON.stringify([tenantId, robotKey, spellings]), read) ?? await read()
   }
 
   /** Decides what a stored message is; reads only, so it can run again after a crash. */
@@ -194,7 +207,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     const asksStatus = statusRequest(robotName)
     const asksCancel = cancelRequest(robotName)
     const asksForRobot = robotName !== '' && !isHelpRequest(robotName) && asksStatus === null && asksCancel === null
-    const found = await findSenderAndRobot(mailbox.tenantId, from.spellings, asksForRobot ? robotNameKey(robotName) : null)
+    const found = await senderAndRobot(mailbox.tenantId, from.spellings, asksForRobot ? robotNameKey(robotName) : null)
     if (found.sender_id === null) return { ...base, status: 'rejected', reason: 'unknown sender: not on the allow-list of this tenant', notReplied: { recipient: from.address, why: 'unknown sender' } }
     const senderId = found.sender_id
     if (found.sender_active !== true) return { ...base, senderId, status: 'rejected', reason: 'the sender is deactivated', notReplied: { recipient: from.address, why: 'the sender is deactivated' } }
@@ -269,7 +282,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
   }
 
   /** Records the decision; an accepted command becomes a pending launch in the same transaction. */
-  async function record (messageId: string, tenantId: string, mailboxId: string, decision: Decision): Promise<{ decided: boolean, launchId: string | null }> {
+  async function record (messageId: string, tenantId: string, mailboxId: string, decision: Decision): Promise<{ decided: boolean, launchId: string | null, launching?: Promise<LaunchOutcome> }> {
     // Only what is needed to see what happened is kept: no raw bytes, and subject and body only
     // from known senders ("delete what was read" for everyone else).
     const outcome = {
@@ -340,7 +353,27 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       return { decided: row !== undefined, launchId: row?.launch_id ?? null }
     }
     const files = decision.files
-    if (decision.reply === undefined && decision.notReplied === undefined && files === undefined) return await storeOutcome(db)
+    if (decision.reply === undefined && decision.notReplied === undefined && files === undefined) {
+      // The launcher records the decision and takes the launch in the same statement.
+      const decideAndLaunch = deps.launcher?.decideAndLaunch
+      if (launch !== null && decideAndLaunch !== undefined) {
+        // The launch's span holds the attempt (StartJobs) from the claim to its outcome.
+        const taken = await new Promise<Awaited<ReturnType<typeof decideAndLaunch>>>((resolve, reject) => {
+          inSpan('mailrun.launch', {}, async () => {
+            const started = await decideAndLaunch({
+              messageId,
+              message: outcome,
+              launch: { tenantId, robotId: launch.robot_id, senderId: launch.sender_id, plan: launch.plan, nextAttemptAt: launch.next_attempt_at },
+              rows: decision.rows
+            })
+            resolve(started)
+            if (started !== null) await started.outcome
+          }).catch(reject)
+        })
+        return taken === null ? { decided: false, launchId: null } : { decided: true, launchId: taken.launchId, launching: taken.outcome }
+      }
+      return await storeOutcome(db)
+    }
 
     let replyQueued = false
     const stored = await db.transaction().execute(async (trx) => {
@@ -385,7 +418,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
 
   async function finish (messageId: string, mailbox: TargetMailbox, unbounded: Decision, door: string, place: RawPlace): Promise<ReceiveResult> {
     const decision = bounded(unbounded)
-    const { decided, launchId } = await record(messageId, mailbox.tenantId, mailbox.id, decision)
+    const { decided, launchId, launching } = await record(messageId, mailbox.tenantId, mailbox.id, decision)
     if (!decided) {
       // Another decider (recovery, or a replica that met this message at the same moment) recorded
       // it first: theirs stands, and this delivery — the one that stored it — answers with it, as
@@ -407,7 +440,12 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
     const result: ReceiveResult = { message: messageId, status: decision.status as ReceiveResult['status'] }
     if (decision.reason !== null) result.reason = decision.reason
     if (decision.problems !== undefined && decision.problems.length > 0) result.problems = decision.problems
-    if (launchId !== null) result.launch = deps.launcher !== undefined ? await inSpan('mailrun.launch', {}, async () => await (deps.launcher as Launcher).launch(launchId)) : { id: launchId, state: 'pending' }
+    if (launchId !== null) {
+      const launcher = deps.launcher
+      result.launch = launcher === undefined
+        ? { id: launchId, state: 'pending' }
+        : launching !== undefined ? await launching : await inSpan('mailrun.launch', {}, async () => await launcher.launch(launchId))
+    }
     return result
   }
 

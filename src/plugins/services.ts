@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import type { Config } from '../config.js'
 import { cachedResolverOn } from '../net/dns-cache.js'
 import type { DNSResolver } from 'mailauth'
@@ -13,6 +13,7 @@ import { createMailer, type Mailer } from '../notify/mailer.js'
 import { singleFlight } from '../async/single-flight.js'
 import { createAlertSender, type AlertSender } from '../alerts/deliver-alerts.js'
 import { createTargetRunPoller } from '../launch/target-runs.js'
+import { KEPT_ROWS_MS, keptRows } from '../db/kept-rows.js'
 import { createIngressMailboxes, type IngressMailboxes } from '../ingress/ingress-mailboxes.js'
 import { createPollPace, POLL_QUIET_EVERY_MS, type PollPace } from '../launch/poll-pace.js'
 import { createDataverseClient } from '../targets/power-automate/dataverse-client.js'
@@ -26,7 +27,7 @@ import { createMailTokens, type MailTokens } from '../mail-auth/mail-tokens.js'
 import { createSweeper, type Sweeper } from '../imap/sweeper.js'
 import { createGraphWatcher, type GraphWatcher } from '../graph/graph-watcher.js'
 import { createLaunchService, type LaunchService } from '../launch/launch-service.js'
-import { createReceiver, type Receiver } from '../pipeline/receive.js'
+import { createReceiver, type Receiver, type SenderAndRobot } from '../pipeline/receive.js'
 import { defaultTableLimits } from '../pipeline/spreadsheet-rows.js'
 import { outboundDispatcher } from '../net/outbound-dispatcher.js'
 import { createOrchestratorRegistry, type OrchestratorRegistry } from '../orchestrator/registry.js'
@@ -83,6 +84,9 @@ export interface ServiceDeps {
 export default fp(async function services (app: FastifyInstance, deps: ServiceDeps) {
   const metrics = new Registry()
   collectDefaultMetrics({ register: metrics, prefix: 'mailrun_' })
+  const database = deps.database
+  // eslint-disable-next-line no-new
+  new Counter({ name: 'mailrun_database_statements_total', help: 'Statements sent to the database', registers: [metrics], collect () { this.reset(); this.inc(database.statements()) } })
   app.decorate('config', deps.config)
   app.decorate('database', deps.database)
   app.decorate('db', deps.database.db)
@@ -158,7 +162,12 @@ export default fp(async function services (app: FastifyInstance, deps: ServiceDe
   const ingressMailboxes = await createIngressMailboxes(deps.database.db, deps.database.changes)
   app.decorate('ingressMailboxes', ingressMailboxes)
   app.addHook('onClose', async () => { await ingressMailboxes.close() })
+  // The tenant, sender and robot each message names, kept for a few seconds: every change made
+  // through mailrun is announced and drops them at once (resources/context.ts).
+  const kept = await keptRows<SenderAndRobot>(deps.database.changes, 'tenant', { ownerOf: (row) => row.tenant_id, ttlMs: KEPT_ROWS_MS, maxKept: 5_000 })
+  app.addHook('onClose', async () => { await kept.close() })
   const receiver = createReceiver({
+    kept,
     ...(spool !== undefined ? { spool } : {}),
     db: deps.database.db,
     logger,

@@ -16,8 +16,13 @@ export interface ResourceDeps {
   config: Pick<Config, 'publicUrl' | 'outboundDeny' | 'adminKey' | 'smtpUrl'>
   orchestrator: OrchestratorRegistry
   mailTokens: MailTokens
-  /** Told of every saved or deleted mailbox: its IMAP watcher starts over within a second. */
+  /** Told of every saved or deleted mailbox (its IMAP watcher starts over within a second, the doors drop the row they keep) and of every change to a tenant's settings, senders and robots (deciding mail reads them anew). */
   changes?: ChangeFeed
+}
+
+/** Deciding a tenant's mail reads its senders and robots anew: a failed announcement only leaves the kept copy to run out (seconds). */
+export async function announceTenantChange (deps: ResourceDeps, tenantId: string): Promise<void> {
+  await deps.changes?.announce('tenant', tenantId).catch(() => {})
 }
 
 /** A page request: how many, and the nextCursor of the previous page of the same list. */

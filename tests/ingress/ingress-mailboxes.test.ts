@@ -6,7 +6,8 @@ import { setUpMailbox } from '../support/tenant-setup.js'
 import { ADMIN_KEY, client } from '../support/admin.js'
 import { newIngressToken } from '../../src/admin/ingress-token.js'
 import { inProcessChangeFeed } from '../../src/db/change-feed.js'
-import { createIngressMailboxes, INGRESS_MAILBOX_TTL_MS } from '../../src/ingress/ingress-mailboxes.js'
+import { createIngressMailboxes } from '../../src/ingress/ingress-mailboxes.js'
+import { KEPT_ROWS_MS } from '../../src/db/kept-rows.js'
 
 // The doors keep the mailbox behind an ingress token for a few seconds (one statement less per
 // message); every change made through mailrun reaches them at once.
@@ -59,7 +60,7 @@ t.test(`the kept mailbox: asked again after its few seconds, or at once after an
   t.match(await mailboxes.find(token), { id: row.id, tenantId: tenant.id, active: true })
   await setActive(false)
   t.equal((await mailboxes.find(token))?.active, true, 'changed behind mailrun\'s back, unannounced: the kept row is used')
-  clock += INGRESS_MAILBOX_TTL_MS
+  clock += KEPT_ROWS_MS
   t.equal((await mailboxes.find(token))?.active, false, 'after its few seconds it is read again')
   await setActive(true)
   await changes.announce('mailbox', row.id)

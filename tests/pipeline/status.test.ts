@@ -1,5 +1,6 @@
 import t from 'tap'
 import { buildTestApp } from '../support/app.js'
+import { ADMIN_KEY, client } from '../support/admin.js'
 import { testDatabaseKind } from '../support/database.js'
 import { addAllowedSender, eventually, setUpLaunching } from '../support/launching.js'
 import { startOrchestratorSimulator } from '../support/orchestrator-simulator.js'
@@ -116,7 +117,7 @@ t.test(`status by email, on ${testDatabaseKind}`, async (t) => {
 
   t.test('in Russian for a Russian-speaking tenant', async (t) => {
     const tenant = (await db.selectFrom('mailboxes').select('tenant_id').where('id', '=', setup.mailboxId).executeTakeFirstOrThrow()).tenant_id
-    await db.updateTable('tenants').set({ locale: 'ru' }).where('id', '=', tenant).execute()
+    t.equal((await client(app, ADMIN_KEY)('PATCH', `/api/v1/tenants/${tenant}`, { locale: 'ru' })).statusCode, 200)
     const { text } = await replyTo('статус')
     t.match(text, /^Ваши последние запуски, сначала новые:/)
     t.match(text, /• Monthly Report — работает · задание \d+ · запущен /)
