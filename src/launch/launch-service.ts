@@ -2,7 +2,7 @@ import { insertLaunchEvent, type LaunchEventDetail } from '../alerts/team-events
 import { problem } from '../commands/problem-text.js'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomUUID } from 'node:crypto'
-import { sql, type Kysely, type QueryCreator, type Selectable, type Updateable } from 'kysely'
+import { sql, type Kysely, type QueryCreator, type RawBuilder, type Selectable, type Updateable } from 'kysely'
 import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { Database, LaunchesTable, LaunchState, OrchestratorConnectionsTable, RobotsTable } from '../db/schema.js'
@@ -218,7 +218,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     // The row is locked (skipped if another replica holds it) and claimed at once. The claimed rows
     // are named `launches` for the rest of the statement, so the reply's context columns (written
     // against launches) read them as they are after the claim.
-    const rows = await db
+    const claim = db
       .with('launches', (qb) => qb.updateTable('launches')
         .from(due.forUpdate().skipLocked().as('due'))
         .set((eb) => ({
@@ -232,15 +232,24 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
         }))
         .whereRef('launches.id', '=', 'due.id')
         .returningAll('launches').returning('due.previous_state'))
-      .selectFrom('launches')
+    const rows = await selectClaimed(claim as unknown as QueryCreator<Database>, sql<LaunchState | null>`launches.previous_state`).execute()
+    return rows.map((claimed) => toClaimed(claimed, token))
+  }
+
+  /**
+   * What a claim answers: the claimed rows with their reply's context and what an attempt needs,
+   * read from a statement whose CTE named `launches` (and, when it decides the message too, one
+   * named `messages`) holds them as the statement leaves them.
+   */
+  function selectClaimed (claim: QueryCreator<Database>, previousState: RawBuilder<LaunchState | null>) {
+    return claim.selectFrom('launches')
       .innerJoin('messages', 'messages.id', 'launches.message_id')
       .innerJoin('tenants', 'tenants.id', 'launches.tenant_id')
       .leftJoin('robots', 'robots.id', 'launches.robot_id')
       .selectAll('launches')
       .select(replyContextColumns(deps.replies))
       .select(claimedColumns)
-      .execute()
-    return rows.map((claimed) => toClaimed(claimed, token))
+      .select(previousState.as('previous_state'))
   }
 
   /** A claimed row as one statement answers it (launches, the reply's context, claimedColumns) made into what an attempt needs. */
@@ -267,7 +276,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
    */
   async function claimWithDecision (decision: NewLaunch, token: string): Promise<Claimed | null> {
     const { launch, rows } = decision
-    const claimed = await db
+    const written = db
       .with('messages', (qb) => qb.updateTable('messages').set(decision.message).where('id', '=', decision.messageId).where('status', '=', 'received').returningAll())
       .with('launches', (qb) => qb.insertInto('launches').columns(['tenant_id', 'message_id', 'robot_id', 'sender_id', 'plan', 'state', 'attempts', 'locked_until', 'claim_token', 'next_attempt_at'])
         .expression((eb) => eb.selectFrom('messages').select([
@@ -293,15 +302,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
         ]).where(sql<boolean>`${rows !== undefined}`)).returning('launch_id'))
       .with('launch_events', (qb) => qb.insertInto('launch_events').columns(['launch_id', 'state', 'detail'])
         .expression((eb) => eb.selectFrom('launches').select(['launches.id', sql<string>`'pending'`.as('state'), sql<string>`'command accepted'`.as('detail')])).returning('launch_id'))
-      .selectFrom('launches')
-      .innerJoin('messages', 'messages.id', 'launches.message_id')
-      .innerJoin('tenants', 'tenants.id', 'launches.tenant_id')
-      .leftJoin('robots', 'robots.id', 'launches.robot_id')
-      .selectAll('launches')
-      .select(replyContextColumns(deps.replies))
-      .select(claimedColumns)
-      .select(sql<LaunchState | null>`null`.as('previous_state'))
-      .executeTakeFirst()
+    const claimed = await selectClaimed(written as unknown as QueryCreator<Database>, sql<LaunchState | null>`null`).executeTakeFirst()
     return claimed === undefined ? null : toClaimed(claimed, token)
   }
 
