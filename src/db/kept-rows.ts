@@ -11,8 +11,8 @@ import type { ChangeFeed, ChangeTopic } from './change-feed.js'
 export const KEPT_ROWS_MS = 5_000
 
 export interface KeptRows<T> {
-  /** The kept value for `key`, or what `read` answers (kept when found). */
-  get: (key: string, read: () => Promise<T | null>) => Promise<T | null>
+  /** The kept value for `key`, or what `read` answers (kept when found; a reader that never answers null gets a value). */
+  get: <R extends T | null>(key: string, read: () => Promise<R>) => Promise<R>
   close: () => Promise<void>
 }
 
@@ -32,16 +32,17 @@ export async function keptRows<T> (changes: ChangeFeed, topic: ChangeTopic, opti
     for (const [key, entry] of kept) if (entry.owner === id) kept.delete(key)
   })
   return {
-    async get (key, read) {
+    async get<R extends T | null> (key: string, read: () => Promise<R>): Promise<R> {
       const entry = kept.get(key)
-      if (entry !== undefined && entry.until > now()) return entry.value
+      // What is kept was found by a reader of the same key, so it is what that reader answers.
+      if (entry !== undefined && entry.until > now()) return entry.value as R
       kept.delete(key)
       const startedAt = generation
       const value = await read()
       if (value !== null && generation === startedAt) {
         // The oldest goes first when the bound is reached (a Map keeps insertion order).
         if (kept.size >= options.maxKept) kept.delete(kept.keys().next().value as string)
-        kept.set(key, { value, owner: options.ownerOf(value), until: now() + options.ttlMs })
+        kept.set(key, { value, owner: options.ownerOf(value as T), until: now() + options.ttlMs })
       }
       return value
     },

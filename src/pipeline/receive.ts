@@ -165,7 +165,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
   async function senderAndRobot (tenantId: string, spellings: string[], robotKey: string | null): Promise<SenderAndRobot> {
     const read = async (): Promise<SenderAndRobot> => await findSenderAndRobot(db, tenantId, spellings, robotKey)
     if (deps.kept === undefined) return await read()
-    return await deps.kept.get(JSON.stringify([tenantId, robotKey, spellings]), read) ?? await read()
+    return await deps.kept.get(JSON.stringify([tenantId, robotKey, spellings]), read)
   }
 
   /** Decides what a stored message is; reads only, so it can run again after a crash. */

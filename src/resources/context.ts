@@ -4,7 +4,7 @@ import type { SecretBox } from '../crypto/secret-box.js'
 import type { CursorScope } from '../db/pagination.js'
 import type { Database } from '../db/schema.js'
 import type { MailTokens } from '../mail-auth/mail-tokens.js'
-import type { ChangeFeed } from '../db/change-feed.js'
+import type { ChangeFeed, ChangeTopic } from '../db/change-feed.js'
 import type { OrchestratorRegistry } from '../orchestrator/registry.js'
 
 // What every resource module needs. The JSON API and the console call the same resource
@@ -20,9 +20,14 @@ export interface ResourceDeps {
   changes?: ChangeFeed
 }
 
-/** Deciding a tenant's mail reads its senders and robots anew: a failed announcement only leaves the kept copy to run out (seconds). */
-export async function announceTenantChange (deps: ResourceDeps, tenantId: string): Promise<void> {
-  await deps.changes?.announce('tenant', tenantId).catch(() => {})
+/**
+ * Tells every instance that a row changed: 'mailbox' (the IMAP watcher starts over, the doors drop
+ * the mailbox they keep) or 'tenant' (deciding the tenant's mail reads its settings, senders and
+ * robots anew). The change is already saved: a failed announcement only leaves the kept copy to run
+ * out (seconds) and the watcher to its next periodic pass.
+ */
+export async function announceChange (deps: ResourceDeps, topic: ChangeTopic, id: string): Promise<void> {
+  await deps.changes?.announce(topic, id).catch(() => {})
 }
 
 /** A page request: how many, and the nextCursor of the previous page of the same list. */

@@ -12,7 +12,7 @@ import { marker } from '../schemas/common.js'
 import type { Mailbox, MailboxCreate, MailboxPatch, MailboxWithIngress } from '../schemas/mailboxes.js'
 import { afterProcessingOf, DEFAULT_PROCESSED_FOLDER } from '../imap/after-processing.js'
 import { assertInTenantDomains } from './tenant-domains.js'
-import { cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
+import { announceChange, cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
 import { refusePlaceholders } from './placeholders.js'
 import { signInFrom, signInView, type StoredSignIn } from './mailbox-sign-in.js'
 
@@ -194,11 +194,6 @@ export function mailboxesResource (deps: ResourceDeps) {
     return columns
   }
 
-  /** The IMAP watcher follows the row: a failed announcement only leaves it to the next periodic pass. */
-  async function announce (id: string): Promise<void> {
-    await deps.changes?.announce('mailbox', id).catch(() => {})
-  }
-
   return {
     /** Registers a mailbox within the tenant's licences; answers its ingress token and URLs, once. */
     async create (tenantId: string, body: Static<typeof MailboxCreate>): Promise<MailboxWithIngressView> {
@@ -218,7 +213,7 @@ export function mailboxesResource (deps: ResourceDeps) {
             ...columns as Insertable<MailboxesTable>, tenant_id: tenantId, address: storedAddress(body.address).toLowerCase(), ingress_token_hash: hash, ingress_token_enc: seal(token)
           }).returningAll().executeTakeFirstOrThrow()
         })
-        await announce(row.id)
+        await announceChange(deps, 'mailbox', row.id)
         return withIngress(row, token)
       } catch (error) {
         if (isUniqueViolation(error)) throw addressTaken(body.address)
@@ -246,7 +241,7 @@ export function mailboxesResource (deps: ResourceDeps) {
           .where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
         // Subscriptions made for other Graph settings are not this mailbox's any more (Graph lets them expire).
         if (body.graph !== undefined) await db.deleteFrom('graph_subscriptions').where('mailbox_id', '=', id).execute()
-        await announce(id)
+        await announceChange(deps, 'mailbox', id)
         return present(row, deps.config.publicUrl, (await lastCanaries([id])).get(id))
       } catch (error) {
         if (isUniqueViolation(error)) throw addressTaken(body.address ?? '')
@@ -258,7 +253,7 @@ export function mailboxesResource (deps: ResourceDeps) {
     async remove (tenantId: string, id: string): Promise<void> {
       const deleted = await db.deleteFrom('mailboxes').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
       if (deleted.numDeletedRows === 0n) throw notFound(id)
-      await announce(id)
+      await announceChange(deps, 'mailbox', id)
     },
 
     /** The ingress URLs again (the token is kept sealed); a mailbox from before that must rotate once. */
@@ -282,7 +277,7 @@ export function mailboxesResource (deps: ResourceDeps) {
       const row = await db.updateTable('mailboxes').set({ ingress_token_hash: hash, ingress_token_enc: seal(token), updated_at: new Date() })
         .where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
       // The doors keep the mailbox behind a token for a few seconds: the old token stops now.
-      await announce(id)
+      await announceChange(deps, 'mailbox', id)
       return withIngress(row, token)
     }
   }

@@ -7,7 +7,7 @@ import { errors, fieldError } from '../errors.js'
 import { reservedRobotWord } from '../commands/command-grammar.js'
 import { robotNameKey } from '../commands/robot-name.js'
 import type { Parameter, Robot, RobotCreate, RobotFunction, RobotPatch } from '../schemas/robots.js'
-import { announceTenantChange, cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
+import { announceChange, cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
 
 // A tenant's robots: what each name launches (an Orchestrator process, or a run at an HTTP target), its declared catalogue
 // (parameters and functions) and its allow-list of senders.
@@ -212,7 +212,7 @@ export function robotsResource (deps: ResourceDeps) {
           await setSenders(trx, tenantId, inserted.id, body.operatorIds ?? [], 'robot_operators')
           return inserted
         })
-        await announceTenantChange(deps, tenantId)
+        await announceChange(deps, 'tenant', tenantId)
         return await presentOne(row)
       } catch (error) {
         if (isUniqueViolation(error)) throw nameTaken(body.name)
@@ -274,7 +274,7 @@ export function robotsResource (deps: ResourceDeps) {
           if (body.operatorIds !== undefined) await setSenders(trx, tenantId, id, body.operatorIds, 'robot_operators')
           return updated
         })
-        await announceTenantChange(deps, tenantId)
+        await announceChange(deps, 'tenant', tenantId)
         return await presentOne(row)
       } catch (error) {
         if (isUniqueViolation(error)) throw nameTaken(body.name ?? '')
@@ -285,7 +285,7 @@ export function robotsResource (deps: ResourceDeps) {
     async remove (tenantId: string, id: string): Promise<void> {
       const deleted = await db.deleteFrom('robots').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
       if (deleted.numDeletedRows === 0n) throw notFound(id)
-      await announceTenantChange(deps, tenantId)
+      await announceChange(deps, 'tenant', tenantId)
     }
   }
 }

@@ -8,7 +8,7 @@ import { storedAddress } from '../mail/address.js'
 import { SenderCreate, type Erasure, type Sender, type SenderPatch } from '../schemas/senders.js'
 import { checked } from '../schemas/validate.js'
 import { eraseAddress, tracesInProgress } from '../retention/erase-address.js'
-import { announceTenantChange, cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
+import { announceChange, cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
 
 // A tenant's senders: the allow-list of people who may launch robots by email.
 
@@ -29,7 +29,7 @@ export function sendersResource (deps: ResourceDeps) {
         const row = await db.insertInto('senders').values({
           tenant_id: tenantId, full_name: body.fullName, email: storedAddress(body.email), active: body.active ?? true
         }).returningAll().executeTakeFirstOrThrow()
-        await announceTenantChange(deps, tenantId)
+        await announceChange(deps, 'tenant', tenantId)
         return present(row)
       } catch (error) {
         if (isUniqueViolation(error)) throw emailTaken(body.email)
@@ -64,7 +64,7 @@ export function sendersResource (deps: ResourceDeps) {
           updated_at: new Date()
         }).where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirst()
         if (row === undefined) throw notFound(id)
-        await announceTenantChange(deps, tenantId)
+        await announceChange(deps, 'tenant', tenantId)
         return present(row)
       } catch (error) {
         if (isUniqueViolation(error)) throw emailTaken(body.email ?? '')
@@ -103,7 +103,7 @@ export function sendersResource (deps: ResourceDeps) {
       if (busy > 0) throw Object.assign(new errors.Conflict(`${busy} of this sender's messages ${busy === 1 ? 'is' : 'are'} still being handled (not decided yet, or a job still running): cancel the launches or wait until they end, then erase`), { erasureBusy: busy })
       const removed = await eraseAddress(db, tenantId, sender.email, sender.id)
       await db.deleteFrom('senders').where('tenant_id', '=', tenantId).where('id', '=', id).execute()
-      await announceTenantChange(deps, tenantId)
+      await announceChange(deps, 'tenant', tenantId)
       return { senderId: id, ...removed }
     },
 
@@ -111,7 +111,7 @@ export function sendersResource (deps: ResourceDeps) {
     async remove (tenantId: string, id: string): Promise<void> {
       const deleted = await db.deleteFrom('senders').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
       if (deleted.numDeletedRows === 0n) throw notFound(id)
-      await announceTenantChange(deps, tenantId)
+      await announceChange(deps, 'tenant', tenantId)
     }
   }
 }

@@ -8,7 +8,7 @@ import { storedAddress } from '../mail/address.js'
 import type { Tenant, TenantCreate, TenantPatch } from '../schemas/tenants.js'
 import { timeZoneOf } from '../alerts/digest-period.js'
 import { domainsOf, domainsTaken, replaceDomains } from './tenant-domains.js'
-import { announceTenantChange, cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
+import { announceChange, cursorScope, type PageOf, type PageQuery, type ResourceDeps } from './context.js'
 
 // Tenants: the instance admin's resource.
 
@@ -102,7 +102,7 @@ export function tenantsResource (deps: ResourceDeps) {
       } catch (error) {
         throw conflict(error, body)
       }
-      await announceTenantChange(deps, id)
+      await announceChange(deps, 'tenant', id)
       return present(await findRow(id))
     },
 
@@ -112,8 +112,8 @@ export function tenantsResource (deps: ResourceDeps) {
       const deleted = await db.deleteFrom('tenants').where('id', '=', id).executeTakeFirst()
       if (deleted.numDeletedRows === 0n) throw tenantNotFound(id)
       // Its mailboxes went with it: the doors and the IMAP watcher stop using them at once.
-      for (const mailbox of mailboxes) await deps.changes?.announce('mailbox', mailbox.id).catch(() => {})
-      await announceTenantChange(deps, id)
+      for (const mailbox of mailboxes) await announceChange(deps, 'mailbox', mailbox.id)
+      await announceChange(deps, 'tenant', id)
       // Its counters have no foreign key (its messages count themselves down as they go).
       await db.deleteFrom('activity_hourly').where('tenant_id', '=', id).execute()
     },
