@@ -1,5 +1,6 @@
 import iconv from 'iconv-lite'
-import { Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
+import { pacedStream } from '../async/paced-stream.js'
 import type { AddressObject, HeaderLines, Headers, MailParser as MailParserClass } from 'mailparser'
 import { headerEnd, normalizeMessageId } from './header-block.js'
 import { readableName } from './readable-name.js'
@@ -150,14 +151,13 @@ export class AttachmentTooLarge extends Error {
   }
 }
 
-const FEED_BYTES = 64 * 1024
-
 /**
  * The headers and the text, read as a stream: attachments are counted and drained, and kept only
  * when `keep` wants them (a 25 MB attachment would otherwise sit in memory decoded for every
  * message, though only spreadsheets sent to a queue robot are read), and the bytes are fed in
- * 64 KiB pieces (as mailauth feeds DKIM) so a large message never holds the event loop in one go;
- * 1 MB pieces left ~20 MB of decoding garbage per message before the collector caught up.
+ * 64 KiB pieces with a turn of the event loop between them (async/paced-stream.ts) so a large
+ * message never holds the event loop in one go; 1 MB pieces left ~20 MB of decoding garbage per
+ * message before the collector caught up.
  */
 /** mailparser, loaded with the first message: an instance that has not received mail does not carry it. */
 let mailParser: typeof MailParserClass | undefined
@@ -205,10 +205,7 @@ async function streamParse (raw: Buffer, keep: KeepAttachments | null, nameChars
     })
     parser.once('error', fail)
     parser.once('end', () => { if (!settled) { settled = true; resolve({ headers, headerLines, text, html, attachments }) } })
-    const pieces = function * (): Generator<Buffer> {
-      for (let at = 0; at < raw.length; at += FEED_BYTES) yield raw.subarray(at, at + FEED_BYTES)
-    }
-    Readable.from(pieces()).pipe(parser)
+    pacedStream(raw).pipe(parser)
   })
 }
 

@@ -1,4 +1,5 @@
 import type { DNSResolver } from 'mailauth'
+import { pacedStream } from '../async/paced-stream.js'
 import type { SmtpClient } from './inbound-mail.js'
 import { mailauthVerifiers, type Verifiers } from './mailauth-verifiers.js'
 
@@ -60,7 +61,8 @@ async function byDmarc (input: AuthInput, resolver: DNSResolver | undefined): Pr
       detail: 'the provider posted parsed fields, not the raw message, so DKIM cannot be checked: post the raw message (Mailgun: forward to the .../mailgun URL with "mime" routing, SendGrid: "POST the raw, full MIME message") or set the mailbox senderAuth to provider'
     }
   }
-  const verified = await mailauthVerifiers().dkimVerify(input.raw, { ...(resolver !== undefined ? { resolver } : {}), ...(input.envelopeFrom ? { sender: input.envelopeFrom } : {}) })
+  // In pieces with turns between them: a large message's body hash must not hold everyone else's mail.
+  const verified = await mailauthVerifiers().dkimVerify(pacedStream(input.raw), { ...(resolver !== undefined ? { resolver } : {}), ...(input.envelopeFrom ? { sender: input.envelopeFrom } : {}) })
   // mailauth reports an unsigned message as one result with status "none": that is no signature.
   const dkim = (verified.results ?? []).filter((r) => r.status.result !== 'none' || (r.signingDomain ?? '') !== '').map((r) => ({
     domain: r.signingDomain ?? '',
