@@ -31,13 +31,37 @@ export interface PushPlan {
   alongside: { rate: number } | null
 }
 
-/** `cpuMs` and `statements`: mailrun's whole process during the step (background work included), per message answered. */
-export interface Step { step: string, kind: MessageKind, rate: number | 'max', result: LoadResult, peakRssMb: number, perMessage?: { cpuMs: number, statements: number } }
+/**
+ * `cpuMs` and `statements`: mailrun's whole process during the step (background work included), per
+ * message answered. `pauses`: the longest the event loop was held during the step (prom-client
+ * samples it with a 10 ms resolution) and the time garbage collection took, in all and in full
+ * (major) collections: what a message waits for besides its own work.
+ */
+export interface Step { step: string, kind: MessageKind, rate: number | 'max', result: LoadResult, peakRssMb: number, perMessage?: { cpuMs: number, statements: number }, pauses?: Pauses }
+export interface Pauses { loopHeldMaxMs: number, gcMs: number, gcMajorMs: number }
 
-/** mailrun_database_statements_total as mailrun's /metrics answers it. */
-async function statementsSent (url: string): Promise<number> {
+interface Counters { statements: number, gcMs: number, gcMajorMs: number, loopHeldMaxMs: number }
+
+/** What mailrun's /metrics says of statements sent, garbage collection and the event loop (reading it starts a new event-loop maximum). */
+async function readCounters (url: string): Promise<Counters> {
   const text = await (await fetch(`${url}/metrics`)).text()
-  return Number(/^mailrun_database_statements_total (\d+)/m.exec(text)?.[1] ?? Number.NaN)
+  const value = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? Number.NaN)
+  const gcSeconds = [...text.matchAll(/^mailrun_nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} ([\d.e+-]+)/gm)]
+  const ms = (seconds: number): number => Math.round(seconds * 1000)
+  return {
+    statements: value(/^mailrun_database_statements_total (\d+)/m),
+    gcMs: ms(gcSeconds.reduce((sum, [, , seconds]) => sum + Number(seconds), 0)),
+    gcMajorMs: ms(Number(gcSeconds.find(([, kind]) => kind === 'major')?.[2] ?? 0)),
+    loopHeldMaxMs: ms(value(/^mailrun_nodejs_eventloop_lag_max_seconds ([\d.e+-]+)/m))
+  }
+}
+
+/** Runs `work` and answers what the counters moved by meanwhile. */
+async function counted<T> (url: string, work: () => Promise<T>): Promise<{ result: T, statements: number, pauses: Pauses }> {
+  const before = await readCounters(url)
+  const result = await work()
+  const after = await readCounters(url)
+  return { result, statements: after.statements - before.statements, pauses: { loopHeldMaxMs: after.loopHeldMaxMs, gcMs: after.gcMs - before.gcMs, gcMajorMs: after.gcMajorMs - before.gcMajorMs } }
 }
 
 export interface PushReport {
@@ -99,13 +123,13 @@ export async function benchPush (kind: DatabaseKind, plan: PushPlan, shared: Sha
     let launchesReported = 0
     const steps: Step[] = []
     const run = async (step: string, kind: MessageKind, rate: number | undefined, concurrency: number, maxMessages: number, durationS = plan.durationS): Promise<void> => {
-      const [cpuBefore, statementsBefore] = [service.cpuSeconds(), await statementsSent(service.url)]
-      const { result, peakRssMb } = await withPeakRss(service, async () => await shared.load.run({ url: tenant.mimeUrl, kind, letter: LETTER, key: shared.key, rate, durationS, concurrency, maxMessages, tag: `${step}-${randomBytes(3).toString('hex')}` }))
+      const cpuBefore = service.cpuSeconds()
+      const { result: { result, peakRssMb }, statements, pauses } = await counted(service.url, async () => await withPeakRss(service, async () => await shared.load.run({ url: tenant.mimeUrl, kind, letter: LETTER, key: shared.key, rate, durationS, concurrency, maxMessages, tag: `${step}-${randomBytes(3).toString('hex')}` })))
       const answered = Math.max(1, result.completed)
-      const perMessage = { cpuMs: Math.round((service.cpuSeconds() - cpuBefore) * 1000 / answered * 100) / 100, statements: Math.round((await statementsSent(service.url) - statementsBefore) / answered * 100) / 100 }
+      const perMessage = { cpuMs: Math.round((service.cpuSeconds() - cpuBefore) * 1000 / answered * 100) / 100, statements: Math.round(statements / answered * 100) / 100 }
       launchesReported += result.outcomes['accepted launched'] ?? 0
-      if (step !== 'warm-up') steps.push({ step, kind, rate: rate ?? 'max', result, peakRssMb, perMessage })
-      report(`${kind.padEnd(10)} ${String(rate ?? 'max').padStart(5)} msg/s: ${result.throughput} msg/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${JSON.stringify(result.outcomes)}, peak RSS ${peakRssMb} MB, per message ${perMessage.cpuMs} ms CPU and ${perMessage.statements} statements`)
+      if (step !== 'warm-up') steps.push({ step, kind, rate: rate ?? 'max', result, peakRssMb, perMessage, pauses })
+      report(`${kind.padEnd(10)} ${String(rate ?? 'max').padStart(5)} msg/s: ${result.throughput} msg/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${JSON.stringify(result.outcomes)}, peak RSS ${peakRssMb} MB, per message ${perMessage.cpuMs} ms CPU and ${perMessage.statements} statements, event loop held at most ${pauses.loopHeldMaxMs} ms, GC ${pauses.gcMs} ms (full ${pauses.gcMajorMs} ms)`)
     }
     await run('warm-up', 'small', 100, 64, 0, Math.min(3, plan.durationS))
     for (const rate of plan.rates) await run(`${rate}/s`, 'small', rate, 256, 0)
@@ -134,13 +158,13 @@ async function alongside (service: ServiceProcess, url: string, plan: PushPlan, 
   const rate = plan.alongside?.rate ?? 50
   const second = new LoadGenerator()
   try {
-    const { result: [small, large], peakRssMb } = await withPeakRss(service, async () => await Promise.all([
+    const { result: { result: [small, large], peakRssMb }, pauses } = await counted(service.url, async () => await withPeakRss(service, async () => await Promise.all([
       shared.load.run({ url, kind: 'small', letter: LETTER, key: shared.key, rate, durationS: plan.durationS, concurrency: 64, maxMessages: 0, tag: `alongside-small-${randomBytes(3).toString('hex')}` }),
       second.run({ url, kind: 'attachment', letter: LETTER, key: shared.key, durationS: plan.durationS, concurrency: 1, maxMessages: Math.max(2, plan.durationS * 2), tag: `alongside-large-${randomBytes(3).toString('hex')}` })
-    ]))
+    ])))
     return [
-      { step: 'small beside attachments', kind: 'small', rate, result: small, peakRssMb },
-      { step: 'attachments beside small', kind: 'attachment', rate: 'max', result: large, peakRssMb }
+      { step: 'small beside attachments', kind: 'small', rate, result: small, peakRssMb, pauses },
+      { step: 'attachments beside small', kind: 'attachment', rate: 'max', result: large, peakRssMb, pauses }
     ]
   } finally {
     second.close()

@@ -20,8 +20,9 @@ import { benchPlatforms, type PlatformsReport } from './platforms.js'
 import { benchOutcomes, type OutcomesReport } from './outcomes.js'
 
 // npm run bench: how fast mailrun is, against the plain limits of this machine, in one run.
-// `npm run bench -- --smoke` runs every part for a second or two (CI); `--only push|big|console|imap|doors|rows|alerts|platforms|outcomes`
-// (big: only the three large messages, after a warm-up; a minute instead of ten),
+// `npm run bench -- --smoke` runs every part for a second or two (CI); `--only push|big|alongside|console|imap|doors|rows|alerts|platforms|outcomes`
+// (big: only the three large messages, after a warm-up; a minute instead of ten; alongside: only small
+// messages beside 5 MB ones, after a warm-up),
 // `--db pglite|postgres` narrow it; `--cpu-prof` writes V8 CPU profiles of mailrun to bench/profiles;
 // mailrun runs with the node flags of `npm start` (package.json), or `--node-flags "…"` instead.
 
@@ -49,6 +50,7 @@ const pushPlan: PushPlan = smoke
   ? { rates: [20], durationS: 1, concurrency: 4, settleS: 1, mix: [{ kind: 'html', concurrency: 2, maxMessages: 4 }, { kind: 'attachment', concurrency: 1, maxMessages: 2 }], saturation: true, big: { messages: 1, attachmentBytes: 1024 * 1024 }, workDir, nodeArgs: [], alongside: { rate: 10 } }
   : { rates: [50, 200, 1000], durationS: 10, concurrency: 16, settleS: 10, mix: [{ kind: 'html', concurrency: 8, maxMessages: 3000 }, { kind: 'attachment', concurrency: 2, maxMessages: 60 }], saturation: true, big: { messages: 3, attachmentBytes: 25 * 1024 * 1024 }, workDir, nodeArgs: [], alongside: { rate: 50 } }
 if (parts.includes('big') && !parts.includes('push')) Object.assign(pushPlan, { rates: [], mix: [], saturation: false, settleS: 3, alongside: null })
+if (parts.includes('alongside') && !parts.includes('push')) Object.assign(pushPlan, { rates: [], mix: [], saturation: false, settleS: 3, big: parts.includes('big') ? pushPlan.big : { messages: 0, attachmentBytes: 0 } })
 if (args.duration !== undefined) pushPlan.durationS = Number(args.duration)
 if (args.concurrency !== undefined) pushPlan.concurrency = Number(args.concurrency)
 if (args['cpu-prof'] === true) pushPlan.nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
@@ -85,7 +87,7 @@ const report: BenchReport = {
 }
 
 try {
-  if (parts.includes('push') || parts.includes('big')) {
+  if (parts.includes('push') || parts.includes('big') || parts.includes('alongside')) {
     const baselines = parts.includes('push')
     if (baselines) {
       log('baseline: bare route, mailparser only')
