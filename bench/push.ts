@@ -33,14 +33,15 @@ export interface PushPlan {
 
 /**
  * `cpuMs` and `statements`: mailrun's whole process during the step (background work included), per
- * message answered. `pauses`: the longest the event loop was held during the step (prom-client
- * samples it with a 10 ms resolution) and the time garbage collection took, in all and in full
- * (major) collections: what a message waits for besides its own work.
+ * message answered. `pauses`: the event loop's longest delay during the step (how late a timer ran:
+ * one long task, or under overload many short ones queued; prom-client samples it with a 10 ms
+ * resolution) and the time garbage collection took, in all and in full (major) collections: what a
+ * message waits for besides its own work.
  */
 export interface Step { step: string, kind: MessageKind, rate: number | 'max', result: LoadResult, peakRssMb: number, perMessage?: { cpuMs: number, statements: number }, pauses?: Pauses }
-export interface Pauses { loopHeldMaxMs: number, gcMs: number, gcMajorMs: number }
+export interface Pauses { loopDelayMaxMs: number, gcMs: number, gcMajorMs: number }
 
-interface Counters { statements: number, gcMs: number, gcMajorMs: number, loopHeldMaxMs: number }
+interface Counters { statements: number, gcMs: number, gcMajorMs: number, loopDelayMaxMs: number }
 
 /** What mailrun's /metrics says of statements sent, garbage collection and the event loop (reading it starts a new event-loop maximum). */
 async function readCounters (url: string): Promise<Counters> {
@@ -52,7 +53,7 @@ async function readCounters (url: string): Promise<Counters> {
     statements: value(/^mailrun_database_statements_total (\d+)/m),
     gcMs: ms(gcSeconds.reduce((sum, [, , seconds]) => sum + Number(seconds), 0)),
     gcMajorMs: ms(Number(gcSeconds.find(([, kind]) => kind === 'major')?.[2] ?? 0)),
-    loopHeldMaxMs: ms(value(/^mailrun_nodejs_eventloop_lag_max_seconds ([\d.e+-]+)/m))
+    loopDelayMaxMs: ms(value(/^mailrun_nodejs_eventloop_lag_max_seconds ([\d.e+-]+)/m))
   }
 }
 
@@ -61,7 +62,7 @@ async function counted<T> (url: string, work: () => Promise<T>): Promise<{ resul
   const before = await readCounters(url)
   const result = await work()
   const after = await readCounters(url)
-  return { result, statements: after.statements - before.statements, pauses: { loopHeldMaxMs: after.loopHeldMaxMs, gcMs: after.gcMs - before.gcMs, gcMajorMs: after.gcMajorMs - before.gcMajorMs } }
+  return { result, statements: after.statements - before.statements, pauses: { loopDelayMaxMs: after.loopDelayMaxMs, gcMs: after.gcMs - before.gcMs, gcMajorMs: after.gcMajorMs - before.gcMajorMs } }
 }
 
 export interface PushReport {
@@ -129,7 +130,7 @@ export async function benchPush (kind: DatabaseKind, plan: PushPlan, shared: Sha
       const perMessage = { cpuMs: Math.round((service.cpuSeconds() - cpuBefore) * 1000 / answered * 100) / 100, statements: Math.round(statements / answered * 100) / 100 }
       launchesReported += result.outcomes['accepted launched'] ?? 0
       if (step !== 'warm-up') steps.push({ step, kind, rate: rate ?? 'max', result, peakRssMb, perMessage, pauses })
-      report(`${kind.padEnd(10)} ${String(rate ?? 'max').padStart(5)} msg/s: ${result.throughput} msg/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${JSON.stringify(result.outcomes)}, peak RSS ${peakRssMb} MB, per message ${perMessage.cpuMs} ms CPU and ${perMessage.statements} statements, event loop held at most ${pauses.loopHeldMaxMs} ms, GC ${pauses.gcMs} ms (full ${pauses.gcMajorMs} ms)`)
+      report(`${kind.padEnd(10)} ${String(rate ?? 'max').padStart(5)} msg/s: ${result.throughput} msg/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${JSON.stringify(result.outcomes)}, peak RSS ${peakRssMb} MB, per message ${perMessage.cpuMs} ms CPU and ${perMessage.statements} statements, event-loop delay at most ${pauses.loopDelayMaxMs} ms, GC ${pauses.gcMs} ms (full ${pauses.gcMajorMs} ms)`)
     }
     await run('warm-up', 'small', 100, 64, 0, Math.min(3, plan.durationS))
     for (const rate of plan.rates) await run(`${rate}/s`, 'small', rate, 256, 0)
