@@ -6,12 +6,16 @@ import type { DkimKey } from '../tests/support/mail.js'
 import type { OrchestratorSimulator } from '../tests/support/orchestrator-simulator.js'
 import { LoadGenerator, type LoadResult } from './support/load.js'
 import type { MessageKind } from './support/messages.js'
-import { idleSample, startService, withPeakRss, type ServiceProcess } from './support/processes.js'
+import { idleSample, startService, untilQuiet, withPeakRss, type ServiceProcess } from './support/processes.js'
 import { freshDatabase, type DatabaseKind } from './support/targets.js'
 import { LETTER, setUpTenant } from './support/tenant.js'
 import { freePort } from '../tests/support/net.js'
 import { repoRoot } from '../tests/support/process.js'
 import { benchBig, type BigReport } from './big.js'
+
+/** Below this share of a core, mailrun has finished what the steps before left it. */
+const QUIET_PERCENT = 20
+const QUIET_MAX_S = 90
 
 export interface PushPlan {
   rates: number[]
@@ -38,7 +42,7 @@ export interface PushPlan {
  * resolution) and the time garbage collection took, in all and in full (major) collections: what a
  * message waits for besides its own work.
  */
-export interface Step { step: string, kind: MessageKind, rate: number | 'max', result: LoadResult, peakRssMb: number, perMessage?: { cpuMs: number, statements: number }, pauses?: Pauses }
+export interface Step { step: string, kind: MessageKind, rate: number | 'max', result: LoadResult, peakRssMb: number, perMessage?: { cpuMs: number, statements: number }, pauses?: Pauses, /** Saturation: how long mailrun took to finish the steps before it. */ quietAfterS?: number }
 export interface Pauses { loopDelayMaxMs: number, gcMs: number, gcMajorMs: number }
 
 interface Counters { statements: number, gcMs: number, gcMajorMs: number, loopDelayMaxMs: number }
@@ -134,7 +138,15 @@ export async function benchPush (kind: DatabaseKind, plan: PushPlan, shared: Sha
     }
     await run('warm-up', 'small', 100, 64, 0, Math.min(3, plan.durationS))
     for (const rate of plan.rates) await run(`${rate}/s`, 'small', rate, 256, 0)
-    if (plan.saturation) await run('saturation', 'small', undefined, plan.concurrency, Math.max(200, Math.ceil(plan.durationS * 1500)))
+    if (plan.saturation) {
+      // The 1,000/s step leaves thousands of launches to look at and answer: saturation is measured
+      // once that is done, or it measures the backlog as much as the door.
+      const waitedS = await untilQuiet(service, { belowPercent: QUIET_PERCENT, maxS: QUIET_MAX_S })
+      report(`${kind}: mailrun quiet (under ${QUIET_PERCENT} % of a core) after ${waitedS} s`)
+      await run('saturation', 'small', undefined, plan.concurrency, Math.max(200, Math.ceil(plan.durationS * 1500)))
+      const saturation = steps.find((step) => step.step === 'saturation')
+      if (saturation !== undefined) saturation.quietAfterS = waitedS
+    }
     for (const m of plan.mix) await run(`mix ${m.kind}`, m.kind, undefined, m.concurrency, m.maxMessages)
     if (plan.alongside !== null) {
       const both = await alongside(service, tenant.mimeUrl, plan, shared)

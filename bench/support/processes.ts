@@ -87,3 +87,16 @@ export async function idleSample (service: ServiceProcess, seconds: number): Pro
   const cpu = service.cpuSeconds() - cpu0
   return { rssMb: service.rssMb(), cpuPercent: Math.round(cpu / ((Date.now() - t0) / 1000) * 1000) / 10 }
 }
+
+/**
+ * Waits until the service uses less than `belowPercent` of a core over a second — the work an
+ * earlier step left behind (job looks, replies) is done — or until `maxS` passed; answers the
+ * seconds waited.
+ */
+export async function untilQuiet (service: ServiceProcess, options: { belowPercent: number, maxS: number }): Promise<number> {
+  const t0 = Date.now()
+  while (Date.now() - t0 < options.maxS * 1000) {
+    if ((await idleSample(service, 1)).cpuPercent < options.belowPercent) break
+  }
+  return Math.round((Date.now() - t0) / 100) / 10
+}
