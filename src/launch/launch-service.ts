@@ -17,6 +17,7 @@ import { openConnection, type OrchestratorConnection } from '../orchestrator/con
 import { mayHaveTakenEffect, OrchestratorError } from '../orchestrator/errors.js'
 import { addQueueItem, bulkAddQueueItems, queueItemReferences, findJobByLaunchArgument, findJobByReference, findQueueItemByReference, findRelease, startJob, type Job } from '../orchestrator/jobs.js'
 import type { OrchestratorRegistry } from '../orchestrator/registry.js'
+import { writeDecidedLaunch } from '../pipeline/decided-launch.js'
 import type { LaunchOutcome, Launcher, NewLaunch } from '../pipeline/launcher.js'
 import type { LaunchPlan } from '../commands/validate-plan.js'
 import { boundProblems } from '../commands/problems.js'
@@ -275,33 +276,7 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
    * the reply's context columns read the rows as this statement leaves them.
    */
   async function claimWithDecision (decision: NewLaunch, token: string): Promise<Claimed | null> {
-    const { launch, rows } = decision
-    const written = db
-      .with('messages', (qb) => qb.updateTable('messages').set(decision.message).where('id', '=', decision.messageId).where('status', '=', 'received').returningAll())
-      .with('launches', (qb) => qb.insertInto('launches').columns(['tenant_id', 'message_id', 'robot_id', 'sender_id', 'plan', 'state', 'attempts', 'locked_until', 'claim_token', 'next_attempt_at'])
-        .expression((eb) => eb.selectFrom('messages').select([
-          sql<string>`${launch.tenantId}::uuid`.as('tenant_id'),
-          'messages.id as message_id',
-          sql<string | null>`${launch.robotId}::uuid`.as('robot_id'),
-          sql<string | null>`${launch.senderId}::uuid`.as('sender_id'),
-          sql<string>`${launch.plan}::jsonb`.as('plan'),
-          sql<LaunchState>`'launching'`.as('state'),
-          sql<number>`1`.as('attempts'),
-          sql<Date>`now() + ${`${deps.claimMs} milliseconds`}::interval`.as('locked_until'),
-          sql<string>`${token}`.as('claim_token'),
-          sql<Date>`${launch.nextAttemptAt}::timestamptz`.as('next_attempt_at')
-        ])).returningAll())
-      // The rows travel as one JSON parameter: 10,000 of them are one value, not 40,000 placeholders.
-      .with('launch_rows', (qb) => qb.insertInto('launch_rows').columns(['launch_id', 'tenant_id', 'items', 'item_count', 'skipped'])
-        .expression((eb) => eb.selectFrom('launches').select([
-          'launches.id',
-          'launches.tenant_id',
-          sql<string>`${JSON.stringify(rows?.items ?? [])}::jsonb`.as('items'),
-          sql<number>`${rows?.items.length ?? 0}::integer`.as('item_count'),
-          sql<string>`${JSON.stringify(rows?.skipped ?? { rows: 0, problems: [] })}::jsonb`.as('skipped')
-        ]).where(sql<boolean>`${rows !== undefined}`)).returning('launch_id'))
-      .with('launch_events', (qb) => qb.insertInto('launch_events').columns(['launch_id', 'state', 'detail'])
-        .expression((eb) => eb.selectFrom('launches').select(['launches.id', sql<string>`'pending'`.as('state'), sql<string>`'command accepted'`.as('detail')])).returning('launch_id'))
+    const written = writeDecidedLaunch(db, decision, { token, claimMs: deps.claimMs })
     const claimed = await selectClaimed(written as unknown as QueryCreator<Database>, sql<LaunchState | null>`null`).executeTakeFirst()
     return claimed === undefined ? null : toClaimed(claimed, token)
   }

@@ -2,7 +2,7 @@ import { problem } from '../commands/problem-text.js'
 import { inSpan } from '../telemetry/spans.js'
 import { detectCanary } from '../canary/canary-watch.js'
 import { readCanaryHeader } from '../canary/canary-header.js'
-import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
+import { type Insertable, type Kysely, type Transaction } from 'kysely'
 import { createBatcher } from '../async/batcher.js'
 import type { KeptRows } from '../db/kept-rows.js'
 import { storableText } from '../db/storable-text.js'
@@ -27,7 +27,8 @@ import { messageText } from '../commands/written-text.js'
 import { launchInThread, statusReport, type LaunchRef } from '../commands/status-report.js'
 import type { CancelOutcome } from '../launch/cancel-launch.js'
 import type { InboundMail, SmtpClient, TargetMailbox } from './inbound-mail.js'
-import type { LaunchOutcome, Launcher } from './launcher.js'
+import type { LaunchOutcome, Launcher, NewLaunch } from './launcher.js'
+import { writeDecidedLaunch } from './decided-launch.js'
 import { boundProblems, clip } from '../commands/problems.js'
 import { chunkCount, dropChunks, readChunks, writeChunks } from './raw-chunks.js'
 import { SPOOL_MIN_BYTES, type RawSpool } from './raw-spool.js'
@@ -303,17 +304,21 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
       processed_at: new Date()
     }
     const plan = decision.plan
-    const launch = plan === undefined
+    const launch: NewLaunch | null = plan === undefined
       ? null
       : {
-          tenant_id: tenantId,
-          message_id: messageId,
-          robot_id: decision.robotId ?? null,
-          sender_id: decision.senderId ?? null,
-          plan: JSON.stringify(plan),
-          // The door attempts this launch itself, by id, right after this; the queue takes it only
-          // if that never happens (the process stopped), so the two do not race.
-          next_attempt_at: new Date(Date.now() + QUEUE_GRACE_MS)
+          messageId,
+          message: outcome,
+          launch: {
+            tenantId,
+            robotId: decision.robotId ?? null,
+            senderId: decision.senderId ?? null,
+            plan: JSON.stringify(plan),
+            // The door attempts this launch itself, by id, right after this; the queue takes it only
+            // if that never happens (the process stopped), so the two do not race.
+            nextAttemptAt: new Date(Date.now() + QUEUE_GRACE_MS)
+          },
+          rows: decision.rows
         }
 
     // The message's outcome, and for an accepted command the pending launch and its first history
@@ -326,30 +331,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
         const updated = await executor.updateTable('messages').set(outcome).where('id', '=', messageId).where('status', '=', 'received').executeTakeFirst()
         return { decided: Number(updated.numUpdatedRows) > 0, launchId: null }
       }
-      const rows = decision.rows
-      const row = await executor
-        .with('decided', (qb) => qb.updateTable('messages').set(outcome).where('id', '=', messageId).where('status', '=', 'received').returning('id'))
-        .with('launch', (qb) => qb.insertInto('launches').columns(['tenant_id', 'message_id', 'robot_id', 'sender_id', 'plan', 'next_attempt_at'])
-          .expression((eb) => eb.selectFrom('decided').select([
-            sql<string>`${launch.tenant_id}::uuid`.as('tenant_id'),
-            'decided.id as message_id',
-            sql<string | null>`${launch.robot_id}::uuid`.as('robot_id'),
-            sql<string | null>`${launch.sender_id}::uuid`.as('sender_id'),
-            sql<string>`${launch.plan}::jsonb`.as('plan'),
-            sql<Date>`${launch.next_attempt_at}::timestamptz`.as('next_attempt_at')
-          ])).returning('id'))
-        // The rows travel as one JSON parameter: 10,000 of them are one value, not 40,000 placeholders.
-        .with('launch_rows', (qb) => qb.insertInto('launch_rows').columns(['launch_id', 'tenant_id', 'items', 'item_count', 'skipped'])
-          .expression((eb) => eb.selectFrom('launch').select([
-            'launch.id',
-            sql<string>`${tenantId}::uuid`.as('tenant_id'),
-            sql<string>`${JSON.stringify(rows?.items ?? [])}::jsonb`.as('items'),
-            sql<number>`${rows?.items.length ?? 0}::integer`.as('item_count'),
-            sql<string>`${JSON.stringify(rows?.skipped ?? { rows: 0, problems: [] })}::jsonb`.as('skipped')
-          ]).where(sql<boolean>`${rows !== undefined}`)).returning('launch_id'))
-        .insertInto('launch_events').columns(['launch_id', 'state', 'detail'])
-        .expression((eb) => eb.selectFrom('launch').select(['launch.id', sql<string>`'pending'`.as('state'), sql<string>`'command accepted'`.as('detail')]))
-        .returning('launch_id').executeTakeFirst()
+      const row = await writeDecidedLaunch(executor, launch, null).selectFrom('launch_events').select('launch_id').executeTakeFirst()
       return { decided: row !== undefined, launchId: row?.launch_id ?? null }
     }
     const files = decision.files
@@ -360,12 +342,7 @@ export function createReceiver (deps: ReceiverDeps): Receiver {
         // The launch's span holds the attempt (StartJobs) from the claim to its outcome.
         const taken = await new Promise<Awaited<ReturnType<typeof decideAndLaunch>>>((resolve, reject) => {
           inSpan('mailrun.launch', {}, async () => {
-            const started = await decideAndLaunch({
-              messageId,
-              message: outcome,
-              launch: { tenantId, robotId: launch.robot_id, senderId: launch.sender_id, plan: launch.plan, nextAttemptAt: launch.next_attempt_at },
-              rows: decision.rows
-            })
+            const started = await decideAndLaunch(launch)
             resolve(started)
             if (started !== null) await started.outcome
           }).catch(reject)
