@@ -16,8 +16,11 @@ export interface CachingOptions {
 
 interface Entry { expires: number, answer: Promise<string[][] | string[]> }
 
+/** How long an answer is kept: what a record changed at the sender's DNS waits for. */
+export const DNS_ANSWER_MS = 60_000
+
 export function cachingResolver (resolve: DNSResolver, options: CachingOptions = {}): DNSResolver {
-  const ttlMs = options.ttlMs ?? 60_000
+  const ttlMs = options.ttlMs ?? DNS_ANSWER_MS
   const maxEntries = options.maxEntries ?? 10_000
   const now = options.now ?? Date.now
   const entries = new Map<string, Entry>()

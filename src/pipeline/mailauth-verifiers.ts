@@ -1,5 +1,7 @@
+import type { KeyObject } from 'node:crypto'
 import { createRequire } from 'node:module'
-import type { dkimVerify as DkimVerify, dmarc as Dmarc, spf as Spf } from 'mailauth'
+import type { dkimVerify as DkimVerify, DNSResolver, dmarc as Dmarc, spf as Spf } from 'mailauth'
+import { DNS_ANSWER_MS } from '../net/dns-cache.js'
 
 // mailauth's entry point also loads BIMI, ARC and MTA-STS with their certificate and SVG
 // libraries (about 12 MB resident, measured) that mailrun never calls; the verifiers it does call
@@ -11,13 +13,53 @@ const require = createRequire(import.meta.url)
 
 export interface Verifiers { dkimVerify: typeof DkimVerify, dmarc: typeof Dmarc, spf: typeof Spf }
 
+interface PublicKey { publicKey: KeyObject, rr: string, modulusLength: number }
+type GetPublicKey = (type: string, name: string, minBitLength: number, resolver?: DNSResolver) => Promise<PublicKey>
+
+/** Senders whose keys are kept, per resolver: a burst from many domains stays bounded. */
+const MAX_KEPT_KEYS = 1_000
+
+/**
+ * mailauth looks up and imports the signer's public key for every signature it checks
+ * (crypto.createPublicKey: 3.7 % of the push path's CPU in a profile, where every message came
+ * from one domain). Kept here for as long as the resolver keeps the TXT answer it came from
+ * (net/dns-cache.ts), and per resolver, so what is kept is what that resolver would answer: a key
+ * published anew is used within two minutes at most (the kept answer's age plus its own); a
+ * failed look-up is not kept. mailauth offers no option for it: its DKIM verifier takes
+ * `getPublicKey` from `lib/tools` when it is loaded, so the kept version is put there first.
+ */
+export function keepPublicKeys (getPublicKey: GetPublicKey, options: { ttlMs: number, now?: () => number }): GetPublicKey {
+  const now = options.now ?? Date.now
+  const kept = new WeakMap<DNSResolver, Map<string, { until: number, key: Promise<PublicKey> }>>()
+  return async (type, name, minBitLength, resolver) => {
+    if (resolver === undefined) return await getPublicKey(type, name, minBitLength, resolver)
+    let keys = kept.get(resolver)
+    if (keys === undefined) kept.set(resolver, keys = new Map())
+    const id = `${type} ${minBitLength} ${name.toLowerCase()}`
+    const entry = keys.get(id)
+    if (entry !== undefined && entry.until > now()) return await entry.key
+    keys.delete(id)
+    // Kept while in flight too: messages of one burst share one look-up.
+    const key = getPublicKey(type, name, minBitLength, resolver)
+    keys.set(id, { until: now() + options.ttlMs, key })
+    if (keys.size > MAX_KEPT_KEYS) keys.delete(keys.keys().next().value as string)
+    const byResolver = keys
+    key.catch(() => { if (byResolver.get(id)?.key === key) byResolver.delete(id) })
+    return await key
+  }
+}
+
 let loaded: Verifiers | undefined
 
 export function mailauthVerifiers (): Verifiers {
-  loaded ??= {
-    dkimVerify: (require('mailauth/lib/dkim/verify') as { dkimVerify: typeof DkimVerify }).dkimVerify,
-    dmarc: (require('mailauth/lib/dmarc') as { dmarc: typeof Dmarc }).dmarc,
-    spf: (require('mailauth/lib/spf') as { spf: typeof Spf }).spf
+  if (loaded === undefined) {
+    const tools = require('mailauth/lib/tools') as { getPublicKey: GetPublicKey }
+    tools.getPublicKey = keepPublicKeys(tools.getPublicKey, { ttlMs: DNS_ANSWER_MS })
+    loaded = {
+      dkimVerify: (require('mailauth/lib/dkim/verify') as { dkimVerify: typeof DkimVerify }).dkimVerify,
+      dmarc: (require('mailauth/lib/dmarc') as { dmarc: typeof Dmarc }).dmarc,
+      spf: (require('mailauth/lib/spf') as { spf: typeof Spf }).spf
+    }
   }
   return loaded
 }
