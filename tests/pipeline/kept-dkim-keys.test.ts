@@ -1,4 +1,7 @@
 import t from 'tap'
+// Everything `npm start` loads, first: a module of mailrun's that loaded mailauth's entry point
+// would load its DKIM verifier before the key look-up is replaced, and the first test would fail.
+import '../../src/app.js'
 import { authenticateSender } from '../../src/pipeline/authenticate-sender.js'
 import { mailauthVerifiers } from '../../src/pipeline/mailauth-verifiers.js'
 
