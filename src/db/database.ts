@@ -7,7 +7,7 @@ import pg from 'pg'
 import { PGliteDialect } from './pglite-dialect.js'
 import { readPGliteTemplate } from './pglite-template.js'
 import type { Database } from './schema.js'
-import { StorableTextPlugin } from './storable-text.js'
+import { storableDialect } from './storable-text.js'
 import { inProcessChangeFeed, postgresChangeFeed, type ChangeFeed } from './change-feed.js'
 import type { Config } from '../config.js'
 
@@ -76,7 +76,7 @@ async function openPostgres (url: string): Promise<DatabaseHandle> {
   pool.on('error', () => {})
   pool.on('connect', (client) => { client.on('error', () => {}) })
   const counter = statementCounter()
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new StorableTextPlugin()], log: counter.log })
+  const db = new Kysely<Database>({ dialect: storableDialect(new PostgresDialect({ pool })), log: counter.log })
   return { db, kind: 'postgres', location: describePostgresUrl(url), changes: postgresChangeFeed(url, db), statements: counter.statements, close: async () => { await db.destroy() } }
 }
 
@@ -108,7 +108,7 @@ async function openPGlite (dataDir: string | undefined, from?: Blob, templateFil
   }
   await pglite.waitReady
   const counter = statementCounter()
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), plugins: [new StorableTextPlugin()], log: counter.log })
+  const db = new Kysely<Database>({ dialect: storableDialect(new PGliteDialect(pglite)), log: counter.log })
   // Kysely only destroys a driver it has used; the PGlite instance is closed either way.
   const close = async (): Promise<void> => {
     await db.destroy()

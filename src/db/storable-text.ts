@@ -1,19 +1,9 @@
-import {
-  OperationNodeTransformer,
-  type KyselyPlugin,
-  type PluginTransformQueryArgs,
-  type PluginTransformResultArgs,
-  type PrimitiveValueListNode,
-  type QueryResult,
-  type RootOperationNode,
-  type UnknownRow,
-  type ValueNode
-} from 'kysely'
+import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryCompiler, QueryResult, TransactionSettings } from 'kysely'
 
 // PostgreSQL text and jsonb cannot hold U+0000, and jsonb refuses an escaped lone surrogate. Both
 // arrive in mail that every MTA passes (a quoted-printable =00, an RFC 2047 word, a header byte),
 // and in admin input. A value that cannot be stored would make its message undecidable forever,
-// so every value bound to any query is made storable here, in one place: NUL becomes U+FFFD, as
+// so every value bound to any query is made storable here, in one place (the dialect's driver): NUL becomes U+FFFD, as
 // does a lone surrogate, in plain strings and inside JSON text bound for jsonb alike.
 
 const REPLACEMENT = '\uFFFD'
@@ -49,25 +39,69 @@ export function storableValue (value: unknown): unknown {
   return text
 }
 
-class StorableTextTransformer extends OperationNodeTransformer {
-  protected override transformValue (node: ValueNode): ValueNode {
-    const value = storableValue(node.value)
-    return value === node.value ? node : { ...node, value }
+/** The query with every bound value made storable; the same object when none needed it. */
+function storableQuery (query: CompiledQuery): CompiledQuery {
+  let parameters: unknown[] | null = null
+  query.parameters.forEach((value, at) => {
+    const storable = storableValue(value)
+    if (storable === value) return
+    parameters ??= [...query.parameters]
+    parameters[at] = storable
+  })
+  return parameters === null ? query : { ...query, parameters }
+}
+
+class StorableConnection implements DatabaseConnection {
+  constructor (readonly inner: DatabaseConnection) {}
+
+  async executeQuery<R> (query: CompiledQuery): Promise<QueryResult<R>> {
+    return await this.inner.executeQuery<R>(storableQuery(query))
   }
 
-  protected override transformPrimitiveValueList (node: PrimitiveValueListNode): PrimitiveValueListNode {
-    return { ...node, values: node.values.map(storableValue) }
+  streamQuery<R> (query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    return this.inner.streamQuery<R>(storableQuery(query), chunkSize)
   }
 }
 
-export class StorableTextPlugin implements KyselyPlugin {
-  readonly #transformer = new StorableTextTransformer()
+const innerOf = (connection: DatabaseConnection): DatabaseConnection => (connection as StorableConnection).inner
 
-  transformQuery (args: PluginTransformQueryArgs): RootOperationNode {
-    return this.#transformer.transformNode(args.node)
+/**
+ * The values are made storable as the driver sends them, after Kysely compiled the query. A Kysely
+ * plugin did it on the query's tree, which rebuilt every node of every query to change a value in
+ * a few: 2.6 % of mailrun's busy time in a push run's profile, nine tenths of it the rebuilding.
+ */
+class StorableDriver implements Driver {
+  constructor (readonly inner: Driver) {}
+  async init (): Promise<void> { await this.inner.init() }
+  async acquireConnection (): Promise<DatabaseConnection> { return new StorableConnection(await this.inner.acquireConnection()) }
+  async beginTransaction (connection: DatabaseConnection, settings: TransactionSettings): Promise<void> { await this.inner.beginTransaction(innerOf(connection), settings) }
+  async commitTransaction (connection: DatabaseConnection): Promise<void> { await this.inner.commitTransaction(innerOf(connection)) }
+  async rollbackTransaction (connection: DatabaseConnection): Promise<void> { await this.inner.rollbackTransaction(innerOf(connection)) }
+  async savepoint (connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    if (this.inner.savepoint === undefined) throw new Error('this database driver has no savepoints')
+    await this.inner.savepoint(innerOf(connection), name, compile)
   }
 
-  async transformResult (args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    return args.result
+  async rollbackToSavepoint (connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    if (this.inner.rollbackToSavepoint === undefined) throw new Error('this database driver has no savepoints')
+    await this.inner.rollbackToSavepoint(innerOf(connection), name, compile)
+  }
+
+  async releaseSavepoint (connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    if (this.inner.releaseSavepoint === undefined) throw new Error('this database driver has no savepoints')
+    await this.inner.releaseSavepoint(innerOf(connection), name, compile)
+  }
+
+  async releaseConnection (connection: DatabaseConnection): Promise<void> { await this.inner.releaseConnection(innerOf(connection)) }
+  async destroy (): Promise<void> { await this.inner.destroy() }
+}
+
+/** The dialect, every value it sends made storable (NUL and lone surrogates become U+FFFD). */
+export function storableDialect (dialect: Dialect): Dialect {
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createDriver: () => new StorableDriver(dialect.createDriver()),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createIntrospector: (db) => dialect.createIntrospector(db)
   }
 }
