@@ -127,25 +127,24 @@ export async function benchPush (kind: DatabaseKind, plan: PushPlan, shared: Sha
     const jobsBefore = shared.simulator.jobs.length
     let launchesReported = 0
     const steps: Step[] = []
-    const run = async (step: string, kind: MessageKind, rate: number | undefined, concurrency: number, maxMessages: number, durationS = plan.durationS): Promise<void> => {
+    const run = async (step: string, kind: MessageKind, rate: number | undefined, concurrency: number, maxMessages: number, options: { durationS?: number, quietAfterS?: number } = {}): Promise<void> => {
+      const durationS = options.durationS ?? plan.durationS
       const cpuBefore = service.cpuSeconds()
       const { result: { result, peakRssMb }, statements, pauses } = await counted(service.url, async () => await withPeakRss(service, async () => await shared.load.run({ url: tenant.mimeUrl, kind, letter: LETTER, key: shared.key, rate, durationS, concurrency, maxMessages, tag: `${step}-${randomBytes(3).toString('hex')}` })))
       const answered = Math.max(1, result.completed)
       const perMessage = { cpuMs: Math.round((service.cpuSeconds() - cpuBefore) * 1000 / answered * 100) / 100, statements: Math.round(statements / answered * 100) / 100 }
       launchesReported += result.outcomes['accepted launched'] ?? 0
-      if (step !== 'warm-up') steps.push({ step, kind, rate: rate ?? 'max', result, peakRssMb, perMessage, pauses })
+      if (step !== 'warm-up') steps.push({ step, kind, rate: rate ?? 'max', result, peakRssMb, perMessage, pauses, ...(options.quietAfterS !== undefined ? { quietAfterS: options.quietAfterS } : {}) })
       report(`${kind.padEnd(10)} ${String(rate ?? 'max').padStart(5)} msg/s: ${result.throughput} msg/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${JSON.stringify(result.outcomes)}, peak RSS ${peakRssMb} MB, per message ${perMessage.cpuMs} ms CPU and ${perMessage.statements} statements, event-loop delay at most ${pauses.loopDelayMaxMs} ms, GC ${pauses.gcMs} ms (full ${pauses.gcMajorMs} ms)`)
     }
-    await run('warm-up', 'small', 100, 64, 0, Math.min(3, plan.durationS))
+    await run('warm-up', 'small', 100, 64, 0, { durationS: Math.min(3, plan.durationS) })
     for (const rate of plan.rates) await run(`${rate}/s`, 'small', rate, 256, 0)
     if (plan.saturation) {
       // The 1,000/s step leaves thousands of launches to look at and answer: saturation is measured
       // once that is done, or it measures the backlog as much as the door.
       const waitedS = await untilQuiet(service, { belowPercent: QUIET_PERCENT, maxS: QUIET_MAX_S })
       report(`${kind}: mailrun quiet (under ${QUIET_PERCENT} % of a core) after ${waitedS} s`)
-      await run('saturation', 'small', undefined, plan.concurrency, Math.max(200, Math.ceil(plan.durationS * 1500)))
-      const saturation = steps.find((step) => step.step === 'saturation')
-      if (saturation !== undefined) saturation.quietAfterS = waitedS
+      await run('saturation', 'small', undefined, plan.concurrency, Math.max(200, Math.ceil(plan.durationS * 1500)), { quietAfterS: waitedS })
     }
     for (const m of plan.mix) await run(`mix ${m.kind}`, m.kind, undefined, m.concurrency, m.maxMessages)
     if (plan.alongside !== null) {

@@ -1,4 +1,5 @@
 import type { DNSResolver } from 'mailauth'
+import { keptPromises } from '../async/kept-promises.js'
 import { resolverOn } from './outbound-guard.js'
 
 // mailauth asks for the same records for every message from a domain (the DKIM key, _dmarc, SPF):
@@ -14,30 +15,18 @@ export interface CachingOptions {
   now?: () => number
 }
 
-interface Entry { expires: number, answer: Promise<string[][] | string[]> }
-
 /** How long an answer is kept: what a record changed at the sender's DNS waits for. */
 export const DNS_ANSWER_MS = 60_000
 
 export function cachingResolver (resolve: DNSResolver, options: CachingOptions = {}): DNSResolver {
-  const ttlMs = options.ttlMs ?? DNS_ANSWER_MS
-  const maxEntries = options.maxEntries ?? 10_000
-  const now = options.now ?? Date.now
-  const entries = new Map<string, Entry>()
-  return async (name, rrtype) => {
-    const key = `${rrtype} ${name.toLowerCase()}`
-    const cached = entries.get(key)
-    if (cached !== undefined && cached.expires > now()) return await cached.answer
-    entries.delete(key)
-    // Kept while in flight as well, so concurrent look-ups of one name share a single query.
-    const answer = resolve(name, rrtype)
-    entries.set(key, { expires: now() + ttlMs, answer })
-    if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string)
-    answer.catch((error: unknown) => {
-      if (!NEGATIVE.has((error as { code?: string }).code ?? '') && entries.get(key)?.answer === answer) entries.delete(key)
-    })
-    return await answer
-  }
+  const kept = keptPromises<string[][] | string[]>({
+    ttlMs: options.ttlMs ?? DNS_ANSWER_MS,
+    maxEntries: options.maxEntries ?? 10_000,
+    keepFailure: (error) => NEGATIVE.has((error as { code?: string }).code ?? ''),
+    ...(options.now !== undefined ? { now: options.now } : {})
+  })
+  // Concurrent look-ups of one name share a single query (the promise is kept while in flight).
+  return async (name, rrtype) => await kept(`${rrtype} ${name.toLowerCase()}`, async () => await resolve(name, rrtype))
 }
 
 /** What mailauth resolves through: the given DNS servers (MAILRUN_DNS_SERVERS; else the system's), answers cached as above. */

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto'
 import { createRequire } from 'node:module'
 import type { dkimVerify as DkimVerify, DNSResolver, dmarc as Dmarc, spf as Spf } from 'mailauth'
+import { keptPromises, type KeptPromises } from '../async/kept-promises.js'
 import { DNS_ANSWER_MS } from '../net/dns-cache.js'
 
 // mailauth's entry point also loads BIMI, ARC and MTA-STS with their certificate and SVG
@@ -28,24 +29,14 @@ const MAX_KEPT_KEYS = 1_000
  * failed look-up is not kept. mailauth offers no option for it: its DKIM verifier takes
  * `getPublicKey` from `lib/tools` when it is loaded, so the kept version is put there first.
  */
-export function keepPublicKeys (getPublicKey: GetPublicKey, options: { ttlMs: number, now?: () => number }): GetPublicKey {
-  const now = options.now ?? Date.now
-  const kept = new WeakMap<DNSResolver, Map<string, { until: number, key: Promise<PublicKey> }>>()
+export function keepPublicKeys (getPublicKey: GetPublicKey, options: { ttlMs: number }): GetPublicKey {
+  const kept = new WeakMap<DNSResolver, KeptPromises<PublicKey>>()
   return async (type, name, minBitLength, resolver) => {
     if (resolver === undefined) return await getPublicKey(type, name, minBitLength, resolver)
     let keys = kept.get(resolver)
-    if (keys === undefined) kept.set(resolver, keys = new Map())
-    const id = `${type} ${minBitLength} ${name.toLowerCase()}`
-    const entry = keys.get(id)
-    if (entry !== undefined && entry.until > now()) return await entry.key
-    keys.delete(id)
+    if (keys === undefined) kept.set(resolver, keys = keptPromises({ ttlMs: options.ttlMs, maxEntries: MAX_KEPT_KEYS }))
     // Kept while in flight too: messages of one burst share one look-up.
-    const key = getPublicKey(type, name, minBitLength, resolver)
-    keys.set(id, { until: now() + options.ttlMs, key })
-    if (keys.size > MAX_KEPT_KEYS) keys.delete(keys.keys().next().value as string)
-    const byResolver = keys
-    key.catch(() => { if (byResolver.get(id)?.key === key) byResolver.delete(id) })
-    return await key
+    return await keys(`${type} ${minBitLength} ${name.toLowerCase()}`, async () => await getPublicKey(type, name, minBitLength, resolver))
   }
 }
 
