@@ -33,6 +33,7 @@ import * as channelFailingTold from './20261207T0700-channel-failing-told.js'
 import * as connections from './20261207T0800-connections.js'
 import * as automationAnywhere from './20261207T1000-automation-anywhere.js'
 import * as trackedJobIndexes from './20261207T1400-tracked-job-indexes.js'
+import * as platformRunIndex from './20261208T0000-platform-run-index.js'
 
 // A static list rather than a directory scan: the same code runs from src (tsx) and from
 // dist (compiled), and Kysely runs migrations in the order of their names.
@@ -70,5 +71,6 @@ export const migrations: Record<string, Migration> = {
   '20261207T0700-channel-failing-told': channelFailingTold,
   '20261207T0800-connections': connections,
   '20261207T1000-automation-anywhere': automationAnywhere,
-  '20261207T1400-tracked-job-indexes': trackedJobIndexes
+  '20261207T1400-tracked-job-indexes': trackedJobIndexes,
+  '20261208T0000-platform-run-index': platformRunIndex
 }

@@ -64,21 +64,30 @@ export interface TargetRunPollerDeps extends OutcomeDeps {
   pollIntervalMs: number
 }
 
+/**
+ * Due runs on other platforms, claimed by moving their next look ahead (longer for runs that have
+ * gone on a while), so replicas do not poll the same run. Read from an index of their own
+ * (`launches_platform_runs_idx`): the pass runs every quarter second while a launch is young, and
+ * without it read every running UiPath job as well, to find none of them due here.
+ */
+export function claimDueRuns (db: Kysely<Database>, pollIntervalMs: number, limit: number) {
+  return db.with('due', (qb) => qb.selectFrom('launches').select('id')
+    .where('state', '=', 'launched').where('connection_id', 'is not', null)
+    .where((eb) => eb.or([eb('status_url_enc', 'is not', null), eb.and([eb('job_key', 'is not', null), eb.exists(eb.selectFrom('connections').select('connections.id').whereRef('connections.id', '=', 'launches.connection_id').where('connections.kind', 'in', POLLED_BY_RUN_ID))])]))
+    .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]))
+    .orderBy('next_attempt_at').limit(limit).forUpdate().skipLocked())
+    .updateTable('launches').from('due')
+    .set({ next_attempt_at: nextLookAt(pollIntervalMs) })
+    .whereRef('launches.id', '=', 'due.id')
+    .returning(['launches.id', 'launches.status_url_enc', 'launches.connection_id', 'launches.job_key'])
+}
+
 /** Polls launched runs that are due (an HTTP target's statusUrl, a desktop flow's session, a bot's activity), as the job tracker polls Orchestrator: answers how many ended. */
 export function createTargetRunPoller (deps: TargetRunPollerDeps): { pollDue: (limit?: number) => Promise<number> } {
   const db: Kysely<Database> = deps.db
   return {
     async pollDue (limit = 100) {
-      // Claimed by moving the next look ahead (longer for runs that have gone on a while), so replicas do not poll the same run.
-      const due = await db.with('due', (qb) => qb.selectFrom('launches').select('id')
-        .where('state', '=', 'launched').where('connection_id', 'is not', null)
-        .where((eb) => eb.or([eb('status_url_enc', 'is not', null), eb.and([eb('job_key', 'is not', null), eb.exists(eb.selectFrom('connections').select('connections.id').whereRef('connections.id', '=', 'launches.connection_id').where('connections.kind', 'in', POLLED_BY_RUN_ID))])]))
-        .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]))
-        .orderBy('next_attempt_at').limit(limit).forUpdate().skipLocked())
-        .updateTable('launches').from('due')
-        .set({ next_attempt_at: nextLookAt(deps.pollIntervalMs) })
-        .whereRef('launches.id', '=', 'due.id')
-        .returning(['launches.id', 'launches.status_url_enc', 'launches.connection_id', 'launches.job_key']).execute()
+      const due = await claimDueRuns(db, deps.pollIntervalMs, limit).execute()
       let ended = 0
       for (const run of due) {
         if (run.connection_id === null) continue
