@@ -6,7 +6,7 @@ import type { DkimKey } from '../tests/support/mail.js'
 import type { OrchestratorSimulator } from '../tests/support/orchestrator-simulator.js'
 import { LoadGenerator, type LoadResult } from './support/load.js'
 import type { MessageKind } from './support/messages.js'
-import { idleSample, startService, untilQuiet, withPeakRss, type ServiceProcess } from './support/processes.js'
+import { idleSample, postgresCpuSeconds, startService, untilQuiet, withPeakRss, type ServiceProcess } from './support/processes.js'
 import { freshDatabase, type DatabaseKind } from './support/targets.js'
 import { LETTER, setUpTenant } from './support/tenant.js'
 import { freePort } from '../tests/support/net.js'
@@ -42,7 +42,7 @@ export interface PushPlan {
  * resolution) and the time garbage collection took, in all and in full (major) collections: what a
  * message waits for besides its own work.
  */
-export interface Step { step: string, kind: MessageKind, rate: number | 'max', result: LoadResult, peakRssMb: number, perMessage?: { cpuMs: number, statements: number }, pauses?: Pauses, /** Saturation: how long mailrun took to finish the steps before it. */ quietAfterS?: number }
+export interface Step { step: string, kind: MessageKind, rate: number | 'max', result: LoadResult, peakRssMb: number, perMessage?: { cpuMs: number, statements: number, /** PostgreSQL's own CPU, where it is the database. */ databaseCpuMs?: number }, pauses?: Pauses, /** Saturation: how long mailrun took to finish the steps before it. */ quietAfterS?: number }
 export interface Pauses { loopDelayMaxMs: number, gcMs: number, gcMajorMs: number }
 
 interface Counters { statements: number, gcMs: number, gcMajorMs: number, loopDelayMaxMs: number }
@@ -127,15 +127,23 @@ export async function benchPush (kind: DatabaseKind, plan: PushPlan, shared: Sha
     const jobsBefore = shared.simulator.jobs.length
     let launchesReported = 0
     const steps: Step[] = []
+    const onPostgres = kind === 'postgres'
     const run = async (step: string, kind: MessageKind, rate: number | undefined, concurrency: number, maxMessages: number, options: { durationS?: number, quietAfterS?: number } = {}): Promise<void> => {
       const durationS = options.durationS ?? plan.durationS
       const cpuBefore = service.cpuSeconds()
+      const databaseBefore = onPostgres ? postgresCpuSeconds() : null
       const { result: { result, peakRssMb }, statements, pauses } = await counted(service.url, async () => await withPeakRss(service, async () => await shared.load.run({ url: tenant.mimeUrl, kind, letter: LETTER, key: shared.key, rate, durationS, concurrency, maxMessages, tag: `${step}-${randomBytes(3).toString('hex')}` })))
       const answered = Math.max(1, result.completed)
-      const perMessage = { cpuMs: Math.round((service.cpuSeconds() - cpuBefore) * 1000 / answered * 100) / 100, statements: Math.round(statements / answered * 100) / 100 }
+      const databaseAfter = databaseBefore === null ? null : postgresCpuSeconds()
+      const perMessage = {
+        cpuMs: msPer(service.cpuSeconds() - cpuBefore, answered),
+        statements: Math.round(statements / answered * 100) / 100,
+        // A connection closed during the step takes its backend's CPU with it: no figure rather than a wrong one.
+        ...(databaseBefore !== null && databaseAfter !== null && databaseAfter >= databaseBefore ? { databaseCpuMs: msPer(databaseAfter - databaseBefore, answered) } : {})
+      }
       launchesReported += result.outcomes['accepted launched'] ?? 0
       if (step !== 'warm-up') steps.push({ step, kind, rate: rate ?? 'max', result, peakRssMb, perMessage, pauses, ...(options.quietAfterS !== undefined ? { quietAfterS: options.quietAfterS } : {}) })
-      report(`${kind.padEnd(10)} ${String(rate ?? 'max').padStart(5)} msg/s: ${result.throughput} msg/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${JSON.stringify(result.outcomes)}, peak RSS ${peakRssMb} MB, per message ${perMessage.cpuMs} ms CPU and ${perMessage.statements} statements, event-loop delay at most ${pauses.loopDelayMaxMs} ms, GC ${pauses.gcMs} ms (full ${pauses.gcMajorMs} ms)`)
+      report(`${kind.padEnd(10)} ${String(rate ?? 'max').padStart(5)} msg/s: ${result.throughput} msg/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${JSON.stringify(result.outcomes)}, peak RSS ${peakRssMb} MB, per message ${perMessage.cpuMs} ms CPU${perMessage.databaseCpuMs !== undefined ? ` (PostgreSQL ${perMessage.databaseCpuMs} ms)` : ''} and ${perMessage.statements} statements, event-loop delay at most ${pauses.loopDelayMaxMs} ms, GC ${pauses.gcMs} ms (full ${pauses.gcMajorMs} ms)`)
     }
     await run('warm-up', 'small', 100, 64, 0, { durationS: Math.min(3, plan.durationS) })
     for (const rate of plan.rates) await run(`${rate}/s`, 'small', rate, 256, 0)
@@ -183,6 +191,9 @@ async function alongside (service: ServiceProcess, url: string, plan: PushPlan, 
   }
 }
 
+/** Milliseconds a message, two decimals. */
+const msPer = (seconds: number, messages: number): number => Math.round(seconds * 1000 / messages * 100) / 100
+
 export type Baseline = 'parse' | 'insert' | 'essential'
 export interface BaselineReport {
   baseline: Baseline
@@ -191,6 +202,10 @@ export interface BaselineReport {
   result: LoadResult
   /** The essential route at 200 msg/s, to hold mailrun's p99 there against. */
   at200?: LoadResult
+  /** The route's own CPU a message answered, at saturation: steadier than throughput on a shared machine. */
+  cpuMsPerMessage?: number
+  /** PostgreSQL's CPU a message answered, at saturation, where it is the database. */
+  databaseCpuMsPerMessage?: number
 }
 
 /** The plain limits: a bare route that parses (one that also stores; one that does only the essential work), at saturation, small messages. */
@@ -199,15 +214,24 @@ export async function benchBaseline (baseline: Baseline, kind: DatabaseKind | nu
   try {
     const port = await freePort()
     const env = { PORT: String(port), BASELINE: baseline, SIMULATOR_URL: shared.simulator.url, MAILRUN_DNS_SERVERS: shared.dnsServers, ...(database?.env ?? {}) }
-    const service = await startService('bench/baseline-server.ts', env, { port, logFile: path.join(plan.workDir, `baseline-${baseline}.log`), readyPath: '/ready', nodeArgs: ['--import', 'tsx'] })
+    // Profiled with mailrun when asked (--cpu-prof), in a directory of its own: tsx's loader
+    // thread writes a profile too (the main thread's is the one with thread id 0 in its name).
+    const profileDir = plan.nodeArgs.find((arg) => arg.startsWith('--cpu-prof-dir='))?.slice('--cpu-prof-dir='.length) ?? plan.workDir
+    const profile = plan.nodeArgs.includes('--cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, `baseline-${baseline}-${kind ?? 'none'}`)}`] : []
+    const service = await startService('bench/baseline-server.ts', env, { port, logFile: path.join(plan.workDir, `baseline-${baseline}.log`), readyPath: '/ready', nodeArgs: ['--import', 'tsx', ...profile] })
     const url = `${service.url}/inbound`
     await shared.load.run({ url, kind: 'small', letter: LETTER, key: shared.key, rate: 100, durationS: Math.min(3, plan.durationS), concurrency: 64, maxMessages: 0, tag: 'baseline-warm-up' })
     const at200 = baseline === 'essential' && plan.rates.includes(200)
       ? await shared.load.run({ url, kind: 'small', letter: LETTER, key: shared.key, rate: 200, durationS: plan.durationS, concurrency: 256, maxMessages: 0, tag: `baseline-${baseline}-200` })
       : undefined
+    const cpuBefore = service.cpuSeconds()
+    const databaseBefore = kind === 'postgres' ? postgresCpuSeconds() : null
     const result = await shared.load.run({ url, kind: 'small', letter: LETTER, key: shared.key, durationS: plan.durationS, concurrency: plan.concurrency, maxMessages: 500, cycle: true, tag: `baseline-${baseline}` })
+    const answered = Math.max(1, result.completed)
+    const cpuMsPerMessage = msPer(service.cpuSeconds() - cpuBefore, answered)
+    const databaseAfter = databaseBefore === null ? null : postgresCpuSeconds()
     await service.stop()
-    return { baseline, database: kind, result, ...(at200 !== undefined ? { at200 } : {}) }
+    return { baseline, database: kind, result, cpuMsPerMessage, ...(databaseBefore !== null && databaseAfter !== null && databaseAfter >= databaseBefore ? { databaseCpuMsPerMessage: msPer(databaseAfter - databaseBefore, answered) } : {}), ...(at200 !== undefined ? { at200 } : {}) }
   } finally {
     await database?.drop()
   }

@@ -16,6 +16,8 @@ export const EnvSchema = Type.Object({
     'an IP address or host name to bind to'),
   DATABASE_URL: variable(Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'PostgreSQL connection URL. Unset: the embedded PGlite database in MAILRUN_DATA_DIR.' })),
     'a URL starting with postgres:// or postgresql://'),
+  MAILRUN_DATABASE_PREPARED: variable(Type.Boolean({ default: true, description: 'With DATABASE_URL: run the hottest statements as named (prepared) statements, each planned once per connection. false behind a pooler that loses them (PgBouncer in transaction mode before 1.21, or with max_prepared_statements = 0).' }),
+    'true or false'),
   MAILRUN_DATA_DIR: variable(Type.String({ minLength: 1, default: './data', description: 'Directory for the embedded database and generated keys.' }),
     'a directory path'),
   LOG_LEVEL: variable(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level.' }),
@@ -110,6 +112,8 @@ export interface Config {
   port: number
   host: string
   databaseUrl: string | undefined
+  /** Named statements for the hottest ones on PostgreSQL (MAILRUN_DATABASE_PREPARED). */
+  databasePrepared: boolean
   dataDir: string
   logLevel: Env['LOG_LEVEL']
   shutdownTimeoutMs: number
@@ -235,6 +239,7 @@ export function loadConfig (source: EnvSource): Config {
     port: env.PORT,
     host: env.HOST,
     databaseUrl: env.DATABASE_URL,
+    databasePrepared: env.MAILRUN_DATABASE_PREPARED,
     dataDir: env.MAILRUN_DATA_DIR,
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.MAILRUN_SHUTDOWN_TIMEOUT_MS,

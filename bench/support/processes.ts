@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { openSync, closeSync, readFileSync } from 'node:fs'
+import { openSync, closeSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { repoRoot } from '../../tests/support/process.js'
 
@@ -26,6 +26,27 @@ export function cpuSecondsOf (pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+}
+
+/**
+ * CPU seconds of the PostgreSQL server's processes alive now (its backends and workers), or null
+ * where none is running here: what a step asked of the database, which shares the machine's cores
+ * with mailrun and shows in mailrun's profile only as time spent in writev.
+ */
+export function postgresCpuSeconds (): number | null {
+  let total = 0
+  let found = false
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue
+      total += cpuSecondsOf(Number(entry))
+      found = true
+    } catch {
+      // Ended between the listing and the read.
+    }
+  }
+  return found ? total : null
 }
 
 // Only what the service needs: the bench's own variables must not leak into what is measured.

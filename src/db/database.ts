@@ -5,6 +5,7 @@ import type { PGlite } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { PGliteDialect } from './pglite-dialect.js'
+import { namedStatements } from './prepared-statements.js'
 import { readPGliteTemplate } from './pglite-template.js'
 import type { Database } from './schema.js'
 import { storableDialect } from './storable-text.js'
@@ -34,7 +35,8 @@ function statementCounter (): { log: () => void, statements: () => number } {
 }
 
 export type DatabaseTarget =
-  | { kind: 'postgres', url: string }
+  /** `prepared`: the statements marked PREPARED run as named ones (default true; MAILRUN_DATABASE_PREPARED). */
+  | { kind: 'postgres', url: string, prepared?: boolean }
   /** `templateFile`: where a new data directory is unpacked from (default: the one the build made). */
   | { kind: 'pglite', dataDir: string, templateFile?: string }
   /** `from`: a dumped data directory to start from (the tests start from a migrated copy). */
@@ -58,7 +60,7 @@ export function describePostgresUrl (url: string): string {
   }
 }
 
-async function openPostgres (url: string): Promise<DatabaseHandle> {
+async function openPostgres (url: string, prepared: boolean): Promise<DatabaseHandle> {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
@@ -74,7 +76,11 @@ async function openPostgres (url: string): Promise<DatabaseHandle> {
   // on itself, and an 'error' event without a listener ends the process. Its query fails, its
   // caller answers 503 or retries, and the pool opens a fresh connection for the next one.
   pool.on('error', () => {})
-  pool.on('connect', (client) => { client.on('error', () => {}) })
+  const named = prepared ? namedStatements() : null
+  pool.on('connect', (client) => {
+    client.on('error', () => {})
+    named?.install(client)
+  })
   const counter = statementCounter()
   const db = new Kysely<Database>({ dialect: storableDialect(new PostgresDialect({ pool })), log: counter.log })
   return { db, kind: 'postgres', location: describePostgresUrl(url), changes: postgresChangeFeed(url, db), statements: counter.statements, close: async () => { await db.destroy() } }
@@ -118,13 +124,13 @@ async function openPGlite (dataDir: string | undefined, from?: Blob, templateFil
 }
 
 export async function openDatabase (target: DatabaseTarget): Promise<DatabaseHandle> {
-  if (target.kind === 'postgres') return await openPostgres(target.url)
+  if (target.kind === 'postgres') return await openPostgres(target.url, target.prepared ?? true)
   return await openPGlite('dataDir' in target ? target.dataDir : undefined, 'from' in target ? target.from : undefined, 'templateFile' in target ? target.templateFile : undefined)
 }
 
 /** The database the configuration names: PostgreSQL when DATABASE_URL is set, else PGlite. */
-export async function openConfiguredDatabase (config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<DatabaseHandle> {
+export async function openConfiguredDatabase (config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePrepared'>): Promise<DatabaseHandle> {
   return config.databaseUrl !== undefined
-    ? await openDatabase({ kind: 'postgres', url: config.databaseUrl })
+    ? await openDatabase({ kind: 'postgres', url: config.databaseUrl, prepared: config.databasePrepared })
     : await openDatabase({ kind: 'pglite', dataDir: config.dataDir })
 }

@@ -6,6 +6,7 @@ import { sql, type Kysely, type QueryCreator, type RawBuilder, type Selectable, 
 import type { Logger } from 'pino'
 import type { SecretBox } from '../crypto/secret-box.js'
 import type { Database, LaunchesTable, LaunchState, OrchestratorConnectionsTable, RobotsTable } from '../db/schema.js'
+import { PREPARED } from '../db/prepared-statements.js'
 import type { Metrics } from '../metrics.js'
 import type { ReplyContent, RowsOutcome } from '../notify/compose-reply.js'
 import type { Problem } from '../db/schema.js'
@@ -277,7 +278,8 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
    */
   async function claimWithDecision (decision: NewLaunch, token: string): Promise<Claimed | null> {
     const written = writeDecidedLaunch(db, decision, { token, claimMs: deps.claimMs })
-    const claimed = await selectClaimed(written as unknown as QueryCreator<Database>, sql<LaunchState | null>`null`).executeTakeFirst()
+    // The largest statement a message makes, and one planned as long as it runs: named, each connection plans it once.
+    const claimed = await selectClaimed(written as unknown as QueryCreator<Database>, sql<LaunchState | null>`null`).modifyEnd(PREPARED).executeTakeFirst()
     return claimed === undefined ? null : toClaimed(claimed, token)
   }
 

@@ -23,7 +23,7 @@ function withDatabaseName (url: string, name: string): string {
   return u.toString()
 }
 
-async function createPostgresDatabase (baseUrl: string): Promise<{ url: string, drop: () => Promise<void> }> {
+export async function createPostgresDatabase (baseUrl: string): Promise<{ url: string, drop: () => Promise<void> }> {
   const name = `mailrun_test_${process.pid}_${randomBytes(4).toString('hex')}`
   const admin = new pg.Client({ connectionString: baseUrl })
   await admin.connect()
