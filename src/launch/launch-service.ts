@@ -149,12 +149,13 @@ export function createLaunchService (deps: LaunchServiceDeps): LaunchService {
     // The team's alert (a launch that gave up) is written by the same statement as the change.
     // (The CTE's query creator knows `changed`, which the insert does not use: same database.)
     const change = teamEvent === undefined ? updated : updated.with('alerted', (qb) => insertLaunchEvent(qb as unknown as QueryCreator<Database>, launchId, teamEvent).returning('id')) as unknown as typeof updated
+    // Named (planned once per connection): one of these runs for every launch; its few shapes follow the transition's columns.
     if (notification === null) {
-      await change.insertInto('launch_events').values({ launch_id: launchId, state, detail }).execute()
+      await change.insertInto('launch_events').values({ launch_id: launchId, state, detail }).modifyEnd(PREPARED).execute()
       return
     }
     await change.with('event', (qb) => qb.insertInto('launch_events').values({ launch_id: launchId, state, detail }).returning('id'))
-      .insertInto('notifications').values(notification).execute()
+      .insertInto('notifications').values(notification).modifyEnd(PREPARED).execute()
     if (notification.state !== 'suppressed') deps.onReplyQueued?.()
   }
 
