@@ -130,17 +130,10 @@ export async function benchPush (kind: DatabaseKind, plan: PushPlan, shared: Sha
     const onPostgres = kind === 'postgres'
     const run = async (step: string, kind: MessageKind, rate: number | undefined, concurrency: number, maxMessages: number, options: { durationS?: number, quietAfterS?: number } = {}): Promise<void> => {
       const durationS = options.durationS ?? plan.durationS
-      const cpuBefore = service.cpuSeconds()
-      const databaseBefore = onPostgres ? postgresCpuSeconds() : null
+      const cpu = cpuFrom(service, onPostgres)
       const { result: { result, peakRssMb }, statements, pauses } = await counted(service.url, async () => await withPeakRss(service, async () => await shared.load.run({ url: tenant.mimeUrl, kind, letter: LETTER, key: shared.key, rate, durationS, concurrency, maxMessages, tag: `${step}-${randomBytes(3).toString('hex')}` })))
       const answered = Math.max(1, result.completed)
-      const databaseAfter = databaseBefore === null ? null : postgresCpuSeconds()
-      const perMessage = {
-        cpuMs: msPer(service.cpuSeconds() - cpuBefore, answered),
-        statements: Math.round(statements / answered * 100) / 100,
-        // A connection closed during the step takes its backend's CPU with it: no figure rather than a wrong one.
-        ...(databaseBefore !== null && databaseAfter !== null && databaseAfter >= databaseBefore ? { databaseCpuMs: msPer(databaseAfter - databaseBefore, answered) } : {})
-      }
+      const perMessage = { ...cpu.perMessage(answered), statements: Math.round(statements / answered * 100) / 100 }
       launchesReported += result.outcomes['accepted launched'] ?? 0
       if (step !== 'warm-up') steps.push({ step, kind, rate: rate ?? 'max', result, peakRssMb, perMessage, pauses, ...(options.quietAfterS !== undefined ? { quietAfterS: options.quietAfterS } : {}) })
       report(`${kind.padEnd(10)} ${String(rate ?? 'max').padStart(5)} msg/s: ${result.throughput} msg/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${JSON.stringify(result.outcomes)}, peak RSS ${peakRssMb} MB, per message ${perMessage.cpuMs} ms CPU${perMessage.databaseCpuMs !== undefined ? ` (PostgreSQL ${perMessage.databaseCpuMs} ms)` : ''} and ${perMessage.statements} statements, event-loop delay at most ${pauses.loopDelayMaxMs} ms, GC ${pauses.gcMs} ms (full ${pauses.gcMajorMs} ms)`)
@@ -194,6 +187,20 @@ async function alongside (service: ServiceProcess, url: string, plan: PushPlan, 
 /** Milliseconds a message, two decimals. */
 const msPer = (seconds: number, messages: number): number => Math.round(seconds * 1000 / messages * 100) / 100
 
+/** The service's CPU from now on, and PostgreSQL's where it is the database: `perMessage` divides what was spent since by the messages answered. */
+function cpuFrom (service: ServiceProcess, onPostgres: boolean): { perMessage: (answered: number) => { cpuMs: number, databaseCpuMs?: number } } {
+  const serviceBefore = service.cpuSeconds()
+  const databaseBefore = onPostgres ? postgresCpuSeconds() : null
+  return {
+    perMessage (answered) {
+      const cpuMs = msPer(service.cpuSeconds() - serviceBefore, answered)
+      const databaseAfter = databaseBefore === null ? null : postgresCpuSeconds()
+      // A connection closed meanwhile takes its backend's CPU with it: no figure rather than a wrong one.
+      return databaseBefore !== null && databaseAfter !== null && databaseAfter >= databaseBefore ? { cpuMs, databaseCpuMs: msPer(databaseAfter - databaseBefore, answered) } : { cpuMs }
+    }
+  }
+}
+
 export type Baseline = 'parse' | 'insert' | 'essential'
 export interface BaselineReport {
   baseline: Baseline
@@ -224,14 +231,11 @@ export async function benchBaseline (baseline: Baseline, kind: DatabaseKind | nu
     const at200 = baseline === 'essential' && plan.rates.includes(200)
       ? await shared.load.run({ url, kind: 'small', letter: LETTER, key: shared.key, rate: 200, durationS: plan.durationS, concurrency: 256, maxMessages: 0, tag: `baseline-${baseline}-200` })
       : undefined
-    const cpuBefore = service.cpuSeconds()
-    const databaseBefore = kind === 'postgres' ? postgresCpuSeconds() : null
+    const cpu = cpuFrom(service, kind === 'postgres')
     const result = await shared.load.run({ url, kind: 'small', letter: LETTER, key: shared.key, durationS: plan.durationS, concurrency: plan.concurrency, maxMessages: 500, cycle: true, tag: `baseline-${baseline}` })
-    const answered = Math.max(1, result.completed)
-    const cpuMsPerMessage = msPer(service.cpuSeconds() - cpuBefore, answered)
-    const databaseAfter = databaseBefore === null ? null : postgresCpuSeconds()
+    const { cpuMs, databaseCpuMs } = cpu.perMessage(Math.max(1, result.completed))
     await service.stop()
-    return { baseline, database: kind, result, cpuMsPerMessage, ...(databaseBefore !== null && databaseAfter !== null && databaseAfter >= databaseBefore ? { databaseCpuMsPerMessage: msPer(databaseAfter - databaseBefore, answered) } : {}), ...(at200 !== undefined ? { at200 } : {}) }
+    return { baseline, database: kind, result, cpuMsPerMessage: cpuMs, ...(databaseCpuMs !== undefined ? { databaseCpuMsPerMessage: databaseCpuMs } : {}), ...(at200 !== undefined ? { at200 } : {}) }
   } finally {
     await database?.drop()
   }

@@ -15,9 +15,9 @@ import { sql, type RawBuilder } from 'kysely'
 // statement fails once on that connection and is named anew, or — where the pooler keeps losing
 // them — MAILRUN_DATABASE_PREPARED=false turns naming off.
 
-/** Ends a statement that is worth a named, kept plan: put last in the query (Kysely's modifyEnd). */
-export const PREPARED: RawBuilder<unknown> = sql.raw('/* mailrun:prepared */')
 const MARK = '/* mailrun:prepared */'
+/** Ends a statement that is worth a named, kept plan: put last in the query (Kysely's modifyEnd). */
+export const PREPARED: RawBuilder<unknown> = sql.raw(MARK)
 
 /** Texts named at most: a connection never keeps more than this many of mailrun's statements (per generation). */
 const MAX_NAMED = 64
@@ -33,8 +33,6 @@ type Query = (...args: unknown[]) => unknown
 export interface NamedStatements {
   /** Makes this pool client run the marked statements as named ones. */
   install: (client: ClientBase) => void
-  /** How many texts are named now (for tests). */
-  named: () => number
 }
 
 export function namedStatements (): NamedStatements {
@@ -70,7 +68,6 @@ export function namedStatements (): NamedStatements {
         result.catch(stale)
         return result
       }
-    },
-    named: () => names.size
+    }
   }
 }
